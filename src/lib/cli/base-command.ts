@@ -1,0 +1,129 @@
+// BaseCommand: what every kcli command extends.
+//
+// It gives each command
+// - the global flags --bootstrap-server (env KCLI_BOOTSTRAP_SERVER), --timeout (ms) and --json;
+// - parsed `this.flags` / `this.args`, typed from the subclass's static flags and args;
+// - `this.out` (src/lib/cli/output.ts) for tables and lines for people, silent with --json;
+// - the error-to-exit-code mapping of src/lib/cli/errors.ts: one line on stderr
+//   (`{"error": {...}}` with --json), exit 0 ok, 1 Kafka or per-item failure, 2 usage.
+//
+// A command's run() returns a typed result; with --json that result, and nothing else, is what
+// goes to stdout. Without --json, run() prints for people through `this.out` and the result is
+// not printed. So:
+//
+//   export default class TopicsList extends BaseCommand<typeof TopicsList> {
+//     static override flags = {...}
+//     async run(): Promise<TopicsListResult> {
+//       const result = await listTopics(this.bootstrapServers, this.flags.timeout)
+//       this.out.table([{header: 'Topic'}, ...], result.topics.map(...))
+//       return result
+//     }
+//   }
+
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {type BrokerAddress, DEFAULT_BOOTSTRAP_SERVER, parseBootstrapServers} from './bootstrap-server.js'
+import {PartialFailureError, ReportedError, TimeoutError, toKcliError, UsageError} from './errors.js'
+import {Output, toJsonText} from './output.js'
+
+export const DEFAULT_TIMEOUT_MS = 30_000
+
+export type BaseFlags = (typeof BaseCommand)['baseFlags']
+export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<BaseFlags & T['flags']>
+export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    'bootstrap-server': Flags.string({
+      default: DEFAULT_BOOTSTRAP_SERVER,
+      env: 'KCLI_BOOTSTRAP_SERVER',
+      helpGroup: 'GLOBAL',
+      helpValue: '<host:port,...>',
+      async parse(input) {
+        parseBootstrapServers(input)
+        return input
+      },
+      summary: 'Broker(s) to connect to (env KCLI_BOOTSTRAP_SERVER).',
+    }),
+    timeout: Flags.integer({
+      default: DEFAULT_TIMEOUT_MS,
+      helpGroup: 'GLOBAL',
+      helpValue: '<ms>',
+      min: 1,
+      summary: 'How long to wait for the cluster, in milliseconds.',
+    }),
+  }
+
+  static override enableJsonFlag = true
+
+  protected args!: InferredArgs<T>
+  protected flags!: InferredFlags<T>
+  protected out!: Output
+
+  /** --bootstrap-server as addresses (already validated while parsing). */
+  protected get bootstrapServers(): BrokerAddress[] {
+    return parseBootstrapServers(this.flags['bootstrap-server'])
+  }
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.out = new Output({json: this.jsonEnabled()})
+    const ctor = this.ctor as typeof BaseCommand
+    let parsed
+    try {
+      parsed = await this.parse({
+        args: ctor.args,
+        baseFlags: ctor.baseFlags,
+        enableJsonFlag: ctor.enableJsonFlag,
+        flags: ctor.flags,
+        strict: ctor.strict,
+      })
+    } catch (error) {
+      throw UsageError.fromParseError(error)
+    }
+
+    this.flags = parsed.flags as InferredFlags<T>
+    this.args = parsed.args as InferredArgs<T>
+  }
+
+  /**
+   * Report the error once and exit with its code. Never calls super.catch(), which would set
+   * process.exitCode (and so fail a test runner that runs commands in-process).
+   */
+  protected override async catch(error: Error): Promise<never> {
+    if (error instanceof ReportedError) throw error
+    this.out ??= new Output({json: this.jsonEnabled()})
+    const kcliError = toKcliError(error)
+    const json = this.jsonEnabled()
+    if (json) {
+      // A partial failure still has a result: print it, so that scripts see what succeeded.
+      if (kcliError instanceof PartialFailureError && kcliError.result !== undefined) this.logJson(kcliError.result)
+      this.out.errorLine(toJsonText({error: kcliError.toJson()}))
+    } else {
+      const hint = kcliError.kind === 'usage' && this.id ? ` See '${this.config.bin} ${this.id.replaceAll(':', ' ')} --help'.` : ''
+      this.out.errorLine(`${this.out.errorColor.red('Error:')} ${kcliError.message}${hint}`)
+      if (kcliError.kind === 'internal' && process.env.DEBUG && error.stack) this.out.errorLine(error.stack)
+    }
+
+    throw new ReportedError(kcliError.exitCode, error)
+  }
+
+  /** The --json output: pretty JSON, never coloured, bigint as exact numbers. */
+  override logJson(json: unknown): void {
+    this.out.printJson(json)
+  }
+
+  /** Reject with a TimeoutError (exit 1) if `promise` takes longer than --timeout. */
+  protected async withTimeout<R>(what: string, promise: Promise<R>): Promise<R> {
+    const timeoutMs = this.flags.timeout
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs)
+    })
+    try {
+      return await Promise.race([promise, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
