@@ -1,0 +1,10 @@
+/** The Kafka wire protocol, sans IO: typed messages <-> bytes. */
+export * from './errors.js'
+export * from './frame.js'
+export * from './generated/api-keys.js'
+export * from './generated/errors.js'
+export * from './generated/index.js'
+export {defineMessage, type Encodable, type MessageCodec} from './message.js'
+export {Reader, type UnknownTaggedField} from './reader.js'
+export {randomUuid, ZERO_UUID} from './uuid.js'
+export {Writer} from './writer.js'
