@@ -43,7 +43,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         parseBootstrapServers(input)
         return input
       },
-      summary: 'Broker(s) to connect to (env KCLI_BOOTSTRAP_SERVER).',
+      summary: 'Broker(s) to connect to, comma-separated.',
     }),
     timeout: Flags.integer({
       default: DEFAULT_TIMEOUT_MS,

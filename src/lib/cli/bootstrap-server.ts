@@ -20,7 +20,7 @@ export function parseBootstrapServers(input: string): BrokerAddress[] {
 }
 
 function parseAddress(entry: string): BrokerAddress {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+))(?::(\d+))?$/.exec(entry)
+  const match = /^(?:\[([0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)\]|([^:[\]\s]+))(?::(\d+))?$/.exec(entry)
   if (!match) throw new Error(`"${entry}" is not host:port`)
   const host = match[1] ?? match[2]!
   const port = match[3] === undefined ? DEFAULT_KAFKA_PORT : Number(match[3])

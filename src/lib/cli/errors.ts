@@ -10,6 +10,8 @@
 
 import {Errors} from '@oclif/core'
 
+import {errorByCode} from '../protocol/generated/errors.js'
+
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
@@ -81,6 +83,16 @@ export class KafkaError extends KcliError {
     this.errorCode = errorCode
     this.errorName = errorName
     this.retriable = options?.retriable
+  }
+
+  /**
+   * The KafkaError for an error code from a response, named from Kafka's error table.
+   * `detail` replaces the table's generic message (brokers send one in some responses).
+   */
+  static fromCode(errorCode: number, detail?: null | string): KafkaError {
+    const known = errorByCode(errorCode)
+    const name = known?.name ?? 'UNKNOWN_ERROR_CODE'
+    return new KafkaError(errorCode, name, detail || known?.message || undefined, {retriable: known?.retriable})
   }
 
   override toJson(): ErrorJson {

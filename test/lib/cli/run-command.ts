@@ -25,6 +25,11 @@ export interface CommandRun<R> {
 }
 
 export interface RunOptions {
+  /**
+   * The command id, as oclif would derive it from the file path (`protocol:errors`). Default:
+   * the class name split at capitals, `ProtocolErrors` -> `protocol:errors`.
+   */
+  id?: string
   /** Environment variables to set (undefined: unset) while the command runs. */
   env?: Record<string, string | undefined>
   /** Pretend stdout and stderr are terminals. */
@@ -48,6 +53,8 @@ export async function runCommand<R = unknown>(
   options: RunOptions = {},
 ): Promise<CommandRun<R>> {
   const config = await loadConfig()
+  if (options.id !== undefined) command.id = options.id
+  command.id ??= command.name.replaceAll(/(?<=[a-z0-9])(?=[A-Z])/g, ':').toLowerCase()
   const stdout: string[] = []
   const stderr: string[] = []
   const restore: (() => void)[] = []

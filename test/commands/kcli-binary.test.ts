@@ -1,0 +1,59 @@
+// The built binary end to end: `node bin/run.js ...` as a user runs it, through oclif's command
+// discovery in dist/ and its process exit codes. Needs `npm run build` (scripts/test.sh and
+// `npm install` do it); skipped with a message when dist/ is missing.
+
+import {spawnSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
+
+import {describe, expect, it} from 'vitest'
+
+import {repoRoot} from '../lib/cli/run-command.js'
+
+const built = existsSync(`${repoRoot}dist/commands`)
+if (!built) console.warn('test/commands/kcli-binary.test.ts: dist/ is missing, skipping; run `npm run build` first')
+
+function kcli(...argv: string[]) {
+  const env = {...process.env, NO_COLOR: '1'}
+  delete env.NODE_ENV // as a user's shell: production mode, compiled dist/ only
+  return spawnSync(process.execPath, ['bin/run.js', ...argv], {cwd: repoRoot, encoding: 'utf8', env, timeout: 30_000})
+}
+
+describe.skipIf(!built)('kcli binary (dist/)', () => {
+  it('--help lists the command topics', () => {
+    const run = kcli('--help')
+    expect(run.status).toBe(0)
+    expect(run.stdout).toMatch(/^TOPICS\n {2}protocol +Inspect the Kafka protocol/m)
+    expect(run.stdout).toMatch(/^ {2}autocomplete +Display autocomplete installation instructions/m)
+    expect(run.stdout).not.toContain('\u001B[')
+  })
+
+  it('runs protocol errors with --json', () => {
+    const run = kcli('protocol', 'errors', '--code', '3', '--json')
+    expect(run.status).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({errorCodes: [{code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION'}]})
+    expect(run.stderr).toBe('')
+  })
+
+  it('exits 1 for a failed lookup and 2 for a usage error', () => {
+    const notFound = kcli('protocol', 'errors', '--code', '9999')
+    expect(notFound.status).toBe(1)
+    expect(notFound.stderr).toBe('Error: no Kafka error code 9999\n')
+
+    const usage = kcli('protocol', 'apis', '--key', 'x')
+    expect(usage.status).toBe(2)
+    expect(usage.stderr).toBe("Error: --key: Expected an integer but received: x See 'kcli protocol apis --help'.\n")
+
+    const unknownCommand = kcli('protocol', 'nope')
+    expect(unknownCommand.status).toBe(2)
+  })
+
+  it('offers shell completion', () => {
+    const run = kcli('autocomplete', '--help')
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('kcli autocomplete bash')
+  })
+
+  it('leaves no oclif.manifest.json behind', () => {
+    expect(existsSync(`${repoRoot}oclif.manifest.json`)).toBe(false)
+  })
+})
