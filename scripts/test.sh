@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The whole test suite: `npm test` runs this.
+#
+#   1. checks the test peers (kcat, Debian's python3-confluent-kafka, etcd); installs the missing
+#      ones with apt-get when running as root, otherwise stops and prints the command to run;
+#   2. builds dist/ (the binary tests run bin/run.js) and type-checks everything (src, test, bench,
+#      scripts) in strict mode; either failing stops here, before any test runs;
+#   3. runs vitest with NO_COLOR=1 and its JSON reporter into .vitest-results.json;
+#   4. prints `N passed, N failed` from that JSON file as the last line.
+#
+# Exits non-zero when a test fails, when a test file fails to load, when vitest crashes or writes
+# no results, or when no test ran. Extra arguments go to vitest (`npm test -- test/lib/cli`).
+#
+#   scripts/test.sh --install-peers     step 1 only
+#   scripts/test.sh --summary [FILE]    step 4 only, for .ci/run
+
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+RESULTS=.vitest-results.json
+PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server)
+# Debian's python3-confluent-kafka is importable only by Debian's own python; another python3 may
+# come first on PATH. Tests use /usr/bin/python3 explicitly, and so does this check.
+SYSTEM_PYTHON=/usr/bin/python3
+
+missing_peers() {
+  local missing=()
+  command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+  "$SYSTEM_PYTHON" -c 'import confluent_kafka' >/dev/null 2>&1 || missing+=(python3-confluent-kafka)
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+  echo "${missing[@]}"
+}
+
+install_peers() {
+  local missing
+  missing=$(missing_peers)
+  [[ -z "$missing" ]] && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing test peers: $missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "${PEER_PACKAGES[@]}" >&2
+    missing=$(missing_peers)
+    [[ -z "$missing" ]] && return 0
+    echo "test.sh: still missing after apt-get: $missing" >&2
+  fi
+  echo "test.sh: missing test peers: $missing. Install them with:" >&2
+  echo "  sudo apt-get install -y ${PEER_PACKAGES[*]}" >&2
+  return 1
+}
+
+# Prints `N passed, N failed` (`, N skipped` when some were) from vitest's JSON report; returns 1
+# if the report is missing or unreadable, if anything failed, or if no test ran.
+summarize() {
+  local file=${1:-$RESULTS}
+  node - "$file" <<'EOF'
+const fs = require('node:fs')
+const file = process.argv[2]
+let report
+try {
+  report = JSON.parse(fs.readFileSync(file, 'utf8'))
+} catch (error) {
+  console.error(`test.sh: no readable vitest results in ${file} (${error.code ?? error.message}): vitest crashed or did not run`)
+  console.log('0 passed, 0 failed')
+  process.exit(1)
+}
+const passed = report.numPassedTests ?? 0
+// A test file that fails to load has no failed test, only a failed file: count it as a failure.
+const brokenFiles = (report.testResults ?? []).filter(
+  (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
+)
+for (const file of brokenFiles) console.error(`test.sh: ${file.name} failed to run: ${String(file.message ?? '').split('\n')[0]}`)
+const failed = (report.numFailedTests ?? 0) + brokenFiles.length
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
+if (passed + failed === 0) console.error('test.sh: no test ran')
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`)
+process.exit(failed > 0 || passed === 0 || report.success === false ? 1 : 0)
+EOF
+}
+
+case "${1:-}" in
+  --install-peers)
+    install_peers
+    exit
+    ;;
+  --summary)
+    summarize "${2:-}"
+    exit
+    ;;
+esac
+
+rm -f "$RESULTS"
+install_peers || exit 1
+
+if [[ ! -d node_modules ]]; then
+  echo "test.sh: node_modules is missing; run: npm install" >&2
+  exit 1
+fi
+
+npm run --silent build || {
+  echo "test.sh: the build failed (npm run build); no test ran" >&2
+  exit 1
+}
+npm run --silent typecheck || {
+  echo "test.sh: type errors (npm run typecheck); no test ran" >&2
+  exit 1
+}
+
+NO_COLOR=1 npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS" "$@"
+vitest_status=$?
+
+summary_status=0
+summary=$(summarize "$RESULTS") || summary_status=$?
+if [[ $vitest_status -ne 0 && $summary_status -eq 0 ]]; then
+  echo "test.sh: vitest exited with status $vitest_status (an unhandled error?) although no test failed" >&2
+  summary_status=1
+fi
+echo "$summary"
+exit "$summary_status"
