@@ -344,6 +344,55 @@ export function* iterateBatches(
   }
 }
 
+/** The header fields a writer chooses; batchLength, magic and crc follow from the bytes. */
+export interface BatchHeaderFields {
+  baseOffset: number
+  partitionLeaderEpoch: number
+  attributes: number
+  lastOffsetDelta: number
+  baseTimestamp: number
+  maxTimestamp: number
+  producerId: number
+  producerEpoch: number
+  baseSequence: number
+  recordCount: number
+}
+
+/** Composes the attributes int16 from its parts (bits 0-2, 3, 4, 5). */
+export function batchAttributes(
+  compression: CompressionType,
+  timestampType: TimestampType,
+  isTransactional: boolean,
+  isControl: boolean,
+): number {
+  return (
+    (compression & COMPRESSION_CODEC_MASK) |
+    (timestampType === TimestampType.LogAppendTime ? TIMESTAMP_TYPE_MASK : 0) |
+    (isTransactional ? TRANSACTIONAL_FLAG_MASK : 0) |
+    (isControl ? CONTROL_FLAG_MASK : 0)
+  )
+}
+
+/**
+ * Writes a complete header at `position` for a batch whose records already
+ * occupy buf[position + 61, position + 12 + batchLength), then its CRC.
+ */
+export function writeBatchHeader(buf: Buffer, position: number, batchLength: number, fields: BatchHeaderFields): void {
+  writeInt64(buf, position + BASE_OFFSET_OFFSET, fields.baseOffset)
+  buf.writeInt32BE(batchLength, position + BATCH_LENGTH_OFFSET)
+  buf.writeInt32BE(fields.partitionLeaderEpoch, position + PARTITION_LEADER_EPOCH_OFFSET)
+  buf.writeInt8(MAGIC_VALUE_V2, position + MAGIC_OFFSET)
+  buf.writeInt16BE(fields.attributes, position + ATTRIBUTES_OFFSET)
+  buf.writeInt32BE(fields.lastOffsetDelta, position + LAST_OFFSET_DELTA_OFFSET)
+  writeInt64(buf, position + BASE_TIMESTAMP_OFFSET, fields.baseTimestamp)
+  writeInt64(buf, position + MAX_TIMESTAMP_OFFSET, fields.maxTimestamp)
+  writeInt64(buf, position + PRODUCER_ID_OFFSET, fields.producerId)
+  buf.writeInt16BE(fields.producerEpoch, position + PRODUCER_EPOCH_OFFSET)
+  buf.writeInt32BE(fields.baseSequence, position + BASE_SEQUENCE_OFFSET)
+  buf.writeInt32BE(fields.recordCount, position + RECORDS_COUNT_OFFSET)
+  writeCrc(buf, position)
+}
+
 function checkHeaderPresent(buf: Buffer, position: number): void {
   if (!(position >= 0) || buf.length - position < RECORD_BATCH_OVERHEAD) {
     throw new RangeError(`No record batch header at position ${position} (buffer length ${buf.length})`)
