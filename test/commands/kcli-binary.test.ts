@@ -13,7 +13,7 @@ const built = existsSync(`${repoRoot}dist/commands`)
 if (!built) console.warn('test/commands/kcli-binary.test.ts: dist/ is missing, skipping; run `npm run build` first')
 
 function kcli(...argv: string[]) {
-  const env = {...process.env, NO_COLOR: '1'}
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete env.NODE_ENV // as a user's shell: production mode, compiled dist/ only
   return spawnSync(process.execPath, ['bin/run.js', ...argv], {cwd: repoRoot, encoding: 'utf8', env, timeout: 30_000})
 }

@@ -8,11 +8,18 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-import {type Command, Config} from '@oclif/core'
+import {Config, type Interfaces} from '@oclif/core'
 
 import {exitCodeFor, ReportedError} from '../../../src/lib/cli/errors.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+/** A concrete command class (oclif's Command is abstract, so `typeof Command` cannot run). */
+export interface CommandClass {
+  id?: string
+  readonly name: string
+  run(argv?: string[], opts?: Interfaces.LoadOptions): Promise<unknown>
+}
 
 export interface CommandRun<R> {
   /** What run() threw (the original error when BaseCommand reported it), if anything. */
@@ -48,7 +55,7 @@ export function loadConfig(): Promise<Config> {
 }
 
 export async function runCommand<R = unknown>(
-  command: typeof Command,
+  command: CommandClass,
   argv: string[],
   options: RunOptions = {},
 ): Promise<CommandRun<R>> {
