@@ -1,0 +1,192 @@
+/**
+ * The file system the log layer uses, behind a small interface so tests can
+ * swap in MemoryFileSystem (memory-fs.ts) and inject faults: failed fsync,
+ * short writes, a full disk.
+ *
+ * Everything is positional (pread/pwrite style): the log never relies on a
+ * file cursor, so a failed or short write can always be retried or overwritten
+ * at the same position. Errors are Node-style: an Error with `code` ('ENOENT',
+ * 'ENOSPC', 'EIO', ...).
+ *
+ * Concurrency: a FileHandle may be used by concurrent reads; writes to one file
+ * are serialized by its owner (the log is single-writer).
+ */
+
+import * as fsp from 'node:fs/promises'
+import {constants} from 'node:fs'
+import * as nodePath from 'node:path'
+
+export interface FileHandle {
+  /** Reads up to `length` bytes at file `position` into buffer[offset..]; returns bytes read (0 at EOF). */
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>
+  /** Writes buffer[offset, offset+length) at file `position`; may write fewer bytes (a short write). */
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>
+  truncate(size: number): Promise<void>
+  /** fsync: the data written so far survives a crash once this resolves. */
+  sync(): Promise<void>
+  size(): Promise<number>
+  close(): Promise<void>
+}
+
+export interface FileStat {
+  size: number
+  mtimeMs: number
+  isDirectory: boolean
+}
+
+/** 'read': must exist; 'readWrite': created if missing, never truncated. */
+export type OpenMode = 'read' | 'readWrite'
+
+export interface FileSystem {
+  open(path: string, mode: OpenMode): Promise<FileHandle>
+  /** Whole file; rejects with ENOENT when missing. */
+  readFile(path: string): Promise<Buffer>
+  /** Creates or replaces the file's contents (not atomic, not synced; see writeFileAtomic). */
+  writeFile(path: string, data: Buffer): Promise<void>
+  rename(from: string, to: string): Promise<void>
+  unlink(path: string): Promise<void>
+  /** Names (not paths) of the entries of a directory. */
+  readdir(path: string): Promise<string[]>
+  /** mkdir -p */
+  mkdir(path: string): Promise<void>
+  /** rm -rf */
+  rmrf(path: string): Promise<void>
+  stat(path: string): Promise<FileStat | undefined>
+  /** fsync of a directory, making creates/renames/unlinks in it durable. */
+  syncDir(path: string): Promise<void>
+}
+
+/** Writes all of buffer[offset, offset+length) at `position`, looping over short writes. */
+export async function writeFully(
+  handle: FileHandle,
+  buffer: Buffer,
+  position: number,
+  offset = 0,
+  length = buffer.length - offset,
+): Promise<void> {
+  let done = 0
+  while (done < length) {
+    const n = await handle.write(buffer, offset + done, length - done, position + done)
+    if (n <= 0) throw Object.assign(new Error(`write returned ${n}`), {code: 'EIO'})
+    done += n
+  }
+}
+
+/** Reads up to `length` bytes at `position`; returns a buffer shorter than `length` only at EOF. */
+export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length)
+  let done = 0
+  while (done < length) {
+    const n = await handle.read(buffer, done, length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return done === length ? buffer : buffer.subarray(0, done)
+}
+
+/**
+ * Replaces `path` atomically: write `path.tmp`, fsync it, rename over `path`,
+ * fsync the directory. A crash leaves either the old or the new contents
+ * (plus possibly a stray .tmp, which loaders delete). Kafka's checkpoint files
+ * are written this way.
+ */
+export async function writeFileAtomic(fs: FileSystem, path: string, data: Buffer): Promise<void> {
+  const tmp = `${path}.tmp`
+  const handle = await fs.open(tmp, 'readWrite')
+  try {
+    await handle.truncate(0)
+    await writeFully(handle, data, 0)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await fs.rename(tmp, path)
+  await fs.syncDir(nodePath.dirname(path))
+}
+
+export function isNotFound(error: unknown): boolean {
+  return (error as {code?: string} | undefined)?.code === 'ENOENT'
+}
+
+class NodeFileHandle implements FileHandle {
+  constructor(private readonly handle: fsp.FileHandle) {}
+
+  async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return (await this.handle.read(buffer, offset, length, position)).bytesRead
+  }
+
+  async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return (await this.handle.write(buffer, offset, length, position)).bytesWritten
+  }
+
+  truncate(size: number): Promise<void> {
+    return this.handle.truncate(size)
+  }
+
+  sync(): Promise<void> {
+    return this.handle.sync()
+  }
+
+  async size(): Promise<number> {
+    return (await this.handle.stat()).size
+  }
+
+  close(): Promise<void> {
+    return this.handle.close()
+  }
+}
+
+/** The real file system (node:fs/promises). */
+export class NodeFileSystem implements FileSystem {
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    const flags = mode === 'read' ? constants.O_RDONLY : constants.O_RDWR | constants.O_CREAT
+    return new NodeFileHandle(await fsp.open(path, flags, 0o644))
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return fsp.readFile(path)
+  }
+
+  writeFile(path: string, data: Buffer): Promise<void> {
+    return fsp.writeFile(path, data)
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return fsp.rename(from, to)
+  }
+
+  unlink(path: string): Promise<void> {
+    return fsp.unlink(path)
+  }
+
+  readdir(path: string): Promise<string[]> {
+    return fsp.readdir(path)
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await fsp.mkdir(path, {recursive: true})
+  }
+
+  rmrf(path: string): Promise<void> {
+    return fsp.rm(path, {recursive: true, force: true})
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    try {
+      const s = await fsp.stat(path)
+      return {size: s.size, mtimeMs: s.mtimeMs, isDirectory: s.isDirectory()}
+    } catch (error) {
+      if (isNotFound(error)) return undefined
+      throw error
+    }
+  }
+
+  async syncDir(path: string): Promise<void> {
+    const handle = await fsp.open(path, constants.O_RDONLY)
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  }
+}

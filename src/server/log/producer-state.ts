@@ -1,0 +1,290 @@
+/**
+ * ProducerStateManager: per-partition state of idempotent/transactional
+ * producers (Kafka's ProducerStateManager), and its `.snapshot` files.
+ *
+ * State per producer id: epoch, the metadata of its last (up to 5) batches
+ * (sequence range, offset range, timestamp) for duplicate detection, the
+ * coordinator epoch and the first offset of an open transaction.
+ *
+ * Snapshot file `<20-digit offset>.snapshot`: the state after every batch
+ * below `offset`. Format (Kafka ProducerStateManager, version 1, big-endian):
+ *   int16  version = 1
+ *   uint32 crc     CRC-32C of everything after this field
+ *   int32  count
+ *   count x { int64 producer_id, int16 epoch, int32 last_sequence,
+ *             int64 last_offset, int32 offset_delta (lastSeq - firstSeq of the
+ *             last batch), int64 timestamp, int32 coordinator_epoch,
+ *             int64 current_txn_first_offset (-1 if none) }
+ * Snapshots are taken on roll (at the new segment's base offset) and on clean
+ * shutdown (at the log end offset). On load the log replays batch headers from
+ * the latest snapshot at or below the recovery point.
+ *
+ * Owned by one PartitionLog; mutated only under its append lock.
+ */
+
+import {crc32c} from '@node-rs/crc32'
+import * as nodePath from 'node:path'
+import type {RecordBatchHeader} from '../../lib/records/batch.js'
+import {readInt64, writeInt64} from './int64.js'
+import {LogError} from './errors.js'
+import type {FileSystem} from './fs.js'
+import {isNotFound, writeFileAtomic} from './fs.js'
+import {filenamePrefixFromOffset, offsetFromFilename} from './log-files.js'
+
+export const SNAPSHOT_SUFFIX = '.snapshot'
+const SNAPSHOT_VERSION = 1
+const ENTRY_SIZE = 46
+const HEADER_SIZE = 10
+/** Kafka keeps this many batches per producer for duplicate detection. */
+export const NUM_BATCHES_TO_RETAIN = 5
+
+export interface BatchMetadata {
+  firstSeq: number
+  lastSeq: number
+  firstOffset: number
+  lastOffset: number
+  timestamp: number
+}
+
+export interface ProducerStateEntry {
+  producerId: number
+  producerEpoch: number
+  coordinatorEpoch: number
+  lastTimestamp: number
+  /** First offset of the open transaction, -1 if none. */
+  currentTxnFirstOffset: number
+  /** Oldest first; at most NUM_BATCHES_TO_RETAIN. */
+  batches: BatchMetadata[]
+}
+
+export class CorruptSnapshotError extends Error {}
+
+export function snapshotFilename(offset: number): string {
+  return filenamePrefixFromOffset(offset) + SNAPSHOT_SUFFIX
+}
+
+export function encodeSnapshot(entries: Iterable<ProducerStateEntry>): Buffer {
+  const list = [...entries].filter((e) => e.batches.length > 0 || e.currentTxnFirstOffset >= 0)
+  const buf = Buffer.alloc(HEADER_SIZE + list.length * ENTRY_SIZE)
+  buf.writeInt16BE(SNAPSHOT_VERSION, 0)
+  buf.writeInt32BE(list.length, 6)
+  let at = HEADER_SIZE
+  for (const e of list) {
+    const last = e.batches[e.batches.length - 1]
+    writeInt64(buf, at, e.producerId)
+    buf.writeInt16BE(e.producerEpoch, at + 8)
+    buf.writeInt32BE(last ? last.lastSeq : -1, at + 10)
+    writeInt64(buf, at + 14, last ? last.lastOffset : -1)
+    buf.writeInt32BE(last ? last.lastSeq - last.firstSeq : 0, at + 22)
+    writeInt64(buf, at + 26, e.lastTimestamp)
+    buf.writeInt32BE(e.coordinatorEpoch, at + 34)
+    writeInt64(buf, at + 38, e.currentTxnFirstOffset)
+    at += ENTRY_SIZE
+  }
+  buf.writeUInt32BE(crc32c(buf.subarray(6)), 2)
+  return buf
+}
+
+export function decodeSnapshot(buf: Buffer): ProducerStateEntry[] {
+  if (buf.length < HEADER_SIZE) throw new CorruptSnapshotError(`Snapshot of ${buf.length} bytes is too short`)
+  const version = buf.readInt16BE(0)
+  if (version !== SNAPSHOT_VERSION) throw new CorruptSnapshotError(`Unsupported snapshot version ${version}`)
+  const crc = buf.readUInt32BE(2)
+  if (crc32c(buf.subarray(6)) !== crc) throw new CorruptSnapshotError('Snapshot CRC mismatch')
+  const count = buf.readInt32BE(6)
+  if (count < 0 || buf.length !== HEADER_SIZE + count * ENTRY_SIZE) {
+    throw new CorruptSnapshotError(`Snapshot length ${buf.length} does not match ${count} entries`)
+  }
+  const entries: ProducerStateEntry[] = []
+  for (let i = 0, at = HEADER_SIZE; i < count; i++, at += ENTRY_SIZE) {
+    const producerId = readInt64(buf, at)
+    const lastSeq = buf.readInt32BE(at + 10)
+    const lastOffset = readInt64(buf, at + 14)
+    const offsetDelta = buf.readInt32BE(at + 22)
+    const timestamp = readInt64(buf, at + 26)
+    const currentTxnFirstOffset = readInt64(buf, at + 38)
+    if ([producerId, lastOffset, timestamp, currentTxnFirstOffset].some((n) => Number.isNaN(n))) {
+      throw new CorruptSnapshotError(`Snapshot entry ${i} has an out-of-range int64`)
+    }
+    entries.push({
+      producerId,
+      producerEpoch: buf.readInt16BE(at + 8),
+      coordinatorEpoch: buf.readInt32BE(at + 34),
+      lastTimestamp: timestamp,
+      currentTxnFirstOffset,
+      batches:
+        lastOffset >= 0
+          ? [{firstSeq: lastSeq - offsetDelta, lastSeq, firstOffset: lastOffset - offsetDelta, lastOffset, timestamp}]
+          : [],
+    })
+  }
+  return entries
+}
+
+/** Sequence numbers wrap at Int32.MAX_VALUE back to 0 (Kafka's DefaultRecordBatch.incrementSequence). */
+function nextSequence(seq: number): number {
+  return seq === 0x7fffffff ? 0 : seq + 1
+}
+
+export class ProducerStateManager {
+  private producers = new Map<number, ProducerStateEntry>()
+  /** The state reflects every batch below this offset. */
+  mapEndOffset = 0
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+  ) {}
+
+  get producerIdCount(): number {
+    return this.producers.size
+  }
+
+  activeProducers(): ReadonlyMap<number, ProducerStateEntry> {
+    return this.producers
+  }
+
+  /**
+   * The idempotent producer checks for a client batch (Kafka's
+   * ProducerAppendInfo.checkProducerEpoch / checkSequence). Returns the
+   * metadata of an identical earlier batch when this one is a retry
+   * (the caller answers with the original offsets and does not append);
+   * throws INVALID_PRODUCER_EPOCH or OUT_OF_ORDER_SEQUENCE_NUMBER.
+   */
+  checkClientBatch(header: RecordBatchHeader): BatchMetadata | undefined {
+    if (header.producerId < 0) return undefined
+    const entry = this.producers.get(header.producerId)
+    if (!entry) return undefined
+    if (header.producerEpoch < entry.producerEpoch) {
+      throw new LogError(
+        'INVALID_PRODUCER_EPOCH',
+        `Epoch ${header.producerEpoch} of producer ${header.producerId} is older than the current epoch ${entry.producerEpoch}`,
+      )
+    }
+    const firstSeq = header.baseSequence
+    const lastSeq = (firstSeq + header.lastOffsetDelta) % 0x80000000
+    if (header.producerEpoch > entry.producerEpoch) {
+      if (firstSeq !== 0) {
+        throw new LogError(
+          'OUT_OF_ORDER_SEQUENCE_NUMBER',
+          `New epoch ${header.producerEpoch} of producer ${header.producerId} must start at sequence 0, not ${firstSeq}`,
+        )
+      }
+      return undefined
+    }
+    const duplicate = entry.batches.find((b) => b.firstSeq === firstSeq && b.lastSeq === lastSeq)
+    if (duplicate) return duplicate
+    const last = entry.batches[entry.batches.length - 1]
+    if (last && firstSeq !== nextSequence(last.lastSeq)) {
+      throw new LogError(
+        'OUT_OF_ORDER_SEQUENCE_NUMBER',
+        `Out of order sequence ${firstSeq} for producer ${header.producerId} (last sequence ${last.lastSeq})`,
+      )
+    }
+    return undefined
+  }
+
+  /** Applies one appended batch (offsets already assigned). */
+  update(header: RecordBatchHeader): void {
+    this.mapEndOffset = Math.max(this.mapEndOffset, header.lastOffset + 1)
+    if (header.producerId < 0) return
+    let entry = this.producers.get(header.producerId)
+    if (!entry) {
+      entry = {
+        producerId: header.producerId,
+        producerEpoch: header.producerEpoch,
+        coordinatorEpoch: -1,
+        lastTimestamp: header.maxTimestamp,
+        currentTxnFirstOffset: -1,
+        batches: [],
+      }
+      this.producers.set(header.producerId, entry)
+    }
+    if (header.producerEpoch > entry.producerEpoch) {
+      entry.producerEpoch = header.producerEpoch
+      entry.batches = []
+    }
+    entry.lastTimestamp = header.maxTimestamp
+    if (header.isControl) {
+      // An end-transaction marker closes the open transaction. The coordinator
+      // epoch lives in the control record's value, which is not decoded here.
+      entry.currentTxnFirstOffset = -1
+      return
+    }
+    if (header.isTransactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = header.baseOffset
+    if (header.baseSequence < 0) return
+    entry.batches.push({
+      firstSeq: header.baseSequence,
+      lastSeq: (header.baseSequence + header.lastOffsetDelta) % 0x80000000,
+      firstOffset: header.baseOffset,
+      lastOffset: header.lastOffset,
+      timestamp: header.maxTimestamp,
+    })
+    if (entry.batches.length > NUM_BATCHES_TO_RETAIN) entry.batches.shift()
+  }
+
+  /** Drops producers idle for producer.id.expiration.ms without an open transaction. */
+  removeExpiredProducers(now: number, expirationMs: number): void {
+    for (const [id, entry] of this.producers) {
+      if (entry.currentTxnFirstOffset < 0 && now - entry.lastTimestamp >= expirationMs) this.producers.delete(id)
+    }
+  }
+
+  /** Forgets everything; the state restarts at `offset`. */
+  reset(offset: number): void {
+    this.producers = new Map()
+    this.mapEndOffset = offset
+  }
+
+  async listSnapshotOffsets(): Promise<number[]> {
+    const names = await this.fs.readdir(this.dir)
+    return names
+      .filter((n) => n.endsWith(SNAPSHOT_SUFFIX))
+      .map((n) => offsetFromFilename(n))
+      .filter((o): o is number => o !== undefined)
+      .sort((a, b) => a - b)
+  }
+
+  /** Writes `<mapEndOffset>.snapshot`. */
+  async takeSnapshot(): Promise<void> {
+    const path = nodePath.join(this.dir, snapshotFilename(this.mapEndOffset))
+    await writeFileAtomic(this.fs, path, encodeSnapshot(this.producers.values()))
+  }
+
+  /**
+   * Loads the latest readable snapshot at or below `maxOffset`, deleting
+   * corrupt ones. Returns the snapshot offset, or undefined if none (state reset to `fallbackOffset`).
+   */
+  async loadLatestSnapshot(maxOffset: number, fallbackOffset: number): Promise<number | undefined> {
+    const offsets = (await this.listSnapshotOffsets()).filter((o) => o <= maxOffset).reverse()
+    for (const offset of offsets) {
+      const path = nodePath.join(this.dir, snapshotFilename(offset))
+      try {
+        const entries = decodeSnapshot(await this.fs.readFile(path))
+        this.producers = new Map(entries.map((e) => [e.producerId, e]))
+        this.mapEndOffset = offset
+        return offset
+      } catch (error) {
+        if (!(error instanceof CorruptSnapshotError) && !isNotFound(error)) throw error
+        await this.deleteSnapshot(offset)
+      }
+    }
+    this.reset(fallbackOffset)
+    return undefined
+  }
+
+  async deleteSnapshot(offset: number): Promise<void> {
+    try {
+      await this.fs.unlink(nodePath.join(this.dir, snapshotFilename(offset)))
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+  }
+
+  /** Deletes snapshots with offset < `offset` (retention) or > `offset` (truncation), per `which`. */
+  async deleteSnapshots(which: 'below' | 'above', offset: number): Promise<void> {
+    for (const o of await this.listSnapshotOffsets()) {
+      if (which === 'below' ? o < offset : o > offset) await this.deleteSnapshot(o)
+    }
+  }
+}
