@@ -30,7 +30,7 @@
  */
 
 import {crc32c} from '@node-rs/crc32'
-import {readInt64, writeInt64} from './int64.js'
+import {readInt16, readInt32, readInt64, readUInt32, writeInt64} from './big-endian.js'
 
 /** Bytes of the batch header, from baseOffset up to the first record. */
 export const RECORD_BATCH_OVERHEAD = 61
@@ -165,34 +165,34 @@ function readSafeInt64(buf: Buffer, offset: number, min: number, field: string, 
  * check batchLength, the CRC or that the records are present: see validateBatch.
  */
 export function readBatchHeader(buf: Buffer, position = 0): RecordBatchHeader {
-  if (!(position >= 0) || buf.length - position < RECORD_BATCH_OVERHEAD) {
+  if (!Number.isInteger(position) || position < 0 || buf.length - position < RECORD_BATCH_OVERHEAD) {
     throw new CorruptRecordError(
       `Record batch header needs ${RECORD_BATCH_OVERHEAD} bytes, only ${Math.max(0, buf.length - position)} available`,
       position,
     )
   }
-  const magic = buf.readInt8(position + MAGIC_OFFSET)
+  const magic = (buf[position + MAGIC_OFFSET]! << 24) >> 24
   if (magic !== MAGIC_VALUE_V2) {
     throw new CorruptRecordError(`Unsupported record batch magic ${magic} (only v2 is supported)`, position)
   }
   const baseOffset = readSafeInt64(buf, position + BASE_OFFSET_OFFSET, 0, 'baseOffset', position)
-  const batchLength = buf.readInt32BE(position + BATCH_LENGTH_OFFSET)
-  const attributes = buf.readInt16BE(position + ATTRIBUTES_OFFSET)
-  const lastOffsetDelta = buf.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET)
+  const batchLength = readInt32(buf, position + BATCH_LENGTH_OFFSET)
+  const attributes = readInt16(buf, position + ATTRIBUTES_OFFSET)
+  const lastOffsetDelta = readInt32(buf, position + LAST_OFFSET_DELTA_OFFSET)
   return {
     baseOffset,
     batchLength,
-    partitionLeaderEpoch: buf.readInt32BE(position + PARTITION_LEADER_EPOCH_OFFSET),
+    partitionLeaderEpoch: readInt32(buf, position + PARTITION_LEADER_EPOCH_OFFSET),
     magic,
-    crc: buf.readUInt32BE(position + CRC_OFFSET),
+    crc: readUInt32(buf, position + CRC_OFFSET),
     attributes,
     lastOffsetDelta,
     baseTimestamp: readSafeInt64(buf, position + BASE_TIMESTAMP_OFFSET, NO_TIMESTAMP, 'baseTimestamp', position),
     maxTimestamp: readSafeInt64(buf, position + MAX_TIMESTAMP_OFFSET, NO_TIMESTAMP, 'maxTimestamp', position),
     producerId: readSafeInt64(buf, position + PRODUCER_ID_OFFSET, NO_PRODUCER_ID, 'producerId', position),
-    producerEpoch: buf.readInt16BE(position + PRODUCER_EPOCH_OFFSET),
-    baseSequence: buf.readInt32BE(position + BASE_SEQUENCE_OFFSET),
-    recordCount: buf.readInt32BE(position + RECORDS_COUNT_OFFSET),
+    producerEpoch: readInt16(buf, position + PRODUCER_EPOCH_OFFSET),
+    baseSequence: readInt32(buf, position + BASE_SEQUENCE_OFFSET),
+    recordCount: readInt32(buf, position + RECORDS_COUNT_OFFSET),
     compression: (attributes & COMPRESSION_CODEC_MASK) as CompressionType,
     timestampType: (attributes & TIMESTAMP_TYPE_MASK) === 0 ? TimestampType.CreateTime : TimestampType.LogAppendTime,
     isTransactional: (attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
@@ -224,7 +224,7 @@ function checkBatchPresent(buf: Buffer, position: number, batchLength: number): 
  * Throws CorruptRecordError if the batch is not fully inside `buf`.
  */
 export function computeCrc(buf: Buffer, position: number): number {
-  if (!(position >= 0) || buf.length - position < RECORD_BATCH_OVERHEAD) {
+  if (!Number.isInteger(position) || position < 0 || buf.length - position < RECORD_BATCH_OVERHEAD) {
     throw new CorruptRecordError(`Record batch header needs ${RECORD_BATCH_OVERHEAD} bytes`, position)
   }
   const batchLength = buf.readInt32BE(position + BATCH_LENGTH_OFFSET)
@@ -394,7 +394,7 @@ export function writeBatchHeader(buf: Buffer, position: number, batchLength: num
 }
 
 function checkHeaderPresent(buf: Buffer, position: number): void {
-  if (!(position >= 0) || buf.length - position < RECORD_BATCH_OVERHEAD) {
+  if (!Number.isInteger(position) || position < 0 || buf.length - position < RECORD_BATCH_OVERHEAD) {
     throw new RangeError(`No record batch header at position ${position} (buffer length ${buf.length})`)
   }
 }
