@@ -1,0 +1,88 @@
+import {readFile} from 'node:fs/promises'
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {UsageError} from '../../lib/cli/errors.js'
+import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
+import {ConfigError} from '../../lib/config/config-def.js'
+import {Broker, type BrokerStatus} from '../../server/broker.js'
+import {createLogger} from '../../server/logger.js'
+
+export default class ServerStart extends BaseCommand<typeof ServerStart> {
+  static override summary = 'Run a Kafka-compatible broker.'
+  static override description = `Starts one broker that speaks the Kafka protocol: PLAINTEXT on 127.0.0.1:9092 and a data directory of its own by default, no other process needed. Configuration uses Kafka's broker config names: a server.properties file, then --override key=value flags, then KCLI_* environment variables (KCLI_LOG_DIRS sets log.dirs). Stops cleanly on SIGTERM or SIGINT (a second signal forces).`
+  static override examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'Start with the embedded defaults.'},
+    {command: '<%= config.bin %> <%= command.id %> config/server.properties', description: 'Start from a Kafka-style properties file.'},
+    {command: '<%= config.bin %> <%= command.id %> --data-dir /tmp/kcli --port 0 --json', description: 'Ephemeral port; print where it listens as JSON.'},
+    {command: '<%= config.bin %> <%= command.id %> --override num.partitions=6 --override log.retention.hours=24', description: 'Override broker configs.'},
+  ]
+  static override args = {
+    properties: Args.string({description: 'A server.properties file.', required: false}),
+  }
+  static override flags = {
+    override: Flags.string({multiple: true, helpValue: '<key=value>', summary: 'Set a broker config (repeatable).'}),
+    'data-dir': Flags.string({helpValue: '<dir>', summary: 'The data directory (log.dirs).'}),
+    port: Flags.integer({min: 0, max: 65535, helpValue: '<port>', summary: 'Port of the PLAINTEXT listener on 127.0.0.1 (0: any free port).'}),
+    'log-level': Flags.option({options: ['trace', 'debug', 'info', 'warn', 'error'] as const, default: 'info', summary: 'Broker log level.'})(),
+  }
+
+  async run(): Promise<BrokerStatus> {
+    const {args, flags} = this
+    const explicit: Record<string, string> = {}
+    if (args.properties) {
+      let text: string
+      try {
+        text = await readFile(args.properties, 'utf8')
+      } catch (error) {
+        throw new UsageError(`cannot read ${args.properties}: ${(error as Error).message}`)
+      }
+      Object.assign(explicit, parseProperties(text))
+    }
+    for (const o of flags.override ?? []) {
+      const eq = o.indexOf('=')
+      if (eq <= 0) throw new UsageError(`--override expects key=value, got ${JSON.stringify(o)}`)
+      explicit[o.slice(0, eq).trim()] = o.slice(eq + 1)
+    }
+    if (flags['data-dir']) explicit['log.dirs'] = flags['data-dir']
+    if (flags.port !== undefined) explicit.listeners = `PLAINTEXT://127.0.0.1:${flags.port}`
+    Object.assign(explicit, brokerConfigsFromEnv(process.env))
+
+    let config
+    try {
+      config = resolveBrokerConfig(explicit)
+    } catch (error) {
+      if (error instanceof ConfigError) throw new UsageError(error.message)
+      throw error
+    }
+    const log = createLogger({level: flags['log-level']})
+    const broker = new Broker(config, log)
+    const status = await broker.start()
+    if (!this.jsonEnabled()) {
+      for (const l of status.listeners) this.out.line(`kcli broker ${status.nodeId} listening on ${l.name}://${l.host}:${l.port}`)
+      this.out.line(`data directory: ${status.dataDir}`)
+      this.out.line(`cluster id: ${status.clusterId}`)
+    }
+
+    let signals = 0
+    const stopped = new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++
+        if (signals > 1) {
+          log.warn({signal}, 'second signal: exiting now')
+          process.exit(130)
+        }
+        log.info({signal}, 'stopping')
+        broker.stop().then(resolve, (error) => {
+          log.error({err: error}, 'shutdown failed')
+          resolve()
+        })
+      }
+      process.on('SIGTERM', onSignal)
+      process.on('SIGINT', onSignal)
+    })
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(status)}\n`)
+    await stopped
+    return status
+  }
+}

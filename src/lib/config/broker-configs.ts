@@ -1,0 +1,145 @@
+/**
+ * The broker configs kcli reads, with Kafka 4.0's names and defaults, and how they resolve into
+ * topic defaults (log.retention.hours -> retention.ms, log.segment.bytes -> segment.bytes, ...).
+ * Values come from a server.properties file, `--override key=value` flags and KCLI_* environment
+ * variables (KCLI_LOG_DIRS -> log.dirs), later sources winning.
+ */
+import {type ConfigDefinition, ConfigDefs, ConfigError, LONG_MAX, parseConfigValue} from './config-def.js'
+import {TOPIC_CONFIGS} from './topic-configs.js'
+
+const INT_MAX = '2147483647'
+
+/** Broker configs that supply topic defaults under the same name as a topic config's synonym. */
+const LOG_DEFAULTS: ConfigDefinition[] = TOPIC_CONFIGS.definitions
+  .filter((d) => d.brokerSynonym !== undefined)
+  .map((d) => ({...d, name: d.brokerSynonym!, brokerSynonym: undefined}))
+
+export const BROKER_CONFIGS = new ConfigDefs([
+  {name: 'node.id', type: 'int', default: '1', min: 0, readOnly: true, doc: 'The broker id (kcli defaults it to 1 for the embedded single broker).'},
+  {name: 'broker.id', type: 'int', default: '-1', min: -1, readOnly: true, doc: 'Alias of node.id.'},
+  {name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092', readOnly: true, doc: 'Listeners: name://host:port, comma-separated.'},
+  {name: 'advertised.listeners', type: 'list', default: null, readOnly: true, doc: 'Listeners given to clients in Metadata, when they differ from listeners.'},
+  {name: 'log.dirs', type: 'string', default: null, readOnly: true, doc: 'The data directory (kcli uses one).'},
+  {name: 'log.dir', type: 'string', default: null, readOnly: true, doc: 'The data directory when log.dirs is not set.'},
+  {name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'Partitions of an auto-created topic.'},
+  {name: 'default.replication.factor', type: 'int', default: '1', min: 1, doc: 'Replication factor of an auto-created topic.'},
+  {name: 'auto.create.topics.enable', type: 'boolean', default: 'true', doc: 'Create a topic when a client asks for its metadata.'},
+  {name: 'delete.topic.enable', type: 'boolean', default: 'true', doc: 'Allow DeleteTopics.'},
+  {name: 'socket.request.max.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'Largest request frame accepted; bigger ones close the connection.'},
+  {name: 'connections.max.idle.ms', type: 'long', default: '600000', readOnly: true, doc: 'Idle connections are closed after this long.'},
+  {name: 'max.connections', type: 'int', default: INT_MAX, min: 0, doc: 'Most connections the broker accepts at once.'},
+  {name: 'queued.max.request.bytes', type: 'long', default: '-1', readOnly: true, doc: 'Bytes of requests read ahead per connection before reading pauses (-1: kcli uses 100 MiB).'},
+  {name: 'log.retention.hours', type: 'int', default: '168', doc: 'Retention time in hours (retention.ms default).'},
+  {name: 'log.retention.minutes', type: 'int', default: null, doc: 'Retention time in minutes; overrides log.retention.hours.'},
+  {name: 'log.retention.ms', type: 'long', default: null, doc: 'Retention time in ms; overrides minutes and hours.'},
+  {name: 'log.roll.hours', type: 'int', default: '168', min: 1, doc: 'Roll a segment after this long (segment.ms default).'},
+  {name: 'log.roll.ms', type: 'long', default: null, doc: 'Roll time in ms; overrides log.roll.hours.'},
+  {name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'fsync after this long (flush.ms default).'},
+  {name: 'log.retention.check.interval.ms', type: 'long', default: '300000', min: 1, doc: 'How often retention runs.'},
+  {name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, doc: 'How often the flusher checks flush.ms.'},
+  {name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'Partitions of __consumer_offsets.'},
+  {name: 'offsets.topic.replication.factor', type: 'int', default: '3', min: 1, readOnly: true, doc: 'Replication factor of __consumer_offsets (capped at the live brokers).'},
+  {name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, doc: 'Committed offsets of empty groups expire after this long.'},
+  {name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', doc: 'Delay of the first rebalance of a new group.'},
+  {name: 'transaction.max.timeout.ms', type: 'int', default: '900000', min: 1, doc: 'Largest transaction timeout a producer may ask for.'},
+  {name: 'transaction.state.log.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'Partitions of __transaction_state.'},
+  {name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: 'Idle producer ids are forgotten after this long.'},
+  {name: 'process.roles', type: 'list', default: 'broker,controller', validValues: ['broker', 'controller'], readOnly: true, doc: 'Accepted for compatibility; kcli runs both roles.'},
+  ...LOG_DEFAULTS,
+] satisfies ConfigDefinition[])
+
+export type BrokerConfigValues = Readonly<Record<string, string>>
+
+export interface ResolvedBrokerConfig {
+  /** Every config that was set explicitly (file, flags, env), as strings. */
+  readonly explicit: BrokerConfigValues
+  nodeId: number
+  listeners: Array<{name: string; host: string; port: number}>
+  advertisedListeners: Array<{name: string; host: string; port: number}>
+  logDir: string | null
+  get(name: string): string | null
+  int(name: string): number
+  bool(name: string): boolean
+  /** Topic config defaults implied by the broker's log.* configs. */
+  topicDefaults(): Record<string, string>
+}
+
+function parseListeners(key: string, value: string): Array<{name: string; host: string; port: number}> {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(l)
+      if (!m || Number(m[3]) > 65535) throw new ConfigError(key, value, `Listener ${JSON.stringify(l)} is not of the form NAME://host:port`)
+      return {name: m[1]!, host: m[2] === '' ? '0.0.0.0' : m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3])}
+    })
+}
+
+/**
+ * Validates explicit broker configs and resolves them. Unknown keys are kept (Kafka warns about
+ * unused configs and starts); a known key with a bad value throws ConfigError naming the key.
+ */
+export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBrokerConfig {
+  for (const [key, value] of Object.entries(explicit)) {
+    const def = BROKER_CONFIGS.get(key)
+    if (def) parseConfigValue(def, value)
+  }
+  const get = (name: string): string | null => explicit[name] ?? BROKER_CONFIGS.get(name)?.default ?? null
+  const num = (name: string) => {
+    const v = get(name)
+    return v === null ? NaN : Number(parseConfigValue(BROKER_CONFIGS.get(name)!, v))
+  }
+  const nodeId = explicit['node.id'] !== undefined ? num('node.id') : explicit['broker.id'] !== undefined && num('broker.id') >= 0 ? num('broker.id') : num('node.id')
+  const listeners = parseListeners('listeners', get('listeners')!)
+  if (listeners.length === 0) throw new ConfigError('listeners', get('listeners'), 'At least one listener is required')
+  const advertised = get('advertised.listeners')
+  return {
+    explicit,
+    nodeId,
+    listeners,
+    advertisedListeners: advertised ? parseListeners('advertised.listeners', advertised) : listeners,
+    logDir: (get('log.dirs') ?? get('log.dir'))?.split(',')[0]?.trim() ?? null,
+    get,
+    int: num,
+    bool: (name) => get(name) === 'true',
+    topicDefaults() {
+      const out: Record<string, string> = {}
+      for (const def of TOPIC_CONFIGS.definitions) {
+        const fromBroker = def.brokerSynonym ? explicit[def.brokerSynonym] : undefined
+        if (fromBroker !== undefined) out[def.name] = fromBroker
+      }
+      const retentionMs = get('log.retention.ms') ?? (get('log.retention.minutes') !== null ? String(num('log.retention.minutes') * 60_000) : String(num('log.retention.hours') * 3_600_000))
+      if (retentionMs !== '604800000') out['retention.ms'] = retentionMs
+      const rollMs = get('log.roll.ms') ?? String(num('log.roll.hours') * 3_600_000)
+      if (rollMs !== '604800000') out['segment.ms'] = rollMs
+      const flushMs = get('log.flush.interval.ms')
+      if (flushMs !== null) out['flush.ms'] = flushMs
+      return out
+    },
+  }
+}
+
+/** Parses server.properties text: key=value or key:value lines, # and ! comments, \ continuations. */
+export function parseProperties(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const lines = text.replace(/\\\r?\n\s*/g, '').split(/\r?\n/)
+  for (const raw of lines) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line)
+    if (m) out[m[1]!] = m[2]!
+    else out[line] = ''
+  }
+  return out
+}
+
+/** KCLI_LOG_DIRS=... -> {'log.dirs': ...}, for known broker config names only. */
+export function brokerConfigsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const def of BROKER_CONFIGS.definitions) {
+    const value = env[`KCLI_${def.name.toUpperCase().replace(/[.-]/g, '_')}`]
+    if (value !== undefined) out[def.name] = value
+  }
+  return out
+}

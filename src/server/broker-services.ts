@@ -1,0 +1,24 @@
+/**
+ * What handlers may use: the broker's identity and config, the metadata store, the topic
+ * manager (topic lifecycle) and the replica manager (partition logs). Handlers get these through
+ * RequestContext.broker and hold no state of their own.
+ */
+import type {ResolvedBrokerConfig} from '../lib/config/broker-configs.js'
+import type {MetadataStore} from './controller/metadata-store.js'
+import type {TopicManager} from './controller/topic-manager.js'
+import type {ApiHandler} from './handlers/handler.js'
+import type {Logger} from './logger.js'
+import type {ReplicaManager} from './replica-manager.js'
+
+export interface BrokerServices {
+  nodeId: number
+  config: ResolvedBrokerConfig
+  metadata: MetadataStore
+  topics: TopicManager
+  replicas: ReplicaManager
+  log: Logger
+  /** The registered handlers (ApiVersions advertises them). */
+  handlers(): readonly ApiHandler[]
+  /** The address clients should use for this broker on a listener. */
+  advertisedListener(listenerName: string): {host: string; port: number}
+}

@@ -1,0 +1,149 @@
+/**
+ * The broker's lifecycle: start (data directory, metadata, partition logs, listeners), serve,
+ * and controlled shutdown (stop accepting, answer what was read, flush and close the logs).
+ */
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {homedir} from 'node:os'
+import {join, resolve} from 'node:path'
+import type {ResolvedBrokerConfig} from '../lib/config/broker-configs.js'
+import type {BrokerServices} from './broker-services.js'
+import {LocalMetadataStore} from './controller/local-metadata-store.js'
+import type {MetadataStore} from './controller/metadata-store.js'
+import {TopicManager} from './controller/topic-manager.js'
+import type {ApiHandler} from './handlers/handler.js'
+import {HANDLERS} from './handlers/index.js'
+import type {Logger} from './logger.js'
+import {SocketServer, type BoundListener} from './network/socket-server.js'
+import {ReplicaManager} from './replica-manager.js'
+import {HandlerRegistry} from './request-dispatcher.js'
+
+/** Where the embedded broker keeps its data when log.dirs is not set. */
+export function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share')
+  return join(base, 'kcli', 'data')
+}
+
+/** Bytes of read-ahead requests per connection before reading pauses. */
+const DEFAULT_QUEUED_BYTES = 100 * 1024 * 1024
+const MAINTENANCE_INTERVAL_MS = 1_000
+
+export interface BrokerStatus {
+  nodeId: number
+  clusterId: string
+  dataDir: string
+  listeners: Array<{name: string; host: string; port: number}>
+}
+
+export class Broker {
+  private socketServer?: SocketServer
+  private metadata?: MetadataStore
+  private replicas?: ReplicaManager
+  private maintenanceTimer?: NodeJS.Timeout
+  private maintenance: Promise<void> = Promise.resolve()
+  private registry?: HandlerRegistry
+  private stopping?: Promise<void>
+  readonly dataDir: string
+
+  constructor(
+    readonly config: ResolvedBrokerConfig,
+    readonly log: Logger,
+    private readonly handlers: readonly ApiHandler[] = HANDLERS,
+  ) {
+    this.dataDir = resolve(config.logDir ?? defaultDataDir())
+  }
+
+  async start(): Promise<BrokerStatus> {
+    const {config, log} = this
+    await mkdir(this.dataDir, {recursive: true})
+    const listeners = config.listeners
+    const metadata = await LocalMetadataStore.open(this.dataDir, {nodeId: config.nodeId, host: config.advertisedListeners[0]!.host, port: config.advertisedListeners[0]!.port, rack: null})
+    this.metadata = metadata
+    await this.writeMetaProperties(metadata.clusterId)
+    let topics!: TopicManager
+    const replicas = new ReplicaManager({dataDir: this.dataDir, log, topicConfigs: (t) => topics.effectiveConfigs(t)})
+    this.replicas = replicas
+    topics = new TopicManager(metadata, replicas, config)
+    for (const topic of metadata.topics()) await replicas.ensurePartitions(topic)
+
+    let bound: BoundListener[] = []
+    const services: BrokerServices = {
+      nodeId: config.nodeId,
+      config,
+      metadata,
+      topics,
+      replicas,
+      log,
+      handlers: () => this.registry!.handlers,
+      advertisedListener: (name) => {
+        const advertised = config.advertisedListeners.find((l) => l.name === name)
+        const actual = bound.find((l) => l.name === name) ?? bound[0]!
+        // A listener on port 0 advertises the port it got; on 0.0.0.0, the loopback address.
+        const port = advertised && advertised.port !== 0 ? advertised.port : actual.boundPort
+        const host = advertised && advertised.host !== '0.0.0.0' ? advertised.host : '127.0.0.1'
+        return {host, port}
+      },
+    }
+    this.registry = new HandlerRegistry(this.handlers, () => services)
+    const queued = config.int('queued.max.request.bytes')
+    this.socketServer = new SocketServer(
+      {
+        listeners,
+        maxRequestBytes: config.int('socket.request.max.bytes'),
+        maxQueuedBytes: queued > 0 ? queued : DEFAULT_QUEUED_BYTES,
+        idleTimeoutMs: config.int('connections.max.idle.ms'),
+        maxConnections: config.int('max.connections'),
+        log,
+      },
+      this.registry,
+    )
+    bound = await this.socketServer.start()
+    this.maintenanceTimer = setInterval(() => {
+      this.maintenance = this.maintenance.then(() => replicas.maintenance())
+    }, MAINTENANCE_INTERVAL_MS)
+    this.maintenanceTimer.unref()
+    const status: BrokerStatus = {
+      nodeId: config.nodeId,
+      clusterId: metadata.clusterId,
+      dataDir: this.dataDir,
+      listeners: bound.map((l) => ({name: l.name, host: l.host, port: l.boundPort})),
+    }
+    log.info(status, 'broker started')
+    return status
+  }
+
+  get connectionCount(): number {
+    return this.socketServer?.connectionCount ?? 0
+  }
+
+  /** Controlled shutdown; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info('broker shutting down')
+      clearInterval(this.maintenanceTimer)
+      await this.socketServer?.stop()
+      await this.maintenance
+      await this.replicas?.shutdown()
+      await this.metadata?.close()
+      this.log.info('broker stopped')
+    })()
+    return this.stopping
+  }
+
+  /** Kafka's meta.properties: which cluster and node this data directory belongs to. */
+  private async writeMetaProperties(clusterId: string): Promise<void> {
+    const path = join(this.dataDir, 'meta.properties')
+    let existing: string | undefined
+    try {
+      existing = await readFile(path, 'utf8')
+    } catch {
+      existing = undefined
+    }
+    const nodeLine = /^node\.id=(\d+)$/m.exec(existing ?? '')
+    if (nodeLine && Number(nodeLine[1]) !== this.config.nodeId) {
+      throw new Error(`${path} belongs to node.id=${nodeLine[1]}, not ${this.config.nodeId}`)
+    }
+    if (existing === undefined) {
+      await writeFile(path, `#\n#${new Date().toString()}\nnode.id=${this.config.nodeId}\nversion=1\ncluster.id=${clusterId}\n`)
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Cluster metadata — topics, topic ids, partition assignment, topic configs, dynamic broker
+ * configs — behind one interface. The single broker uses LocalMetadataStore (a file in the data
+ * directory); a cluster will use an etcd store with the same interface, so handlers never know
+ * which one they talk to.
+ *
+ * A store is the one owner of this state: callers read snapshots and change it only through the
+ * methods here, which persist before they resolve.
+ */
+
+export interface PartitionAssignment {
+  partition: number
+  /** Broker ids, preferred leader first. */
+  replicas: number[]
+  leader: number
+  leaderEpoch: number
+  isr: number[]
+}
+
+export interface TopicMetadata {
+  name: string
+  /** Kafka's base64url UUID text. */
+  topicId: string
+  partitions: PartitionAssignment[]
+  /** Topic configs set explicitly (the rest are defaults). */
+  configs: Record<string, string>
+  internal: boolean
+}
+
+export interface BrokerRegistration {
+  nodeId: number
+  host: string
+  port: number
+  rack: string | null
+}
+
+export class MetadataError extends Error {
+  constructor(readonly code: 'TOPIC_ALREADY_EXISTS' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'INVALID_PARTITIONS', message: string) {
+    super(message)
+  }
+}
+
+export interface MetadataStore {
+  readonly clusterId: string
+  /** The controller's broker id. */
+  controllerId(): number
+  brokers(): BrokerRegistration[]
+  topics(): TopicMetadata[]
+  topic(name: string): TopicMetadata | undefined
+  topicById(topicId: string): TopicMetadata | undefined
+  createTopic(topic: Omit<TopicMetadata, 'topicId'> & {topicId?: string}): Promise<TopicMetadata>
+  deleteTopic(name: string): Promise<TopicMetadata>
+  /** Appends partitions (their assignments) to an existing topic. */
+  addPartitions(name: string, partitions: PartitionAssignment[]): Promise<TopicMetadata>
+  /** Replaces the explicit configs of a topic. */
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<void>
+  /** Dynamic broker configs: per broker id, and cluster-wide under the key '' (the default). */
+  brokerConfigs(nodeId: number | ''): Record<string, string>
+  setBrokerConfigs(nodeId: number | '', configs: Record<string, string>): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,40 @@
+/**
+ * What a request handler is: one file per API key under src/server/handlers, each opening with a
+ * header comment (versions, behaviour, what is not implemented) and exporting the value made by
+ * `defineHandler`. The broker registers the handlers; ApiVersions advertises exactly their ranges.
+ *
+ * A handler returns its response (fields left out take their defaults) or null when no response
+ * is owed (Produce with acks=0). Kafka errors of single items go into the response; a thrown
+ * exception means "drop this connection".
+ */
+import type {ApiKeyNumber, ApiMessages} from '../../lib/protocol/generated/index.js'
+import type {RequestHeader} from '../../lib/protocol/generated/request-header.js'
+import type {Encodable} from '../../lib/protocol/message.js'
+import type {ConnectionInfo} from '../network/connection.js'
+import type {BrokerServices} from '../broker-services.js'
+
+export interface RequestContext {
+  apiKey: number
+  apiVersion: number
+  header: RequestHeader
+  connection: ConnectionInfo
+  broker: BrokerServices
+}
+
+export type ResponseOf<K extends ApiKeyNumber> = Encodable<ApiMessages[K]['response']>
+
+export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
+  apiKey: K
+  minVersion: number
+  maxVersion: number
+  /**
+   * The lowest version advertised in ApiVersions when it differs from minVersion (Produce: Kafka
+   * 4.0 advertises v0-v2 it does not accept, for librdkafka's sake, KAFKA-18659).
+   */
+  advertisedMinVersion?: number
+  handle(request: ApiMessages[K]['request'], ctx: RequestContext): Promise<ResponseOf<K> | null> | ResponseOf<K> | null
+}
+
+export function defineHandler<K extends ApiKeyNumber>(handler: ApiHandler<K>): ApiHandler<K> {
+  return handler
+}

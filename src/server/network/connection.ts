@@ -1,0 +1,192 @@
+/**
+ * One client connection: size-prefixed frames in, responses out in request order.
+ *
+ * Requests are handled one at a time per connection, as Kafka's SocketServer does (it mutes a
+ * channel until the response of its current request is sent), so a client may pipeline and the
+ * appends of one connection happen in the order it sent them. Frames read ahead of the one being
+ * handled are queued; when the queue holds more than `maxQueuedBytes`, or the client is not
+ * reading its responses (the socket's write buffer is full), reading pauses: the memory a
+ * connection can hold is bounded by socket.request.max.bytes + maxQueuedBytes.
+ *
+ * A frame whose size is negative or above socket.request.max.bytes, or a dispatcher that throws
+ * (a malformed request, an unknown API), closes the connection: Kafka's answer to both.
+ */
+import type {Socket} from 'node:net'
+
+export interface ConnectionInfo {
+  readonly id: number
+  readonly remoteAddress: string
+  readonly remotePort: number
+  readonly listenerName: string
+}
+
+export interface RequestDispatcher {
+  /** The response to one request frame (without its size), or null when none is owed (acks=0). */
+  dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null>
+}
+
+export interface ConnectionOptions {
+  maxRequestBytes: number
+  maxQueuedBytes: number
+  idleTimeoutMs: number
+  onClose(connection: Connection): void
+  onError(connection: Connection, reason: string, error?: unknown): void
+}
+
+export class Connection implements ConnectionInfo {
+  readonly remoteAddress: string
+  readonly remotePort: number
+  private readonly pending: Buffer[] = []
+  private pendingBytes = 0
+  private readonly frames: Buffer[] = []
+  private queuedBytes = 0
+  private busy = false
+  private closing = false
+  private closed = false
+  private drained: Promise<void> | null = null
+
+  constructor(
+    readonly id: number,
+    readonly listenerName: string,
+    private readonly socket: Socket,
+    private readonly dispatcher: RequestDispatcher,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? 'unknown'
+    this.remotePort = socket.remotePort ?? 0
+    socket.setNoDelay(true)
+    if (options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs)) socket.setTimeout(options.idleTimeoutMs)
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('timeout', () => {
+      if (!this.busy && this.frames.length === 0) this.destroy('idle for connections.max.idle.ms')
+    })
+    socket.on('error', () => this.destroy())
+    socket.on('close', () => this.destroy())
+  }
+
+  /** True while a request is being handled or queued. */
+  get inFlight(): boolean {
+    return this.busy || this.frames.length > 0
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
+    while (this.pendingBytes >= 4) {
+      const size = this.peekSize()
+      if (size < 0 || size > this.options.maxRequestBytes) {
+        this.options.onError(this, `request size ${size} is outside 0..${this.options.maxRequestBytes} (socket.request.max.bytes)`)
+        this.destroy()
+        return
+      }
+      if (this.pendingBytes < 4 + size) break
+      this.take(4)
+      const frame = this.take(size)
+      this.frames.push(frame)
+      this.queuedBytes += frame.length
+    }
+    if (this.queuedBytes > this.options.maxQueuedBytes) this.socket.pause()
+    void this.pump()
+  }
+
+  private peekSize(): number {
+    const first = this.pending[0]!
+    if (first.length >= 4) return first.readInt32BE(0)
+    const head = Buffer.concat(this.pending, Math.min(this.pendingBytes, 8))
+    return head.readInt32BE(0)
+  }
+
+  /** Removes `n` bytes from the front of the pending chunks (a slice when they are in one chunk). */
+  private take(n: number): Buffer {
+    this.pendingBytes -= n
+    const first = this.pending[0]!
+    if (first.length > n) {
+      this.pending[0] = first.subarray(n)
+      return first.subarray(0, n)
+    }
+    if (first.length === n) {
+      this.pending.shift()
+      return first
+    }
+    const out = Buffer.allocUnsafe(n)
+    let filled = 0
+    while (filled < n) {
+      const chunk = this.pending[0]!
+      const used = Math.min(chunk.length, n - filled)
+      chunk.copy(out, filled, 0, used)
+      filled += used
+      if (used === chunk.length) this.pending.shift()
+      else this.pending[0] = chunk.subarray(used)
+    }
+    return out
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return
+    this.busy = true
+    try {
+      while (this.frames.length > 0 && !this.closed) {
+        const frame = this.frames.shift()!
+        let response: Buffer[] | null
+        try {
+          response = await this.dispatcher.dispatch(frame, this)
+        } catch (error) {
+          this.options.onError(this, 'closing the connection after a bad request', error)
+          this.destroy()
+          return
+        }
+        this.queuedBytes -= frame.length
+        if (this.queuedBytes <= this.options.maxQueuedBytes && !this.closing) this.socket.resume()
+        if (response && !this.closed) await this.write(response)
+      }
+    } finally {
+      this.busy = false
+    }
+    if (this.closing && !this.closed) this.socket.end()
+  }
+
+  private async write(chunks: Buffer[]): Promise<void> {
+    this.socket.cork()
+    let ok = true
+    for (const c of chunks) ok = this.socket.write(c)
+    this.socket.uncork()
+    if (!ok && !this.closed) {
+      // The client is not reading: stop handling its requests until it does.
+      this.drained ??= new Promise<void>((resolve) => {
+        const done = () => {
+          this.socket.off('drain', done)
+          this.socket.off('close', done)
+          this.drained = null
+          resolve()
+        }
+        this.socket.on('drain', done)
+        this.socket.on('close', done)
+      })
+      await this.drained
+    }
+  }
+
+  /** Stops reading; answers what was already read, then closes. */
+  close(): void {
+    if (this.closing || this.closed) return
+    this.closing = true
+    this.socket.pause()
+    if (!this.inFlight) this.socket.end()
+  }
+
+  destroy(reason?: string): void {
+    if (this.closed) return
+    if (reason) this.options.onError(this, reason)
+    this.closed = true
+    this.closing = true
+    this.frames.length = 0
+    this.pending.length = 0
+    this.socket.destroy()
+    this.options.onClose(this)
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+}

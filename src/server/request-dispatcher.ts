@@ -1,0 +1,60 @@
+/**
+ * Turns request frames into response frames: reads the header, finds the handler, decodes the
+ * body, calls the handler, encodes its response with the right header version.
+ *
+ * Kafka's answers to requests it cannot serve, which clients depend on:
+ * - ApiVersions at a version the broker does not know: an ApiVersions v0 response with
+ *   UNSUPPORTED_VERSION and the supported ranges, so the client can retry at a version it shares;
+ * - any other unknown API key or unsupported version, or a malformed request: the connection is
+ *   closed (Kafka's SocketServer does the same on InvalidRequestException).
+ */
+import {ApiKey} from '../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../lib/protocol/generated/errors.js'
+import {API_CODECS, type ApiKeyNumber} from '../lib/protocol/generated/index.js'
+import {RequestHeader} from '../lib/protocol/generated/request-header.js'
+import {encodeResponse, isKnownApiKey, peekRequestApi, requestHeaderVersion} from '../lib/protocol/frame.js'
+import {Reader} from '../lib/protocol/reader.js'
+import type {BrokerServices} from './broker-services.js'
+import type {ApiHandler} from './handlers/handler.js'
+import {apiVersionsFor} from './handlers/api-versions.js'
+import type {ConnectionInfo, RequestDispatcher} from './network/connection.js'
+
+export class UnsupportedRequestError extends Error {}
+
+export class HandlerRegistry implements RequestDispatcher {
+  private readonly byKey = new Map<number, ApiHandler>()
+
+  constructor(
+    handlers: readonly ApiHandler[],
+    private readonly services: () => BrokerServices,
+  ) {
+    for (const h of handlers) {
+      if (this.byKey.has(h.apiKey)) throw new Error(`two handlers for API key ${h.apiKey}`)
+      const codec = API_CODECS[h.apiKey].request
+      if (h.minVersion < codec.minVersion || h.maxVersion > codec.maxVersion) throw new Error(`handler for ${codec.name} claims versions the codec lacks`)
+      this.byKey.set(h.apiKey, h)
+    }
+  }
+
+  get handlers(): ApiHandler[] {
+    return [...this.byKey.values()].sort((a, b) => a.apiKey - b.apiKey)
+  }
+
+  async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null> {
+    const {apiKey, apiVersion, correlationId} = peekRequestApi(frame)
+    const handler = this.byKey.get(apiKey)
+    if (!handler || !isKnownApiKey(apiKey)) throw new UnsupportedRequestError(`unknown API key ${apiKey}`)
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions) {
+        return encodeResponse(ApiKey.ApiVersions, 0, correlationId, {errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsFor(this.handlers)})
+      }
+      throw new UnsupportedRequestError(`${API_CODECS[apiKey].request.name} v${apiVersion} is not supported`)
+    }
+    const r = new Reader(frame)
+    const header = RequestHeader.read(r, requestHeaderVersion(apiKey, apiVersion))
+    const request = API_CODECS[apiKey].request.read(r, apiVersion)
+    const response = await handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: this.services()})
+    if (response === null) return null
+    return encodeResponse(apiKey as ApiKeyNumber, apiVersion, correlationId, response as never)
+  }
+}
