@@ -50,7 +50,7 @@ import {FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
 import {type LeaderEpochCache} from './leader-epoch-cache.js'
 import {type Clock, type LogConfig, isDeleteEnabled, systemClock} from './log-config.js'
-import {DELETED_FILE_SUFFIX, parseTopicPartitionName} from './log-files.js'
+import {DELETED_FILE_SUFFIX, SWAP_FILE_SUFFIX, parseTopicPartitionName} from './log-files.js'
 import {loadLog, type RecoveryReport} from './log-loader.js'
 import {LogSegment, type AppendUndo} from './log-segment.js'
 import {PARTITION_METADATA_FILE, readPartitionMetadata, writePartitionMetadata} from './partition-metadata.js'
@@ -251,6 +251,11 @@ export class PartitionLog {
 
   get activeSegment(): LogSegment {
     return this.segments[this.segments.length - 1]!
+  }
+
+  /** @internal the shared open-file cache, for segments the cleaner creates */
+  get fileHandleCache(): FileHandleCache {
+    return this.handleCache
   }
 
   /** @internal the live segments, for the cleaner */
@@ -689,6 +694,43 @@ export class PartitionLog {
       throw storageError(`Deleting segments of ${this.dir}`, error)
     }
     return deletable.length
+  }
+
+  /**
+   * @internal The cleaner's swap, under the append lock: `replacement` (a
+   * finished segment with suffix `.cleaned`, flushed) takes the place of
+   * `old` (consecutive live segments, not the active one). Steps, each
+   * crash-safe with log-loader.ts: rename `.cleaned` -> `.swap`; rename the old
+   * segments to `.deleted`; rename `.swap` -> final names. Returns false (and
+   * deletes the replacement) if `old` is no longer live.
+   */
+  async replaceSegments(old: readonly LogSegment[], replacement: LogSegment): Promise<boolean> {
+    return this.exclusive(async () => {
+      const start = this.segments.indexOf(old[0]!)
+      const live =
+        start >= 0 &&
+        start + old.length < this.segments.length &&
+        old.every((segment, i) => this.segments[start + i] === segment)
+      if (!live) {
+        await replacement.deleteFiles()
+        return false
+      }
+      try {
+        await replacement.changeFileSuffix(SWAP_FILE_SUFFIX)
+        await this.fs.syncDir(this.dir)
+        const dueAt = this.clock.now() + this.configValue.fileDeleteDelayMs
+        for (const segment of old) {
+          await segment.changeFileSuffix(DELETED_FILE_SUFFIX)
+          this.pendingDeletes.push({segment, dueAt})
+        }
+        await replacement.changeFileSuffix('')
+        await this.fs.syncDir(this.dir)
+      } catch (error) {
+        throw storageError(`Swapping cleaned segment into ${this.dir}`, error)
+      }
+      this.segments = [...this.segments.slice(0, start), replacement, ...this.segments.slice(start + old.length)]
+      return true
+    })
   }
 
   /** Unlinks `.deleted` files whose file.delete.delay.ms has passed. */
