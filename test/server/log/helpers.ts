@@ -12,7 +12,7 @@ export async function makeTempDir(prefix = 'kcli-log-'): Promise<string> {
 }
 
 export class ManualClock implements Clock {
-  constructor(public time = 1_700_000_000_000) {}
+  constructor(public time = Date.now()) {}
   now(): number {
     return this.time
   }
@@ -42,4 +42,17 @@ export async function makeBatch(
 /** Splits a buffer of back-to-back batches into per-batch buffers. */
 export function splitBatches(buf: Buffer): Buffer[] {
   return [...iterateBatches(buf)].map(({position, header}) => buf.subarray(position, position + header.sizeInBytes))
+}
+
+/** Reads every batch from `from` to the log end, across segments. */
+export async function readAll(log: {read: (o: number, m: number) => Promise<{records: Buffer; nextOffset: number}>; logEndOffset: number}, from = 0): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let offset = from
+  while (offset < log.logEndOffset) {
+    const r = await log.read(offset, 1 << 20)
+    if (r.records.length === 0) break
+    parts.push(r.records)
+    offset = r.nextOffset
+  }
+  return Buffer.concat(parts)
 }
