@@ -29,11 +29,7 @@ import {Output, toJsonText} from './output.js'
 export const DEFAULT_TIMEOUT_MS = 30_000
 
 export type BaseFlags = (typeof BaseCommand)['baseFlags']
-/**
- * The parsed flags of command class T: its own flags plus its base flags. A command for which the
- * global flags make no sense (one that talks to no cluster) may override `baseFlags`.
- */
-export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<T['baseFlags'] & T['flags']>
+export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<BaseFlags & T['flags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -66,11 +62,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** --bootstrap-server as addresses (already validated while parsing). */
   protected get bootstrapServers(): BrokerAddress[] {
-    return parseBootstrapServers(this.globalFlags['bootstrap-server'])
-  }
-
-  private get globalFlags(): Interfaces.InferredFlags<BaseFlags> {
-    return this.flags as Interfaces.InferredFlags<BaseFlags>
+    return parseBootstrapServers(this.flags['bootstrap-server'])
   }
 
   override async init(): Promise<void> {
@@ -123,7 +115,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Reject with a TimeoutError (exit 1) if `promise` takes longer than --timeout. */
   protected async withTimeout<R>(what: string, promise: Promise<R>): Promise<R> {
-    const timeoutMs = this.globalFlags.timeout
+    const timeoutMs = this.flags.timeout
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimeoutError(what, timeoutMs)), timeoutMs)

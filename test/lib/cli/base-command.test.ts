@@ -178,24 +178,3 @@ describe('BaseCommand colour', () => {
     expect(noColor.stderr).not.toContain('\u001B[')
   })
 })
-
-/** A command that talks to no cluster drops the global connection flags but keeps --json. */
-class Offline extends BaseCommand<typeof Offline> {
-  static override baseFlags = {}
-  static override id = 'offline'
-
-  async run(): Promise<{flags: string[]}> {
-    return {flags: Object.keys(this.flags).sort()}
-  }
-}
-
-describe('BaseCommand without the global flags', () => {
-  it('keeps --json and rejects --bootstrap-server as a usage error', async () => {
-    const run = await runCommand<{flags: string[]}>(Offline, ['--json'])
-    expect(JSON.parse(run.stdout)).toEqual({flags: ['json']})
-
-    const usage = await runCommand(Offline, ['--bootstrap-server', 'a:1'])
-    expect(usage.exitCode).toBe(2)
-    expect(usage.stderr).toMatch(/^Error: Nonexistent flag: --bootstrap-server/)
-  })
-})
