@@ -217,6 +217,8 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
       }
       const result = await segment.recover(expected, onBatch)
       await segment.flush()
+      // The recovery point will cover this segment: its rebuilt indexes must be durable too.
+      if (i < segments.length - 1 && !result.reason) await segment.onBecomeInactive()
       report.recoveredSegments++
       report.truncatedBytes += result.truncatedBytes
       expected = result.nextOffset

@@ -322,6 +322,18 @@ export class LogSegment {
    * `startingPosition` (an index lookup result), or undefined if none below `maxPosition`.
    */
   async translateOffset(offset: number, startingPosition = 0, maxPosition = this.sizeBytes): Promise<BatchLocation | undefined> {
+    try {
+      return await this.translateOffsetFrom(offset, startingPosition, maxPosition)
+    } catch (error) {
+      // An index entry that passed the sanity check but does not point at a batch
+      // (a corrupted index file): rebuild the indexes from the log and scan again.
+      if (!(error instanceof CorruptRecordError) || startingPosition === 0) throw error
+      await this.rebuildIndexes()
+      return this.translateOffsetFrom(offset, this.offsetIndex.lookup(offset).position, maxPosition)
+    }
+  }
+
+  private async translateOffsetFrom(offset: number, startingPosition: number, maxPosition: number): Promise<BatchLocation | undefined> {
     for await (const {position, header} of this.scanHeaders(startingPosition, maxPosition)) {
       if (header.lastOffset >= offset) {
         return {
@@ -421,8 +433,12 @@ export class LogSegment {
   async readNextOffset(): Promise<number> {
     if (this.nextOffsetKnown === undefined) {
       await this.ensureIndexes()
+      const last = this.offsetIndex.lastEntry()
+      const location = await this.translateOffset(last.offset, last.position)
       let next = this.baseOffset
-      for await (const {header} of this.scanHeaders(this.offsetIndex.lastEntry().position, this.sizeBytes)) next = header.lastOffset + 1
+      if (location) {
+        for await (const {header} of this.scanHeaders(location.position, this.sizeBytes)) next = header.lastOffset + 1
+      }
       this.nextOffsetKnown = next
     }
     return this.nextOffsetKnown
