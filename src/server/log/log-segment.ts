@@ -529,7 +529,11 @@ export class LogSegment {
     this.offsetIndex.truncateTo(offset)
     this.timeIndex.truncateTo(offset)
     const removed = this.sizeBytes - mapping.position
-    await this.log.use((h) => h.truncate(mapping.position))
+    // Synced, so that a crash cannot bring truncated batches back.
+    await this.log.use(async (h) => {
+      await h.truncate(mapping.position)
+      await h.sync()
+    })
     this.sizeBytes = mapping.position
     this.flushedBytes = Math.min(this.flushedBytes, mapping.position)
     this.nextOffsetKnown = Math.min(this.nextOffsetKnown ?? offset, mapping.baseOffset)
