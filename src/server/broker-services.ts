@@ -5,6 +5,7 @@
  */
 import type {ResolvedBrokerConfig} from '../lib/config/broker-configs.js'
 import type {MetadataStore} from './controller/metadata-store.js'
+import type {ProducerIdManager} from './controller/producer-id-manager.js'
 import type {TopicManager} from './controller/topic-manager.js'
 import type {ApiHandler} from './handlers/handler.js'
 import type {Logger} from './logger.js'
@@ -12,10 +13,12 @@ import type {ReplicaManager} from './replica-manager.js'
 
 export interface BrokerServices {
   nodeId: number
+  dataDir: string
   config: ResolvedBrokerConfig
   metadata: MetadataStore
   topics: TopicManager
   replicas: ReplicaManager
+  producerIds: ProducerIdManager
   log: Logger
   /** The registered handlers (ApiVersions advertises them). */
   handlers(): readonly ApiHandler[]

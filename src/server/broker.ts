@@ -9,6 +9,7 @@ import type {ResolvedBrokerConfig} from '../lib/config/broker-configs.js'
 import type {BrokerServices} from './broker-services.js'
 import {LocalMetadataStore} from './controller/local-metadata-store.js'
 import type {MetadataStore} from './controller/metadata-store.js'
+import {ProducerIdManager} from './controller/producer-id-manager.js'
 import {TopicManager} from './controller/topic-manager.js'
 import type {ApiHandler} from './handlers/handler.js'
 import {HANDLERS} from './handlers/index.js'
@@ -68,10 +69,12 @@ export class Broker {
     let bound: BoundListener[] = []
     const services: BrokerServices = {
       nodeId: config.nodeId,
+      dataDir: this.dataDir,
       config,
       metadata,
       topics,
       replicas,
+      producerIds: new ProducerIdManager(metadata),
       log,
       handlers: () => this.registry!.handlers,
       advertisedListener: (name) => {

@@ -15,7 +15,8 @@ import {logConfigFromTopicConfigs} from './log/log-config.js'
 import {FileHandleCache} from './log/file-handle-cache.js'
 import type {FileSystem} from './log/fs.js'
 import {NodeFileSystem} from './log/fs.js'
-import {PartitionLog} from './log/partition-log.js'
+import {PartitionLog, type TimestampAndOffset} from './log/partition-log.js'
+import {decodeRecordBatch} from '../lib/records/record.js'
 import type {TopicMetadata} from './controller/metadata-store.js'
 import type {Logger} from './logger.js'
 
@@ -31,6 +32,21 @@ export class Partition {
   /** One replica: everything appended is committed. */
   get highWatermark(): number {
     return this.log.logEndOffset
+  }
+
+  /**
+   * ListOffsets by timestamp, to the record: the log finds the first batch whose max timestamp
+   * is >= `timestamp` through the time index; that one batch is decoded to find the first record
+   * at or after it, as Kafka answers. Special timestamps (-1, -2, -3) pass through.
+   */
+  async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | undefined> {
+    const found = await this.log.offsetForTimestamp(timestamp)
+    if (!found || timestamp < 0) return found
+    const {records} = await this.log.read(found.offset, 1, {minOneMessage: true})
+    if (records.length === 0) return found
+    const batch = await decodeRecordBatch(records)
+    const record = batch.records.find((r) => r.timestamp >= timestamp && r.offset >= this.log.logStartOffset)
+    return record ? {timestamp: record.timestamp, offset: record.offset, leaderEpoch: found.leaderEpoch} : found
   }
 }
 

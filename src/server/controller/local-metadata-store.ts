@@ -17,6 +17,7 @@ interface PersistedState {
   clusterId: string
   topics: TopicMetadata[]
   brokerConfigs: Record<string, Record<string, string>>
+  nextProducerId?: number
 }
 
 /** Kafka's cluster ids are 16 random bytes as base64url (22 characters). */
@@ -116,6 +117,14 @@ export class LocalMetadataStore implements MetadataStore {
   setBrokerConfigs(nodeId: number | '', configs: Record<string, string>): Promise<void> {
     return this.change(() => {
       this.state.brokerConfigs[String(nodeId)] = {...configs}
+    })
+  }
+
+  allocateProducerIds(count: number): Promise<number> {
+    return this.change(() => {
+      const first = this.state.nextProducerId ?? 0
+      this.state.nextProducerId = first + count
+      return first
     })
   }
 

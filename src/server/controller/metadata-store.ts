@@ -57,5 +57,10 @@ export interface MetadataStore {
   /** Dynamic broker configs: per broker id, and cluster-wide under the key '' (the default). */
   brokerConfigs(nodeId: number | ''): Record<string, string>
   setBrokerConfigs(nodeId: number | '', configs: Record<string, string>): Promise<void>
+  /**
+   * Reserves `count` producer ids that no broker of this cluster will hand out again, even after
+   * a restart; returns the first.
+   */
+  allocateProducerIds(count: number): Promise<number>
   close(): Promise<void>
 }

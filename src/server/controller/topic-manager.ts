@@ -3,24 +3,44 @@
  * assignment, config validation, and the order of effects (metadata first, then the partition
  * logs; on delete, logs last). The one place topics are created, grown and deleted, used by
  * CreateTopics, CreatePartitions, DeleteTopics and auto-creation in Metadata.
+ *
+ * The checks and their messages are those of Kafka 4.0's KRaft controller
+ * (ReplicationControlManager.createTopic / createPartitions, LogConfig.validate), in the same
+ * order, so a client that shows the message shows what Apache Kafka would have said.
+ *
+ * Topic configs resolve as Kafka's LogConfig does: explicit topic configs over the broker's log.*
+ * defaults, where a broker default comes from the dynamic per-broker config, then the dynamic
+ * cluster default, then the static config (server.properties, flags, environment).
  */
-import type {ResolvedBrokerConfig} from '../../lib/config/broker-configs.js'
+import {resolveBrokerConfig, type ResolvedBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
 import {TOPIC_CONFIGS} from '../../lib/config/topic-configs.js'
 import type {ErrorName} from '../../lib/protocol/generated/errors.js'
 import type {ReplicaManager} from '../replica-manager.js'
 import {MetadataError, type MetadataStore, type PartitionAssignment, type TopicMetadata} from './metadata-store.js'
 
-/** A failure with the Kafka error it maps to. */
+/** A failure with the Kafka error it maps to; `kafkaMessage` is what goes on the wire (null: none). */
 export class TopicError extends Error {
-  constructor(readonly code: ErrorName, message: string) {
-    super(message)
+  constructor(
+    readonly code: ErrorName,
+    readonly kafkaMessage: string | null,
+  ) {
+    super(kafkaMessage ?? code)
   }
 }
 
 const LEGAL_CHARS = /^[a-zA-Z0-9._-]+$/
 const MAX_NAME_LENGTH = 249
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state'])
+/** KRaft's metadata log; never a topic clients may create or see. */
+export const CLUSTER_METADATA_TOPIC = '__cluster_metadata'
+/**
+ * Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: one operation writes at most this many
+ * metadata records (a topic record, its config records, one per partition). Bigger operations get
+ * POLICY_VIOLATION; it also keeps a request from making the broker allocate millions of partitions.
+ */
+export const MAX_RECORDS_PER_USER_OP = 10_000
+const EXCESSIVELY_LARGE = 'Unable to perform excessively large batch operation.'
 
 /** Kafka's Topic.validate. */
 export function validateTopicName(name: string): void {
@@ -28,6 +48,10 @@ export function validateTopicName(name: string): void {
   if (name === '.' || name === '..') throw new TopicError('INVALID_TOPIC_EXCEPTION', 'Topic name cannot be "." or ".."')
   if (name.length > MAX_NAME_LENGTH) throw new TopicError('INVALID_TOPIC_EXCEPTION', `Topic name is illegal, it can't be longer than ${MAX_NAME_LENGTH} characters, topic name: ${name}`)
   if (!LEGAL_CHARS.test(name)) throw new TopicError('INVALID_TOPIC_EXCEPTION', `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`)
+}
+
+export function isValidTopicName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_NAME_LENGTH && LEGAL_CHARS.test(name) && name !== '.' && name !== '..'
 }
 
 export interface CreateTopicSpec {
@@ -42,6 +66,8 @@ export interface CreateTopicSpec {
 }
 
 export class TopicManager {
+  private topicDefaultsCache?: Record<string, string>
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly replicas: ReplicaManager,
@@ -51,57 +77,86 @@ export class TopicManager {
   /** Validates a creation and returns the topic it would make; `create` applies it. */
   plan(spec: CreateTopicSpec): Omit<TopicMetadata, 'topicId'> {
     validateTopicName(spec.name)
-    if (this.metadata.topic(spec.name)) throw new TopicError('TOPIC_ALREADY_EXISTS', `Topic '${spec.name}' already exists.`)
     const collision = this.metadata.topics().find((t) => t.name !== spec.name && t.name.replace(/\./g, '_') === spec.name.replace(/\./g, '_'))
+    if (this.metadata.topic(spec.name)) throw new TopicError('TOPIC_ALREADY_EXISTS', `Topic '${spec.name}' already exists.`)
     if (collision) throw new TopicError('INVALID_TOPIC_EXCEPTION', `Topic '${spec.name}' collides with existing topic: ${collision.name}`)
+    const nullConfigs = Object.entries(spec.configs).filter(([, v]) => v === null).map(([k]) => k)
+    if (nullConfigs.length > 0) throw new TopicError('INVALID_CONFIG', `Null value not supported for topic configs: ${nullConfigs.join(',')}`)
+    const configs = spec.configs as Record<string, string>
+    this.validateConfigs(configs)
     const brokers = this.metadata.brokers().map((b) => b.nodeId)
     let partitions: PartitionAssignment[]
     if (spec.assignments.length > 0) {
-      if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
-        throw new TopicError('INVALID_REQUEST', 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.')
+      if (spec.replicationFactor !== -1) throw new TopicError('INVALID_REQUEST', 'A manual partition assignment was specified, but replication factor was not set to -1.')
+      if (spec.numPartitions !== -1) throw new TopicError('INVALID_REQUEST', 'A manual partition assignment was specified, but numPartitions was not set to -1.')
+      if (spec.assignments.length + 1 + Object.keys(configs).length > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
+      const byIndex = new Map<number, PartitionAssignment>()
+      let replicationFactor: number | undefined
+      for (const a of spec.assignments) {
+        if (byIndex.has(a.partitionIndex)) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Found multiple manual partition assignments for partition ${a.partitionIndex}`)
+        byIndex.set(a.partitionIndex, this.manualAssignment(a.partitionIndex, a.brokerIds, brokers, replicationFactor))
+        replicationFactor = a.brokerIds.length
       }
-      const sorted = [...spec.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex)
-      sorted.forEach((a, i) => {
-        if (a.partitionIndex !== i) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', 'Partitions should be a consecutive 0-based integer sequence')
-      })
-      partitions = sorted.map((a) => this.assignment(a.partitionIndex, a.brokerIds, brokers))
+      for (let i = 0; i < byIndex.size; i++) {
+        if (!byIndex.has(i)) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', 'partitions should be a consecutive 0-based integer sequence')
+      }
+      partitions = [...byIndex.values()].sort((a, b) => a.partition - b.partition)
     } else {
+      if (spec.replicationFactor < -1 || spec.replicationFactor === 0) throw new TopicError('INVALID_REPLICATION_FACTOR', 'Replication factor must be larger than 0, or -1 to use the default value.')
+      if (spec.numPartitions < -1 || spec.numPartitions === 0) throw new TopicError('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.')
       const numPartitions = spec.numPartitions === -1 ? this.config.int('num.partitions') : spec.numPartitions
       const replicationFactor = spec.replicationFactor === -1 ? this.config.int('default.replication.factor') : spec.replicationFactor
-      if (numPartitions <= 0) throw new TopicError('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.')
-      if (replicationFactor <= 0) throw new TopicError('INVALID_REPLICATION_FACTOR', 'Replication factor must be larger than 0, or -1 to use the default value.')
       if (replicationFactor > brokers.length) {
         throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers.length} broker(s) are registered.`)
       }
-      partitions = Array.from({length: numPartitions}, (_, p) => {
-        const replicas = Array.from({length: replicationFactor}, (_, r) => brokers[(p + r) % brokers.length]!)
-        return {partition: p, replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
-      })
+      if (numPartitions + 1 + Object.keys(configs).length > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
+      partitions = Array.from({length: numPartitions}, (_, p) => this.placed(p, replicationFactor, brokers))
     }
-    const configs: Record<string, string> = {}
-    for (const [key, value] of Object.entries(spec.configs)) {
-      if (value === null) throw new TopicError('INVALID_CONFIG', `Null value not supported for topic configs: ${key}`)
-      configs[key] = value
-    }
-    this.validateConfigs(configs)
-    return {name: spec.name, partitions, configs, internal: INTERNAL_TOPICS.has(spec.name)}
+    return {name: spec.name, partitions, configs: {...configs}, internal: INTERNAL_TOPICS.has(spec.name)}
   }
 
-  private assignment(partition: number, brokerIds: number[], brokers: number[]): PartitionAssignment {
-    if (brokerIds.length === 0) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Empty replica assignment for partition ${partition}`)
-    if (new Set(brokerIds).size !== brokerIds.length) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Duplicate brokers not allowed in replica assignment: ${brokerIds.join(', ')} for partition id ${partition}.`)
-    for (const id of brokerIds) {
-      if (!brokers.includes(id)) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Unknown broker ${id} in the replica assignment of partition ${partition}`)
+  /** Replicas for a partition the broker places itself: round-robin over the registered brokers. */
+  private placed(partition: number, replicationFactor: number, brokers: number[]): PartitionAssignment {
+    const replicas = Array.from({length: replicationFactor}, (_, r) => brokers[(partition + r) % brokers.length]!)
+    return {partition, replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
+  }
+
+  /** Kafka's validateManualPartitionAssignment: brokers checked in ascending id order. */
+  private manualAssignment(partition: number, brokerIds: number[], brokers: number[], replicationFactor: number | undefined): PartitionAssignment {
+    if (brokerIds.length === 0) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', 'The manual partition assignment includes an empty replica list.')
+    const sorted = [...brokerIds].sort((a, b) => a - b)
+    sorted.forEach((id, i) => {
+      if (!brokers.includes(id)) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes broker ${id}, but no such broker is registered.`)
+      if (i > 0 && sorted[i - 1] === id) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes the broker ${id} more than once.`)
+    })
+    if (replicationFactor !== undefined && brokerIds.length !== replicationFactor) {
+      throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`)
     }
     return {partition, replicas: [...brokerIds], leader: brokerIds[0]!, leaderEpoch: 0, isr: [...brokerIds]}
   }
 
-  validateConfigs(configs: Readonly<Record<string, string | null>>): void {
+  /**
+   * Kafka's LogConfig.validate for a topic's complete explicit configs: names, then values, then
+   * the checks across configs (against the broker defaults where the topic sets nothing).
+   * Throws TopicError INVALID_CONFIG with Kafka's message.
+   */
+  validateConfigs(configs: Readonly<Record<string, string>>): void {
+    for (const name of Object.keys(configs)) {
+      if (!TOPIC_CONFIGS.has(name)) throw new TopicError('INVALID_CONFIG', `Unknown topic config name: ${name}`)
+    }
     try {
       TOPIC_CONFIGS.validate(configs)
     } catch (error) {
-      if (error instanceof ConfigError) throw new TopicError('INVALID_CONFIG', error.message)
+      if (error instanceof ConfigError) throw new TopicError('INVALID_CONFIG', error.kafkaMessage)
       throw error
+    }
+    const combined = {...this.topicDefaults(), ...configs}
+    const value = (name: string) => combined[name] ?? TOPIC_CONFIGS.get(name)!.default!
+    const minLag = BigInt(value('min.compaction.lag.ms').trim())
+    const maxLag = BigInt(value('max.compaction.lag.ms').trim())
+    if (minLag > maxLag) throw new TopicError('INVALID_CONFIG', `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${maxLag})`)
+    if (value('remote.storage.enable').trim().toLowerCase() === 'true') {
+      throw new TopicError('INVALID_CONFIG', 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.')
     }
   }
 
@@ -118,40 +173,82 @@ export class TopicManager {
     return topic
   }
 
+  /**
+   * Deletes a topic: its metadata (with its configs), then its partition logs. Internal topics are
+   * not protected: Kafka 4.0's controller deletes them too (only the old ZooKeeper-era
+   * kafka-topics.sh refused, on the client side).
+   */
   async delete(name: string): Promise<TopicMetadata> {
     const topic = this.metadata.topic(name)
     if (!topic) throw new TopicError('UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.')
     if (!this.config.bool('delete.topic.enable')) throw new TopicError('TOPIC_DELETION_DISABLED', 'Topic deletion is disabled.')
-    await this.metadata.deleteTopic(name)
+    try {
+      await this.metadata.deleteTopic(name)
+    } catch (error) {
+      if (error instanceof MetadataError) throw new TopicError(error.code, error.message)
+      throw error
+    }
     await this.replicas.deletePartitions(topic)
     return topic
   }
 
-  /** Grows a topic to `count` partitions; validate only when `validateOnly`. */
+  /**
+   * Grows a topic to `count` partitions (Kafka's createPartitions): new partitions keep the
+   * replication factor of the existing ones; explicit assignments give one broker list per new
+   * partition. With `validateOnly` nothing changes and the grown topic is returned as it would be.
+   */
   async addPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<TopicMetadata> {
     const topic = this.metadata.topic(name)
-    if (!topic) throw new TopicError('UNKNOWN_TOPIC_OR_PARTITION', 'This server does not host this topic-partition.')
+    if (!topic) throw new TopicError('UNKNOWN_TOPIC_OR_PARTITION', null)
     const current = topic.partitions.length
-    if (count < current) throw new TopicError('INVALID_PARTITIONS', `Topic currently has ${current} partitions, which is higher than the requested ${count}.`)
-    if (count === current) throw new TopicError('INVALID_PARTITIONS', `Topic already has ${current} partitions.`)
+    if (count === current) throw new TopicError('INVALID_PARTITIONS', `Topic already has ${current} partition(s).`)
+    if (count < current) throw new TopicError('INVALID_PARTITIONS', `The topic ${name} currently has ${current} partition(s); ${count} would not be an increase.`)
+    const additional = count - current
+    if (assignments && assignments.length !== additional) {
+      throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`)
+    }
+    if (additional > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
     const brokers = this.metadata.brokers().map((b) => b.nodeId)
     const replicationFactor = topic.partitions[0]?.replicas.length ?? 1
-    if (assignments && assignments.length !== count - current) {
-      throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`)
+    if (!assignments && replicationFactor > brokers.length) {
+      throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers.length} broker(s) are registered.`)
     }
-    const added = Array.from({length: count - current}, (_, i) => {
+    const added = Array.from({length: additional}, (_, i) => {
       const p = current + i
-      const replicas = assignments ? assignments[i]! : Array.from({length: replicationFactor}, (_, r) => brokers[(p + r) % brokers.length]!)
-      return this.assignment(p, replicas, brokers)
+      return assignments ? this.manualAssignment(p, assignments[i]!, brokers, replicationFactor) : this.placed(p, replicationFactor, brokers)
     })
     if (validateOnly) return {...topic, partitions: [...topic.partitions, ...added]}
-    const grown = await this.metadata.addPartitions(name, added)
+    let grown: TopicMetadata
+    try {
+      grown = await this.metadata.addPartitions(name, added)
+    } catch (error) {
+      if (error instanceof MetadataError) throw new TopicError(error.code, error.code === 'UNKNOWN_TOPIC_OR_PARTITION' ? null : error.message)
+      throw error
+    }
     await this.replicas.ensurePartitions(grown)
     return grown
   }
 
   /** Explicit topic configs merged over the broker's topic defaults. */
-  effectiveConfigs(topic: TopicMetadata): Record<string, string> {
-    return {...this.config.topicDefaults(), ...topic.configs}
+  effectiveConfigs(topic: Pick<TopicMetadata, 'configs'>): Record<string, string> {
+    return {...this.topicDefaults(), ...topic.configs}
+  }
+
+  /**
+   * The topic config defaults the broker's log.* configs imply (retention.ms from
+   * log.retention.hours, ...), with dynamic broker configs over static ones. Cached; call
+   * `brokerConfigsChanged` after changing dynamic broker configs.
+   */
+  topicDefaults(): Readonly<Record<string, string>> {
+    if (!this.topicDefaultsCache) {
+      const dynamic = {...this.metadata.brokerConfigs(''), ...this.metadata.brokerConfigs(this.config.nodeId)}
+      this.topicDefaultsCache = Object.keys(dynamic).length === 0 ? this.config.topicDefaults() : resolveBrokerConfig({...this.config.explicit, ...dynamic}).topicDefaults()
+    }
+    return this.topicDefaultsCache
+  }
+
+  /** Forgets cached topic defaults; the next read sees the dynamic broker configs in the store. */
+  brokerConfigsChanged(): void {
+    this.topicDefaultsCache = undefined
   }
 }

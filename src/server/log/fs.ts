@@ -88,20 +88,22 @@ export async function readAt(handle: FileHandle, position: number, length: numbe
  * Replaces `path` atomically: write `path.tmp`, fsync it, rename over `path`,
  * fsync the directory. A crash leaves either the old or the new contents
  * (plus possibly a stray .tmp, which loaders delete). Kafka's checkpoint files
- * are written this way.
+ * are written this way. With sync: false the rename still replaces the file in
+ * one step, but the new contents are durable only after a later fsync.
  */
-export async function writeFileAtomic(fs: FileSystem, path: string, data: Buffer): Promise<void> {
+export async function writeFileAtomic(fs: FileSystem, path: string, data: Buffer, opts: {sync?: boolean} = {}): Promise<void> {
+  const sync = opts.sync ?? true
   const tmp = `${path}.tmp`
   const handle = await fs.open(tmp, 'readWrite')
   try {
     await handle.truncate(0)
     await writeFully(handle, data, 0)
-    await handle.sync()
+    if (sync) await handle.sync()
   } finally {
     await handle.close()
   }
   await fs.rename(tmp, path)
-  await fs.syncDir(nodePath.dirname(path))
+  if (sync) await fs.syncDir(nodePath.dirname(path))
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -8,8 +8,12 @@
  * assign() with each batch's partitionLeaderEpoch; truncation and log start
  * offset changes trim the history. endOffsetFor() answers OffsetForLeaderEpoch.
  *
- * Owned by one PartitionLog and mutated only under its append lock; every
- * change is written to the file before the mutating call resolves.
+ * Owned by one PartitionLog and mutated only under its append lock. Every
+ * change replaces the file (tmp + rename) before the mutating call resolves,
+ * without fsync (as Kafka since 3.7, KAFKA-15046: no fsync on the produce
+ * path); the log calls sync() when it flushes, before advancing its recovery
+ * point. A file lost in a crash is rebuilt by recovery from the batches'
+ * partitionLeaderEpoch fields after the recovery point; load() drops a corrupt file.
  */
 
 import * as nodePath from 'node:path'
@@ -119,7 +123,23 @@ export class LeaderEpochCache {
     return {epoch: this.entries[i]!.epoch, endOffset: this.entries[i + 1]!.startOffset}
   }
 
+  private unsynced = false
+
   private async persist(): Promise<void> {
-    await writeFileAtomic(this.fs, this.path, formatCheckpoint(this.entries.map((e) => [e.epoch, e.startOffset])))
+    await writeFileAtomic(this.fs, this.path, formatCheckpoint(this.entries.map((e) => [e.epoch, e.startOffset])), {sync: false})
+    this.unsynced = true
+  }
+
+  /** fsyncs the file (and its directory) if it changed since the last sync. */
+  async sync(): Promise<void> {
+    if (!this.unsynced) return
+    const handle = await this.fs.open(this.path, 'readWrite')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await this.fs.syncDir(nodePath.dirname(this.path))
+    this.unsynced = false
   }
 }

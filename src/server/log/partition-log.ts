@@ -409,7 +409,8 @@ export class PartitionLog {
     }
     let messages = 0
     for (const {header} of batches) messages += header.lastOffsetDelta + 1
-    if (this.unflushedMessages + messages >= config.flushMessages) {
+    const flushNow = this.unflushedMessages + messages >= config.flushMessages
+    if (flushNow) {
       try {
         await segment.flush()
       } catch (error) {
@@ -423,6 +424,7 @@ export class PartitionLog {
       if (header.partitionLeaderEpoch >= 0 && header.partitionLeaderEpoch > (this.leaderEpochCache.latestEpoch() ?? -1)) {
         try {
           await this.leaderEpochCache.assign(header.partitionLeaderEpoch, header.baseOffset)
+          if (flushNow) await this.leaderEpochCache.sync()
         } catch (error) {
           throw storageError('Writing leader-epoch-checkpoint', error)
         }
@@ -491,6 +493,7 @@ export class PartitionLog {
         return created
       }
       await old.onBecomeInactive()
+      await this.leaderEpochCache.sync()
       const created = await LogSegment.create(this.fs, this.dir, newBaseOffset, this.segmentConfig(), this.handleCache, this.clock.now())
       this.segments = [...this.segments, created]
       this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBaseOffset)
@@ -613,6 +616,7 @@ export class PartitionLog {
       for (let i = this.floorSegmentIndex(this.segments, this.recoveryPointOffset); i < this.segments.length; i++) {
         await this.segments[i]!.flush()
       }
+      await this.leaderEpochCache.sync()
     } catch (error) {
       throw storageError(`fsync of ${this.dir}`, error)
     }
@@ -794,6 +798,7 @@ export class PartitionLog {
         this.nextOffset = targetOffset
         this.recoveryPointOffset = Math.min(this.recoveryPointOffset, targetOffset)
         await this.leaderEpochCache.truncateFromEnd(targetOffset)
+        await this.leaderEpochCache.sync()
         await this.producerState.deleteSnapshots('above', targetOffset)
         await this.rebuildProducerState()
         await this.fs.syncDir(this.dir)
@@ -852,6 +857,7 @@ export class PartitionLog {
       try {
         await this.deleteExpiredFiles(true)
         for (const segment of this.segments) await segment.close()
+        await this.leaderEpochCache.sync()
         this.producerState.mapEndOffset = this.nextOffset
         await this.producerState.takeSnapshot()
         await this.fs.syncDir(this.dir)

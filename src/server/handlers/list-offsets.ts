@@ -1,0 +1,68 @@
+// ListOffsets: v1-10
+//
+// Behaviour: per partition, the offset for a timestamp: -2 earliest (log start offset), -1 latest
+// (the high watermark; for read_committed the last stable offset, the same without
+// transactions), -3 the record with the largest timestamp (v7+), -4 earliest local (v8+, the log
+// start offset: no tiered storage), or the first record whose timestamp is >= the one asked for
+// (found by the time index, then one batch decoded). No such record: offset -1, timestamp -1.
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
+// INVALID_REQUEST (duplicate partitions), KAFKA_STORAGE_ERROR.
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {LogError} from '../log/errors.js'
+import {EARLIEST_TIMESTAMP} from '../log/partition-log.js'
+import {defineHandler} from './handler.js'
+
+const LATEST = -1
+const EARLIEST_LOCAL = -4
+
+export const listOffsets = defineHandler({
+  apiKey: ApiKey.ListOffsets,
+  minVersion: 1,
+  maxVersion: 10,
+  async handle(request, ctx) {
+    const {replicas} = ctx.broker
+    const topics = []
+    for (const t of request.topics) {
+      const partitions = []
+      const seen = new Set<number>()
+      for (const p of t.partitions) {
+        const answer = {partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number, timestamp: -1n, offset: -1n, leaderEpoch: -1}
+        partitions.push(answer)
+        if (seen.has(p.partitionIndex)) {
+          answer.errorCode = ErrorCode.INVALID_REQUEST
+          continue
+        }
+        seen.add(p.partitionIndex)
+        const partition = replicas.get(t.name, p.partitionIndex)
+        if (!partition) {
+          answer.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+          continue
+        }
+        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {
+          answer.errorCode = p.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH
+          continue
+        }
+        const timestamp = Number(p.timestamp)
+        try {
+          if (timestamp === LATEST) {
+            answer.offset = BigInt(partition.highWatermark)
+            answer.leaderEpoch = partition.leaderEpoch
+            continue
+          }
+          const found = await partition.offsetForTimestamp(timestamp === EARLIEST_LOCAL ? EARLIEST_TIMESTAMP : timestamp)
+          if (found) {
+            answer.offset = BigInt(found.offset)
+            answer.timestamp = BigInt(found.timestamp)
+            answer.leaderEpoch = found.leaderEpoch
+          }
+        } catch (error) {
+          if (!(error instanceof LogError)) throw error
+          answer.errorCode = ErrorCode[error.code]
+        }
+      }
+      topics.push({name: t.name, partitions})
+    }
+    return {throttleTimeMs: 0, topics}
+  },
+})

@@ -1,0 +1,32 @@
+// OffsetForLeaderEpoch: v2-4
+//
+// Behaviour: for each partition, the largest leader epoch <= the one asked for and the offset
+// where the next epoch starts (the log end offset for the current epoch), from the
+// leader-epoch-checkpoint; consumers use it to detect log truncation after a leader change.
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH (current epoch
+// checks, v2+).
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {defineHandler} from './handler.js'
+
+export const offsetForLeaderEpoch = defineHandler({
+  apiKey: ApiKey.OffsetForLeaderEpoch,
+  minVersion: 2,
+  maxVersion: 4,
+  handle(request, ctx) {
+    const topics = request.topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => {
+        const partition = ctx.broker.replicas.get(t.topic, p.partition)
+        const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({errorCode, partition: p.partition, leaderEpoch, endOffset: BigInt(endOffset)})
+        if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {
+          return answer(p.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH)
+        }
+        const found = partition.log.leaderEpochCache.endOffsetFor(p.leaderEpoch, partition.log.logEndOffset)
+        return answer(ErrorCode.NONE, found.epoch, found.endOffset)
+      }),
+    }))
+    return {throttleTimeMs: 0, topics}
+  },
+})

@@ -1,0 +1,82 @@
+// Produce: v3-12 (v0-2 advertised but refused, as Kafka 4.0 does for librdkafka: KAFKA-18659)
+//
+// Behaviour: for each partition, the batches are validated and appended by the partition log
+// (CRC, sizes, timestamps, idempotent sequences; offsets assigned in place); a topic
+// compression.type other than `producer` recompresses first. With one replica, acks=1 and
+// acks=-1 answer after the local append (flushed per flush.messages / flush.ms). acks=0 gets no
+// response; if a partition fails, the connection is closed instead, as Kafka does, so the producer
+// notices. A retried idempotent batch is answered with the offset it got the first time.
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
+// MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP, OUT_OF_ORDER_SEQUENCE_NUMBER,
+// INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
+// Not implemented yet: transactional produce (transactional.id; the transactions issue).
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import type {ProduceResponse} from '../../lib/protocol/generated/produce-response.js'
+import type {Encodable} from '../../lib/protocol/message.js'
+import {LogError} from '../log/errors.js'
+import {recompress, targetCompression} from '../recompress.js'
+import {defineHandler} from './handler.js'
+
+type PartitionResponse = Array<NonNullable<NonNullable<Encodable<ProduceResponse>['responses']>[number]['partitionResponses']>[number]>
+
+export const produce = defineHandler({
+  apiKey: ApiKey.Produce,
+  minVersion: 3,
+  maxVersion: 12,
+  advertisedMinVersion: 0,
+  async handle(request, ctx) {
+    const {replicas, metadata, topics: topicManager} = ctx.broker
+    const acks = request.acks
+    let failed = false
+    const responses = []
+    for (const topicData of request.topicData) {
+      const topic = metadata.topic(topicData.name)
+      const partitionResponses: PartitionResponse = []
+      for (const p of topicData.partitionData) {
+        const answer = (errorCode: number, errorMessage: string | null = null) => {
+          if (errorCode !== ErrorCode.NONE) failed = true
+          partitionResponses.push({index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage})
+        }
+        if (acks !== 0 && acks !== 1 && acks !== -1) {
+          answer(ErrorCode.INVALID_REQUIRED_ACKS)
+          continue
+        }
+        const partition = topic && replicas.get(topic.name, p.index)
+        if (!partition) {
+          answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+          continue
+        }
+        if (!p.records || p.records.length === 0) {
+          answer(ErrorCode.CORRUPT_MESSAGE, 'Produce request has no records')
+          continue
+        }
+        try {
+          const configs = topicManager.effectiveConfigs(topic)
+          const target = targetCompression(configs['compression.type'])
+          const records = target === undefined ? p.records : await recompress(p.records, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
+          const result = await partition.log.append(records, {leaderEpoch: partition.leaderEpoch})
+          replicas.notifyAppend(partition)
+          partitionResponses.push({
+            index: p.index,
+            errorCode: ErrorCode.NONE,
+            baseOffset: BigInt(result.baseOffset),
+            logAppendTimeMs: BigInt(result.logAppendTime),
+            logStartOffset: BigInt(result.logStartOffset),
+            errorMessage: null,
+          })
+        } catch (error) {
+          if (!(error instanceof LogError)) throw error
+          if (error.code === 'KAFKA_STORAGE_ERROR') ctx.broker.log.error({err: error, topic: topic.name, partition: p.index}, 'append failed')
+          answer(ErrorCode[error.code], error.message)
+        }
+      }
+      responses.push({name: topicData.name, partitionResponses})
+    }
+    if (acks === 0) {
+      if (failed) throw new Error('acks=0 produce failed; closing the connection so the producer notices')
+      return null
+    }
+    return {responses, throttleTimeMs: 0}
+  },
+})
