@@ -256,6 +256,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   await producerState.deleteSnapshots('above', logEndOffset)
   await producerState.deleteSnapshots('below', segments[0]!.baseOffset)
   producerState.mapEndOffset = logEndOffset
+  await leaderEpochCache.sync() // the recovery point will be the log end offset
 
   report.durationMs = performance.now() - started
   return {
