@@ -15,6 +15,9 @@ import type {ApiHandler} from './handlers/handler.js'
 import {HANDLERS} from './handlers/index.js'
 import type {Logger} from './logger.js'
 import {SocketServer, type BoundListener} from './network/socket-server.js'
+import {logConfigFromTopicConfigs} from './log/log-config.js'
+import {LogManager} from './log/log-manager.js'
+import {NodeFileSystem} from './log/fs.js'
 import {ReplicaManager} from './replica-manager.js'
 import {HandlerRegistry} from './request-dispatcher.js'
 
@@ -26,7 +29,6 @@ export function defaultDataDir(): string {
 
 /** Bytes of read-ahead requests per connection before reading pauses. */
 const DEFAULT_QUEUED_BYTES = 100 * 1024 * 1024
-const MAINTENANCE_INTERVAL_MS = 1_000
 
 export interface BrokerStatus {
   nodeId: number
@@ -39,8 +41,6 @@ export class Broker {
   private socketServer?: SocketServer
   private metadata?: MetadataStore
   private replicas?: ReplicaManager
-  private maintenanceTimer?: NodeJS.Timeout
-  private maintenance: Promise<void> = Promise.resolve()
   private registry?: HandlerRegistry
   private stopping?: Promise<void>
   readonly dataDir: string
@@ -61,7 +61,21 @@ export class Broker {
     this.metadata = metadata
     await this.writeMetaProperties(metadata.clusterId)
     let topics!: TopicManager
-    const replicas = new ReplicaManager({dataDir: this.dataDir, log, topicConfigs: (t) => topics.effectiveConfigs(t)})
+    const topicConfigs = (name: string) => {
+      const topic = metadata.topic(name)
+      return topic ? topics.effectiveConfigs(topic) : config.topicDefaults()
+    }
+    const logs = await LogManager.open({
+      fs: new NodeFileSystem(),
+      dataDir: this.dataDir,
+      configFor: (name) => logConfigFromTopicConfigs(topicConfigs(name)),
+      retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+    })
+    for (const [partition, report] of logs.recoveryReports) {
+      if (report && report.truncatedBytes > 0) log.warn({partition, report}, 'recovery truncated a torn or invalid tail')
+    }
+    logs.start()
+    const replicas = new ReplicaManager({logs, log, topicConfigs: (t) => topics.effectiveConfigs(t)})
     this.replicas = replicas
     topics = new TopicManager(metadata, replicas, config)
     for (const topic of metadata.topics()) await replicas.ensurePartitions(topic)
@@ -100,10 +114,6 @@ export class Broker {
       this.registry,
     )
     bound = await this.socketServer.start()
-    this.maintenanceTimer = setInterval(() => {
-      this.maintenance = this.maintenance.then(() => replicas.maintenance())
-    }, MAINTENANCE_INTERVAL_MS)
-    this.maintenanceTimer.unref()
     const status: BrokerStatus = {
       nodeId: config.nodeId,
       clusterId: metadata.clusterId,
@@ -122,9 +132,7 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('broker shutting down')
-      clearInterval(this.maintenanceTimer)
       await this.socketServer?.stop()
-      await this.maintenance
       await this.replicas?.shutdown()
       await this.metadata?.close()
       this.log.info('broker stopped')

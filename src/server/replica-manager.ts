@@ -10,11 +10,8 @@
  * Appends to one partition are serialized by the PartitionLog itself.
  */
 import {EventEmitter} from 'node:events'
-import {join} from 'node:path'
 import {logConfigFromTopicConfigs} from './log/log-config.js'
-import {FileHandleCache} from './log/file-handle-cache.js'
-import type {FileSystem} from './log/fs.js'
-import {NodeFileSystem} from './log/fs.js'
+import type {LogManager} from './log/log-manager.js'
 import {PartitionLog, type TimestampAndOffset} from './log/partition-log.js'
 import {decodeRecordBatch} from '../lib/records/record.js'
 import type {TopicMetadata} from './controller/metadata-store.js'
@@ -51,24 +48,18 @@ export class Partition {
 }
 
 export interface ReplicaManagerOptions {
-  dataDir: string
+  logs: LogManager
   log: Logger
   /** Topic configs (explicit over broker defaults) of a topic. */
   topicConfigs(topic: TopicMetadata): Record<string, string>
-  fs?: FileSystem
-  maxOpenFiles?: number
 }
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>()
-  private readonly fs: FileSystem
-  private readonly handleCache: FileHandleCache
   /** Emits `append` with the partition key after every append (wakes long-polling fetches). */
   private readonly events = new EventEmitter()
 
   constructor(private readonly options: ReplicaManagerOptions) {
-    this.fs = options.fs ?? new NodeFileSystem()
-    this.handleCache = new FileHandleCache(options.maxOpenFiles ?? 4096)
     this.events.setMaxListeners(0)
   }
 
@@ -90,28 +81,20 @@ export class ReplicaManager {
     for (const p of topic.partitions) {
       const key = ReplicaManager.key(topic.name, p.partition)
       if (this.partitions.has(key)) continue
-      const log = await PartitionLog.open({fs: this.fs, dir: join(this.options.dataDir, key), config, handleCache: this.handleCache, topicId: topic.topicId})
-      const report = log.recoveryReport
-      if (report && 'truncatedBytes' in report && (report as {truncatedBytes: number}).truncatedBytes > 0) {
-        this.options.log.warn({partition: key, report}, 'recovered partition log: truncated a torn or invalid tail')
-      }
+      const log = await this.options.logs.getOrCreateLog(topic.name, p.partition, {topicId: topic.topicId, config})
       this.partitions.set(key, new Partition(topic.name, p.partition, topic.topicId, log, p.leaderEpoch))
     }
   }
 
   /** Applies changed topic configs to open logs. */
   updateConfigs(topic: TopicMetadata): void {
-    const config = logConfigFromTopicConfigs(this.options.topicConfigs(topic))
-    for (const p of topic.partitions) this.get(topic.name, p.partition)?.log.updateConfig(config)
+    this.options.logs.updateTopicConfig(topic.name, logConfigFromTopicConfigs(this.options.topicConfigs(topic)))
   }
 
   async deletePartitions(topic: TopicMetadata): Promise<void> {
     for (const p of topic.partitions) {
-      const key = ReplicaManager.key(topic.name, p.partition)
-      const partition = this.partitions.get(key)
-      if (!partition) continue
-      this.partitions.delete(key)
-      await partition.log.delete()
+      this.partitions.delete(ReplicaManager.key(topic.name, p.partition))
+      await this.options.logs.deleteLog(topic.name, p.partition)
     }
   }
 
@@ -138,28 +121,9 @@ export class ReplicaManager {
     })
   }
 
-  /** Runs time-based flushes and retention; call periodically. */
-  async maintenance(): Promise<void> {
-    for (const p of this.partitions.values()) {
-      try {
-        await p.log.maybeFlushOnTime()
-        await p.log.deleteOldSegments()
-        await p.log.deletePendingFiles()
-      } catch (error) {
-        this.options.log.error({err: error, partition: ReplicaManager.key(p.topic, p.partition)}, 'log maintenance failed')
-      }
-    }
-  }
-
-  /** Flushes and closes every log (clean shutdown). */
+  /** Clean shutdown of every log: flush, checkpoints, the clean-shutdown marker. */
   async shutdown(): Promise<void> {
-    for (const p of this.partitions.values()) {
-      try {
-        await p.log.close()
-      } catch (error) {
-        this.options.log.error({err: error, partition: ReplicaManager.key(p.topic, p.partition)}, 'closing a log failed')
-      }
-    }
+    await this.options.logs.shutdown()
     this.partitions.clear()
   }
 }
