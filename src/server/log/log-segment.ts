@@ -243,7 +243,12 @@ export class LogSegment {
    * write failure nothing changes (the partial bytes past `size` are
    * overwritten or truncated later) and the error is rethrown.
    */
-  async append(buffer: Buffer, headers: ReadonlyArray<{position: number; header: RecordBatchHeader}>): Promise<AppendUndo> {
+  async append(
+    buffer: Buffer,
+    headers: ReadonlyArray<{position: number; header: RecordBatchHeader}>,
+    /** Runs while the write is in flight; if it throws, the append does not happen (the error is rethrown). */
+    verify?: () => void,
+  ): Promise<AppendUndo> {
     const start = this.sizeBytes
     await this.ensureIndexes()
     const undo: AppendUndo = {
@@ -256,7 +261,16 @@ export class LogSegment {
       offsetIndexEntries: this.offsetIndex.entries,
       timeIndexEntries: this.timeIndex.entries,
     }
-    await this.log.use((h) => writeFully(h, buffer, start))
+    const write = this.log.use((h) => writeFully(h, buffer, start))
+    if (verify) {
+      try {
+        verify()
+      } catch (error) {
+        await write.catch(() => undefined)
+        throw error
+      }
+    }
+    await write
     if (start === 0 && headers.length > 0) this.rollingBasedTimestamp = headers[0]!.header.maxTimestamp
     for (const {position, header} of headers) this.indexBatch(header, start + position)
     this.sizeBytes = start + buffer.length

@@ -5,7 +5,10 @@
  * `.snapshot` files, in Kafka 4.0's layout.
  *
  * - append(): validates each batch from its header and CRC (no record
- *   decoding), assigns offsets by patching baseOffset in place (and the
+ *   decoding; the CRC-32C pass runs while the write is in flight, and a batch
+ *   that fails it never becomes visible: the log end does not move and the
+ *   bytes past it are overwritten by the next append or cut by recovery),
+ *   assigns offsets by patching baseOffset in place (and the
  *   partition leader epoch, and LogAppendTime when configured), rolls the
  *   segment when needed, writes the bytes, and fsyncs per flush.messages.
  *   Amortised O(1): the work is proportional to the appended bytes only.
@@ -33,12 +36,13 @@
 
 import * as nodePath from 'node:path'
 import {
-  CompressionType,
   CorruptRecordError,
   InvalidRecordError,
+  LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
   RecordTooLargeError,
   TimestampType,
+  readBatchHeader,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
@@ -290,7 +294,13 @@ export class PartitionLog {
     return this.exclusive(() => this.appendLocked(records, opts))
   }
 
-  private validate(records: Buffer, origin: AppendOrigin): Array<{position: number; header: RecordBatchHeader}> {
+  /**
+   * The cheap, header-only checks that must pass before offsets are assigned
+   * and the bytes written: whole v2 batches back to back, sizes, offsets
+   * deltas, timestamps. Record contents and CRCs are checked by
+   * verifyBatches(), which runs while the write is in flight.
+   */
+  private checkHeaders(records: Buffer, origin: AppendOrigin): Array<{position: number; header: RecordBatchHeader}> {
     const config = this.configValue
     if (records.length > config.segmentBytes) {
       throw new LogError(
@@ -302,17 +312,20 @@ export class PartitionLog {
     const now = this.clock.now()
     let position = 0
     while (position < records.length) {
-      if (records.length - position < RECORD_BATCH_OVERHEAD) {
-        throw new LogError('CORRUPT_MESSAGE', `${records.length - position} trailing bytes after the last batch at position ${position}`)
-      }
       let header: RecordBatchHeader
       try {
-        header = validateBatch(records, position, {
-          maxBatchSize: config.maxMessageBytes,
-          origin: origin === 'client' ? 'client' : origin === 'coordinator' ? 'coordinator' : 'replication',
-        })
+        header = readBatchHeader(records, position)
       } catch (error) {
         throw mapBatchError(error)
+      }
+      if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || header.sizeInBytes > records.length - position) {
+        throw new LogError('CORRUPT_MESSAGE', `Batch at position ${position} has length ${header.batchLength}, ${records.length - position - LOG_OVERHEAD} bytes available`)
+      }
+      if (header.sizeInBytes > config.maxMessageBytes) {
+        throw new LogError('MESSAGE_TOO_LARGE', `Record batch size ${header.sizeInBytes} exceeds max.message.bytes ${config.maxMessageBytes}`)
+      }
+      if (header.lastOffsetDelta < 0 || header.recordCount < 0) {
+        throw new LogError('CORRUPT_MESSAGE', `Batch at position ${position} has lastOffsetDelta ${header.lastOffsetDelta} and ${header.recordCount} records`)
       }
       if (origin !== 'replication' && header.recordCount !== header.lastOffsetDelta + 1) {
         throw new LogError('INVALID_RECORD', `Batch at position ${position} has ${header.recordCount} records but lastOffsetDelta ${header.lastOffsetDelta}`)
@@ -328,11 +341,25 @@ export class PartitionLog {
           }
         }
       }
-      if (header.compression > CompressionType.Zstd) throw new LogError('CORRUPT_MESSAGE', `Unknown compression ${header.compression}`)
       batches.push({position, header})
       position += header.sizeInBytes
     }
     return batches
+  }
+
+  /** Full validation of every batch (batch.ts validateBatch: CRC-32C, counts, codec, client rules). */
+  private verifyBatches(records: Buffer, batches: ReadonlyArray<{position: number}>, origin: AppendOrigin): void {
+    const opts = {
+      maxBatchSize: this.configValue.maxMessageBytes,
+      origin: origin === 'client' ? ('client' as const) : origin === 'coordinator' ? ('coordinator' as const) : ('replication' as const),
+    }
+    for (const {position} of batches) {
+      try {
+        validateBatch(records, position, opts)
+      } catch (error) {
+        throw mapBatchError(error)
+      }
+    }
   }
 
   private async appendLocked(records: Buffer, opts: AppendOptions): Promise<AppendResult> {
@@ -341,7 +368,11 @@ export class PartitionLog {
     if (records.length === 0) {
       return {baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.startOffset, duplicate: false, sizeInBytes: 0}
     }
-    const batches = this.validate(records, origin)
+    const batches = this.checkHeaders(records, origin)
+    // LogAppendTime rewrites the CRC, so check it first; otherwise the CRC is
+    // checked while the write is in flight (the batch only becomes visible if it passes).
+    const verifyLate = config.messageTimestampType !== 'LogAppendTime' || origin === 'replication'
+    if (!verifyLate) this.verifyBatches(records, batches, origin)
 
     // Idempotent producers: a retried batch is answered with its original offsets.
     if (origin === 'client') {
@@ -402,7 +433,7 @@ export class PartitionLog {
     const segment = await this.maybeRoll(records.length, first, last.lastOffset)
     let undo: AppendUndo
     try {
-      undo = await segment.append(records, batches)
+      undo = await segment.append(records, batches, verifyLate ? () => this.verifyBatches(records, batches, origin) : undefined)
     } catch (error) {
       await segment.discardTail().catch(() => undefined)
       throw storageError(`Append to ${segment.log.path}`, error)
