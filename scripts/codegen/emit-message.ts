@@ -392,6 +392,8 @@ class MessageEmitter {
       const differs = this.differsFromDefault(f, local)
       checks.push(present === 'true' ? `!(${differs})` : `!(${present} && ${differs})`)
     }
+    // Unknown tagged fields make a struct differ from its default, as in Kafka's generated equals().
+    if (!isEmpty(intersect(this.flexible, this.versions))) checks.push('!(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)')
     if (!checks.some((c) => c.includes('version'))) out.push('  void version')
     out.push(`  return ${checks.length ? checks.join(' &&\n    ') : 'true'}`, '}', '')
     return out

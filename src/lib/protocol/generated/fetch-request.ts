@@ -276,5 +276,6 @@ export function defaultReplicaState(): ReplicaState {
 
 function isDefaultReplicaState(v: Encodable<ReplicaState>, version: number): boolean {
   return !(version >= 15 && (v.replicaId ?? -1) !== -1) &&
-    !(version >= 15 && (v.replicaEpoch ?? -1n) !== -1n)
+    !(version >= 15 && (v.replicaEpoch ?? -1n) !== -1n) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }

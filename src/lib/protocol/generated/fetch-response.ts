@@ -377,16 +377,19 @@ export function defaultSnapshotId(): SnapshotId {
 
 function isDefaultEpochEndOffset(v: Encodable<EpochEndOffset>, version: number): boolean {
   return !(version >= 12 && (v.epoch ?? -1) !== -1) &&
-    !(version >= 12 && (v.endOffset ?? -1n) !== -1n)
+    !(version >= 12 && (v.endOffset ?? -1n) !== -1n) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }
 
 function isDefaultLeaderIdAndEpoch(v: Encodable<LeaderIdAndEpoch>, version: number): boolean {
   return !(version >= 12 && (v.leaderId ?? -1) !== -1) &&
-    !(version >= 12 && (v.leaderEpoch ?? -1) !== -1)
+    !(version >= 12 && (v.leaderEpoch ?? -1) !== -1) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }
 
 function isDefaultSnapshotId(v: Encodable<SnapshotId>, version: number): boolean {
   void version
   return !((v.endOffset ?? -1n) !== -1n) &&
-    !((v.epoch ?? -1) !== -1)
+    !((v.epoch ?? -1) !== -1) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }

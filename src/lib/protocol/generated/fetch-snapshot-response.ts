@@ -264,5 +264,6 @@ export function defaultLeaderIdAndEpoch(): LeaderIdAndEpoch {
 function isDefaultLeaderIdAndEpoch(v: Encodable<LeaderIdAndEpoch>, version: number): boolean {
   void version
   return !((v.leaderId ?? 0) !== 0) &&
-    !((v.leaderEpoch ?? 0) !== 0)
+    !((v.leaderEpoch ?? 0) !== 0) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }

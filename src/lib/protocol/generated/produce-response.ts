@@ -268,5 +268,6 @@ export function defaultLeaderIdAndEpoch(): LeaderIdAndEpoch {
 
 function isDefaultLeaderIdAndEpoch(v: Encodable<LeaderIdAndEpoch>, version: number): boolean {
   return !(version >= 10 && (v.leaderId ?? -1) !== -1) &&
-    !(version >= 10 && (v.leaderEpoch ?? -1) !== -1)
+    !(version >= 10 && (v.leaderEpoch ?? -1) !== -1) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }

@@ -115,5 +115,6 @@ function isDefaultCurrentLeader(v: Encodable<CurrentLeader>, version: number): b
   return !((v.leaderId ?? -1) !== -1) &&
     !((v.leaderEpoch ?? -1) !== -1) &&
     !((v.host ?? "") !== "") &&
-    !((v.port ?? 0) !== 0)
+    !((v.port ?? 0) !== 0) &&
+    !(v.unknownTaggedFields && v.unknownTaggedFields.length > 0)
 }
