@@ -5,6 +5,7 @@
  */
 import type {ResolvedBrokerConfig} from '../lib/config/broker-configs.js'
 import type {MetadataStore} from './controller/metadata-store.js'
+import type {FetchSessionCache} from './fetch-sessions.js'
 import type {ProducerIdManager} from './controller/producer-id-manager.js'
 import type {TopicManager} from './controller/topic-manager.js'
 import type {ApiHandler} from './handlers/handler.js'
@@ -19,6 +20,7 @@ export interface BrokerServices {
   topics: TopicManager
   replicas: ReplicaManager
   producerIds: ProducerIdManager
+  fetchSessions: FetchSessionCache
   log: Logger
   /** The registered handlers (ApiVersions advertises them). */
   handlers(): readonly ApiHandler[]

@@ -12,6 +12,7 @@ import type {MetadataStore} from './controller/metadata-store.js'
 import {ProducerIdManager} from './controller/producer-id-manager.js'
 import {TopicManager} from './controller/topic-manager.js'
 import type {ApiHandler} from './handlers/handler.js'
+import {FetchSessionCache} from './fetch-sessions.js'
 import {HANDLERS} from './handlers/index.js'
 import type {Logger} from './logger.js'
 import {SocketServer, type BoundListener} from './network/socket-server.js'
@@ -89,6 +90,7 @@ export class Broker {
       topics,
       replicas,
       producerIds: new ProducerIdManager(metadata),
+      fetchSessions: new FetchSessionCache(),
       log,
       handlers: () => this.registry!.handlers,
       advertisedListener: (name) => {

@@ -7,17 +7,18 @@
 // the partitions or until max wait. Topic names (v4-12) or topic ids (v13+). read_committed
 // (isolation level 1) stops at the last stable offset, which without transactions is the high
 // watermark, with an empty list of aborted transactions.
-// Fetch sessions (KIP-227): the broker declines to create sessions — every response carries
-// session id 0, which clients answer with full fetches, as the KIP allows; a request naming a
-// session gets FETCH_SESSION_ID_NOT_FOUND.
+// Fetch sessions (KIP-227, v7+): epoch 0 creates a session, later epochs send and receive only
+// what changed (src/server/fetch-sessions.ts); epoch -1 fetches without one.
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
-// UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR.
+// UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR; top level: FETCH_SESSION_ID_NOT_FOUND,
+// INVALID_FETCH_SESSION_EPOCH.
 // Not implemented: follower fetches (replication issue), preferred read replicas (always -1).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {EMPTY_BUFFER} from '../../lib/protocol/message.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
 import {LogError} from '../log/errors.js'
+import {FetchSession, type SessionLookup, type SessionPartition} from '../fetch-sessions.js'
 import {type Partition, ReplicaManager} from '../replica-manager.js'
 import {defineHandler} from './handler.js'
 
@@ -30,6 +31,8 @@ interface FetchTarget {
   fetchOffset: number
   partitionMaxBytes: number
   currentLeaderEpoch: number
+  /** The session's entry for this partition, when the fetch is in a session. */
+  sessionEntry?: SessionPartition
 }
 
 interface PartitionResult {
@@ -48,55 +51,97 @@ export const fetch = defineHandler({
   minVersion: 4,
   maxVersion: 17,
   async handle(request, ctx) {
-    const {replicas, metadata} = ctx.broker
-    if (ctx.apiVersion >= 7 && request.sessionId !== 0) {
-      return {throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: []}
-    }
-    const readCommitted = request.isolationLevel === 1
+    const {replicas, metadata, fetchSessions} = ctx.broker
+    const lookup: SessionLookup = ctx.apiVersion >= 7 ? fetchSessions.lookup(request.sessionId, request.sessionEpoch) : {kind: 'sessionless'}
+    if (lookup.kind === 'error') return {throttleTimeMs: 0, errorCode: lookup.errorCode, sessionId: 0, responses: []}
+    const session = lookup.kind === 'sessionless' ? undefined : lookup.session
     const byTopicId = ctx.apiVersion >= 13
-    const targets: FetchTarget[] = []
-    const topicsInOrder: Array<{name: string; topicId: string; targets: FetchTarget[]}> = []
+    const topicKeyOf = (t: {topic: string; topicId: string}) => (byTopicId ? t.topicId : t.topic)
+
+    // The partitions of this request, merged into the session when there is one.
+    const requested: SessionPartition[] = []
     for (const t of request.topics) {
-      const topic = byTopicId ? metadata.topicById(t.topicId) : metadata.topic(t.topic)
-      const entry = {name: topic?.name ?? t.topic, topicId: topic?.topicId ?? t.topicId, targets: [] as FetchTarget[]}
       for (const p of t.partitions) {
-        const target: FetchTarget = {
-          topicName: entry.name,
-          topicId: entry.topicId,
-          partitionIndex: p.partition,
-          partition: topic ? replicas.get(topic.name, p.partition) : undefined,
-          unknownCode: byTopicId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        requested.push({
+          topicKey: topicKeyOf(t),
+          partition: p.partition,
           fetchOffset: Number(p.fetchOffset),
           partitionMaxBytes: p.partitionMaxBytes,
           currentLeaderEpoch: p.currentLeaderEpoch,
-        }
-        entry.targets.push(target)
-        targets.push(target)
+          lastHighWatermark: -1,
+          lastLogStartOffset: -1,
+        })
       }
-      topicsInOrder.push(entry)
+    }
+    let wanted: SessionPartition[] = requested
+    if (session) {
+      for (const r of requested) {
+        const key = FetchSession.key(r.topicKey, r.partition)
+        const existing = session.partitions.get(key)
+        if (existing) Object.assign(existing, {fetchOffset: r.fetchOffset, partitionMaxBytes: r.partitionMaxBytes, currentLeaderEpoch: r.currentLeaderEpoch})
+        else session.partitions.set(key, r)
+      }
+      if (lookup.kind === 'incremental') {
+        for (const t of request.forgottenTopicsData) {
+          for (const p of t.partitions) session.partitions.delete(FetchSession.key(topicKeyOf(t), p))
+        }
+      }
+      wanted = [...session.partitions.values()]
+    }
+
+    const targets: FetchTarget[] = []
+    const topicsInOrder = new Map<string, {name: string; topicId: string; targets: FetchTarget[]}>()
+    for (const w of wanted) {
+      const topic = byTopicId ? metadata.topicById(w.topicKey) : metadata.topic(w.topicKey)
+      let entry = topicsInOrder.get(w.topicKey)
+      if (!entry) {
+        entry = {name: topic?.name ?? (byTopicId ? '' : w.topicKey), topicId: topic?.topicId ?? (byTopicId ? w.topicKey : ZERO_UUID), targets: []}
+        topicsInOrder.set(w.topicKey, entry)
+      }
+      const target: FetchTarget = {
+        topicName: entry.name,
+        topicId: entry.topicId,
+        partitionIndex: w.partition,
+        partition: topic ? replicas.get(topic.name, w.partition) : undefined,
+        unknownCode: byTopicId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        fetchOffset: w.fetchOffset,
+        partitionMaxBytes: w.partitionMaxBytes,
+        currentLeaderEpoch: w.currentLeaderEpoch,
+        ...(session ? {sessionEntry: w} : {}),
+      }
+      entry.targets.push(target)
+      targets.push(target)
     }
 
     const keys = new Set(targets.filter((t) => t.partition).map((t) => ReplicaManager.key(t.topicName, t.partitionIndex)))
     const deadline = Date.now() + Math.max(0, request.maxWaitMs)
     let results: Map<FetchTarget, PartitionResult>
     for (;;) {
-      const read = await readAll(targets, request.maxBytes, readCommitted)
+      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1)
       results = read.results
       const remaining = deadline - Date.now()
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || keys.size === 0) break
       await replicas.waitForAppend(keys, remaining)
     }
 
-    return {
-      throttleTimeMs: 0,
-      errorCode: ErrorCode.NONE,
-      sessionId: 0,
-      responses: topicsInOrder.map((t) => ({
-        topic: t.name,
-        topicId: t.topicId ?? ZERO_UUID,
-        partitions: t.targets.map((target) => results.get(target)!),
-      })),
+    // In an incremental fetch only what changed goes back; a full fetch returns everything.
+    const include = (target: FetchTarget): boolean => {
+      const r = results.get(target)!
+      const entry = target.sessionEntry
+      const changed = !entry || lookup.kind !== 'incremental' || r.records.length > 0 || r.errorCode !== ErrorCode.NONE || Number(r.highWatermark) !== entry.lastHighWatermark || Number(r.logStartOffset) !== entry.lastLogStartOffset
+      if (entry) {
+        entry.lastHighWatermark = Number(r.highWatermark)
+        entry.lastLogStartOffset = Number(r.logStartOffset)
+      }
+      return changed
     }
+    const responses = []
+    for (const t of topicsInOrder.values()) {
+      const partitions = t.targets.filter(include).map((target) => results.get(target)!)
+      if (partitions.length > 0) responses.push({topic: t.name, topicId: t.topicId, partitions})
+    }
+    if (lookup.kind === 'incremental') lookup.session.epoch++
+    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses}
   },
 })
 
