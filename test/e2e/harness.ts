@@ -1,0 +1,97 @@
+/**
+ * Test brokers: an in-process broker on 127.0.0.1 with an ephemeral port and a temporary data
+ * directory, or a real `kcli server start` child process (for SIGKILL tests). Everything started
+ * here is stopped and removed by `stop()`.
+ */
+import {type ChildProcess, spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {resolveBrokerConfig} from '../../src/lib/config/broker-configs.js'
+import {Broker} from '../../src/server/broker.js'
+import type {ApiHandler} from '../../src/server/handlers/handler.js'
+import {silentLogger} from '../../src/server/logger.js'
+
+export const PROJECT_ROOT = resolve(import.meta.dirname, '../..')
+
+export interface TestBroker {
+  broker: Broker
+  port: number
+  bootstrap: string
+  dataDir: string
+  /** Stops the broker; with `keepData` the directory stays for a restart. */
+  stop(opts?: {keepData?: boolean}): Promise<void>
+}
+
+export function tempDir(prefix = 'kcli-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** `handlers` replaces the broker's handler list (default: all of them). */
+export async function startBroker(overrides: Record<string, string> = {}, dataDir = tempDir(), handlers?: readonly ApiHandler[]): Promise<TestBroker> {
+  const config = resolveBrokerConfig({'listeners': 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dataDir, 'group.initial.rebalance.delay.ms': '0', ...overrides})
+  const broker = new Broker(config, silentLogger(), handlers)
+  const status = await broker.start()
+  const port = status.listeners[0]!.port
+  return {
+    broker,
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir,
+    async stop(opts = {}) {
+      await broker.stop()
+      if (!opts.keepData) rmSync(dataDir, {recursive: true, force: true})
+    },
+  }
+}
+
+export interface BrokerProcess {
+  child: ChildProcess
+  port: number
+  bootstrap: string
+  dataDir: string
+  kill(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** Runs `kcli server start` from source (tsx) in a child process and waits until it listens. */
+export async function spawnBroker(dataDir: string, overrides: Record<string, string> = {}, port = 0): Promise<BrokerProcess> {
+  const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', dataDir, '--port', String(port), '--json', '--log-level', 'warn']
+  for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
+  const child = spawn(process.execPath, args, {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+  const status = await new Promise<{listeners: Array<{port: number}>}>((resolvePromise, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`broker did not start in 30 s: ${stderr}`)), 30_000)
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const nl = out.indexOf('\n')
+      if (nl >= 0) {
+        clearTimeout(timer)
+        resolvePromise(JSON.parse(out.slice(0, nl)))
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`broker exited with ${code}: ${stderr}`))
+    })
+  })
+  const boundPort = status.listeners[0]!.port
+  return {
+    child,
+    port: boundPort,
+    bootstrap: `127.0.0.1:${boundPort}`,
+    dataDir,
+    kill(signal = 'SIGTERM') {
+      return new Promise((resolveExit) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolveExit(child.exitCode)
+        child.once('exit', (code) => resolveExit(code))
+        child.kill(signal)
+      })
+    },
+  }
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, {recursive: true, force: true})
+}
