@@ -29,7 +29,7 @@ export function defaultDataDir(): string {
 }
 
 /** Bytes of read-ahead requests per connection before reading pauses. */
-const DEFAULT_QUEUED_BYTES = 100 * 1024 * 1024
+const DEFAULT_QUEUED_BYTES = 16 * 1024 * 1024
 
 export interface BrokerStatus {
   nodeId: number
