@@ -376,9 +376,11 @@ export class LogSegment {
     const limit = Math.min(opts.maxPosition ?? this.sizeBytes, this.sizeBytes)
     await this.ensureIndexes()
     const start = this.offsetIndex.lookup(startOffset)
+    const maxOffset = opts.maxOffset ?? Infinity
+    const fast = await this.readOneShot(startOffset, maxBytes, start.position, limit, maxOffset, opts.minOneMessage)
+    if (fast) return fast
     const first = await this.translateOffset(startOffset, start.position, limit)
     if (!first) return undefined
-    const maxOffset = opts.maxOffset ?? Infinity
     if (first.baseOffset >= maxOffset) {
       return {records: Buffer.alloc(0), firstOffset: first.baseOffset, nextOffset: first.baseOffset, position: first.position}
     }
@@ -394,6 +396,56 @@ export class LogSegment {
       nextOffset = header.lastOffset + 1
     }
     return {records: data.subarray(0, end), firstOffset: first.baseOffset, nextOffset, position: first.position}
+  }
+
+  /**
+   * The common case of read() in one pread: a window from the index position
+   * that covers the scan to the target batch (at most about one index
+   * interval) plus maxBytes; headers are walked in memory. Returns undefined
+   * when the window does not hold the first batch whole (read() then scans
+   * and reads separately). May return fewer than maxBytes even if more
+   * batches follow; never a partial batch.
+   */
+  private async readOneShot(
+    startOffset: number,
+    maxBytes: number,
+    from: number,
+    limit: number,
+    maxOffset: number,
+    minOneMessage: boolean,
+  ): Promise<SegmentReadResult | undefined> {
+    const window = Math.min(limit - from, maxBytes + this.config.indexIntervalBytes + 2 * RECORD_BATCH_OVERHEAD)
+    if (window < RECORD_BATCH_OVERHEAD) return undefined
+    const data = await this.readBytes(from, window)
+    let at = 0
+    let header: RecordBatchHeader | undefined
+    try {
+      while (data.length - at >= RECORD_BATCH_OVERHEAD) {
+        const h = readBatchHeader(data, at)
+        if (h.sizeInBytes < RECORD_BATCH_OVERHEAD) return undefined
+        if (h.lastOffset >= startOffset) {
+          header = h
+          break
+        }
+        at += h.sizeInBytes
+      }
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return undefined // the slow path rebuilds a bad index
+      throw error
+    }
+    if (!header || at + header.sizeInBytes > data.length) return undefined
+    const position = from + at
+    if (header.baseOffset >= maxOffset) return {records: Buffer.alloc(0), firstOffset: header.baseOffset, nextOffset: header.baseOffset, position}
+    const wanted = minOneMessage ? Math.max(maxBytes, header.sizeInBytes) : maxBytes
+    let end = at
+    let nextOffset = header.baseOffset
+    while (data.length - end >= RECORD_BATCH_OVERHEAD) {
+      const h = end === at ? header : readBatchHeader(data, end)
+      if (h.baseOffset >= maxOffset || end + h.sizeInBytes > data.length || end + h.sizeInBytes - at > wanted) break
+      end += h.sizeInBytes
+      nextOffset = h.lastOffset + 1
+    }
+    return {records: data.subarray(at, end), firstOffset: header.baseOffset, nextOffset, position}
   }
 
   /**

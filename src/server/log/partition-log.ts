@@ -49,6 +49,7 @@ import {
   validateBatch,
   type RecordBatchHeader,
 } from '../../lib/records/batch.js'
+import {decodeRecordBatch} from '../../lib/records/record.js'
 import {LogError, checkSafeInteger, storageError} from './errors.js'
 import {FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
@@ -594,10 +595,9 @@ export class PartitionLog {
 
   /**
    * ListOffsets: EARLIEST_TIMESTAMP (-2), LATEST_TIMESTAMP (-1),
-   * MAX_TIMESTAMP (-3), or the first batch whose max timestamp is >= `timestamp`
-   * (undefined if none). Offsets are batch-granular: the batch's base offset
-   * (or the log start offset if later); for MAX_TIMESTAMP, the last offset of
-   * the batch with the largest timestamp.
+   * MAX_TIMESTAMP (-3: the first record with the largest timestamp), or the
+   * first record with timestamp >= `timestamp` (undefined if none): time
+   * index lookup, header scan to the batch, then that one batch is decoded.
    */
   async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | undefined> {
     const latestEpoch = this.leaderEpochCache.latestEpoch() ?? -1
@@ -605,29 +605,50 @@ export class PartitionLog {
     if (timestamp === LATEST_TIMESTAMP) return {timestamp: -1, offset: this.nextOffset, leaderEpoch: latestEpoch}
     const segments = this.segments
     try {
+      const startOffset = this.startOffset
       if (timestamp === MAX_TIMESTAMP) {
-        let best: TimestampAndOffset | undefined
+        let best: {segment: LogSegment; timestamp: number} | undefined
         for (const segment of segments) {
           const largest = await segment.largestTimestamp()
-          if (largest >= 0 && (!best || largest > best.timestamp) && segment.offsetOfMaxTimestampSoFar >= this.startOffset) {
-            best = {timestamp: largest, offset: segment.offsetOfMaxTimestampSoFar, leaderEpoch: this.epochForOffset(segment.offsetOfMaxTimestampSoFar)}
+          if (largest >= 0 && (!best || largest > best.timestamp) && segment.offsetOfMaxTimestampSoFar >= startOffset) {
+            best = {segment, timestamp: largest}
           }
         }
-        return best
+        if (!best) return undefined
+        const batch = await best.segment.findOffsetByTimestamp(best.timestamp, startOffset)
+        if (!batch) return undefined
+        const found = await this.firstRecordAtOrAfter(best.segment, batch, best.timestamp, startOffset)
+        return {timestamp: best.timestamp, offset: found.offset, leaderEpoch: this.epochForOffset(found.offset)}
       }
-      const startOffset = this.startOffset
       for (const segment of segments) {
         if ((await segment.largestTimestamp()) < timestamp) continue
-        const found = await segment.findOffsetByTimestamp(timestamp, startOffset)
-        if (found) {
-          const offset = Math.max(found.baseOffset, startOffset)
-          return {timestamp: found.maxTimestamp, offset, leaderEpoch: this.epochForOffset(offset)}
+        const batch = await segment.findOffsetByTimestamp(timestamp, startOffset)
+        if (batch) {
+          const found = await this.firstRecordAtOrAfter(segment, batch, timestamp, startOffset)
+          return {...found, leaderEpoch: this.epochForOffset(found.offset)}
         }
       }
     } catch (error) {
       throw storageError(`Searching ${this.dir} by timestamp`, error)
     }
     return undefined
+  }
+
+  /**
+   * ListOffsets is record-granular: decodes the one batch found by the time
+   * index (the only place outside compaction that decodes records) and
+   * returns its first record with timestamp >= `timestamp` at or after `startOffset`.
+   */
+  private async firstRecordAtOrAfter(
+    segment: LogSegment,
+    batch: {position: number; size: number; baseOffset: number; maxTimestamp: number},
+    timestamp: number,
+    startOffset: number,
+  ): Promise<{timestamp: number; offset: number}> {
+    const {records} = await decodeRecordBatch(await segment.readBytes(batch.position, batch.size))
+    const record = records.find((r) => r.offset >= startOffset && r.timestamp >= timestamp)
+    if (record) return {timestamp: record.timestamp, offset: record.offset}
+    return {timestamp: batch.maxTimestamp, offset: Math.max(batch.baseOffset, startOffset)}
   }
 
   private epochForOffset(offset: number): number {
@@ -696,6 +717,7 @@ export class PartitionLog {
       }
       deleted += await this.deleteSegmentsWhile(async (segment, next) => next !== undefined && next.baseOffset <= this.startOffset, 'log start offset')
       await this.deleteExpiredFiles()
+      this.producerState.removeExpiredProducers(this.clock.now(), config.producerIdExpirationMs)
       return deleted
     })
   }

@@ -234,10 +234,14 @@ describe('PartitionLog roll, retention, delete records, truncation', () => {
     await log.append(await makeBatch(1, {timestamp: 500}))
     expect(await log.offsetForTimestamp(EARLIEST_TIMESTAMP)).toMatchObject({offset: 0})
     expect(await log.offsetForTimestamp(LATEST_TIMESTAMP)).toMatchObject({offset: 21})
-    expect(await log.offsetForTimestamp(MAX_TIMESTAMP)).toMatchObject({timestamp: 10_000, offset: 19})
+    expect(await log.offsetForTimestamp(MAX_TIMESTAMP)).toMatchObject({timestamp: 10_000, offset: 18})
     expect(await log.offsetForTimestamp(4500)).toMatchObject({offset: 8, timestamp: 5000})
     expect(await log.offsetForTimestamp(0)).toMatchObject({offset: 0})
     expect(await log.offsetForTimestamp(20_000)).toBeUndefined()
+    // Record-granular inside a batch.
+    await log.append(await buildRecordBatch({records: [30_000, 31_000, 32_000, 31_500].map((timestamp) => ({timestamp, value: Buffer.from('v')}))}))
+    expect(await log.offsetForTimestamp(30_500)).toMatchObject({offset: 22, timestamp: 31_000})
+    expect(await log.offsetForTimestamp(MAX_TIMESTAMP)).toMatchObject({offset: 23, timestamp: 32_000})
   })
 })
 
