@@ -1,7 +1,11 @@
 // BaseCommand: what every kcli command extends.
 //
 // It gives each command
-// - the global flags --bootstrap-server (env KCLI_BOOTSTRAP_SERVER), --timeout (ms) and --json;
+// - the global flags --bootstrap-server (env KCLI_BOOTSTRAP_SERVER), --timeout (ms), --profile
+//   (env KCLI_PROFILE) and --json;
+// - profiles (src/lib/cli/profiles.ts): a flag given neither on the command line nor through its
+//   KCLI_* variable takes the profile's value: flag > environment > profile > default;
+// - `this.kafka()`: a client (src/lib/client) for --bootstrap-server, closed when the command ends;
 // - parsed `this.flags` / `this.args`, typed from the subclass's static flags and args;
 // - `this.out` (src/lib/cli/output.ts) for tables and lines for people, silent with --json;
 // - the error-to-exit-code mapping of src/lib/cli/errors.ts: one line on stderr
@@ -22,9 +26,11 @@
 
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
+import type {KafkaClient} from '../client/client.js'
 import {type BrokerAddress, DEFAULT_BOOTSTRAP_SERVER, parseBootstrapServers} from './bootstrap-server.js'
 import {PartialFailureError, ReportedError, TimeoutError, toKcliError, UsageError} from './errors.js'
 import {Output, toJsonText} from './output.js'
+import {resolveProfile} from './profiles.js'
 
 export const DEFAULT_TIMEOUT_MS = 30_000
 
@@ -45,6 +51,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       },
       summary: 'Broker(s) to connect to, comma-separated.',
     }),
+    profile: Flags.string({
+      env: 'KCLI_PROFILE',
+      helpGroup: 'GLOBAL',
+      helpValue: '<name>',
+      summary: 'Take unset flags from this profile (see `kcli profile list`); default: the current profile.',
+    }),
     timeout: Flags.integer({
       default: DEFAULT_TIMEOUT_MS,
       helpGroup: 'GLOBAL',
@@ -59,6 +71,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: InferredArgs<T>
   protected flags!: InferredFlags<T>
   protected out!: Output
+  /** All positional arguments, in order (for commands with strict = false taking several). */
+  protected positionals: string[] = []
+  /** The profile whose values filled unset flags, if any. */
+  protected profileName: string | undefined
+  private kafkaClient: KafkaClient | undefined
 
   /** --bootstrap-server as addresses (already validated while parsing). */
   protected get bootstrapServers(): BrokerAddress[] {
@@ -82,8 +99,57 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       throw UsageError.fromParseError(error)
     }
 
-    this.flags = parsed.flags as InferredFlags<T>
+    const flags = parsed.flags as Record<string, unknown>
+    await this.applyProfile(flags, parsed.metadata.flags as Record<string, {setFromDefault?: boolean} | undefined>, {...ctor.baseFlags, ...ctor.flags} as Record<string, FlagDefinition>)
+    this.flags = flags as InferredFlags<T>
     this.args = parsed.args as InferredArgs<T>
+    this.positionals = (parsed.argv as unknown[]).map(String)
+  }
+
+  /** Fills flags that were set from their default (not given, no env) with the profile's values. */
+  private async applyProfile(flags: Record<string, unknown>, metadata: Record<string, {setFromDefault?: boolean} | undefined>, definitions: Record<string, FlagDefinition>): Promise<void> {
+    if (!('profile' in definitions)) return
+    let profile
+    try {
+      profile = resolveProfile(flags.profile as string | undefined)
+    } catch (error) {
+      throw new UsageError(`--profile: ${(error as Error).message}`)
+    }
+    if (!profile) return
+    this.profileName = profile.name
+    for (const [name, raw] of Object.entries(profile.values)) {
+      const definition = definitions[name]
+      if (!definition || name === 'profile' || name === 'json') continue
+      const given = flags[name] !== undefined && metadata[name]?.setFromDefault !== true
+      if (given) continue
+      try {
+        flags[name] = await parseFlagValue(definition, raw)
+      } catch (error) {
+        throw new UsageError(`profile ${profile.name}: ${name}: ${(error as Error).message}`)
+      }
+    }
+  }
+
+  /** A Kafka client for --bootstrap-server and --timeout, made on first use and closed when the command ends. */
+  protected async kafka(): Promise<KafkaClient> {
+    if (!this.kafkaClient) {
+      const {KafkaClient} = await import('../client/client.js')
+      const timeout = this.flags.timeout
+      this.kafkaClient = new KafkaClient({
+        bootstrapServers: this.bootstrapServers,
+        clientId: 'kcli',
+        connectTimeoutMs: Math.min(timeout, 10_000),
+        requestTimeoutMs: timeout,
+      })
+    }
+    return this.kafkaClient
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    const client = this.kafkaClient
+    this.kafkaClient = undefined
+    await client?.close()
+    await super.finally(error)
   }
 
   /**
@@ -126,4 +192,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       clearTimeout(timer)
     }
   }
+}
+
+interface FlagDefinition {
+  type: 'boolean' | 'option'
+  multiple?: boolean
+  options?: readonly string[]
+  min?: number
+  max?: number
+  parse?: (input: string, context: unknown, options: unknown) => Promise<unknown>
+}
+
+/** A profile value (always a string in the file) as the flag would have parsed it. */
+async function parseFlagValue(definition: FlagDefinition, raw: string): Promise<unknown> {
+  if (definition.type === 'boolean') return raw === 'true' || raw === '1' || raw === 'yes'
+  const values = definition.multiple ? raw.split(',').map((v) => v.trim()) : [raw]
+  const parsed = []
+  for (const value of values) {
+    if (definition.options && !definition.options.includes(value)) throw new Error(`expected one of ${definition.options.join(', ')} but got ${value}`)
+    parsed.push(definition.parse ? await definition.parse(value, {}, definition) : value)
+  }
+  return definition.multiple ? parsed : parsed[0]
 }

@@ -1,0 +1,299 @@
+// One TCP connection to one broker: size-prefixed frames, pipelined requests matched to their
+// responses by correlation id, and API version negotiation.
+//
+// On connect the client sends ApiVersions (v3, falling back to v0 as KIP-511 describes when the
+// broker answers UNSUPPORTED_VERSION) and keeps the broker's ranges. Every later request is sent
+// at the highest version both sides know, optionally capped by the caller (`maxVersion`) when it
+// only handles a range of versions; an API the broker does not advertise fails with
+// UNSUPPORTED_VERSION before anything is sent.
+//
+// Requests are written as soon as they are made (pipelining; Kafka answers them in order); each has
+// a timeout, and a request that times out closes the connection, as Kafka's clients do, since the
+// responses after it can no longer be trusted to be read in step. Produce with acks=0 has no
+// response: `expectResponse: false` resolves once the bytes are written.
+
+import {Socket} from 'node:net'
+
+import {decodeResponse, encodeRequest} from '../protocol/frame.js'
+import {API_KEYS, ApiKey} from '../protocol/generated/api-keys.js'
+import type {ApiKeyNumber, ApiMessages} from '../protocol/generated/index.js'
+import type {Encodable} from '../protocol/message.js'
+import {ConnectionError, ErrorCode, KafkaError} from './errors.js'
+
+export interface BrokerEndpoint {
+  host: string
+  port: number
+}
+
+export interface ConnectionOptions {
+  clientId?: string
+  /** How long to wait for the TCP connection and ApiVersions. Default 10000 ms. */
+  connectTimeoutMs?: number
+  /** How long to wait for a response. Default 30000 ms; requests may override it. */
+  requestTimeoutMs?: number
+  /** The broker's node id, when known (used in messages). */
+  nodeId?: number
+}
+
+export interface RequestOptions {
+  /** Send at exactly this version (it must be in both ranges). */
+  version?: number
+  /** Highest version the caller handles; the negotiated version is capped by it. */
+  maxVersion?: number
+  /** Lowest version the caller handles. */
+  minVersion?: number
+  /** False for Produce with acks=0: resolves when written. */
+  expectResponse?: boolean
+  /** Overrides the connection's request timeout (a long-poll Fetch adds its max wait). */
+  timeoutMs?: number
+}
+
+export interface VersionRange {
+  minVersion: number
+  maxVersion: number
+}
+
+interface InFlight {
+  apiKey: ApiKeyNumber
+  version: number
+  resolve(frame: Buffer): void
+  reject(error: Error): void
+  timer: NodeJS.Timeout
+}
+
+const CLIENT_SOFTWARE_NAME = 'kcli'
+const CLIENT_SOFTWARE_VERSION = '0.1.0'
+const OWN_VERSIONS = new Map(API_KEYS.filter((api) => api.minVersion <= api.maxVersion).map((api) => [api.apiKey, {maxVersion: api.maxVersion, minVersion: api.minVersion}]))
+
+export class Connection {
+  readonly host: string
+  readonly port: number
+  readonly nodeId: number | undefined
+  readonly clientId: string
+  /** The broker's version ranges by API key, from ApiVersions. */
+  readonly brokerVersions = new Map<number, VersionRange>()
+
+  private readonly socket: Socket
+  private readonly requestTimeoutMs: number
+  private readonly inFlight = new Map<number, InFlight>()
+  private nextCorrelationId = 1
+  private chunks: Buffer[] = []
+  private buffered = 0
+  private closedError: Error | undefined
+  private readonly closeListeners: ((error: Error | undefined) => void)[] = []
+
+  private constructor(socket: Socket, endpoint: BrokerEndpoint, options: ConnectionOptions) {
+    this.socket = socket
+    this.host = endpoint.host
+    this.port = endpoint.port
+    this.nodeId = options.nodeId
+    this.clientId = options.clientId ?? 'kcli'
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+    socket.setNoDelay(true)
+    socket.on('data', (data: Buffer) => this.onData(data))
+    socket.on('error', (error) => this.fail(new ConnectionError(`connection to ${this.describe()} failed: ${error.message}`, {cause: error})))
+    socket.on('close', () => this.fail(new ConnectionError(`connection to ${this.describe()} closed`)))
+  }
+
+  /** Connects and negotiates versions. Throws ConnectionError when the broker cannot be reached. */
+  static async connect(endpoint: BrokerEndpoint, options: ConnectionOptions = {}): Promise<Connection> {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    const socket = new Socket()
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy()
+        reject(new ConnectionError(`cannot connect to ${endpoint.host}:${endpoint.port}: no answer in ${connectTimeoutMs} ms`))
+      }, connectTimeoutMs)
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer)
+        reject(new ConnectionError(`cannot connect to ${endpoint.host}:${endpoint.port}: ${error.code ?? error.message}`, {cause: error}))
+      })
+      socket.connect(endpoint.port, endpoint.host, () => {
+        clearTimeout(timer)
+        socket.removeAllListeners('error')
+        resolve()
+      })
+    })
+    const connection = new Connection(socket, endpoint, options)
+    try {
+      await connection.negotiateVersions(connectTimeoutMs)
+    } catch (error) {
+      connection.close()
+      throw error
+    }
+    return connection
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined
+  }
+
+  /** Called once when the connection closes (with the error that closed it, if any). */
+  onClose(listener: (error: Error | undefined) => void): void {
+    this.closeListeners.push(listener)
+  }
+
+  /** Whether the broker advertises `apiKey` in a range that overlaps ours. */
+  supports(apiKey: number, minVersion = 0): boolean {
+    const theirs = this.brokerVersions.get(apiKey)
+    const ours = OWN_VERSIONS.get(apiKey)
+    if (!theirs || !ours) return false
+    return Math.min(theirs.maxVersion, ours.maxVersion) >= Math.max(theirs.minVersion, ours.minVersion, minVersion)
+  }
+
+  /** The version a request would be sent at; throws UNSUPPORTED_VERSION when there is none. */
+  versionFor(apiKey: number, options: Pick<RequestOptions, 'maxVersion' | 'minVersion' | 'version'> = {}): number {
+    const theirs = this.brokerVersions.get(apiKey)
+    const ours = OWN_VERSIONS.get(apiKey)
+    const name = API_KEYS.find((api) => api.apiKey === apiKey)?.name ?? `API ${apiKey}`
+    if (!theirs || !ours) throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, 'UNSUPPORTED_VERSION', `the broker at ${this.describe()} does not support ${name}`)
+    const low = Math.max(theirs.minVersion, ours.minVersion, options.minVersion ?? 0)
+    const high = Math.min(theirs.maxVersion, ours.maxVersion, options.maxVersion ?? Number.POSITIVE_INFINITY)
+    if (options.version !== undefined) {
+      if (options.version < low || options.version > high) {
+        throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, 'UNSUPPORTED_VERSION', `${name} v${options.version} is not supported by the broker at ${this.describe()} (it supports ${theirs.minVersion}-${theirs.maxVersion})`)
+      }
+      return options.version
+    }
+    if (high < low) {
+      throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, 'UNSUPPORTED_VERSION', `no common version of ${name} with the broker at ${this.describe()} (it supports ${theirs.minVersion}-${theirs.maxVersion})`)
+    }
+    return high
+  }
+
+  /** Sends a request and resolves with the decoded response body and the version used. */
+  async send<K extends ApiKeyNumber>(apiKey: K, body: Encodable<ApiMessages[K]['request']>, options: RequestOptions = {}): Promise<ApiMessages[K]['response']> {
+    const {response} = await this.sendWithVersion(apiKey, body, options)
+    return response
+  }
+
+  async sendWithVersion<K extends ApiKeyNumber>(
+    apiKey: K,
+    body: Encodable<ApiMessages[K]['request']>,
+    options: RequestOptions = {},
+  ): Promise<{response: ApiMessages[K]['response']; version: number}> {
+    const version = this.versionFor(apiKey, options)
+    const frame = await this.sendRaw(apiKey, version, body, options)
+    if (frame === undefined) return {response: undefined as unknown as ApiMessages[K]['response'], version}
+    return {response: decodeResponse(frame, apiKey, version).body, version}
+  }
+
+  /** Writes the request at `version`; resolves with the response frame (undefined without one). */
+  private sendRaw<K extends ApiKeyNumber>(apiKey: K, version: number, body: Encodable<ApiMessages[K]['request']>, options: RequestOptions): Promise<Buffer | undefined> {
+    if (this.closedError) return Promise.reject(this.closedError)
+    const correlationId = this.nextCorrelationId
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
+    const chunks = encodeRequest(apiKey, version, correlationId, this.clientId, body)
+    if (options.expectResponse === false) {
+      return new Promise((resolve, reject) => {
+        this.write(chunks, (error) => (error ? reject(new ConnectionError(`write to ${this.describe()} failed: ${error.message}`)) : resolve(undefined)))
+      })
+    }
+    return new Promise<Buffer>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
+      const timer = setTimeout(() => {
+        this.inFlight.delete(correlationId)
+        const error = new ConnectionError(`request to ${this.describe()} timed out after ${timeoutMs} ms`)
+        reject(error)
+        this.fail(error)
+      }, timeoutMs)
+      this.inFlight.set(correlationId, {apiKey, version, resolve, reject, timer})
+      this.write(chunks)
+    })
+  }
+
+  private write(chunks: Buffer[], callback?: (error?: Error | null) => void): void {
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]!, callback)
+      return
+    }
+    this.socket.cork()
+    for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? callback : undefined)
+    this.socket.uncork()
+  }
+
+  /** Number of requests waiting for a response. */
+  get pending(): number {
+    return this.inFlight.size
+  }
+
+  close(): void {
+    this.fail(undefined)
+    this.socket.destroy()
+  }
+
+  describe(): string {
+    const address = this.host.includes(':') ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`
+    return this.nodeId === undefined ? address : `${address} (node ${this.nodeId})`
+  }
+
+  private async negotiateVersions(timeoutMs: number): Promise<void> {
+    const body = {clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION}
+    let version = 3
+    let frame = await this.sendRaw(ApiKey.ApiVersions, version, body, {timeoutMs})
+    // KIP-511: a broker that does not know v3 answers with a v0 body carrying UNSUPPORTED_VERSION.
+    if (frame!.length >= 6 && frame!.readInt16BE(4) === ErrorCode.UNSUPPORTED_VERSION) {
+      version = 0
+      frame = await this.sendRaw(ApiKey.ApiVersions, version, {}, {timeoutMs})
+    }
+    const response = decodeResponse(frame!, ApiKey.ApiVersions, version).body
+    if (response.errorCode !== 0) throw KafkaError.fromCode(response.errorCode, `ApiVersions from ${this.describe()}`)
+    for (const api of response.apiKeys) this.brokerVersions.set(api.apiKey, {maxVersion: api.maxVersion, minVersion: api.minVersion})
+  }
+
+  private onData(data: Buffer): void {
+    this.chunks.push(data)
+    this.buffered += data.length
+    while (this.buffered >= 4) {
+      let head = this.chunks[0]!
+      if (head.length < 4) {
+        head = Buffer.concat(this.chunks)
+        this.chunks = [head]
+      }
+      const size = head.readInt32BE(0)
+      if (size < 4) {
+        this.fail(new ConnectionError(`malformed response frame (size ${size}) from ${this.describe()}`))
+        this.socket.destroy()
+        return
+      }
+      if (this.buffered < 4 + size) return
+      let frame: Buffer
+      if (head.length >= 4 + size) {
+        frame = head.subarray(4, 4 + size)
+        if (head.length === 4 + size) this.chunks.shift()
+        else this.chunks[0] = head.subarray(4 + size)
+      } else {
+        const all = Buffer.concat(this.chunks)
+        frame = all.subarray(4, 4 + size)
+        this.chunks = all.length > 4 + size ? [all.subarray(4 + size)] : []
+      }
+      this.buffered -= 4 + size
+      this.onFrame(frame)
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0)
+    const request = this.inFlight.get(correlationId)
+    if (!request) {
+      this.fail(new ConnectionError(`response with unknown correlation id ${correlationId} from ${this.describe()}`))
+      this.socket.destroy()
+      return
+    }
+    this.inFlight.delete(correlationId)
+    clearTimeout(request.timer)
+    request.resolve(frame)
+  }
+
+  private fail(error: Error | undefined): void {
+    if (this.closedError) return
+    this.closedError = error ?? new ConnectionError(`connection to ${this.describe()} closed`)
+    for (const request of this.inFlight.values()) {
+      clearTimeout(request.timer)
+      request.reject(this.closedError)
+    }
+    this.inFlight.clear()
+    if (error) this.socket.destroy()
+    for (const listener of this.closeListeners) listener(error)
+  }
+}
