@@ -10,7 +10,7 @@ import type {BrokerServices} from './broker-services.js'
 import {LocalMetadataStore} from './controller/local-metadata-store.js'
 import type {MetadataStore} from './controller/metadata-store.js'
 import {ProducerIdManager} from './controller/producer-id-manager.js'
-import {TopicManager} from './controller/topic-manager.js'
+import {effectiveTopicConfigs, TopicManager} from './controller/topic-manager.js'
 import type {ApiHandler} from './handlers/handler.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {HANDLERS} from './handlers/index.js'
@@ -64,7 +64,9 @@ export class Broker {
     let topics!: TopicManager
     const topicConfigs = (name: string) => {
       const topic = metadata.topic(name)
-      return topic ? topics.effectiveConfigs(topic) : config.topicDefaults()
+      if (!topic) return config.topicDefaults()
+      // The logs load before the TopicManager exists (it needs the ReplicaManager, which needs them).
+      return topics ? topics.effectiveConfigs(topic) : effectiveTopicConfigs(metadata, config, topic)
     }
     const logs = await LogManager.open({
       fs: new NodeFileSystem(),

@@ -3,6 +3,12 @@
  * topic defaults (log.retention.hours -> retention.ms, log.segment.bytes -> segment.bytes, ...).
  * Values come from a server.properties file, `--override key=value` flags and KCLI_* environment
  * variables (KCLI_LOG_DIRS -> log.dirs), later sources winning.
+ *
+ * `readOnly` is Kafka's "read-only" update mode: AlterConfigs and IncrementalAlterConfigs refuse
+ * to change the config at runtime. The others are Kafka's "cluster-wide" configs, stored as
+ * dynamic broker configs in the metadata store; the log.* topic defaults among them take effect on
+ * every topic at once. max.connections and producer.id.expiration.ms are dynamic in Kafka but
+ * read-only here, because kcli reads them only at start.
  */
 import {type ConfigDefinition, ConfigDefs, ConfigError, LONG_MAX, parseConfigValue} from './config-def.js'
 import {TOPIC_CONFIGS} from './topic-configs.js'
@@ -21,29 +27,29 @@ export const BROKER_CONFIGS = new ConfigDefs([
   {name: 'advertised.listeners', type: 'list', default: null, readOnly: true, doc: 'Listeners given to clients in Metadata, when they differ from listeners.'},
   {name: 'log.dirs', type: 'string', default: null, readOnly: true, doc: 'The data directory (kcli uses one).'},
   {name: 'log.dir', type: 'string', default: null, readOnly: true, doc: 'The data directory when log.dirs is not set.'},
-  {name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'Partitions of an auto-created topic.'},
-  {name: 'default.replication.factor', type: 'int', default: '1', min: 1, doc: 'Replication factor of an auto-created topic.'},
-  {name: 'auto.create.topics.enable', type: 'boolean', default: 'true', doc: 'Create a topic when a client asks for its metadata.'},
-  {name: 'delete.topic.enable', type: 'boolean', default: 'true', doc: 'Allow DeleteTopics.'},
+  {name: 'num.partitions', type: 'int', default: '1', min: 1, readOnly: true, doc: 'Partitions of an auto-created topic.'},
+  {name: 'default.replication.factor', type: 'int', default: '1', min: 1, readOnly: true, doc: 'Replication factor of an auto-created topic.'},
+  {name: 'auto.create.topics.enable', type: 'boolean', default: 'true', readOnly: true, doc: 'Create a topic when a client asks for its metadata.'},
+  {name: 'delete.topic.enable', type: 'boolean', default: 'true', readOnly: true, doc: 'Allow DeleteTopics.'},
   {name: 'socket.request.max.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'Largest request frame accepted; bigger ones close the connection.'},
   {name: 'connections.max.idle.ms', type: 'long', default: '600000', readOnly: true, doc: 'Idle connections are closed after this long.'},
-  {name: 'max.connections', type: 'int', default: INT_MAX, min: 0, doc: 'Most connections the broker accepts at once.'},
-  {name: 'queued.max.request.bytes', type: 'long', default: '-1', readOnly: true, doc: 'Bytes of requests read ahead per connection before reading pauses (-1: kcli uses 100 MiB).'},
+  {name: 'max.connections', type: 'int', default: INT_MAX, min: 0, readOnly: true, doc: 'Most connections the broker accepts at once.'},
+  {name: 'queued.max.request.bytes', type: 'long', default: '-1', readOnly: true, doc: 'Bytes of requests read ahead per connection before reading pauses (-1: kcli uses 16 MiB).'},
   {name: 'log.retention.hours', type: 'int', default: '168', doc: 'Retention time in hours (retention.ms default).'},
   {name: 'log.retention.minutes', type: 'int', default: null, doc: 'Retention time in minutes; overrides log.retention.hours.'},
   {name: 'log.retention.ms', type: 'long', default: null, doc: 'Retention time in ms; overrides minutes and hours.'},
   {name: 'log.roll.hours', type: 'int', default: '168', min: 1, doc: 'Roll a segment after this long (segment.ms default).'},
   {name: 'log.roll.ms', type: 'long', default: null, doc: 'Roll time in ms; overrides log.roll.hours.'},
   {name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'fsync after this long (flush.ms default).'},
-  {name: 'log.retention.check.interval.ms', type: 'long', default: '300000', min: 1, doc: 'How often retention runs.'},
-  {name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, doc: 'How often the flusher checks flush.ms.'},
+  {name: 'log.retention.check.interval.ms', type: 'long', default: '300000', min: 1, readOnly: true, doc: 'How often retention runs.'},
+  {name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, readOnly: true, doc: 'How often the flusher checks flush.ms.'},
   {name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'Partitions of __consumer_offsets.'},
   {name: 'offsets.topic.replication.factor', type: 'int', default: '3', min: 1, readOnly: true, doc: 'Replication factor of __consumer_offsets (capped at the live brokers).'},
-  {name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, doc: 'Committed offsets of empty groups expire after this long.'},
-  {name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', doc: 'Delay of the first rebalance of a new group.'},
-  {name: 'transaction.max.timeout.ms', type: 'int', default: '900000', min: 1, doc: 'Largest transaction timeout a producer may ask for.'},
+  {name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, readOnly: true, doc: 'Committed offsets of empty groups expire after this long.'},
+  {name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', readOnly: true, doc: 'Delay of the first rebalance of a new group.'},
+  {name: 'transaction.max.timeout.ms', type: 'int', default: '900000', min: 1, readOnly: true, doc: 'Largest transaction timeout a producer may ask for.'},
   {name: 'transaction.state.log.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'Partitions of __transaction_state.'},
-  {name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: 'Idle producer ids are forgotten after this long.'},
+  {name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, readOnly: true, doc: 'Idle producer ids are forgotten after this long.'},
   {name: 'process.roles', type: 'list', default: 'broker,controller', validValues: ['broker', 'controller'], readOnly: true, doc: 'Accepted for compatibility; kcli runs both roles.'},
   ...LOG_DEFAULTS,
 ] satisfies ConfigDefinition[])

@@ -30,8 +30,13 @@ export interface ConfigDefinition {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 
-  constructor(readonly key: string, readonly value: string | null, reason: string) {
+  constructor(readonly key: string, readonly value: string | null, readonly reason: string) {
     super(`Invalid value ${JSON.stringify(value)} for configuration ${key}: ${reason}`)
+  }
+
+  /** The message as Kafka's ConfigException words it (the value unquoted), which Kafka's clients show. */
+  get kafkaMessage(): string {
+    return `Invalid value ${this.value} for configuration ${this.key}: ${this.reason}`
   }
 }
 

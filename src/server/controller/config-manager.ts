@@ -31,7 +31,7 @@ import {TOPIC_CONFIGS} from '../../lib/config/topic-configs.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import type {BrokerServices} from '../broker-services.js'
 import {MetadataError, type MetadataStore} from './metadata-store.js'
-import {TopicError, validateTopicName} from './topic-manager.js'
+import {checkLogConfig, TopicError, validateTopicName} from './topic-manager.js'
 
 /** IncrementalAlterConfigs' operation types (Kafka's AlterConfigOp.OpType ids). */
 export const ConfigOperation = {SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3} as const
@@ -274,6 +274,15 @@ export class ConfigManager {
       }
     }
     if (Object.values(next).some((v) => v.length > MAX_CONFIG_VALUE_LENGTH)) fail(ErrorCode.INVALID_CONFIG, 'Configuration value is too large.')
+    // Every topic's partition log must be able to take its new effective configs.
+    const defaults = target === '' ? topics.topicDefaultsFor(next, metadata.brokerConfigs(nodeId)) : topics.topicDefaultsFor(metadata.brokerConfigs(''), next)
+    try {
+      checkLogConfig(defaults)
+      for (const topic of metadata.topics()) checkLogConfig({...defaults, ...topic.configs})
+    } catch (error) {
+      if (error instanceof TopicError) fail(ErrorCode.INVALID_REQUEST, error.kafkaMessage)
+      throw error
+    }
     if (validateOnly) return
     await metadata.setBrokerConfigs(target, next)
     topics.brokerConfigsChanged()

@@ -16,6 +16,7 @@ import {resolveBrokerConfig, type ResolvedBrokerConfig} from '../../lib/config/b
 import {ConfigError} from '../../lib/config/config-def.js'
 import {TOPIC_CONFIGS} from '../../lib/config/topic-configs.js'
 import type {ErrorName} from '../../lib/protocol/generated/errors.js'
+import {logConfigFromTopicConfigs} from '../log/log-config.js'
 import type {ReplicaManager} from '../replica-manager.js'
 import {MetadataError, type MetadataStore, type PartitionAssignment, type TopicMetadata} from './metadata-store.js'
 
@@ -137,10 +138,11 @@ export class TopicManager {
 
   /**
    * Kafka's LogConfig.validate for a topic's complete explicit configs: names, then values, then
-   * the checks across configs (against the broker defaults where the topic sets nothing).
-   * Throws TopicError INVALID_CONFIG with Kafka's message.
+   * the checks across configs (against the broker defaults where the topic sets nothing), then
+   * that the partition log can take the result. Throws TopicError INVALID_CONFIG with Kafka's
+   * message.
    */
-  validateConfigs(configs: Readonly<Record<string, string>>): void {
+  validateConfigs(configs: Readonly<Record<string, string>>, defaults: Readonly<Record<string, string>> = this.topicDefaults()): void {
     for (const name of Object.keys(configs)) {
       if (!TOPIC_CONFIGS.has(name)) throw new TopicError('INVALID_CONFIG', `Unknown topic config name: ${name}`)
     }
@@ -150,7 +152,7 @@ export class TopicManager {
       if (error instanceof ConfigError) throw new TopicError('INVALID_CONFIG', error.kafkaMessage)
       throw error
     }
-    const combined = {...this.topicDefaults(), ...configs}
+    const combined = {...defaults, ...configs}
     const value = (name: string) => combined[name] ?? TOPIC_CONFIGS.get(name)!.default!
     const minLag = BigInt(value('min.compaction.lag.ms').trim())
     const maxLag = BigInt(value('max.compaction.lag.ms').trim())
@@ -158,6 +160,7 @@ export class TopicManager {
     if (value('remote.storage.enable').trim().toLowerCase() === 'true') {
       throw new TopicError('INVALID_CONFIG', 'Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.')
     }
+    checkLogConfig(combined)
   }
 
   async create(spec: CreateTopicSpec): Promise<TopicMetadata> {
@@ -240,15 +243,45 @@ export class TopicManager {
    * `brokerConfigsChanged` after changing dynamic broker configs.
    */
   topicDefaults(): Readonly<Record<string, string>> {
-    if (!this.topicDefaultsCache) {
-      const dynamic = {...this.metadata.brokerConfigs(''), ...this.metadata.brokerConfigs(this.config.nodeId)}
-      this.topicDefaultsCache = Object.keys(dynamic).length === 0 ? this.config.topicDefaults() : resolveBrokerConfig({...this.config.explicit, ...dynamic}).topicDefaults()
-    }
+    this.topicDefaultsCache ??= this.topicDefaultsFor(this.metadata.brokerConfigs(''), this.metadata.brokerConfigs(this.config.nodeId))
     return this.topicDefaultsCache
+  }
+
+  /** The topic defaults these dynamic broker configs (cluster default, this broker's) would give. */
+  topicDefaultsFor(dynamicDefault: Readonly<Record<string, string>>, dynamicBroker: Readonly<Record<string, string>>): Record<string, string> {
+    return topicDefaultsOf(this.config, dynamicDefault, dynamicBroker)
   }
 
   /** Forgets cached topic defaults; the next read sees the dynamic broker configs in the store. */
   brokerConfigsChanged(): void {
     this.topicDefaultsCache = undefined
+  }
+}
+
+function topicDefaultsOf(config: ResolvedBrokerConfig, dynamicDefault: Readonly<Record<string, string>>, dynamicBroker: Readonly<Record<string, string>>): Record<string, string> {
+  const dynamic = {...dynamicDefault, ...dynamicBroker}
+  return Object.keys(dynamic).length === 0 ? config.topicDefaults() : resolveBrokerConfig({...config.explicit, ...dynamic}).topicDefaults()
+}
+
+/**
+ * A topic's effective configs as TopicManager.effectiveConfigs gives them, for use before the
+ * TopicManager exists (while the partition logs load at start).
+ */
+export function effectiveTopicConfigs(metadata: MetadataStore, config: ResolvedBrokerConfig, topic: Pick<TopicMetadata, 'configs'>): Record<string, string> {
+  return {...topicDefaultsOf(config, metadata.brokerConfigs(''), metadata.brokerConfigs(config.nodeId)), ...topic.configs}
+}
+
+/**
+ * Refuses topic configs that Kafka accepts but kcli's partition log cannot take (an empty
+ * cleanup.policy), so a config change never leaves a log that cannot be opened.
+ */
+export function checkLogConfig(effective: Readonly<Record<string, string>>): void {
+  try {
+    logConfigFromTopicConfigs(effective)
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    const at = error.message.indexOf('=')
+    const [name, value] = at < 0 ? [error.message, ''] : [error.message.slice(0, at), error.message.slice(at + 1)]
+    throw new TopicError('INVALID_CONFIG', `Invalid value ${value} for configuration ${name}: not supported by this broker`)
   }
 }

@@ -1,15 +1,22 @@
 // CreateTopics: v2-7
 //
-// Behaviour: per topic — name validation, num.partitions / default.replication.factor for -1,
-// explicit replica assignments, topic configs validated by name and value, validateOnly. v5+
-// answers with the topic id, partition count, replication factor and the resulting configs.
+// Behaviour: per topic — name validation, topic configs validated by name and value, num.partitions
+// / default.replication.factor for -1, explicit replica assignments, validateOnly; checks, order and
+// messages are Kafka 4.0's controller's (ReplicationControlManager.createTopics, see TopicManager).
+// v5+ answers with the partition count, replication factor and the resulting configs; v7 with the
+// topic id. A topic named twice gets one INVALID_REQUEST "Duplicate topic name." (after the other
+// results, as ControllerApis adds it); __cluster_metadata gets TOPIC_AUTHORIZATION_FAILED, as in
+// Kafka. A timeoutMs <= 0 is a deadline already passed: every topic gets REQUEST_TIMED_OUT and
+// nothing is created, as in Kafka 4.0.
 // Errors: INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS,
-// INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, INVALID_REQUEST (the
-// same topic twice in one request).
+// INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, INVALID_REQUEST,
+// POLICY_VIOLATION (more than 10,000 partitions in one topic), REQUEST_TIMED_OUT.
+// Version notes: a validateOnly result carries the zero topic id (Kafka makes up a random one).
+// Not implemented: create-topic policies, authorization, controller mutation quotas.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
-import {TopicError} from '../controller/topic-manager.js'
+import {CLUSTER_METADATA_TOPIC, TopicError} from '../controller/topic-manager.js'
 import {describeConfigEntries} from './describe-configs.js'
 import {defineHandler} from './handler.js'
 
@@ -19,15 +26,15 @@ export const createTopics = defineHandler({
   maxVersion: 7,
   async handle(request, ctx) {
     const {topics: manager} = ctx.broker
+    const failed = (name: string, code: number, message: string | null) => ({name, topicId: ZERO_UUID, errorCode: code, errorMessage: message, numPartitions: -1, replicationFactor: -1, configs: []})
+    if (request.timeoutMs <= 0) {
+      return {throttleTimeMs: 0, topics: request.topics.map((t) => failed(t.name, ErrorCode.REQUEST_TIMED_OUT, null))}
+    }
     const counts = new Map<string, number>()
     for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
     const results = []
     for (const t of request.topics) {
-      const failed = (code: number, message: string) => ({name: t.name, topicId: ZERO_UUID, errorCode: code, errorMessage: message, numPartitions: -1, replicationFactor: -1, configs: null})
-      if (counts.get(t.name)! > 1) {
-        results.push(failed(ErrorCode.INVALID_REQUEST, `Create topics request from client \`${ctx.header.clientId}\` contains multiple entries for the following topics: ${t.name}`))
-        continue
-      }
+      if (counts.get(t.name)! > 1 || t.name === CLUSTER_METADATA_TOPIC) continue
       const spec = {
         name: t.name,
         numPartitions: t.numPartitions,
@@ -54,9 +61,11 @@ export const createTopics = defineHandler({
         })
       } catch (error) {
         if (!(error instanceof TopicError)) throw error
-        results.push(failed(ErrorCode[error.code], error.message))
+        results.push(failed(t.name, ErrorCode[error.code], error.kafkaMessage))
       }
     }
+    for (const [name, count] of counts) if (count > 1) results.push(failed(name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'))
+    if (counts.get(CLUSTER_METADATA_TOPIC) === 1) results.push(failed(CLUSTER_METADATA_TOPIC, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'))
     return {throttleTimeMs: 0, topics: results}
   },
 })

@@ -1,17 +1,26 @@
 // DescribeConfigs: v1-4
 //
-// Behaviour: topic resources (explicit topic configs, then the broker's log.* defaults, then
-// Kafka's defaults, with each value's source and, when asked, its synonyms and documentation)
-// and broker resources (name = node id, or "" for the cluster-wide defaults).
-// Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST (bad resource name or type).
-// Not implemented: broker-logger and client-metrics resources (INVALID_REQUEST).
+// Behaviour: as Kafka 4.0's ConfigHelper. Topic resources: every topic config with its effective
+// value (explicit topic config, else the broker's log.* default, dynamic before static, else
+// Kafka's default), its source and, when asked, its synonyms (the topic config, then the broker
+// configs it falls back to: dynamic per-broker, dynamic cluster default, static, default — and, as
+// in Kafka, only from the first broker synonym on, so retention.ms lists log.retention.hours only
+// when log.retention.ms is set too) and documentation (v3+). Broker resources: this broker's id
+// gives every broker config (and unknown ones that were set, as sensitive); "" gives the dynamic
+// cluster-wide defaults that are set. An empty or null key list means all keys.
+// Errors: INVALID_TOPIC_EXCEPTION (illegal topic name), UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST
+// (another broker's id, a broker id that is not a number, an unsupported resource type); a
+// resource type Kafka does not know fails the whole request with INVALID_REQUEST, as in Kafka.
+// Not implemented: BROKER_LOGGER, CLIENT_METRICS and GROUP resources (INVALID_REQUEST), authorization.
 import {BROKER_CONFIGS} from '../../lib/config/broker-configs.js'
 import {type ConfigDefinition, ConfigResourceType, type ConfigType} from '../../lib/config/config-def.js'
 import {TOPIC_CONFIGS} from '../../lib/config/topic-configs.js'
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
-import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {ERROR_CODES, ErrorCode} from '../../lib/protocol/generated/errors.js'
 import type {BrokerServices} from '../broker-services.js'
+import {RESOURCE_TYPE_NAMES} from '../controller/config-manager.js'
 import type {TopicMetadata} from '../controller/metadata-store.js'
+import {TopicError, validateTopicName} from '../controller/topic-manager.js'
 import {defineHandler} from './handler.js'
 
 /** DescribeConfigs' ConfigSource. */
@@ -24,6 +33,7 @@ export const ConfigSource = {
 } as const
 
 const CONFIG_TYPE: Record<ConfigType, number> = {boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7, class: 8, password: 9}
+const UNKNOWN_CONFIG_TYPE = 0
 
 export interface ConfigEntry {
   name: string
@@ -36,72 +46,156 @@ export interface ConfigEntry {
   documentation: string | null
 }
 
-function entry(def: ConfigDefinition, synonyms: ConfigEntry['synonyms'], includeSynonyms: boolean, includeDocumentation: boolean, readOnly: boolean): ConfigEntry {
-  const effective = synonyms[0] ?? {value: def.default, source: ConfigSource.DEFAULT_CONFIG}
+type Synonym = ConfigEntry['synonyms'][number]
+
+/**
+ * The broker configs a config falls back to, in order (Kafka's DynamicBrokerConfig.brokerConfigSynonyms):
+ * the hours/minutes variants of log.retention.ms and log.roll.ms, the scheduler interval for
+ * log.flush.interval.ms.
+ */
+const BROKER_SYNONYM_GROUPS = [
+  ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+  ['log.roll.ms', 'log.roll.hours'],
+  ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
+]
+
+function brokerConfigSynonyms(name: string): string[] {
+  if (name === 'log.flush.interval.ms') return ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms']
+  return BROKER_SYNONYM_GROUPS.find((group) => group.includes(name)) ?? [name]
+}
+
+/** The broker config that supplies a topic config's default (Kafka's ServerTopicConfigSynonyms). */
+const TOPIC_PRIMARY_SYNONYM: Readonly<Record<string, string>> = {
+  'retention.ms': 'log.retention.ms',
+  'segment.ms': 'log.roll.ms',
+  'segment.jitter.ms': 'log.roll.jitter.ms',
+  'flush.ms': 'log.flush.interval.ms',
+}
+
+/**
+ * Kafka's ConfigHelper.configSynonyms: `name`'s synonyms found in each layer (dynamic per-broker,
+ * dynamic default, static, default), dropping those before the first one called `name`.
+ */
+function brokerSynonyms(broker: BrokerServices, name: string, sensitive: boolean): Synonym[] {
+  const names = brokerConfigSynonyms(name)
+  const layers: Array<[Readonly<Record<string, string>>, number]> = [
+    [broker.metadata.brokerConfigs(broker.nodeId), ConfigSource.DYNAMIC_BROKER_CONFIG],
+    [broker.metadata.brokerConfigs(''), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG],
+    [broker.config.explicit, ConfigSource.STATIC_BROKER_CONFIG],
+    [BROKER_DEFAULTS, ConfigSource.DEFAULT_CONFIG],
+  ]
+  const out: Synonym[] = []
+  for (const [values, source] of layers) {
+    for (const n of names) {
+      const value = values[n]
+      if (value !== undefined) out.push({name: n, value: sensitive ? null : value, source})
+    }
+  }
+  const first = out.findIndex((s) => s.name === name)
+  return first < 0 ? [] : out.slice(first)
+}
+
+const BROKER_DEFAULTS: Readonly<Record<string, string>> = Object.fromEntries(
+  BROKER_CONFIGS.definitions.filter((d) => d.default !== null).map((d) => [d.name, d.default!]),
+)
+
+function wanted(keys: readonly string[] | null, name: string): boolean {
+  return keys === null || keys.length === 0 || keys.includes(name)
+}
+
+function entry(name: string, def: ConfigDefinition | undefined, value: string | null, synonyms: Synonym[], readOnly: boolean, includeSynonyms: boolean, includeDocumentation: boolean): ConfigEntry {
+  // A config Kafka does not know has no type, and Kafka treats it as sensitive.
+  const sensitive = def ? (def.sensitive ?? def.type === 'password') : true
   return {
-    name: def.name,
-    value: def.sensitive ? null : effective.value,
+    name,
+    value: sensitive ? null : value,
     readOnly,
-    configSource: effective.source,
-    isSensitive: def.sensitive ?? false,
+    configSource: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+    isSensitive: sensitive,
     synonyms: includeSynonyms ? synonyms : [],
-    configType: CONFIG_TYPE[def.type],
-    documentation: includeDocumentation ? def.doc : null,
+    configType: def ? CONFIG_TYPE[def.type] : UNKNOWN_CONFIG_TYPE,
+    documentation: includeDocumentation ? (def?.doc ?? null) : null,
   }
 }
 
-/** The configs of a topic, in Kafka's precedence order: topic, broker static, default. */
-export function describeConfigEntries(broker: BrokerServices, topic: Pick<TopicMetadata, 'configs'>, keys: string[] | null, includeSynonyms: boolean, includeDocumentation = false): ConfigEntry[] {
-  const brokerDefaults = broker.config.topicDefaults()
+/** The configs of a topic (or of one about to be created), as DescribeConfigs and CreateTopics v5+ show them. */
+export function describeConfigEntries(broker: BrokerServices, topic: Pick<TopicMetadata, 'configs'>, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation = false): ConfigEntry[] {
+  const effective = broker.topics.effectiveConfigs(topic)
   const out: ConfigEntry[] = []
   for (const def of TOPIC_CONFIGS.definitions) {
-    if (keys && !keys.includes(def.name)) continue
-    const synonyms: ConfigEntry['synonyms'] = []
-    if (topic.configs[def.name] !== undefined) synonyms.push({name: def.name, value: topic.configs[def.name]!, source: ConfigSource.DYNAMIC_TOPIC_CONFIG})
-    if (brokerDefaults[def.name] !== undefined) synonyms.push({name: def.brokerSynonym ?? def.name, value: brokerDefaults[def.name]!, source: ConfigSource.STATIC_BROKER_CONFIG})
-    if (def.brokerSynonym) synonyms.push({name: def.brokerSynonym, value: def.default, source: ConfigSource.DEFAULT_CONFIG})
-    out.push(entry(def, synonyms, includeSynonyms, includeDocumentation, false))
+    if (!wanted(keys, def.name)) continue
+    const sensitive = def.sensitive ?? false
+    const synonyms: Synonym[] = []
+    const explicit = topic.configs[def.name]
+    if (explicit !== undefined) synonyms.push({name: def.name, value: sensitive ? null : explicit, source: ConfigSource.DYNAMIC_TOPIC_CONFIG})
+    const primary = TOPIC_PRIMARY_SYNONYM[def.name] ?? def.brokerSynonym
+    if (primary) synonyms.push(...brokerSynonyms(broker, primary, sensitive))
+    out.push(entry(def.name, def, effective[def.name] ?? def.default, synonyms, false, includeSynonyms, includeDocumentation))
   }
   return out
 }
 
-export function describeBrokerEntries(broker: BrokerServices, resourceName: string, keys: string[] | null, includeSynonyms: boolean, includeDocumentation: boolean): ConfigEntry[] {
-  const dynamicBroker = resourceName === '' ? {} : broker.metadata.brokerConfigs(broker.nodeId)
+/** A broker's configs (`resourceName` = its id), or the dynamic cluster-wide defaults (`resourceName` = ""). */
+export function describeBrokerEntries(broker: BrokerServices, resourceName: string, keys: readonly string[] | null, includeSynonyms: boolean, includeDocumentation: boolean): ConfigEntry[] {
+  const dynamicBroker = broker.metadata.brokerConfigs(broker.nodeId)
   const dynamicDefault = broker.metadata.brokerConfigs('')
   const out: ConfigEntry[] = []
-  for (const def of BROKER_CONFIGS.definitions) {
-    if (keys && !keys.includes(def.name)) continue
-    const synonyms: ConfigEntry['synonyms'] = []
-    if (dynamicBroker[def.name] !== undefined) synonyms.push({name: def.name, value: dynamicBroker[def.name]!, source: ConfigSource.DYNAMIC_BROKER_CONFIG})
-    if (dynamicDefault[def.name] !== undefined) synonyms.push({name: def.name, value: dynamicDefault[def.name]!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG})
-    if (resourceName !== '' && broker.config.explicit[def.name] !== undefined) synonyms.push({name: def.name, value: broker.config.explicit[def.name]!, source: ConfigSource.STATIC_BROKER_CONFIG})
-    if (def.default !== null) synonyms.push({name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG})
-    out.push(entry(def, synonyms, includeSynonyms, includeDocumentation, def.readOnly ?? false))
+  if (resourceName === '') {
+    for (const [name, value] of Object.entries(dynamicDefault)) {
+      if (!wanted(keys, name)) continue
+      const def = BROKER_CONFIGS.get(name)
+      const synonyms = brokerSynonyms(broker, name, def ? (def.sensitive ?? false) : true).filter((s) => s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+      out.push(entry(name, def, value, synonyms, def?.readOnly ?? true, includeSynonyms, includeDocumentation))
+    }
+    return out
+  }
+  const names = new Set([...BROKER_CONFIGS.definitions.map((d) => d.name), ...Object.keys(broker.config.explicit), ...Object.keys(dynamicDefault), ...Object.keys(dynamicBroker)])
+  for (const name of names) {
+    if (!wanted(keys, name)) continue
+    const def = BROKER_CONFIGS.get(name)
+    const value = dynamicBroker[name] ?? dynamicDefault[name] ?? broker.config.explicit[name] ?? def?.default ?? null
+    const synonyms = brokerSynonyms(broker, name, def ? (def.sensitive ?? false) : true)
+    out.push(entry(name, def, value, synonyms, def?.readOnly ?? true, includeSynonyms, includeDocumentation))
   }
   return out
 }
+
+const KNOWN_RESOURCE_TYPES = new Set<number>([ConfigResourceType.Topic, ConfigResourceType.Broker, ConfigResourceType.BrokerLogger, ConfigResourceType.ClientMetrics, ConfigResourceType.Group])
 
 export const describeConfigs = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
   minVersion: 1,
   maxVersion: 4,
   handle(request, ctx) {
+    if (request.resources.some((r) => !KNOWN_RESOURCE_TYPES.has(r.resourceType))) {
+      // Kafka's authorization step throws for it, failing the whole request.
+      const message = ERROR_CODES.find((e) => e.code === ErrorCode.INVALID_REQUEST)!.message
+      return {throttleTimeMs: 0, results: request.resources.map((r) => ({resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: message, configs: []}))}
+    }
+    const includeDocumentation = ctx.apiVersion >= 3 && request.includeDocumentation
     const results = request.resources.map((resource) => {
       const base = {resourceType: resource.resourceType, resourceName: resource.resourceName}
-      const fail = (errorCode: number, errorMessage: string) => ({...base, errorCode, errorMessage, configs: []})
-      const includeDocumentation = ctx.apiVersion >= 3 && request.includeDocumentation
+      const fail = (errorCode: number, errorMessage: string | null) => ({...base, errorCode, errorMessage, configs: []})
+      const name = resource.resourceName
       if (resource.resourceType === ConfigResourceType.Topic) {
-        const topic = ctx.broker.metadata.topic(resource.resourceName)
-        if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${resource.resourceName}' does not exist.`)
-        return {...base, errorCode: 0, errorMessage: null, configs: describeConfigEntries(ctx.broker, topic, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
+        try {
+          validateTopicName(name)
+        } catch (error) {
+          if (error instanceof TopicError) return fail(ErrorCode[error.code], error.kafkaMessage)
+          throw error
+        }
+        const topic = ctx.broker.metadata.topic(name)
+        if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null)
+        return {...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describeConfigEntries(ctx.broker, topic, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
       }
       if (resource.resourceType === ConfigResourceType.Broker) {
-        if (resource.resourceName !== '' && resource.resourceName !== String(ctx.broker.nodeId)) {
-          return fail(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId} or empty string, but received ${resource.resourceName}`)
+        if (name !== '') {
+          if (!/^[+-]?\d{1,10}$/.test(name) || Number(name) > 2147483647 || Number(name) < -2147483648) return fail(ErrorCode.INVALID_REQUEST, `Broker id must be an integer, but it is: ${name}`)
+          if (Number(name) !== ctx.broker.nodeId) return fail(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId} or empty string, but received ${name}`)
         }
-        return {...base, errorCode: 0, errorMessage: null, configs: describeBrokerEntries(ctx.broker, resource.resourceName, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
+        return {...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describeBrokerEntries(ctx.broker, name, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
       }
-      return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${resource.resourceType}`)
+      return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${RESOURCE_TYPE_NAMES[resource.resourceType]}`)
     })
     return {throttleTimeMs: 0, results}
   },

@@ -5,13 +5,16 @@
 // when auto.create.topics.enable is on and the request allows it (v4+; always allowed before) —
 // created synchronously, so the response already carries the new topic; internal topics are never
 // auto-created. Brokers are advertised on the listener the request came in on.
+// A topic named twice is described once (Kafka takes the names as a set). Authorized operations,
+// when asked (v8+), are everything a topic or the cluster supports: kcli has no authorizer.
 // Errors: INVALID_TOPIC_EXCEPTION (bad name), UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID.
-// Not implemented: authorized-operations bitfields (always "not requested": -2^31).
+// Not implemented: authorization.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
+import {AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
 import type {TopicMetadata} from '../controller/metadata-store.js'
-import {INTERNAL_TOPICS, TopicError} from '../controller/topic-manager.js'
+import {INTERNAL_TOPICS, TopicError, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler, type RequestContext} from './handler.js'
 
 export function describeTopicPartitions(topic: TopicMetadata) {
@@ -43,7 +46,12 @@ export const metadata = defineHandler({
     if (all) {
       for (const t of store.topics()) topics.push(topicEntry(t))
     } else {
+      const named = new Set<string>()
       for (const requested of request.topics!) {
+        if (requested.name !== null) {
+          if (named.has(requested.name)) continue
+          named.add(requested.name)
+        }
         if (requested.name === null) {
           const t = store.topicById(requested.topicId)
           topics.push(t ? topicEntry(t) : {errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: requested.topicId})
@@ -58,29 +66,27 @@ export const metadata = defineHandler({
             if (!(error instanceof TopicError)) throw error
             t = store.topic(name) // created concurrently by another request
             if (!t) {
-              topics.push({errorCode: ErrorCode[error.code], name, topicId: ZERO_UUID, partitions: []})
+              topics.push({errorCode: ErrorCode[error.code], name, topicId: ZERO_UUID, isInternal: INTERNAL_TOPICS.has(name), partitions: []})
               continue
             }
           }
         }
         if (t) topics.push(topicEntry(t))
-        else topics.push({errorCode: isValidName(name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: []})
+        else topics.push({errorCode: isValidTopicName(name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, isInternal: INTERNAL_TOPICS.has(name), partitions: []})
       }
     }
+    const topicAuthorizedOperations = request.includeTopicAuthorizedOperations ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED
     return {
       throttleTimeMs: 0,
       brokers: brokersFor(ctx),
       clusterId: store.clusterId,
       controllerId: store.controllerId(),
-      topics,
+      topics: topics.map((t) => ({...t, topicAuthorizedOperations})),
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED,
     }
   },
 })
 
 function topicEntry(t: TopicMetadata) {
   return {errorCode: ErrorCode.NONE, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions: describeTopicPartitions(t)}
-}
-
-function isValidName(name: string): boolean {
-  return /^[a-zA-Z0-9._-]{1,249}$/.test(name) && name !== '.' && name !== '..'
 }

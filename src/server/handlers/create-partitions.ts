@@ -1,0 +1,48 @@
+// CreatePartitions: v0-3
+//
+// Behaviour: grows each topic to `count` partitions; the new partitions keep the topic's
+// replication factor and are placed round-robin over the brokers, or on the brokers of
+// `assignments` (one broker list per new partition). validateOnly checks everything and changes
+// nothing. Checks, order and messages are Kafka 4.0's controller's
+// (ReplicationControlManager.createPartitions):
+// UNKNOWN_TOPIC_OR_PARTITION (no message), INVALID_PARTITIONS ("Topic already has N partition(s).",
+// "The topic T currently has N partition(s); M would not be an increase."),
+// INVALID_REPLICA_ASSIGNMENT ("Attempted to add N additional partition(s), but only M
+// assignment(s) were specified.", empty list, unknown or repeated broker, replication factor other
+// than the topic's), INVALID_REQUEST "Duplicate topic name." (once per repeated name, first),
+// POLICY_VIOLATION for more than 10,000 new partitions in one go (Kafka's limit of records per
+// operation). A timeoutMs <= 0 is a deadline already passed: every topic gets REQUEST_TIMED_OUT and
+// nothing changes, as in Kafka 4.0.
+// Not implemented: authorization, controller mutation quotas.
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {TopicError} from '../controller/topic-manager.js'
+import {defineHandler} from './handler.js'
+
+export const createPartitions = defineHandler({
+  apiKey: ApiKey.CreatePartitions,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(request, ctx) {
+    const {topics} = ctx.broker
+    if (request.timeoutMs <= 0) {
+      return {throttleTimeMs: 0, results: request.topics.map((t) => ({name: t.name, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: null}))}
+    }
+    const counts = new Map<string, number>()
+    for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
+    const results: Array<{name: string; errorCode: number; errorMessage: string | null}> = [...counts]
+      .filter(([, n]) => n > 1)
+      .map(([name]) => ({name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.'}))
+    for (const t of request.topics) {
+      if (counts.get(t.name)! > 1) continue
+      try {
+        await topics.addPartitions(t.name, t.count, t.assignments?.map((a) => a.brokerIds) ?? null, request.validateOnly)
+        results.push({name: t.name, errorCode: ErrorCode.NONE, errorMessage: null})
+      } catch (error) {
+        if (!(error instanceof TopicError)) throw error
+        results.push({name: t.name, errorCode: ErrorCode[error.code], errorMessage: error.kafkaMessage})
+      }
+    }
+    return {throttleTimeMs: 0, results}
+  },
+})
