@@ -145,7 +145,7 @@ export function describeBrokerEntries(broker: BrokerServices, resourceName: stri
       if (!wanted(keys, name)) continue
       const def = BROKER_CONFIGS.get(name)
       const synonyms = brokerSynonyms(broker, name, def ? (def.sensitive ?? false) : true).filter((s) => s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
-      out.push(entry(name, def, value, synonyms, def?.readOnly ?? true, includeSynonyms, includeDocumentation))
+      out.push(entry(name, def, value, synonyms, def ? (def.readOnly ?? false) : true, includeSynonyms, includeDocumentation))
     }
     return out
   }
@@ -155,7 +155,7 @@ export function describeBrokerEntries(broker: BrokerServices, resourceName: stri
     const def = BROKER_CONFIGS.get(name)
     const value = dynamicBroker[name] ?? dynamicDefault[name] ?? broker.config.explicit[name] ?? def?.default ?? null
     const synonyms = brokerSynonyms(broker, name, def ? (def.sensitive ?? false) : true)
-    out.push(entry(name, def, value, synonyms, def?.readOnly ?? true, includeSynonyms, includeDocumentation))
+    out.push(entry(name, def, value, synonyms, def ? (def.readOnly ?? false) : true, includeSynonyms, includeDocumentation))
   }
   return out
 }
