@@ -56,7 +56,16 @@ export class Connection implements ConnectionInfo {
     this.remotePort = socket.remotePort ?? 0
     socket.setNoDelay(true)
     if (options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs)) socket.setTimeout(options.idleTimeoutMs)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('data', (chunk: Buffer) => {
+      // A framing bug must cost this connection, never the broker (an exception thrown from a
+      // socket event is uncaught and ends the process).
+      try {
+        this.onData(chunk)
+      } catch (error) {
+        this.options.onError(this, 'closing the connection after a framing error', error)
+        this.destroy()
+      }
+    })
     socket.on('timeout', () => {
       if (!this.busy && this.frames.length === 0) this.destroy('idle for connections.max.idle.ms')
     })
@@ -99,6 +108,8 @@ export class Connection implements ConnectionInfo {
 
   /** Removes `n` bytes from the front of the pending chunks (a slice when they are in one chunk). */
   private take(n: number): Buffer {
+    // A frame of size 0 may follow the last pending byte: there is no chunk left to slice.
+    if (n === 0) return Buffer.alloc(0)
     this.pendingBytes -= n
     const first = this.pending[0]!
     if (first.length > n) {
