@@ -3,8 +3,9 @@
 // Behaviour: all topics when `topics` is null (v1+; v0 sends [] for all), topics by name or (v10+)
 // by topic id; unknown names are auto-created with num.partitions and default.replication.factor
 // when auto.create.topics.enable is on and the request allows it (v4+; always allowed before) —
-// created synchronously, so the response already carries the new topic; internal topics are never
-// auto-created. Brokers are advertised on the listener the request came in on.
+// created synchronously, so the response already carries the new topic; internal topics (and
+// KRaft's __cluster_metadata) are never auto-created. Brokers are advertised on the listener the
+// request came in on.
 // A topic named twice is described once (Kafka takes the names as a set). Authorized operations,
 // when asked (v8+), are everything a topic or the cluster supports: kcli has no authorizer.
 // Errors: INVALID_TOPIC_EXCEPTION (bad name), UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID.
@@ -14,7 +15,7 @@ import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
 import {AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
 import type {TopicMetadata} from '../controller/metadata-store.js'
-import {INTERNAL_TOPICS, TopicError, isValidTopicName} from '../controller/topic-manager.js'
+import {CLUSTER_METADATA_TOPIC, INTERNAL_TOPICS, TopicError, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler, type RequestContext} from './handler.js'
 
 export function describeTopicPartitions(topic: TopicMetadata) {
@@ -59,7 +60,7 @@ export const metadata = defineHandler({
         }
         const name = requested.name
         let t = store.topic(name)
-        if (!t && allowAutoCreate && !INTERNAL_TOPICS.has(name)) {
+        if (!t && allowAutoCreate && !INTERNAL_TOPICS.has(name) && name !== CLUSTER_METADATA_TOPIC) {
           try {
             t = await topicManager.create({name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: {}})
           } catch (error) {

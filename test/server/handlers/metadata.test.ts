@@ -42,3 +42,10 @@ describe('Metadata', () => {
     expect([ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]).toContain(res.topics[0]!.errorCode)
   })
 })
+
+describe('Metadata auto-creation', () => {
+  it('never auto-creates __cluster_metadata (KRaft\'s metadata log is not a topic)', async () => {
+    const res = await client.send(ApiKey.Metadata, 12, {topics: [{name: '__cluster_metadata', topicId: ZERO_UUID}], allowAutoTopicCreation: true})
+    expect(res.topics[0]).toMatchObject({name: '__cluster_metadata', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
+  })
+})
