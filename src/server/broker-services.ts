@@ -8,6 +8,7 @@ import type {MetadataStore} from './controller/metadata-store.js'
 import type {FetchSessionCache} from './fetch-sessions.js'
 import type {ProducerIdManager} from './controller/producer-id-manager.js'
 import type {TopicManager} from './controller/topic-manager.js'
+import type {GroupCoordinator} from './coordinator/group-coordinator.js'
 import type {ApiHandler} from './handlers/handler.js'
 import type {Logger} from './logger.js'
 import type {ReplicaManager} from './replica-manager.js'
@@ -20,6 +21,8 @@ export interface BrokerServices {
   topics: TopicManager
   replicas: ReplicaManager
   producerIds: ProducerIdManager
+  /** The group coordinator (consumer groups, committed offsets); group APIs answer COORDINATOR_NOT_AVAILABLE without it. */
+  groups?: GroupCoordinator
   fetchSessions: FetchSessionCache
   log: Logger
   /** The registered handlers (ApiVersions advertises them). */

@@ -1,0 +1,152 @@
+/**
+ * Where the group coordinator keeps its records: the partitions of __consumer_offsets. The
+ * coordinator sees only this interface, so its tests run on MemoryCoordinatorLog (with injected
+ * append failures) and the broker on ReplicaCoordinatorLog.
+ *
+ * ReplicaCoordinatorLog creates __consumer_offsets when first needed (as Kafka does on the first
+ * FindCoordinator for a group), with offsets.topic.num.partitions partitions, a replication
+ * factor capped at the registered brokers, cleanup.policy=compact and offsets.topic.segment.bytes,
+ * and appends one uncompressed batch per coordinator write (records of one write are atomic: one
+ * batch). Appends to one partition are serialized by the partition log, so writes complete in
+ * the order they were made.
+ */
+import {buildRecordBatch, decodeRecordBatch} from '../../lib/records/record.js'
+import {iterateBatches} from '../../lib/records/batch.js'
+import type {MetadataStore} from '../controller/metadata-store.js'
+import {TopicError, type TopicManager} from '../controller/topic-manager.js'
+import type {ReplicaManager} from '../replica-manager.js'
+import type {GroupCoordinatorConfig} from './group-config.js'
+
+export const OFFSETS_TOPIC = '__consumer_offsets'
+
+export interface CoordinatorRecord {
+  key: Buffer
+  /** null: a tombstone. */
+  value: Buffer | null
+}
+
+export interface LoadedRecord extends CoordinatorRecord {
+  partition: number
+  offset: number
+  timestamp: number
+}
+
+export interface CoordinatorLog {
+  /** Partitions of __consumer_offsets (the configured count until the topic exists). */
+  partitionCount(): number
+  /** Creates the topic if missing. */
+  ensureTopic(): Promise<void>
+  /** Appends the records of one write as one batch to one partition. */
+  append(partition: number, records: readonly CoordinatorRecord[], timestamp: number): Promise<void>
+  /** Every record of every partition, in log order per partition (loading at start). */
+  load(): AsyncIterable<LoadedRecord>
+}
+
+export class ReplicaCoordinatorLog implements CoordinatorLog {
+  private creating?: Promise<void>
+
+  constructor(
+    private readonly deps: {metadata: MetadataStore; topics: TopicManager; replicas: ReplicaManager; config: GroupCoordinatorConfig},
+  ) {}
+
+  partitionCount(): number {
+    return this.deps.metadata.topic(OFFSETS_TOPIC)?.partitions.length ?? this.deps.config.offsetsTopicPartitions
+  }
+
+  ensureTopic(): Promise<void> {
+    if (this.deps.metadata.topic(OFFSETS_TOPIC)) return Promise.resolve()
+    this.creating ??= (async () => {
+      const {config, metadata, topics} = this.deps
+      const replicationFactor = Math.max(1, Math.min(config.offsetsTopicReplicationFactor, metadata.brokers().length))
+      try {
+        await topics.create({
+          name: OFFSETS_TOPIC,
+          numPartitions: config.offsetsTopicPartitions,
+          replicationFactor,
+          assignments: [],
+          configs: {'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(config.offsetsTopicSegmentBytes)},
+        })
+      } catch (error) {
+        if (!(error instanceof TopicError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error
+      }
+    })().finally(() => {
+      this.creating = undefined
+    })
+    return this.creating
+  }
+
+  async append(partition: number, records: readonly CoordinatorRecord[], timestamp: number): Promise<void> {
+    await this.ensureTopic()
+    const p = this.deps.replicas.get(OFFSETS_TOPIC, partition)
+    if (!p) throw new Error(`${OFFSETS_TOPIC}-${partition} is not hosted here`)
+    const batch = await buildRecordBatch({records: records.map((r) => ({key: r.key, value: r.value, timestamp}))})
+    await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
+    this.deps.replicas.notifyAppend(p)
+  }
+
+  async *load(): AsyncIterable<LoadedRecord> {
+    const topic = this.deps.metadata.topic(OFFSETS_TOPIC)
+    if (!topic) return
+    for (const {partition: index} of topic.partitions) {
+      const p = this.deps.replicas.get(OFFSETS_TOPIC, index)
+      if (!p) continue
+      let offset = p.log.logStartOffset
+      const end = p.log.logEndOffset
+      while (offset < end) {
+        const read = await p.log.read(offset, 5 * 1024 * 1024, {minOneMessage: true, maxOffset: end})
+        if (read.records.length === 0) break
+        for (const {position} of iterateBatches(read.records)) {
+          const batch = await decodeRecordBatch(read.records, position)
+          if (!batch.header.isControl) {
+            for (const r of batch.records) {
+              if (r.offset < offset || r.key === null) continue
+              yield {partition: index, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value}
+            }
+          }
+        }
+        offset = Math.max(read.nextOffset, offset + 1)
+      }
+    }
+  }
+}
+
+/** In memory, for tests: records per partition, and append failures on demand. */
+export class MemoryCoordinatorLog implements CoordinatorLog {
+  readonly partitions: LoadedRecord[][]
+  /** When set, the next appends fail with this error (until cleared). */
+  failAppends: Error | undefined
+  created = false
+  appends = 0
+
+  constructor(readonly count = 4) {
+    this.partitions = Array.from({length: count}, () => [])
+  }
+
+  partitionCount(): number {
+    return this.count
+  }
+
+  ensureTopic(): Promise<void> {
+    this.created = true
+    return Promise.resolve()
+  }
+
+  append(partition: number, records: readonly CoordinatorRecord[], timestamp: number): Promise<void> {
+    this.created = true
+    if (this.failAppends) return Promise.reject(this.failAppends)
+    this.appends++
+    const log = this.partitions[partition]!
+    for (const r of records) log.push({partition, offset: log.length, timestamp, key: r.key, value: r.value})
+    return Promise.resolve()
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async *load(): AsyncIterable<LoadedRecord> {
+    for (const p of this.partitions) yield* p
+  }
+
+  /** Every record of every partition (inspection in tests). */
+  all(): LoadedRecord[] {
+    return this.partitions.flat()
+  }
+}

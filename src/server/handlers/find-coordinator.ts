@@ -1,0 +1,67 @@
+// FindCoordinator: v0-6
+//
+// Behaviour: this broker coordinates every group (one broker owns every partition of
+// __consumer_offsets), so a group key (key type 0) is answered with this broker's advertised
+// address on the listener the request came in on. The first lookup creates __consumer_offsets
+// (offsets.topic.num.partitions, compacted) before answering, where Kafka answers
+// COORDINATOR_NOT_AVAILABLE once and lets the client retry. v0-3 carry one key; v4+ a batch
+// (KIP-699), each with its own error.
+// Errors: COORDINATOR_NOT_AVAILABLE (transaction keys; no coordinator; __consumer_offsets could
+// not be created), INVALID_REQUEST (an unknown key type).
+// Not implemented: transaction coordinators (key type 1; the transactions issue).
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ERROR_CODES, ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {coordinatorOf} from '../coordinator/handler-support.js'
+import {defineHandler, type RequestContext} from './handler.js'
+
+const GROUP_KEY = 0
+const TRANSACTION_KEY = 1
+
+interface Answer {
+  key: string
+  nodeId: number
+  host: string
+  port: number
+  errorCode: number
+  errorMessage: string | null
+}
+
+function messageOf(code: number): string {
+  return ERROR_CODES.find((e) => e.code === code)?.message ?? ''
+}
+
+async function find(key: string, keyType: number, ctx: RequestContext): Promise<Answer> {
+  const fail = (errorCode: number, errorMessage = messageOf(errorCode)): Answer => ({key, nodeId: -1, host: '', port: -1, errorCode, errorMessage})
+  if (keyType === TRANSACTION_KEY) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  if (keyType !== GROUP_KEY) return fail(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`)
+  const groups = coordinatorOf(ctx)
+  if (!groups) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  try {
+    await groups.ensureOffsetsTopic()
+  } catch (error) {
+    ctx.broker.log.error({err: error}, 'creating __consumer_offsets failed')
+    return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  }
+  const {host, port} = ctx.broker.advertisedListener(ctx.connection.listenerName)
+  return {key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null}
+}
+
+export const findCoordinator = defineHandler({
+  apiKey: ApiKey.FindCoordinator,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(request, ctx) {
+    const keyType = ctx.apiVersion >= 1 ? request.keyType : GROUP_KEY
+    if (ctx.apiVersion >= 4) {
+      const coordinators = []
+      for (const key of request.coordinatorKeys) {
+        const answer = await find(key, keyType, ctx)
+        coordinators.push({...answer, errorMessage: answer.errorCode === ErrorCode.NONE ? '' : answer.errorMessage})
+      }
+      return {throttleTimeMs: 0, coordinators}
+    }
+    const answer = await find(request.key, keyType, ctx)
+    // Kafka's v1-v3 answers carry the error's text, "NONE" on success.
+    return {throttleTimeMs: 0, errorCode: answer.errorCode, errorMessage: answer.errorCode === ErrorCode.NONE ? 'NONE' : answer.errorMessage, nodeId: answer.nodeId, host: answer.host, port: answer.port}
+  },
+})

@@ -1,0 +1,43 @@
+// OffsetCommit: v2-9
+//
+// Behaviour: stores committed offsets (with leader epoch, v6+, and metadata) in
+// __consumer_offsets; they are visible to OffsetFetch once written. Checks as Kafka 4.0 does: a
+// classic group member's id and generation (an empty group accepts commits without them, from
+// the admin client or consumers that assign partitions themselves, creating a "simple" group);
+// a KIP-848 member's epoch. A commit during CompletingRebalance is refused with
+// REBALANCE_IN_PROGRESS. The retention time of v2-v4 becomes the offset's expire timestamp.
+// Errors (per partition): UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE
+// (offset.metadata.max.bytes), ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
+// REBALANCE_IN_PROGRESS, GROUP_ID_NOT_FOUND (v9+, a generation for a group that does not exist;
+// older versions ILLEGAL_GENERATION), STALE_MEMBER_EPOCH, UNSUPPORTED_VERSION (a KIP-848 member
+// below v9), INVALID_GROUP_ID, COORDINATOR_NOT_AVAILABLE.
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {coordinatorOf} from '../coordinator/handler-support.js'
+import {defineHandler} from './handler.js'
+
+export const offsetCommit = defineHandler({
+  apiKey: ApiKey.OffsetCommit,
+  minVersion: 2,
+  maxVersion: 9,
+  async handle(request, ctx) {
+    const groups = coordinatorOf(ctx)
+    if (!groups) {
+      return {throttleTimeMs: 0, topics: request.topics.map((t) => ({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}))}))}
+    }
+    const v = ctx.apiVersion
+    const result = await groups.commitOffsets({
+      groupId: request.groupId,
+      generationIdOrMemberEpoch: request.generationIdOrMemberEpoch,
+      memberId: request.memberId,
+      groupInstanceId: v >= 7 ? request.groupInstanceId : null,
+      retentionTimeMs: v <= 4 ? Number(request.retentionTimeMs) : -1,
+      apiVersion: v,
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, committedOffset: p.committedOffset, committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1, committedMetadata: p.committedMetadata})),
+      })),
+    })
+    return {throttleTimeMs: 0, topics: result.topics}
+  },
+})
