@@ -11,6 +11,7 @@ import {LocalMetadataStore} from './controller/local-metadata-store.js'
 import type {MetadataStore} from './controller/metadata-store.js'
 import {ProducerIdManager} from './controller/producer-id-manager.js'
 import {effectiveTopicConfigs, TopicManager} from './controller/topic-manager.js'
+import {GroupCoordinator} from './coordinator/group-coordinator.js'
 import type {ApiHandler} from './handlers/handler.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {HANDLERS} from './handlers/index.js'
@@ -42,6 +43,7 @@ export class Broker {
   private socketServer?: SocketServer
   private metadata?: MetadataStore
   private replicas?: ReplicaManager
+  private groups?: GroupCoordinator
   private registry?: HandlerRegistry
   private stopping?: Promise<void>
   readonly dataDir: string
@@ -82,6 +84,8 @@ export class Broker {
     this.replicas = replicas
     topics = new TopicManager(metadata, replicas, config)
     for (const topic of metadata.topics()) await replicas.ensurePartitions(topic)
+    const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log})
+    this.groups = groups
 
     let bound: BoundListener[] = []
     const services: BrokerServices = {
@@ -92,6 +96,7 @@ export class Broker {
       topics,
       replicas,
       producerIds: new ProducerIdManager(metadata),
+      groups,
       fetchSessions: new FetchSessionCache(),
       log,
       handlers: () => this.registry!.handlers,
@@ -136,6 +141,9 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('broker shutting down')
+      // Group requests waiting for a rebalance are answered NOT_COORDINATOR first, so that the
+      // listeners do not wait for them to finish.
+      await this.groups?.shutdown()
       await this.socketServer?.stop()
       await this.replicas?.shutdown()
       await this.metadata?.close()
