@@ -1,4 +1,5 @@
 /** Every request handler the broker registers; ApiVersions advertises exactly these. */
+import {ADMIN_HANDLERS} from './admin.js'
 import {apiVersions} from './api-versions.js'
 import {createTopics} from './create-topics.js'
 import {deleteRecords} from './delete-records.js'
@@ -26,4 +27,5 @@ export const HANDLERS: readonly ApiHandler[] = [
   describeConfigs,
   describeLogDirs,
   describeProducers,
+  ...ADMIN_HANDLERS,
 ] as ApiHandler[]
