@@ -5,7 +5,7 @@
  *   - "no fsync": Kafka's default (flush.messages/flush.ms unset); the raw
  *     writer never fsyncs, the log fsyncs only when it rolls a segment.
  *   - "fsync each": flush.messages=1; the raw writer fsyncs after every write.
- * Each case runs raw, log, raw, log and keeps the best of two.
+ * The two writers run interleaved in ~4 MiB rounds (see interleaved()).
  *
  * Run: npx tsx bench/log/append.ts [totalMiB=1024] [fsyncMiB=64]
  */
@@ -20,37 +20,48 @@ import {fmt, machine, makeBatches, tempDir} from './common.js'
 const totalMiB = Number(process.argv[2] ?? 1024)
 const fsyncMiB = Number(process.argv[3] ?? 64)
 
-async function raw(dir: string, batches: Buffer[], n: number, fsyncEach: boolean): Promise<number> {
-  const file = await fsp.open(path.join(dir, 'raw.bin'), 'w')
-  const start = performance.now()
-  let position = 0
-  for (let i = 0; i < n; i++) {
-    const b = batches[i % batches.length]!
-    await file.write(b, 0, b.length, position)
-    position += b.length
-    if (fsyncEach) await file.sync()
-  }
-  await file.sync()
-  const ms = performance.now() - start
-  await file.close()
-  await fsp.rm(path.join(dir, 'raw.bin'))
-  return ms
-}
-
-async function logAppend(dir: string, batches: Buffer[], n: number, fsyncEach: boolean): Promise<number> {
+/**
+ * Interleaves the two writers in rounds of ~4 MiB (log, raw, log, raw, ...)
+ * so that drift in the machine's I/O speed hits both alike; returns the total
+ * milliseconds each spent, including a final fsync.
+ */
+async function interleaved(dir: string, batches: Buffer[], n: number, fsyncEach: boolean): Promise<{rawMs: number; logMs: number}> {
   const logDir = path.join(dir, 'bench-0')
   const log = await PartitionLog.open({
     fs: new NodeFileSystem(),
     dir: logDir,
     config: {...DEFAULT_LOG_CONFIG, flushMessages: fsyncEach ? 1 : Infinity, retentionMs: -1},
   })
-  const start = performance.now()
-  for (let i = 0; i < n; i++) await log.append(batches[i % batches.length]!)
+  const file = await fsp.open(path.join(dir, 'raw.bin'), 'w')
+  const perRound = Math.max(1, Math.floor((4 * 2 ** 20) / batches[0]!.length))
+  let rawMs = 0
+  let logMs = 0
+  let position = 0
+  for (let done = 0; done < n; done += perRound) {
+    const count = Math.min(perRound, n - done)
+    let t = performance.now()
+    for (let i = done; i < done + count; i++) await log.append(batches[i % batches.length]!)
+    logMs += performance.now() - t
+    t = performance.now()
+    for (let i = done; i < done + count; i++) {
+      const b = batches[i % batches.length]!
+      await file.write(b, 0, b.length, position)
+      position += b.length
+      if (fsyncEach) await file.sync()
+    }
+    rawMs += performance.now() - t
+  }
+  let t = performance.now()
   await log.flush()
-  const ms = performance.now() - start
+  logMs += performance.now() - t
+  t = performance.now()
+  await file.sync()
+  rawMs += performance.now() - t
+  await file.close()
   await log.close()
   await fsp.rm(logDir, {recursive: true})
-  return ms
+  await fsp.rm(path.join(dir, 'raw.bin'))
+  return {rawMs, logMs}
 }
 
 async function main(): Promise<void> {
@@ -66,8 +77,7 @@ async function main(): Promise<void> {
         const mib = fsyncEach ? fsyncMiB : totalMiB
         const n = Math.max(1, Math.floor((mib * 2 ** 20) / batchBytes))
         const bytes = n * batchBytes
-        const rawMs = Math.min(await raw(dir, batches, n, fsyncEach), (await logAppend(dir, batches, n, fsyncEach), await raw(dir, batches, n, fsyncEach)))
-        const logMs = Math.min(await logAppend(dir, batches, n, fsyncEach), await logAppend(dir, batches, n, fsyncEach))
+        const {rawMs, logMs} = await interleaved(dir, batches, n, fsyncEach)
         const rawRate = bytes / 1e6 / (rawMs / 1000)
         const logRate = bytes / 1e6 / (logMs / 1000)
         console.log(`| ${label} (${batchBytes} B) | ${fsyncEach ? 'fsync each (flush.messages=1)' : 'no fsync (default)'} | ${fmt(bytes / 2 ** 20, 0)} MiB | ${fmt(rawRate)} | ${fmt(logRate)} | ${fmt(logRate / rawRate, 2)} |`)

@@ -109,7 +109,8 @@ export abstract class AbstractIndex {
 
   /** Frees the in-memory entries if they are all on disk (LRU eviction); the next use reloads. */
   canUnload(): boolean {
-    return this.loadedFlag && this.persisted === this.count && !this.fileNeedsTruncate
+    // Small indexes are not worth a reload; only free the ones that hold real memory.
+    return this.loadedFlag && this.persisted === this.count && !this.fileNeedsTruncate && this.buf.length >= 16 * 1024
   }
 
   unload(): boolean {

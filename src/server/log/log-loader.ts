@@ -163,6 +163,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   }
 
   const producerState = new ProducerStateManager(fs, dir)
+  producerState.setDirectoryListing(names)
   const leaderEpochCache = new LeaderEpochCache(fs, dir)
   await leaderEpochCache.load()
   const replayProducerState = async (from: number, to: number): Promise<void> => {

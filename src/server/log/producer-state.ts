@@ -236,19 +236,26 @@ export class ProducerStateManager {
     this.mapEndOffset = offset
   }
 
+  /** Snapshot offsets on disk; read from the directory once, then maintained here (this manager owns the files). */
+  private snapshotOffsets: Set<number> | undefined
+
+  /** Seeds the snapshot list from a directory listing the caller already has. */
+  setDirectoryListing(names: readonly string[]): void {
+    this.snapshotOffsets = new Set(
+      names.filter((n) => n.endsWith(SNAPSHOT_SUFFIX)).map((n) => offsetFromFilename(n)).filter((o): o is number => o !== undefined),
+    )
+  }
+
   async listSnapshotOffsets(): Promise<number[]> {
-    const names = await this.fs.readdir(this.dir)
-    return names
-      .filter((n) => n.endsWith(SNAPSHOT_SUFFIX))
-      .map((n) => offsetFromFilename(n))
-      .filter((o): o is number => o !== undefined)
-      .sort((a, b) => a - b)
+    if (!this.snapshotOffsets) this.setDirectoryListing(await this.fs.readdir(this.dir))
+    return [...this.snapshotOffsets!].sort((a, b) => a - b)
   }
 
   /** Writes `<mapEndOffset>.snapshot`. */
   async takeSnapshot(): Promise<void> {
     const path = nodePath.join(this.dir, snapshotFilename(this.mapEndOffset))
     await writeFileAtomic(this.fs, path, encodeSnapshot(this.producers.values()))
+    this.snapshotOffsets?.add(this.mapEndOffset)
   }
 
   /**
@@ -274,6 +281,7 @@ export class ProducerStateManager {
   }
 
   async deleteSnapshot(offset: number): Promise<void> {
+    this.snapshotOffsets?.delete(offset)
     try {
       await this.fs.unlink(nodePath.join(this.dir, snapshotFilename(offset)))
     } catch (error) {
