@@ -5,7 +5,9 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {type BrokerProcess, removeDir, spawnBroker, tempDir} from './harness.js'
-import {RawClient} from './peers.js'
+import {processFootprint, RawClient, sleep} from './peers.js'
+
+const MiB = 1024 * 1024
 
 describe('broker regressions', () => {
   let dataDir: string
@@ -42,4 +44,30 @@ describe('broker regressions', () => {
       await expectAlive()
     }
   })
+
+  it('BUG: a client pipelining tiny requests without reading the responses made the broker queue 1.7 million frames (~200 MB of heap) under the 16 MiB read-ahead cap', async () => {
+    // ApiVersions v0 requests of 14 bytes (10 + the size), 10,000 per write.
+    const frame = Buffer.from([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 255, 255])
+    const burst = Buffer.concat(Array.from({length: 10_000}, () => frame))
+    const before = processFootprint(proc.child.pid!).rssBytes
+    let peak = before
+    const c = await RawClient.connect(proc.port)
+    try {
+      c.socket.pause() // never read a response
+      const deadline = Date.now() + 20_000
+      // Write until the broker stops reading (our own write buffer backs up), at most 3 million requests.
+      for (let sent = 0; sent < 3_000_000 && Date.now() < deadline && c.socket.writableLength < 8 * MiB; sent += 10_000) {
+        if (!c.socket.write(burst)) await sleep(20)
+        if (sent % 200_000 === 0) peak = Math.max(peak, processFootprint(proc.child.pid!).rssBytes)
+      }
+      await sleep(1_000)
+      peak = Math.max(peak, processFootprint(proc.child.pid!).rssBytes)
+      console.log(`pipelining without reading: broker RSS ${(before / MiB).toFixed(0)} MiB -> peak ${(peak / MiB).toFixed(0)} MiB; client write buffer ${(c.socket.writableLength / MiB).toFixed(1)} MiB`)
+      expect(c.socket.writableLength).toBeGreaterThan(0) // the broker stopped reading
+      expect(peak - before).toBeLessThan(64 * MiB)
+      await expectAlive()
+    } finally {
+      c.close()
+    }
+  }, 60_000)
 })

@@ -163,7 +163,7 @@ export function parseKcatBinary(out: Buffer): KcatRecord[] {
 export class ConnectionClosedError extends Error {}
 
 export class RawClient {
-  private buffered = Buffer.alloc(0)
+  private buffered: Buffer = Buffer.alloc(0)
   private readonly waiting: Array<{resolve(frame: Buffer): void; reject(error: Error): void}> = []
   private nextCorrelationId = 1
   /** Resolves when the broker (or we) closed the socket. */
