@@ -107,3 +107,36 @@ export function failIfAny<R>(failed: readonly FailedItem[], total: number, noun:
   const more = failed.length > 3 ? `; and ${failed.length - 3} more` : ''
   throw new PartialFailureError(`${failed.length} of ${total} ${noun} failed: ${named}${more}`, failures, result)
 }
+
+/** Where consume starts in each partition. */
+export type StartSpec =
+  | {kind: 'earliest'}
+  | {kind: 'latest'}
+  | {kind: 'offset'; offset: bigint}
+  /** The last `count` records: latest - count (not before earliest). */
+  | {kind: 'last'; count: bigint}
+  | {kind: 'time'; time: number}
+
+/**
+ * --offset: `beginning`/`earliest`, `end`/`latest`, an offset `N`, `-N` for the last N records,
+ * or `@time` with any time parseTime() takes (`@1714557600000`, `@2024-05-01T10:00:00Z`, `@-1h`).
+ */
+export function parseStartSpec(input: string, flag: string, now = Date.now()): StartSpec {
+  const text = input.trim()
+  if (text === 'beginning' || text === 'earliest') return {kind: 'earliest'}
+  if (text === 'end' || text === 'latest') return {kind: 'latest'}
+  if (text.startsWith('@')) return {kind: 'time', time: parseTime(text.slice(1), flag, now)}
+  if (/^\d+$/.test(text)) return {kind: 'offset', offset: BigInt(text)}
+  if (/^-\d+$/.test(text)) return {kind: 'last', count: -BigInt(text)}
+  throw new UsageError(`${flag}: expected beginning, end, N, -N or @time but got "${input}"`)
+}
+
+/** --to: an offset (exclusive) or `@time` (records before that time). */
+export type EndSpec = {kind: 'offset'; offset: bigint} | {kind: 'time'; time: number}
+
+export function parseEndSpec(input: string, flag: string, now = Date.now()): EndSpec {
+  const text = input.trim()
+  if (text.startsWith('@')) return {kind: 'time', time: parseTime(text.slice(1), flag, now)}
+  if (/^\d+$/.test(text)) return {kind: 'offset', offset: BigInt(text)}
+  throw new UsageError(`${flag}: expected an offset N or @time but got "${input}"`)
+}

@@ -46,7 +46,7 @@ export class KafkaClient {
       retryBackoffMs: 100,
       retryBackoffMaxMs: 1000,
       metadataMaxAgeMs: 300_000,
-      ...options,
+      ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ClientOptions),
     }
     this.bootstrapIndex = Math.floor(Math.random() * options.bootstrapServers.length)
   }

@@ -1,0 +1,203 @@
+// Membership of a consumer group with the classic protocol (JoinGroup, SyncGroup, Heartbeat,
+// LeaveGroup), the way the Java client's eager rebalancing does it:
+//
+//   join: FindCoordinator -> JoinGroup (again with the member id after MEMBER_ID_REQUIRED) ->
+//         the leader computes the assignment (assignors.ts) from the members' subscriptions ->
+//         SyncGroup -> this member's partitions.
+//   then: Heartbeat every heartbeatIntervalMs; REBALANCE_IN_PROGRESS (or a lost generation) sets
+//         `needsRejoin`, and the consumer commits, stops fetching and joins again.
+//   end:  LeaveGroup.
+//
+// The coordinator is reached through Admin.toCoordinator, which finds it again after
+// NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
+
+import {ApiKey} from '../protocol/generated/api-keys.js'
+import {type Admin, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription} from './admin.js'
+import {ASSIGNORS, type Assignor} from './assignors.js'
+import {ErrorCode, KafkaError} from './errors.js'
+
+export interface GroupMemberOptions {
+  groupId: string
+  sessionTimeoutMs?: number
+  rebalanceTimeoutMs?: number
+  heartbeatIntervalMs?: number
+  /** Assignor names in order of preference. Default ['range', 'roundrobin'] (Java's default order has range first). */
+  assignors?: string[]
+  groupInstanceId?: string | null
+}
+
+export interface GroupAssignment {
+  generationId: number
+  memberId: string
+  leader: boolean
+  protocol: string
+  partitions: {topic: string; partitions: number[]}[]
+}
+
+export class GroupMember {
+  readonly groupId: string
+  memberId = ''
+  generationId = -1
+  needsRejoin = true
+  private readonly options: Required<Omit<GroupMemberOptions, 'groupInstanceId'>> & {groupInstanceId: string | null}
+  private heartbeatTimer: NodeJS.Timeout | undefined
+  private heartbeatInFlight = false
+  /** A fatal error from the heartbeat (not a rebalance), thrown by the consumer's next check. */
+  heartbeatError: Error | undefined
+
+  constructor(
+    private readonly admin: Admin,
+    options: GroupMemberOptions,
+  ) {
+    this.groupId = options.groupId
+    this.options = {
+      sessionTimeoutMs: 45_000,
+      rebalanceTimeoutMs: 60_000,
+      heartbeatIntervalMs: 3000,
+      assignors: ['range', 'roundrobin'],
+      ...options,
+      groupInstanceId: options.groupInstanceId ?? null,
+    }
+  }
+
+  /** Joins (or rejoins) the group for `topics`; resolves with this member's assignment. */
+  async join(topics: readonly string[]): Promise<GroupAssignment> {
+    this.stopHeartbeat()
+    const assignors = this.options.assignors.map((name) => {
+      const assignor = ASSIGNORS[name]
+      if (!assignor) throw new Error(`unknown assignor ${name}`)
+      return assignor
+    })
+    const metadata = encodeSubscription(topics)
+    for (let attempt = 0; ; attempt++) {
+      const {response: join} = await this.admin.toCoordinator(
+        this.groupId,
+        (connection) =>
+          connection.sendWithVersion(
+            ApiKey.JoinGroup,
+            {
+              groupId: this.groupId,
+              groupInstanceId: this.options.groupInstanceId,
+              memberId: this.memberId,
+              protocolType: 'consumer',
+              protocols: assignors.map((a) => ({metadata, name: a.name})),
+              reason: null,
+              rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
+              sessionTimeoutMs: this.options.sessionTimeoutMs,
+            },
+            {timeoutMs: this.options.rebalanceTimeoutMs + 5000},
+          ),
+        ({response}) => response.errorCode,
+      )
+      if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+        this.memberId = join.memberId
+        continue
+      }
+      if (join.errorCode === ErrorCode.UNKNOWN_MEMBER_ID && attempt < 3) {
+        this.memberId = ''
+        continue
+      }
+      if (join.errorCode === ErrorCode.REBALANCE_IN_PROGRESS && attempt < 10) continue
+      if (join.errorCode !== 0) throw KafkaError.fromCode(join.errorCode, `JoinGroup ${this.groupId}`)
+      this.memberId = join.memberId
+      this.generationId = join.generationId
+      const protocol = join.protocolName ?? assignors[0]!.name
+      const leader = join.leader === join.memberId
+      let assignments: {memberId: string; assignment: Buffer}[] = []
+      if (leader && !join.skipAssignment) {
+        const assignor: Assignor = ASSIGNORS[protocol] ?? assignors[0]!
+        assignments = await this.computeAssignment(assignor, join.members)
+      }
+      const sync = await this.admin.toCoordinator(
+        this.groupId,
+        (connection) =>
+          connection.send(ApiKey.SyncGroup, {
+            assignments,
+            generationId: this.generationId,
+            groupId: this.groupId,
+            groupInstanceId: this.options.groupInstanceId,
+            memberId: this.memberId,
+            protocolName: protocol,
+            protocolType: 'consumer',
+          }, {timeoutMs: this.options.rebalanceTimeoutMs + 5000}),
+        (r) => r.errorCode,
+      )
+      if (sync.errorCode === ErrorCode.REBALANCE_IN_PROGRESS && attempt < 10) continue
+      if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || sync.errorCode === ErrorCode.ILLEGAL_GENERATION) {
+        if (attempt < 10) {
+          if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = ''
+          continue
+        }
+      }
+      if (sync.errorCode !== 0) throw KafkaError.fromCode(sync.errorCode, `SyncGroup ${this.groupId}`)
+      this.needsRejoin = false
+      this.startHeartbeat()
+      return {generationId: this.generationId, leader, memberId: this.memberId, partitions: sync.assignment.length > 0 ? decodeAssignment(sync.assignment) : [], protocol}
+    }
+  }
+
+  private async computeAssignment(assignor: Assignor, members: {memberId: string; metadata: Buffer}[]): Promise<{memberId: string; assignment: Buffer}[]> {
+    const subscriptions = members.map((m) => ({memberId: m.memberId, topics: decodeSubscription(m.metadata).topics}))
+    const allTopics = [...new Set(subscriptions.flatMap((s) => s.topics))]
+    const metadata = allTopics.length > 0 ? await this.admin.client.refreshMetadata(allTopics) : {topics: []}
+    const partitionsPerTopic = new Map(metadata.topics.filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]))
+    const assignment = assignor.assign(subscriptions, partitionsPerTopic)
+    return subscriptions.map((s) => ({assignment: encodeAssignment(assignment.get(s.memberId) ?? []), memberId: s.memberId}))
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat()
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatIntervalMs)
+    this.heartbeatTimer.unref?.()
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeatTimer)
+    this.heartbeatTimer = undefined
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeatInFlight || this.needsRejoin) return
+    this.heartbeatInFlight = true
+    try {
+      const response = await this.admin.toCoordinator(
+        this.groupId,
+        (connection) => connection.send(ApiKey.Heartbeat, {generationId: this.generationId, groupId: this.groupId, groupInstanceId: this.options.groupInstanceId, memberId: this.memberId}),
+        (r) => r.errorCode,
+      )
+      const code = response.errorCode
+      if (code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.ILLEGAL_GENERATION) this.needsRejoin = true
+      else if (code === ErrorCode.UNKNOWN_MEMBER_ID) {
+        this.memberId = ''
+        this.needsRejoin = true
+      } else if (code !== 0) this.heartbeatError = KafkaError.fromCode(code, `Heartbeat ${this.groupId}`)
+    } catch (error) {
+      // The coordinator may be moving; the next heartbeat tries again. A session that expires shows up as UNKNOWN_MEMBER_ID.
+      void error
+    } finally {
+      this.heartbeatInFlight = false
+    }
+  }
+
+  /** Leaves the group (best effort). */
+  async leave(): Promise<void> {
+    this.stopHeartbeat()
+    if (this.memberId === '') return
+    try {
+      await this.admin.toCoordinator(
+        this.groupId,
+        (connection) =>
+          connection.send(ApiKey.LeaveGroup, {
+            groupId: this.groupId,
+            memberId: this.memberId,
+            members: [{groupInstanceId: this.options.groupInstanceId, memberId: this.memberId, reason: 'kcli consumer closing'}],
+          }),
+        (r) => r.errorCode,
+      )
+    } catch {
+      // best effort: the session timeout removes the member anyway
+    }
+    this.memberId = ''
+    this.generationId = -1
+  }
+}

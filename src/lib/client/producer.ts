@@ -1,0 +1,553 @@
+// The producer: records are partitioned (partitioner.ts, as the Java client), gathered into one
+// open batch per partition, and sent to the partition leaders.
+//
+// Batching: a batch is sealed when it reaches batchSize bytes (estimated from the record sizes,
+// never below what the encoder writes) and sent when sealed, when lingerMs has passed since its
+// first record, or on flush(). One Produce request per leader holds at most one batch per
+// partition and at most maxRequestSize bytes; up to maxInFlight requests per leader are pipelined.
+//
+// Delivery: a partition error that is retriable (NOT_LEADER_OR_FOLLOWER, a lost connection, ...)
+// puts the batch back at the front of its partition's queue, with fresh metadata when the leader
+// moved, until deliveryTimeoutMs has passed since its first attempt; other errors fail the
+// batch's records. With acks=0 nothing is acknowledged: offsets are -1.
+//
+// Idempotence (`idempotent: true`): InitProducerId gives a producer id and epoch; each partition's
+// batches carry consecutive sequence numbers fixed when a batch is first sent, so a retried batch
+// is sent with the same bytes and the broker drops duplicates (DUPLICATE_SEQUENCE_NUMBER counts as
+// success). After a failed batch, later in-flight batches of the partition are answered
+// OUT_OF_ORDER_SEQUENCE_NUMBER; they are retried in sequence order too.
+//
+// Flow control: push() returns false once more than bufferMemory bytes are waiting; the caller
+// awaits waitForSpace(). send() is push() with a promise per record.
+
+import {ApiKey} from '../protocol/generated/api-keys.js'
+import {CompressionType} from '../records/batch.js'
+import {buildRecordBatch, type RecordHeader, type RecordInput} from '../records/record.js'
+import {type KafkaClient, sleep} from './client.js'
+import {ConnectionError, ErrorCode, isRetriable, isRetriableCode, isStaleMetadataCode, KafkaError} from './errors.js'
+import {StickyPartitioner} from './partitioner.js'
+
+export type Acks = -1 | 0 | 1
+export const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+export type CompressionName = (typeof COMPRESSION_NAMES)[number]
+
+export function compressionType(name: CompressionName): CompressionType {
+  return COMPRESSION_NAMES.indexOf(name) as CompressionType
+}
+
+export interface ProducerOptions {
+  /** -1 (all in-sync replicas, default), 1 (the leader), 0 (no acknowledgement). */
+  acks?: Acks
+  compression?: CompressionName
+  /** How long a batch waits for more records. Default 5 ms (as the Java client since 4.0). */
+  lingerMs?: number
+  /** Bytes after which a batch is sealed. Default 1,000,000 (as librdkafka). */
+  batchSize?: number
+  /** Bytes of batches in one Produce request. Default 1 MiB. */
+  maxRequestSize?: number
+  /** Produce requests in flight per broker. Default 5. */
+  maxInFlight?: number
+  idempotent?: boolean
+  /** The broker's wait for acks=-1. Default 30000 ms. */
+  requestTimeoutMs?: number
+  /** Give up on a record this long after its batch was first sent. Default 120000 ms. */
+  deliveryTimeoutMs?: number
+  /** Bytes of records waiting before push() asks the caller to wait. Default 32 MiB. */
+  bufferMemory?: number
+  /** For tests: the partitioner's randomness. */
+  random?: () => number
+}
+
+export interface ProducerRecord {
+  topic: string
+  partition?: number
+  key?: Buffer | null
+  value: Buffer | null
+  headers?: RecordHeader[]
+  /** ms since the epoch; default: when push() is called. */
+  timestamp?: number
+}
+
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  /** -1 with acks=0. */
+  offset: bigint
+  /** The broker's append time for LogAppendTime topics, else the record's timestamp. */
+  timestamp: bigint
+}
+
+export type DeliveryCallback = (error: Error | null, metadata?: RecordMetadata) => void
+
+/** Record bytes beyond key and value in the worst case (length, attributes, deltas, lengths). */
+const RECORD_OVERHEAD = 30
+const BATCH_OVERHEAD = 61
+
+class Batch {
+  readonly records: RecordInput[] = []
+  readonly callbacks: (DeliveryCallback | undefined)[] = []
+  size = BATCH_OVERHEAD
+  sealed = false
+  createdAt = Date.now()
+  firstSentAt = 0
+  attempts = 0
+  /** Not before this time (a retried batch backs off). */
+  retryAt = 0
+  baseSequence = -1
+  bytes: Promise<Buffer> | undefined
+  encodedSize = 0
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+interface PartitionState {
+  topic: string
+  partition: number
+  queue: Batch[]
+  inFlight: number
+  nextSequence: number
+}
+
+export class Producer {
+  readonly options: Required<Omit<ProducerOptions, 'random'>>
+  private readonly partitioner: StickyPartitioner
+  private readonly partitions = new Map<string, PartitionState>()
+  private readonly waitingForMetadata = new Map<string, {record: ProducerRecord; callback?: DeliveryCallback; size: number}[]>()
+  private readonly inFlightByNode = new Map<number, number>()
+  private producerId = -1n
+  private producerEpoch = -1
+  private idempotenceReady: Promise<void> | undefined
+  private bufferedBytes = 0
+  private outstandingBatches = 0
+  private flushing = 0
+  private senderScheduled = false
+  private lingerTimer: NodeJS.Timeout | undefined
+  private lingerDeadline = Number.POSITIVE_INFINITY
+  private firstError: Error | undefined
+  private idleWaiters: (() => void)[] = []
+  private spaceWaiters: (() => void)[] = []
+  private closed = false
+
+  constructor(
+    readonly client: KafkaClient,
+    options: ProducerOptions = {},
+  ) {
+    this.options = {
+      acks: -1,
+      compression: 'none',
+      lingerMs: 5,
+      batchSize: 1_000_000,
+      maxRequestSize: 1_048_576,
+      maxInFlight: 5,
+      idempotent: false,
+      requestTimeoutMs: 30_000,
+      deliveryTimeoutMs: 120_000,
+      bufferMemory: 32 * 1024 * 1024,
+      ...definedOnly(options),
+    }
+    if (this.options.idempotent && this.options.acks !== -1) throw new Error('an idempotent producer needs acks=-1 (all)')
+    this.partitioner = new StickyPartitioner(this.options.batchSize, options.random)
+  }
+
+  /** Produces one record; resolves when it is acknowledged. */
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    return new Promise((resolve, reject) => {
+      this.push(record, (error, metadata) => (error ? reject(error) : resolve(metadata!)))
+    })
+  }
+
+  /**
+   * Queues one record. `callback` gets the outcome; without one, a failure is kept and thrown by
+   * flush(). Returns false when the buffer is full: await waitForSpace() before pushing more.
+   */
+  push(record: ProducerRecord, callback?: DeliveryCallback): boolean {
+    if (this.closed) throw new Error('producer is closed')
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0) + headersSize(record.headers) + RECORD_OVERHEAD
+    this.bufferedBytes += size
+    const entry = {record: record.timestamp === undefined ? {...record, timestamp: Date.now()} : record, callback, size}
+    const waiting = this.waitingForMetadata.get(record.topic)
+    const topic = this.client.metadata.topic(record.topic)
+    if (waiting || !topic) {
+      if (waiting) waiting.push(entry)
+      else {
+        this.waitingForMetadata.set(record.topic, [entry])
+        this.loadTopic(record.topic)
+      }
+    } else {
+      this.append(entry.record, callback, size, topic.partitions.length, topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition))
+    }
+    return this.bufferedBytes < this.options.bufferMemory
+  }
+
+  /** Resolves when the buffer has room again. */
+  waitForSpace(): Promise<void> {
+    if (this.bufferedBytes < this.options.bufferMemory) return Promise.resolve()
+    return new Promise((resolve) => this.spaceWaiters.push(resolve))
+  }
+
+  /** Sends everything buffered and waits for the acknowledgements; throws the first failure of a record pushed without callback. */
+  async flush(): Promise<void> {
+    this.flushing++
+    try {
+      for (const state of this.partitions.values()) {
+        const last = state.queue.at(-1)
+        if (last && !last.sealed) last.sealed = true
+      }
+      this.schedule()
+      while (this.outstandingBatches > 0 || this.waitingForMetadata.size > 0) {
+        await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
+        for (const state of this.partitions.values()) {
+          const last = state.queue.at(-1)
+          if (last && !last.sealed) last.sealed = true
+        }
+        this.schedule()
+      }
+    } finally {
+      this.flushing--
+    }
+    const error = this.firstError
+    this.firstError = undefined
+    if (error) throw error
+  }
+
+  /** Flushes, then stops accepting records. The client stays open (the caller owns it). */
+  async close(): Promise<void> {
+    try {
+      await this.flush()
+    } finally {
+      this.closed = true
+      clearTimeout(this.lingerTimer)
+    }
+  }
+
+  private loadTopic(name: string): void {
+    this.client.topic(name).then(
+      (topic) => {
+        const entries = this.waitingForMetadata.get(name) ?? []
+        this.waitingForMetadata.delete(name)
+        const available = topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition)
+        for (const e of entries) this.append(e.record, e.callback, e.size, topic.partitions.length, available)
+        this.notifyIdle()
+      },
+      (error: unknown) => {
+        const entries = this.waitingForMetadata.get(name) ?? []
+        this.waitingForMetadata.delete(name)
+        for (const e of entries) this.fail(e.callback, error as Error, e.size)
+        this.notifyIdle()
+      },
+    )
+  }
+
+  private append(record: ProducerRecord, callback: DeliveryCallback | undefined, size: number, partitionCount: number, available: number[]): void {
+    if (record.partition !== undefined && (record.partition < 0 || record.partition >= partitionCount)) {
+      this.fail(callback, new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'UNKNOWN_TOPIC_OR_PARTITION', `partition ${record.partition} of ${record.topic} does not exist (it has ${partitionCount})`, {retriable: false}), size)
+      return
+    }
+    const partition = this.partitioner.partition({available, name: record.topic, partitions: partitionCount}, record.key, size, record.partition)
+    const key = `${record.topic}\u0000${partition}`
+    let state = this.partitions.get(key)
+    if (!state) {
+      state = {inFlight: 0, nextSequence: 0, partition, queue: [], topic: record.topic}
+      this.partitions.set(key, state)
+    }
+    let batch = state.queue.at(-1)
+    if (!batch || batch.sealed || (batch.records.length > 0 && batch.size + size > this.options.batchSize)) {
+      if (batch && !batch.sealed) {
+        batch.sealed = true
+        this.schedule()
+      }
+      batch = new Batch(record.topic, partition)
+      state.queue.push(batch)
+      this.outstandingBatches++
+      this.armLinger(batch.createdAt + this.options.lingerMs)
+    }
+    batch.records.push({headers: record.headers, key: record.key ?? null, timestamp: record.timestamp, value: record.value})
+    batch.callbacks.push(callback)
+    batch.size += size
+    if (batch.size >= this.options.batchSize) {
+      batch.sealed = true
+      this.schedule()
+    }
+  }
+
+  private armLinger(deadline: number): void {
+    if (deadline >= this.lingerDeadline && this.lingerTimer) return
+    clearTimeout(this.lingerTimer)
+    this.lingerDeadline = deadline
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined
+      this.lingerDeadline = Number.POSITIVE_INFINITY
+      this.schedule()
+    }, Math.max(0, deadline - Date.now()))
+  }
+
+  private schedule(): void {
+    if (this.senderScheduled) return
+    this.senderScheduled = true
+    setImmediate(() => {
+      this.senderScheduled = false
+      this.runSender().catch((error: unknown) => {
+        this.firstError ??= error as Error
+      })
+    })
+  }
+
+  /** Sends every ready batch its leader has room for. */
+  private async runSender(): Promise<void> {
+    if (this.options.idempotent && this.producerId < 0n) {
+      this.idempotenceReady ??= this.initProducerId()
+      try {
+        await this.idempotenceReady
+      } catch (error) {
+        this.idempotenceReady = undefined
+        this.failAll(error as Error)
+        return
+      }
+    }
+    const now = Date.now()
+    const byNode = new Map<number, Batch[]>()
+    let nextLinger = Number.POSITIVE_INFINITY
+    let needsMetadata = false
+    for (const state of this.partitions.values()) {
+      const batch = state.queue[0]
+      if (!batch) continue
+      if (batch.retryAt > now) {
+        nextLinger = Math.min(nextLinger, batch.retryAt)
+        continue
+      }
+      if (state.inFlight > 0 && (!this.options.idempotent || state.inFlight >= this.options.maxInFlight)) continue
+      // The first batch not yet in flight.
+      const ready = batch.sealed || this.flushing > 0 || now >= batch.createdAt + this.options.lingerMs
+      if (!ready) {
+        nextLinger = Math.min(nextLinger, batch.createdAt + this.options.lingerMs)
+        continue
+      }
+      const leader = this.client.metadata.leader(state.topic, state.partition)
+      if (leader === undefined) {
+        needsMetadata = true
+        continue
+      }
+      const list = byNode.get(leader) ?? []
+      list.push(batch)
+      byNode.set(leader, list)
+    }
+    if (nextLinger !== Number.POSITIVE_INFINITY) this.armLinger(nextLinger)
+    if (needsMetadata) this.refreshStale()
+
+    for (const [nodeId, batches] of byNode) {
+      if ((this.inFlightByNode.get(nodeId) ?? 0) >= this.options.maxInFlight) continue
+      const request: Batch[] = []
+      let bytes = 0
+      for (const batch of batches) {
+        if (request.length > 0 && bytes + batch.size > this.options.maxRequestSize) continue
+        request.push(batch)
+        bytes += batch.size
+      }
+      for (const batch of request) this.takeForSending(batch)
+      this.inFlightByNode.set(nodeId, (this.inFlightByNode.get(nodeId) ?? 0) + 1)
+      this.sendRequest(nodeId, request).finally(() => {
+        this.inFlightByNode.set(nodeId, (this.inFlightByNode.get(nodeId) ?? 1) - 1)
+        this.schedule()
+      })
+    }
+  }
+
+  /** Removes the batch from its queue, fixes its sequence and starts encoding it. */
+  private takeForSending(batch: Batch): void {
+    const state = this.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    state.queue.shift()
+    state.inFlight++
+    batch.sealed = true
+    if (batch.firstSentAt === 0) batch.firstSentAt = Date.now()
+    batch.attempts++
+    if (!batch.bytes) {
+      if (this.options.idempotent) {
+        batch.baseSequence = state.nextSequence
+        state.nextSequence = (state.nextSequence + batch.records.length) & 0x7fffffff
+      }
+      batch.bytes = buildRecordBatch({
+        baseSequence: batch.baseSequence,
+        compression: compressionType(this.options.compression),
+        producerEpoch: this.options.idempotent ? this.producerEpoch : -1,
+        producerId: this.options.idempotent ? Number(this.producerId) : -1,
+        records: batch.records,
+      })
+    }
+  }
+
+  private async sendRequest(nodeId: number, batches: Batch[]): Promise<void> {
+    let response
+    try {
+      const encoded = await Promise.all(batches.map((b) => b.bytes!))
+      const topics = new Map<string, {index: number; records: Buffer}[]>()
+      batches.forEach((b, i) => {
+        b.encodedSize = encoded[i]!.length
+        const list = topics.get(b.topic) ?? []
+        list.push({index: b.partition, records: encoded[i]!})
+        topics.set(b.topic, list)
+      })
+      const connection = await this.client.connectionTo(nodeId)
+      response = await connection.send(
+        ApiKey.Produce,
+        {
+          acks: this.options.acks,
+          timeoutMs: this.options.requestTimeoutMs,
+          topicData: [...topics].map(([name, partitionData]) => ({name, partitionData})),
+          transactionalId: null,
+        },
+        {expectResponse: this.options.acks !== 0, timeoutMs: this.options.requestTimeoutMs + 5000},
+      )
+    } catch (error) {
+      for (const batch of batches) this.retryOrFail(batch, error as Error)
+      return
+    }
+    if (this.options.acks === 0) {
+      for (const batch of batches) this.complete(batch, -1n, -1n)
+      return
+    }
+    for (const batch of batches) {
+      const partition = response.responses.find((t) => t.name === batch.topic)?.partitionResponses.find((p) => p.index === batch.partition)
+      if (!partition) {
+        this.retryOrFail(batch, new KafkaError(ErrorCode.NONE, 'NO_RESPONSE', `no response for ${batch.topic}-${batch.partition}`, {retriable: false}))
+        continue
+      }
+      const code = partition.errorCode
+      if (code === 0 || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        this.complete(batch, partition.baseOffset, partition.logAppendTimeMs)
+        continue
+      }
+      if (isStaleMetadataCode(code)) this.client.metadata.markStale(batch.topic)
+      const detail = partition.errorMessage ?? partition.recordErrors[0]?.batchIndexErrorMessage ?? null
+      const retriable = isRetriableCode(code) || (this.options.idempotent && code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+      this.retryOrFail(batch, KafkaError.fromCode(code, detail ? `${batch.topic}-${batch.partition}: ${detail}` : `${batch.topic}-${batch.partition}`), retriable)
+    }
+  }
+
+  private complete(batch: Batch, baseOffset: bigint, logAppendTime: bigint): void {
+    const state = this.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    state.inFlight--
+    for (let i = 0; i < batch.callbacks.length; i++) {
+      const callback = batch.callbacks[i]
+      if (!callback) continue
+      const record = batch.records[i]!
+      callback(null, {
+        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+        partition: batch.partition,
+        timestamp: logAppendTime >= 0n ? logAppendTime : BigInt(record.timestamp ?? -1),
+        topic: batch.topic,
+      })
+    }
+    this.finishBatch(batch)
+  }
+
+  private retryOrFail(batch: Batch, error: Error, retriable = isRetriable(error)): void {
+    const state = this.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    state.inFlight--
+    if (retriable && !this.closed && Date.now() - batch.firstSentAt < this.options.deliveryTimeoutMs) {
+      // Back at the front, in sequence order, after a backoff.
+      state.queue.unshift(batch)
+      if (this.options.idempotent) state.queue.sort((a, b) => (a.baseSequence < 0 ? 1 : b.baseSequence < 0 ? -1 : a.baseSequence - b.baseSequence))
+      if (error instanceof ConnectionError || (error instanceof KafkaError && isStaleMetadataCode(error.errorCode))) this.client.metadata.markStale(batch.topic)
+      const backoff = Math.min(this.client.options.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 4), this.client.options.retryBackoffMaxMs)
+      batch.retryAt = Date.now() + backoff
+      sleep(backoff).then(() => {
+        this.refreshStale()
+        this.schedule()
+      })
+      return
+    }
+    for (let i = 0; i < batch.callbacks.length; i++) {
+      const callback = batch.callbacks[i]
+      if (callback) callback(error)
+      else this.firstError ??= error
+    }
+    this.finishBatch(batch)
+  }
+
+  private finishBatch(batch: Batch): void {
+    this.outstandingBatches--
+    this.bufferedBytes -= batch.size - BATCH_OVERHEAD
+    if (this.bufferedBytes < this.options.bufferMemory && this.spaceWaiters.length > 0) {
+      const waiters = this.spaceWaiters
+      this.spaceWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+    this.notifyIdle()
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0) return
+    const waiters = this.idleWaiters
+    this.idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  private fail(callback: DeliveryCallback | undefined, error: Error, size: number): void {
+    this.bufferedBytes -= size
+    if (callback) callback(error)
+    else this.firstError ??= error
+  }
+
+  private failAll(error: Error): void {
+    for (const state of this.partitions.values()) {
+      const queue = state.queue.splice(0)
+      for (const batch of queue) {
+        for (const callback of batch.callbacks) {
+          if (callback) callback(error)
+          else this.firstError ??= error
+        }
+        this.finishBatch(batch)
+      }
+    }
+  }
+
+  private refreshing: Promise<unknown> | undefined
+  /** Refreshes the metadata of topics marked stale or without a leader for a queued partition. */
+  private refreshStale(): void {
+    if (this.refreshing) return
+    const topics = new Set<string>()
+    for (const state of this.partitions.values()) {
+      if (state.queue.length > 0 && this.client.metadata.needsRefresh(state.topic, this.client.options.metadataMaxAgeMs)) topics.add(state.topic)
+    }
+    if (topics.size === 0) return
+    this.refreshing = this.client
+      .refreshMetadata([...topics])
+      .catch(() => undefined)
+      .finally(() => {
+        this.refreshing = undefined
+        this.schedule()
+      })
+  }
+
+  private async initProducerId(): Promise<void> {
+    const response = await this.client.withRetries(async () => {
+      const connection = await this.client.anyConnection()
+      const r = await connection.send(ApiKey.InitProducerId, {producerEpoch: -1, producerId: -1n, transactionTimeoutMs: 60_000, transactionalId: null})
+      if (r.errorCode !== 0) throw KafkaError.fromCode(r.errorCode, 'InitProducerId')
+      return r
+    })
+    this.producerId = response.producerId
+    this.producerEpoch = response.producerEpoch
+  }
+
+  /** The producer id and epoch (idempotent producers), for tests and diagnostics. */
+  get producerIdAndEpoch(): {producerId: bigint; producerEpoch: number} {
+    return {producerEpoch: this.producerEpoch, producerId: this.producerId}
+  }
+}
+
+/** `options` without its undefined members, so that they do not replace defaults. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+function headersSize(headers: RecordHeader[] | undefined): number {
+  if (!headers) return 0
+  let size = 0
+  for (const h of headers) size += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 10
+  return size
+}
+
