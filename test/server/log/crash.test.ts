@@ -195,7 +195,7 @@ describe('crash recovery (SIGKILL + corruption)', () => {
             dataDir = path.join(tmp, `data-${w}-${k}`)
             mustHave = -1
           }
-          const {ready, synced} = await runAndKill(dataDir, 2 + Math.floor(random() * 80))
+          const {ready, synced} = await runAndKill(dataDir, 2 + Math.floor(random() * 50))
           expect(ready).toBeGreaterThan(mustHave)
           mustHave = Math.max(mustHave, synced)
           stats.kills++
