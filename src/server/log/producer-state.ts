@@ -25,7 +25,7 @@
 import {crc32c} from '@node-rs/crc32'
 import * as nodePath from 'node:path'
 import type {RecordBatchHeader} from '../../lib/records/batch.js'
-import {readInt64, writeInt64} from './int64.js'
+import {readInt64, writeInt64} from '../../lib/records/big-endian.js'
 import {LogError} from './errors.js'
 import type {FileSystem} from './fs.js'
 import {isNotFound, writeFileAtomic} from './fs.js'

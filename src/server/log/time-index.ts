@@ -14,7 +14,7 @@
 
 import {AbstractIndex, CorruptIndexError} from './abstract-index.js'
 import type {FileSystem} from './fs.js'
-import {readInt64, writeInt64} from './int64.js'
+import {readInt64, writeInt64} from '../../lib/records/big-endian.js'
 
 export const TIME_INDEX_ENTRY_SIZE = 12
 
