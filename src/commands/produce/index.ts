@@ -119,12 +119,18 @@ export default class Produce extends BaseCommand<typeof Produce> {
       counts.set(metadata!.partition, (counts.get(metadata!.partition) ?? 0) + 1)
       if (json) records[index] = {offset: metadata!.offset, partition: metadata!.partition}
     }
-    for await (const lines of readLines(input)) {
-      for (const line of lines) {
-        count++
-        if (!producer.push(toRecord(line, count), onAck(count - 1))) await producer.waitForSpace()
+    try {
+      for await (const lines of readLines(input)) {
+        for (const line of lines) {
+          count++
+          if (!producer.push(toRecord(line, count), onAck(count - 1))) await producer.waitForSpace()
+        }
+        if (failure) break
       }
-      if (failure) break
+    } catch (error) {
+      // Bad input: what was read before it is still produced, as kafka-console-producer does.
+      await producer.flush().catch(() => undefined)
+      throw error
     }
     await producer.flush()
     if (failure) throw failure

@@ -1,0 +1,157 @@
+import {randomBytes} from 'node:crypto'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import Consume, {type ConsumeResult} from '../../src/commands/consume/index.js'
+import OffsetsGet, {type OffsetsGetResult} from '../../src/commands/offsets/get.js'
+import Produce, {type ProduceResult} from '../../src/commands/produce/index.js'
+import TopicsCreate from '../../src/commands/topics/create.js'
+import {partitionForKey} from '../../src/lib/client/murmur2.js'
+import type {RecordJson} from '../../src/lib/client/record-format.js'
+import {json, kcli, removeDir, startBroker, tempDir, type TestBroker} from './helpers.js'
+
+let broker: TestBroker
+let dir: string
+beforeAll(async () => {
+  broker = await startBroker()
+  dir = tempDir('kcli-produce-')
+})
+afterAll(async () => {
+  await broker?.stop()
+  if (dir) removeDir(dir)
+})
+
+function records(stdout: string): RecordJson[] {
+  return stdout.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordJson)
+}
+
+describe('kcli produce and consume', () => {
+  it('seq 100000 | produce, then consume --from-beginning --exit gives 100000 lines', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['seq', '-p', '3'])
+    const input = `${Array.from({length: 100_000}, (_, i) => i + 1).join('\n')}\n`
+    const produced = await kcli<ProduceResult>(Produce, broker.bootstrap, ['-t', 'seq'], {stdin: input})
+    expect(produced.stderr).toBe('')
+    expect(produced.exitCode).toBe(0)
+    expect(produced.stdout).toMatch(/^produced 100000 records to seq in \d+\.\d\d s \(partitions [\d,]+\)\n$/)
+
+    const consumed = await kcli<ConsumeResult>(Consume, broker.bootstrap, ['-t', 'seq', '--from-beginning', '--exit'])
+    expect(consumed.stderr).toBe('')
+    expect(consumed.exitCode).toBe(0)
+    const lines = consumed.stdout.trimEnd().split('\n')
+    expect(lines).toHaveLength(100_000)
+    expect(new Set(lines).size).toBe(100_000)
+    expect(consumed.result!.count).toBe(100_000)
+
+    const offsets = json<OffsetsGetResult>(await kcli(OffsetsGet, broker.bootstrap, ['seq', '--json']))
+    expect(offsets.offsets.reduce((sum, o) => sum + Number(o.latest), 0)).toBe(100_000)
+  })
+
+  it('keyed records go to the Java client\'s partition; --json prints partition and offset per record', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['keyed', '-p', '4'])
+    const keys = ['alice', 'bob', 'carol', 'dave', 'erin', 'alice']
+    const run = await kcli<ProduceResult>(Produce, broker.bootstrap, ['-t', 'keyed', '--key-separator', ':', '--json'], {stdin: keys.map((k, i) => `${k}:v${i}`).join('\n')})
+    expect(run.exitCode).toBe(0)
+    const result = json<ProduceResult>(run)
+    expect(result.count).toBe(6)
+    expect(result.records!.map((r) => r.partition)).toEqual(keys.map((k) => partitionForKey(Buffer.from(k), 4)))
+    expect(result.records![5]!.offset).toBe(result.records![0]!.offset + 1)
+
+    const consumed = await kcli(Consume, broker.bootstrap, ['-t', 'keyed', '--from-beginning', '--exit', '--format', '%k=%s@%p\\n'])
+    expect(consumed.exitCode).toBe(0)
+    expect(consumed.stdout.trimEnd().split('\n').sort()).toEqual(keys.map((k, i) => `${k}=v${i}@${partitionForKey(Buffer.from(k), 4)}`).sort())
+  })
+
+  it('binary values survive --value-encoding base64 -> consume --json (base64 out)', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['blobs'])
+    const values = [randomBytes(100), Buffer.from([0xff, 0xfe, 0x00, 0x01]), randomBytes(3000)]
+    const file = join(dir, 'values.b64')
+    writeFileSync(file, `${values.map((v) => v.toString('base64')).join('\n')}\n`)
+    const produced = await kcli(Produce, broker.bootstrap, ['-t', 'blobs', '--file', file, '--value-encoding', 'base64', '--compression', 'zstd'])
+    expect(produced.stderr).toBe('')
+    expect(produced.exitCode).toBe(0)
+    const consumed = await kcli(Consume, broker.bootstrap, ['-t', 'blobs', '--from-beginning', '--exit', '--json'])
+    expect(consumed.exitCode).toBe(0)
+    const got = records(consumed.stdout)
+    expect(got.map((r) => r.valueEncoding)).toEqual(['base64', 'base64', 'base64'])
+    expect(got.map((r) => Buffer.from(r.value as string, 'base64'))).toEqual(values)
+    expect(got.map((r) => r.offset)).toEqual([0, 1, 2])
+  })
+
+  it('headers, explicit partition, compression codecs, acks 1 and 0, idempotence', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['mix', '-p', '2'])
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd', 'none']) {
+      const run = await kcli(Produce, broker.bootstrap, ['-t', 'mix', '-p', '1', '--compression', codec, '-H', 'codec=' + codec, '--acks', '1'], {stdin: `${codec}-a\n${codec}-b\n`})
+      expect(run.stderr).toBe('')
+      expect(run.exitCode).toBe(0)
+    }
+    const idem = await kcli<ProduceResult>(Produce, broker.bootstrap, ['-t', 'mix', '-p', '1', '--idempotent', '--json'], {stdin: 'i1\ni2\n'})
+    expect(idem.stderr).toBe('')
+    expect(json<ProduceResult>(idem).records).toEqual([{offset: 10, partition: 1}, {offset: 11, partition: 1}])
+    const noAck = await kcli<ProduceResult>(Produce, broker.bootstrap, ['-t', 'mix', '-p', '0', '--acks', '0', '--json'], {stdin: 'z\n'})
+    expect(json<ProduceResult>(noAck).records).toEqual([{offset: -1, partition: 0}])
+
+    const consumed = records((await kcli(Consume, broker.bootstrap, ['-t', 'mix', '-p', '1', '--from-beginning', '--exit', '--json'])).stdout)
+    expect(consumed.map((r) => r.value)).toEqual(['gzip-a', 'gzip-b', 'snappy-a', 'snappy-b', 'lz4-a', 'lz4-b', 'zstd-a', 'zstd-b', 'none-a', 'none-b', 'i1', 'i2'])
+    expect(consumed[2]!.headers).toEqual([{key: 'codec', value: 'snappy'}])
+    expect(consumed.every((r) => r.partition === 1)).toBe(true)
+  })
+
+  it('--value-encoding json rejects a line that is not JSON (exit 1, line number)', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['docs'])
+    const bad = await kcli(Produce, broker.bootstrap, ['-t', 'docs', '--value-encoding', 'json'], {stdin: '{"a":1}\nnot json\n'})
+    expect(bad.exitCode).toBe(1)
+    expect(bad.stderr).toMatch(/^Error: line 2: not json/)
+    const good = await kcli(Produce, broker.bootstrap, ['-t', 'docs', '--value-encoding', 'json'], {stdin: '{"a":1}\n[2]\n'})
+    expect(good.exitCode).toBe(0)
+    const consumed = records((await kcli(Consume, broker.bootstrap, ['-t', 'docs', '--offset', 'beginning', '--exit', '--json', '--value-encoding', 'json'])).stdout)
+    expect(consumed.map((r) => r.value)).toEqual([{a: 1}, {a: 1}, [2]])
+  })
+
+  it('consume --offset N, -N, @time, --to, --count, --partition', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['range', '-p', '1'])
+    await kcli(Produce, broker.bootstrap, ['-t', 'range'], {stdin: `${Array.from({length: 20}, (_, i) => `r${i}`).join('\n')}\n`})
+    const values = async (argv: string[]) => (await kcli(Consume, broker.bootstrap, ['-t', 'range', ...argv])).stdout.trimEnd().split('\n').filter(Boolean)
+    expect(await values(['--offset', '15', '--exit'])).toEqual(['r15', 'r16', 'r17', 'r18', 'r19'])
+    expect(await values(['--offset', '-3', '--exit'])).toEqual(['r17', 'r18', 'r19'])
+    expect(await values(['--offset', '5', '--to', '8'])).toEqual(['r5', 'r6', 'r7'])
+    expect(await values(['--from-beginning', '--count', '2'])).toEqual(['r0', 'r1'])
+    expect(await values(['--offset', '@-1h', '--exit', '--count', '1'])).toEqual(['r0'])
+    expect(await values(['--offset', '@+1h', '--exit'])).toEqual([])
+    expect(await values(['--offset', '@-1h', '--to', '@+1h', '--count', '20', '-p', '0'])).toHaveLength(20)
+    const formatted = await values(['--offset', '19', '--exit', '-f', '%t/%p/%o/%K/%S/%s\\n'])
+    expect(formatted).toEqual(['range/0/19/-1/3/r19'])
+  })
+
+  it('usage errors exit 2; a missing topic exits 1', async () => {
+    const noTopic = await kcli(Produce, broker.bootstrap, [], {stdin: 'x\n'})
+    expect(noTopic.exitCode).toBe(2)
+    expect(noTopic.stderr).toMatch(/--topic is required/)
+    const badOffset = await kcli(Consume, broker.bootstrap, ['-t', 'range', '--offset', 'yesterday'])
+    expect(badOffset.exitCode).toBe(2)
+    const badFormat = await kcli(Consume, broker.bootstrap, ['-t', 'range', '-f', '%q'])
+    expect(badFormat.exitCode).toBe(2)
+    const missing = await kcli(Produce, broker.bootstrap, ['-t', 'no-such-topic', '--json'], {stdin: 'x\n'})
+    expect(missing.exitCode).toBe(1)
+    expect(JSON.parse(missing.stderr).error).toMatchObject({kafka: {code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION'}, kind: 'kafka'})
+  })
+})
+
+describe('kcli offsets get', () => {
+  it('prints earliest/latest per partition and looks offsets up by time', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['timed', '-p', '2'])
+    await kcli(Produce, broker.bootstrap, ['-t', 'timed', '-p', '0'], {stdin: 'a\nb\nc\n'})
+    const human = await kcli(OffsetsGet, broker.bootstrap, ['timed'])
+    expect(human.exitCode).toBe(0)
+    expect(human.stdout).toBe('TOPIC  PARTITION  EARLIEST  LATEST  RECORDS\ntimed          0         0       3        3\ntimed          1         0       0        0\n')
+    const byTime = json<OffsetsGetResult>(await kcli(OffsetsGet, broker.bootstrap, ['timed:0', '--time', '-1h', '--json']))
+    expect(byTime.offsets).toEqual([expect.objectContaining({error: 'NONE', offset: 0, partition: 0, topic: 'timed'})])
+    const future = json<OffsetsGetResult>(await kcli(OffsetsGet, broker.bootstrap, ['timed', '--time', '+1h', '--json']))
+    expect(future.offsets.map((o) => o.offset)).toEqual([-1, -1])
+    const latest = json<OffsetsGetResult>(await kcli(OffsetsGet, broker.bootstrap, ['timed', '-p', '0', '--time', 'latest', '--json']))
+    expect(latest.offsets.map((o) => o.offset)).toEqual([3])
+    const missing = await kcli(OffsetsGet, broker.bootstrap, ['timed:7', '--json'])
+    expect(missing.exitCode).toBe(1)
+  })
+})
