@@ -56,7 +56,7 @@ describe('kcli produce and consume', () => {
     const result = json<ProduceResult>(run)
     expect(result.count).toBe(6)
     expect(result.records!.map((r) => r.partition)).toEqual(keys.map((k) => partitionForKey(Buffer.from(k), 4)))
-    expect(result.records![5]!.offset).toBe(result.records![0]!.offset + 1)
+    expect(Number(result.records![5]!.offset)).toBe(Number(result.records![0]!.offset) + 1)
 
     const consumed = await kcli(Consume, broker.bootstrap, ['-t', 'keyed', '--from-beginning', '--exit', '--format', '%k=%s@%p\\n'])
     expect(consumed.exitCode).toBe(0)
