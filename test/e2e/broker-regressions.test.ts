@@ -4,6 +4,10 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
+import {ZERO_UUID} from '../../src/lib/protocol/uuid.js'
+import {CompressionType} from '../../src/lib/records/batch.js'
+import {buildRecordBatch} from '../../src/lib/records/record.js'
 import {type BrokerProcess, removeDir, spawnBroker, tempDir} from './harness.js'
 import {processFootprint, RawClient, sleep} from './peers.js'
 
@@ -70,4 +74,40 @@ describe('broker regressions', () => {
       c.close()
     }
   }, 60_000)
+
+  it("BUG: Produce appended two batches sent for one partition, took zstd before v7, and answered an empty or magic-1 record set with CORRUPT_MESSAGE (retriable); Kafka's ProduceRequest.validateRecords answers INVALID_RECORD / UNSUPPORTED_COMPRESSION_TYPE", async () => {
+    const c = await RawClient.connect(proc.port)
+    try {
+      const topic = 'validate-records'
+      expect((await c.request(ApiKey.Metadata, 12, {topics: [{name: topic, topicId: ZERO_UUID}], allowAutoTopicCreation: true})).topics[0]!.errorCode).toBe(0)
+      const produce = async (records: Buffer | null, version = 9, acks = -1, name = topic) => {
+        const r = await c.request(ApiKey.Produce, version, {transactionalId: null, acks, timeoutMs: 5_000, topicData: [{name, partitionData: [{index: 0, records}]}]})
+        const p = r.responses[0]!.partitionResponses[0]!
+        return {errorCode: p.errorCode, baseOffset: Number(p.baseOffset)}
+      }
+      const one = await buildRecordBatch({records: [{value: Buffer.from('one')}]})
+      const zstd = await buildRecordBatch({compression: CompressionType.Zstd, records: [{value: Buffer.from('zstd')}]})
+      const magic1 = Buffer.from(one)
+      magic1[16] = 1
+      const magic3 = Buffer.from(one)
+      magic3[16] = 3
+
+      expect(await produce(Buffer.alloc(0))).toEqual({errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1})
+      expect(await produce(one.subarray(0, 40))).toEqual({errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1})
+      expect(await produce(Buffer.concat([one, one]))).toEqual({errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1})
+      expect(await produce(magic1)).toEqual({errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1})
+      expect(await produce(magic3)).toEqual({errorCode: ErrorCode.CORRUPT_MESSAGE, baseOffset: -1})
+      expect(await produce(zstd, 6)).toEqual({errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, baseOffset: -1})
+      // Kafka's order: an unknown partition first, then the records, then acks.
+      expect(await produce(one, 9, 2, 'no-such-topic')).toEqual({errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1})
+      expect(await produce(Buffer.alloc(0), 9, 2)).toEqual({errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1})
+      expect(await produce(one, 9, 2)).toEqual({errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1})
+      // Nothing of the above was appended; valid batches are.
+      expect(await produce(zstd, 7)).toEqual({errorCode: 0, baseOffset: 0})
+      expect(await produce(one, 3)).toEqual({errorCode: 0, baseOffset: 1})
+    } finally {
+      c.close()
+    }
+    await expectAlive()
+  })
 })

@@ -237,8 +237,9 @@ export class RawClient {
 
   async request<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, body: Encodable<ApiMessages[K]['request']>, timeoutMs = 10_000): Promise<ApiMessages[K]['response']> {
     const correlationId = this.nextCorrelationId++
+    const chunks = encodeRequest(apiKey, apiVersion, correlationId, 'kcli-e2e-raw', body)
     const answer = this.nextFrame(timeoutMs)
-    for (const chunk of encodeRequest(apiKey, apiVersion, correlationId, 'kcli-e2e-raw', body)) this.socket.write(chunk)
+    for (const chunk of chunks) this.socket.write(chunk)
     const frame = await answer
     const {header, body: response} = decodeResponse(frame, apiKey, apiVersion)
     if (header.correlationId !== correlationId) throw new Error(`correlation id ${header.correlationId}, expected ${correlationId}`)

@@ -6,9 +6,13 @@
 // acks=-1 answer after the local append (flushed per flush.messages / flush.ms). acks=0 gets no
 // response; if a partition fails, the connection is closed instead, as Kafka does, so the producer
 // notices. A retried idempotent batch is answered with the offset it got the first time.
+// Before the log, each partition's records get Kafka's ProduceRequest.validateRecords checks, in
+// Kafka's order (unknown partition, then these, then acks): exactly one whole batch (INVALID_RECORD
+// for none or more), magic 2 (INVALID_RECORD for 0 and 1, CORRUPT_MESSAGE for others), no zstd
+// before v7 (UNSUPPORTED_COMPRESSION_TYPE).
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
-// MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP, OUT_OF_ORDER_SEQUENCE_NUMBER,
-// INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
+// UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
+// OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
 // Not implemented yet: transactional produce (transactional.id; the transactions issue).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
@@ -38,23 +42,25 @@ export const produce = defineHandler({
           if (errorCode !== ErrorCode.NONE) failed = true
           partitionResponses.push({index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage})
         }
-        if (acks !== 0 && acks !== 1 && acks !== -1) {
-          answer(ErrorCode.INVALID_REQUIRED_ACKS)
-          continue
-        }
         const partition = topic && replicas.get(topic.name, p.index)
         if (!partition) {
           answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
           continue
         }
-        if (!p.records || p.records.length === 0) {
-          answer(ErrorCode.CORRUPT_MESSAGE, 'Produce request has no records')
+        const sent = p.records
+        const invalid = validateRecords(ctx.apiVersion, sent)
+        if (invalid || !sent) {
+          answer(invalid?.errorCode ?? ErrorCode.INVALID_RECORD, invalid?.message ?? null)
+          continue
+        }
+        if (acks !== 0 && acks !== 1 && acks !== -1) {
+          answer(ErrorCode.INVALID_REQUIRED_ACKS)
           continue
         }
         try {
           const configs = topicManager.effectiveConfigs(topic)
           const target = targetCompression(configs['compression.type'])
-          const records = target === undefined ? p.records : await recompress(p.records, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
+          const records = target === undefined ? sent : await recompress(sent, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
           const result = await partition.log.append(records, {leaderEpoch: partition.leaderEpoch})
           replicas.notifyAppend(partition)
           partitionResponses.push({
@@ -80,3 +86,34 @@ export const produce = defineHandler({
     return {responses, throttleTimeMs: 0}
   },
 })
+
+/** The first 12 bytes of a batch: base offset and batch length. */
+const LOG_OVERHEAD = 12
+/** Kafka's smallest record overhead: a batch length below it is corrupt. */
+const MIN_RECORD_OVERHEAD = 14
+
+/**
+ * Kafka's ProduceRequest.validateRecords for v3+ (KafkaApis runs it before the append): `records`
+ * must hold exactly one whole batch, of magic 2, and not zstd before Produce v7. Reads only the
+ * batch length, magic and attributes; everything else is the log's to check.
+ */
+function validateRecords(version: number, records: Buffer | null): {errorCode: number; message: string} | null {
+  const noBatch = {errorCode: ErrorCode.INVALID_RECORD, message: `Produce requests with version ${version} must have at least one record batch per partition`}
+  if (!records || records.length < LOG_OVERHEAD) return noBatch
+  const batchLength = records.readInt32BE(8)
+  if (batchLength < MIN_RECORD_OVERHEAD) return {errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Record size ${batchLength} is less than the minimum record overhead (${MIN_RECORD_OVERHEAD})`}
+  if (records.length < 17) return noBatch
+  const magic = records.readInt8(16)
+  if (magic < 0 || magic > 2) return {errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Invalid magic found in record: ${magic}`}
+  if (records.length < LOG_OVERHEAD + batchLength) return noBatch
+  if (magic !== 2) return {errorCode: ErrorCode.INVALID_RECORD, message: `Produce requests with version ${version} are only allowed to contain record batches with magic version 2`}
+  if (version < 7 && records.length >= 23 && (records.readInt16BE(21) & 0x07) === 4) {
+    return {errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: `Produce requests with version ${version} are not allowed to use ZStandard compression`}
+  }
+  // A second whole batch after the first (a partial tail is left to the log).
+  const next = LOG_OVERHEAD + batchLength
+  if (records.length - next >= LOG_OVERHEAD && records.length - next >= LOG_OVERHEAD + records.readInt32BE(next + 8)) {
+    return {errorCode: ErrorCode.INVALID_RECORD, message: `Produce requests with version ${version} are only allowed to contain exactly one record batch per partition`}
+  }
+  return null
+}
