@@ -40,6 +40,10 @@ export function timeIndexFile(dir: string, baseOffset: number, suffix = ''): str
   return nodePath.join(dir, filenamePrefixFromOffset(baseOffset) + TIME_INDEX_FILE_SUFFIX + suffix)
 }
 
+export function txnIndexFile(dir: string, baseOffset: number, suffix = ''): string {
+  return nodePath.join(dir, filenamePrefixFromOffset(baseOffset) + TXN_INDEX_FILE_SUFFIX + suffix)
+}
+
 /** `topic-partition` -> {topic, partition}; undefined for names that are not partition directories. */
 export function parseTopicPartitionName(name: string): {topic: string; partition: number} | undefined {
   const match = /^(.+)-(\d+)$/.exec(name)

@@ -16,7 +16,9 @@
  *    later segments are deleted. The number of bytes cut is reported.
  * 4. Producer state: the latest snapshot at or below the recovery start, then
  *    the batch headers after it. Leader epochs: the checkpoint, trimmed to the
- *    log, plus any epochs seen by recovery.
+ *    log, plus any epochs seen by recovery. Aborted-transaction indexes
+ *    (`.txnindex`) are trusted below the recovery point and rebuilt, from the
+ *    ABORT markers and the producer state, for the segments recovery re-scans.
  *
  * Runs once per partition, before any other access to the directory.
  */
@@ -43,6 +45,8 @@ import {
 } from './log-files.js'
 import {LogSegment} from './log-segment.js'
 import {ProducerStateManager} from './producer-state.js'
+import {controlRecordType} from './transaction-index.js'
+import {ControlRecordType} from '../../lib/records/record.js'
 
 export interface LoadOptions {
   fs: FileSystem
@@ -205,8 +209,23 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     }
     producerState.mapEndOffset = recoveryStart
     let expected = first > 0 ? await segments[first - 1]!.readNextOffset() : 0
-    const onBatch = async (header: RecordBatchHeader): Promise<void> => {
-      producerState.update(header)
+    let recovering: LogSegment | undefined
+    const onBatch = async (header: RecordBatchHeader, batch: Buffer): Promise<void> => {
+      // Rebuilds the segment's .txnindex (reset by recover()) as the log does on append.
+      if (header.isControl && header.isTransactional && header.producerId >= 0) {
+        const firstOffset = producerState.openTransactionFirstOffset(header.producerId)
+        producerState.update(header)
+        if (firstOffset >= 0 && controlRecordType(batch) === ControlRecordType.Abort) {
+          await recovering!.txnIndex.append({
+            producerId: header.producerId,
+            firstOffset,
+            lastOffset: header.baseOffset,
+            lastStableOffset: producerState.firstUnstableOffset() ?? header.lastOffset + 1,
+          })
+        }
+      } else {
+        producerState.update(header)
+      }
       if (header.partitionLeaderEpoch >= 0) await leaderEpochCache.assign(header.partitionLeaderEpoch, header.baseOffset)
     }
     for (let i = first; i < segments.length; i++) {
@@ -216,6 +235,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
         await deleteFrom(i)
         break
       }
+      recovering = segment
       const result = await segment.recover(expected, onBatch)
       await segment.flush()
       // The recovery point will cover this segment: its rebuilt indexes must be durable too.

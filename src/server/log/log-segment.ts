@@ -36,9 +36,10 @@ import {CorruptIndexError} from './abstract-index.js'
 import {CachedFile, type FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
 import {isNotFound, readAt, writeFully} from './fs.js'
-import {logFile, offsetIndexFile, timeIndexFile} from './log-files.js'
+import {logFile, offsetIndexFile, timeIndexFile, txnIndexFile} from './log-files.js'
 import {OffsetIndex} from './offset-index.js'
 import {TimeIndex} from './time-index.js'
+import {TransactionIndex} from './transaction-index.js'
 
 const SCAN_CHUNK = 64 * 1024
 const RECOVERY_CHUNK = 1024 * 1024
@@ -92,6 +93,8 @@ export class LogSegment {
   readonly log: CachedFile
   readonly offsetIndex: OffsetIndex
   readonly timeIndex: TimeIndex
+  /** Aborted transactions whose ABORT marker is in this segment (`.txnindex`). */
+  readonly txnIndex: TransactionIndex
   private sizeBytes: number
   private flushedBytes: number
   private bytesSinceLastIndexEntry = 0
@@ -119,6 +122,7 @@ export class LogSegment {
     this.log = new CachedFile(fs, logFile(dir, baseOffset, suffix), 'readWrite', cache)
     this.offsetIndex = new OffsetIndex(fs, offsetIndexFile(dir, baseOffset, suffix), baseOffset, config.segmentIndexBytes)
     this.timeIndex = new TimeIndex(fs, timeIndexFile(dir, baseOffset, suffix), baseOffset, config.segmentIndexBytes)
+    this.txnIndex = new TransactionIndex(fs, txnIndexFile(dir, baseOffset, suffix))
     this.sizeBytes = size
     this.flushedBytes = size
     this.created = now
@@ -145,6 +149,7 @@ export class LogSegment {
   ): Promise<LogSegment> {
     const segment = new LogSegment(fs, dir, baseOffset, config, cache, 0, now, suffix)
     await segment.log.use((h) => h.truncate(0))
+    await segment.txnIndex.deleteIfExists()
     segment.offsetIndex.initEmpty()
     segment.timeIndex.initEmpty()
     await segment.offsetIndex.flush(false)
@@ -518,8 +523,9 @@ export class LogSegment {
    */
   async recover(
     expectedFirstOffset: number,
-    onBatch?: (header: RecordBatchHeader) => void | Promise<void>,
+    onBatch?: (header: RecordBatchHeader, batch: Buffer) => void | Promise<void>,
   ): Promise<RecoveryResult> {
+    await this.txnIndex.reset()
     this.offsetIndex.initEmpty()
     this.timeIndex.initEmpty()
     this.maxTimestampSoFar = -1
@@ -570,7 +576,7 @@ export class LogSegment {
       }
       if (position === 0) this.rollingBasedTimestamp = header.maxTimestamp
       this.indexBatch(header, position)
-      if (onBatch) await onBatch(header)
+      if (onBatch) await onBatch(header, chunk.subarray(position - chunkStart, position - chunkStart + header.sizeInBytes))
       next = header.lastOffset + 1
       position += header.sizeInBytes
     }
@@ -594,6 +600,7 @@ export class LogSegment {
     if (!mapping) return 0
     this.offsetIndex.truncateTo(offset)
     this.timeIndex.truncateTo(offset)
+    await this.txnIndex.truncateTo(offset)
     const removed = this.sizeBytes - mapping.position
     // Synced, so that a crash cannot bring truncated batches back.
     await this.log.use(async (h) => {
@@ -640,6 +647,7 @@ export class LogSegment {
     if (this.maxTimestampSoFar >= 0) this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, true)
     await this.flush()
     await this.flushIndexes(true)
+    await this.txnIndex.sync()
   }
 
   /** Clean close: final time index entry, indexes written and fsynced, handle closed. */
@@ -649,16 +657,18 @@ export class LogSegment {
       await this.flushIndexes(true)
     }
     await this.flush()
+    await this.txnIndex.sync()
     await this.log.close()
   }
 
-  /** Renames all three files by adding `suffix` (e.g. '.deleted'); the handle stays valid. */
+  /** Renames all four files by adding `suffix` (e.g. '.deleted'); the handle stays valid. */
   async changeFileSuffix(suffix: string): Promise<void> {
     const logPath = logFile(this.dir, this.baseOffset, suffix)
     await this.fs.rename(this.log.path, logPath)
     this.log.path = logPath
     await this.offsetIndex.renameTo(offsetIndexFile(this.dir, this.baseOffset, suffix))
     await this.timeIndex.renameTo(timeIndexFile(this.dir, this.baseOffset, suffix))
+    await this.txnIndex.renameTo(txnIndexFile(this.dir, this.baseOffset, suffix))
   }
 
   /** Closes and unlinks the files (whatever their current names). */
@@ -671,5 +681,6 @@ export class LogSegment {
     }
     await this.offsetIndex.deleteIfExists()
     await this.timeIndex.deleteIfExists()
+    await this.txnIndex.deleteIfExists()
   }
 }

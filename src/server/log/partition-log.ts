@@ -49,7 +49,7 @@ import {
   validateBatch,
   type RecordBatchHeader,
 } from '../../lib/records/batch.js'
-import {decodeRecordBatch} from '../../lib/records/record.js'
+import {ControlRecordType, decodeRecordBatch} from '../../lib/records/record.js'
 import {LogError, checkSafeInteger, storageError} from './errors.js'
 import {FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
@@ -60,6 +60,7 @@ import {loadLog, type RecoveryReport} from './log-loader.js'
 import {LogSegment, type AppendUndo} from './log-segment.js'
 import {PARTITION_METADATA_FILE, readPartitionMetadata, writePartitionMetadata} from './partition-metadata.js'
 import type {ProducerStateManager} from './producer-state.js'
+import {controlRecordType, type AbortedTxn} from './transaction-index.js'
 
 const MAX_RELATIVE_OFFSET = 0x7fffffff
 
@@ -451,8 +452,12 @@ export class PartitionLog {
       }
     }
     this.nextOffset = last.lastOffset + 1
-    for (const {header} of batches) {
-      this.producerState.update(header)
+    for (const {header, position} of batches) {
+      try {
+        await this.updateProducerState(header, records, position, segment)
+      } catch (error) {
+        throw storageError(`Writing the transaction index of ${segment.log.path}`, error)
+      }
       if (header.partitionLeaderEpoch >= 0 && header.partitionLeaderEpoch > (this.leaderEpochCache.latestEpoch() ?? -1)) {
         try {
           await this.leaderEpochCache.assign(header.partitionLeaderEpoch, header.baseOffset)
@@ -477,6 +482,60 @@ export class PartitionLog {
       duplicate: false,
       sizeInBytes: records.length,
     }
+  }
+
+  /**
+   * Applies an appended batch to the producer state; an ABORT marker also adds
+   * the aborted transaction to the segment's `.txnindex`.
+   */
+  private async updateProducerState(header: RecordBatchHeader, records: Buffer, position: number, segment: LogSegment): Promise<void> {
+    if (!header.isControl || !header.isTransactional || header.producerId < 0) {
+      this.producerState.update(header)
+      return
+    }
+    const firstOffset = this.producerState.openTransactionFirstOffset(header.producerId)
+    this.producerState.update(header)
+    if (firstOffset >= 0 && controlRecordType(records, position) === ControlRecordType.Abort) {
+      await segment.txnIndex.append({
+        producerId: header.producerId,
+        firstOffset,
+        lastOffset: header.baseOffset,
+        lastStableOffset: this.producerState.firstUnstableOffset() ?? header.lastOffset + 1,
+      })
+    }
+  }
+
+  /** First offset of the earliest open transaction (Kafka's firstUnstableOffset), undefined if none. */
+  get firstUnstableOffset(): number | undefined {
+    return this.producerState.firstUnstableOffset()
+  }
+
+  /**
+   * The last stable offset (LSO): no offset below it belongs to an open
+   * transaction. The earliest open transaction's first offset, capped by the
+   * high watermark (the log end offset by default).
+   */
+  lastStableOffset(highWatermark = this.nextOffset): number {
+    return Math.min(this.producerState.firstUnstableOffset() ?? highWatermark, highWatermark)
+  }
+
+  /**
+   * The aborted transactions a read_committed fetch of [fetchOffset,
+   * upperBoundOffset) must be told about (Kafka's collectAbortedTransactions):
+   * those whose range overlaps it, from the `.txnindex` of the segment holding
+   * fetchOffset and every later one, ordered by marker offset.
+   */
+  async collectAbortedTransactions(fetchOffset: number, upperBoundOffset: number): Promise<AbortedTxn[]> {
+    const segments = this.segments
+    const found: AbortedTxn[] = []
+    try {
+      for (let i = this.floorSegmentIndex(segments, fetchOffset); i < segments.length; i++) {
+        found.push(...(await segments[i]!.txnIndex.collect(fetchOffset, upperBoundOffset)))
+      }
+    } catch (error) {
+      throw storageError(`Reading the transaction index of ${this.dir}`, error)
+    }
+    return found
   }
 
   /** Rolls first if the active segment cannot take `size` more bytes ending at `lastOffset`. */

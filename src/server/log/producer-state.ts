@@ -128,6 +128,11 @@ function nextSequence(seq: number): number {
 
 export class ProducerStateManager {
   private producers = new Map<number, ProducerStateEntry>()
+  /**
+   * Open transactions: producer id -> first offset, in first-offset order
+   * (appends start transactions in offset order; loading sorts).
+   */
+  private ongoing = new Map<number, number>()
   /** The state reflects every batch below this offset. */
   mapEndOffset = 0
 
@@ -142,6 +147,27 @@ export class ProducerStateManager {
 
   activeProducers(): ReadonlyMap<number, ProducerStateEntry> {
     return this.producers
+  }
+
+  /** First offset of the earliest open transaction (Kafka's firstUnstableOffset), undefined if none. */
+  firstUnstableOffset(): number | undefined {
+    for (const first of this.ongoing.values()) return first
+    return undefined
+  }
+
+  /** First offset of `producerId`'s open transaction, -1 if none. */
+  openTransactionFirstOffset(producerId: number): number {
+    return this.ongoing.get(producerId) ?? -1
+  }
+
+  /** Open transactions: producer id -> first offset, earliest first. */
+  openTransactions(): ReadonlyMap<number, number> {
+    return this.ongoing
+  }
+
+  private rebuildOngoing(): void {
+    const open = [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0).sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset)
+    this.ongoing = new Map(open.map((e) => [e.producerId, e.currentTxnFirstOffset]))
   }
 
   /**
@@ -209,9 +235,13 @@ export class ProducerStateManager {
       // An end-transaction marker closes the open transaction. The coordinator
       // epoch lives in the control record's value, which is not decoded here.
       entry.currentTxnFirstOffset = -1
+      this.ongoing.delete(header.producerId)
       return
     }
-    if (header.isTransactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = header.baseOffset
+    if (header.isTransactional && entry.currentTxnFirstOffset < 0) {
+      entry.currentTxnFirstOffset = header.baseOffset
+      this.ongoing.set(header.producerId, header.baseOffset)
+    }
     if (header.baseSequence < 0) return
     entry.batches.push({
       firstSeq: header.baseSequence,
@@ -233,6 +263,7 @@ export class ProducerStateManager {
   /** Forgets everything; the state restarts at `offset`. */
   reset(offset: number): void {
     this.producers = new Map()
+    this.ongoing = new Map()
     this.mapEndOffset = offset
   }
 
@@ -269,6 +300,7 @@ export class ProducerStateManager {
       try {
         const entries = decodeSnapshot(await this.fs.readFile(path))
         this.producers = new Map(entries.map((e) => [e.producerId, e]))
+        this.rebuildOngoing()
         this.mapEndOffset = offset
         return offset
       } catch (error) {

@@ -1,0 +1,202 @@
+/**
+ * TransactionIndex: a segment's index of aborted transactions (Kafka's
+ * TransactionIndex), the file `<20-digit base offset>.txnindex`.
+ *
+ * Format (Kafka's AbortedTxn, big-endian, 34 bytes per entry, no header):
+ *   int16 version = 0
+ *   int64 producer_id
+ *   int64 first_offset       first offset of the aborted transaction
+ *   int64 last_offset        offset of its ABORT marker
+ *   int64 last_stable_offset the partition's LSO once the marker was written
+ * An entry lives in the segment that holds its ABORT marker, so a fetch from
+ * offset `o` finds every aborted transaction ending at or after `o` in the
+ * segments from the one holding `o` on.
+ *
+ * Like the other indexes this is derived data: crash recovery rebuilds it for
+ * the segments it re-validates (from the control batches and the producer
+ * state), a trailing partial entry is dropped on load. Entries are appended
+ * to the file as markers are written (not fsynced: the segment flush syncs
+ * it, and a segment that was not flushed is re-scanned by recovery).
+ *
+ * Not safe for concurrent mutation; the owning log serializes writes under
+ * its append lock. Reads (collect) are synchronous over the loaded entries.
+ */
+
+import {readInt64, writeInt64} from '../../lib/records/big-endian.js'
+import {RECORD_BATCH_OVERHEAD} from '../../lib/records/batch.js'
+import {RecordReader} from '../../lib/records/varint.js'
+import type {FileSystem} from './fs.js'
+import {isNotFound, writeFully} from './fs.js'
+
+export const ABORTED_TXN_ENTRY_SIZE = 34
+const ABORTED_TXN_VERSION = 0
+
+export interface AbortedTxn {
+  producerId: number
+  firstOffset: number
+  lastOffset: number
+  lastStableOffset: number
+}
+
+export function encodeAbortedTxn(txn: AbortedTxn): Buffer {
+  const buf = Buffer.alloc(ABORTED_TXN_ENTRY_SIZE)
+  buf.writeInt16BE(ABORTED_TXN_VERSION, 0)
+  writeInt64(buf, 2, txn.producerId)
+  writeInt64(buf, 10, txn.firstOffset)
+  writeInt64(buf, 18, txn.lastOffset)
+  writeInt64(buf, 26, txn.lastStableOffset)
+  return buf
+}
+
+/** Decodes whole entries; a trailing partial entry (torn write) is ignored. Throws on an unknown version. */
+export function decodeAbortedTxns(buf: Buffer, path = ''): AbortedTxn[] {
+  const entries: AbortedTxn[] = []
+  for (let at = 0; at + ABORTED_TXN_ENTRY_SIZE <= buf.length; at += ABORTED_TXN_ENTRY_SIZE) {
+    const version = buf.readInt16BE(at)
+    if (version !== ABORTED_TXN_VERSION) throw new Error(`Unexpected aborted transaction version ${version} in ${path} at ${at}`)
+    entries.push({
+      producerId: readInt64(buf, at + 2),
+      firstOffset: readInt64(buf, at + 10),
+      lastOffset: readInt64(buf, at + 18),
+      lastStableOffset: readInt64(buf, at + 26),
+    })
+  }
+  return entries
+}
+
+/**
+ * The control record type (0 ABORT, 1 COMMIT, ...) of an uncompressed control
+ * batch starting at `position`, read from its first record's key without
+ * decoding the batch; undefined if the batch has no readable key.
+ */
+export function controlRecordType(batch: Buffer, position = 0): number | undefined {
+  try {
+    const reader = new RecordReader(batch, position + RECORD_BATCH_OVERHEAD, batch.length)
+    reader.readVarint() // record length
+    reader.readInt8() // attributes
+    reader.readVarlong() // timestamp delta
+    reader.readVarint() // offset delta
+    const keyLength = reader.readVarint()
+    if (keyLength < 4) return undefined
+    const at = reader.position
+    if (at + 4 > batch.length) return undefined
+    return batch.readInt16BE(at + 2)
+  } catch {
+    return undefined
+  }
+}
+
+export class TransactionIndex {
+  private list: AbortedTxn[] | undefined
+
+  constructor(
+    private readonly fs: FileSystem,
+    public path: string,
+  ) {}
+
+  /** The entries, loaded from the file the first time. */
+  entries(): Promise<readonly AbortedTxn[]> {
+    return this.load()
+  }
+
+  private async load(): Promise<AbortedTxn[]> {
+    if (!this.list) {
+      try {
+        this.list = decodeAbortedTxns(await this.fs.readFile(this.path), this.path)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+        this.list = []
+      }
+    }
+    return this.list
+  }
+
+  /** Appends one entry to the file (created if missing). */
+  async append(txn: AbortedTxn): Promise<void> {
+    const list = await this.load()
+    const last = list[list.length - 1]
+    if (last && txn.lastOffset <= last.lastOffset) {
+      throw new Error(`Aborted transaction ending at ${txn.lastOffset} is not after the last one (${last.lastOffset}) in ${this.path}`)
+    }
+    const handle = await this.fs.open(this.path, 'readWrite')
+    try {
+      const bytes = list.length * ABORTED_TXN_ENTRY_SIZE
+      await writeFully(handle, encodeAbortedTxn(txn), bytes)
+      const size = await handle.size()
+      if (size > bytes + ABORTED_TXN_ENTRY_SIZE) await handle.truncate(bytes + ABORTED_TXN_ENTRY_SIZE)
+    } finally {
+      await handle.close()
+    }
+    list.push(txn)
+  }
+
+  /** Aborted transactions overlapping [fetchOffset, upperBoundOffset). */
+  async collect(fetchOffset: number, upperBoundOffset: number): Promise<AbortedTxn[]> {
+    return (await this.entries()).filter((t) => t.lastOffset >= fetchOffset && t.firstOffset < upperBoundOffset)
+  }
+
+  /** Drops entries whose marker is at or after `offset` (log truncation). */
+  async truncateTo(offset: number): Promise<void> {
+    const list = await this.load()
+    const keep = list.filter((t) => t.lastOffset < offset)
+    if (keep.length === list.length) return
+    await this.rewrite(keep)
+  }
+
+  /** Empties the index (recovery rebuilds it). */
+  async reset(): Promise<void> {
+    await this.rewrite([])
+  }
+
+  async sync(): Promise<void> {
+    if ((this.list?.length ?? 0) === 0) return
+    try {
+      const handle = await this.fs.open(this.path, 'readWrite')
+      try {
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+  }
+
+  async renameTo(path: string): Promise<void> {
+    try {
+      await this.fs.rename(this.path, path)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+    this.path = path
+  }
+
+  async deleteIfExists(): Promise<void> {
+    try {
+      await this.fs.unlink(this.path)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+    this.list = []
+  }
+
+  private async rewrite(entries: AbortedTxn[]): Promise<void> {
+    this.list = entries
+    if (entries.length === 0) {
+      try {
+        await this.fs.unlink(this.path)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+      }
+      return
+    }
+    const handle = await this.fs.open(this.path, 'readWrite')
+    try {
+      await handle.truncate(0)
+      await writeFully(handle, Buffer.concat(entries.map(encodeAbortedTxn)), 0)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  }
+}
