@@ -5,8 +5,9 @@
 // batch found is returned even when larger, so a consumer can always make progress (Kafka's
 // minOneMessage). Long-polls: when fewer than min bytes are ready, waits for an append to one of
 // the partitions or until max wait. Topic names (v4-12) or topic ids (v13+). read_committed
-// (isolation level 1) stops at the last stable offset, which without transactions is the high
-// watermark, with an empty list of aborted transactions.
+// (isolation level 1) stops at the last stable offset (the first offset of the earliest open
+// transaction, else the high watermark) and lists the aborted transactions overlapping the
+// returned range (from the segments' .txnindex), so the consumer drops their records.
 // Fetch sessions (KIP-227, v7+): epoch 0 creates a session, later epochs send and receive only
 // what changed (src/server/fetch-sessions.ts); epoch -1 fetches without one.
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
@@ -41,7 +42,7 @@ interface PartitionResult {
   highWatermark: bigint
   lastStableOffset: bigint
   logStartOffset: bigint
-  abortedTransactions: [] | null
+  abortedTransactions: Array<{producerId: bigint; firstOffset: bigint}> | null
   preferredReadReplica: number
   records: Buffer
 }
@@ -170,7 +171,8 @@ async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: 
     }
     const highWatermark = partition.highWatermark
     result.highWatermark = BigInt(highWatermark)
-    result.lastStableOffset = BigInt(highWatermark)
+    const lastStableOffset = partition.log.lastStableOffset(highWatermark)
+    result.lastStableOffset = BigInt(lastStableOffset)
     result.logStartOffset = BigInt(partition.log.logStartOffset)
     if (target.currentLeaderEpoch >= 0 && target.currentLeaderEpoch !== partition.leaderEpoch) {
       result.errorCode = target.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH
@@ -179,9 +181,13 @@ async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: 
     }
     try {
       const limit = Math.max(0, Math.min(target.partitionMaxBytes, remaining))
-      const read = await partition.log.read(target.fetchOffset, limit, {minOneMessage: bytes === 0, maxOffset: highWatermark})
+      const read = await partition.log.read(target.fetchOffset, limit, {minOneMessage: bytes === 0, maxOffset: readCommitted ? lastStableOffset : highWatermark})
       if (read.records.length > 0) {
         result.records = read.records
+        if (readCommitted) {
+          const aborted = await partition.log.collectAbortedTransactions(target.fetchOffset, read.nextOffset)
+          result.abortedTransactions = aborted.map((t) => ({producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset)}))
+        }
         bytes += read.records.length
         remaining -= read.records.length
       }

@@ -1,8 +1,7 @@
 // ListOffsets: v1-10
 //
 // Behaviour: per partition, the offset for a timestamp: -2 earliest (log start offset), -1 latest
-// (the high watermark; for read_committed the last stable offset, the same without
-// transactions), -3 the record with the largest timestamp (v7+), -4 earliest local (v8+, the log
+// (the high watermark; for read_committed, isolation level 1, the last stable offset), -3 the record with the largest timestamp (v7+), -4 earliest local (v8+, the log
 // start offset: no tiered storage), or the first record whose timestamp is >= the one asked for
 // (found by the time index, then one batch decoded). No such record: offset -1, timestamp -1.
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
@@ -46,7 +45,8 @@ export const listOffsets = defineHandler({
         const timestamp = Number(p.timestamp)
         try {
           if (timestamp === LATEST) {
-            answer.offset = BigInt(partition.highWatermark)
+            const highWatermark = partition.highWatermark
+            answer.offset = BigInt(request.isolationLevel === 1 ? partition.log.lastStableOffset(highWatermark) : highWatermark)
             answer.leaderEpoch = partition.leaderEpoch
             continue
           }
