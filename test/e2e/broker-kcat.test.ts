@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {CompressionType} from '../../src/lib/records/batch.js'
 import {removeDir, startBroker, tempDir, type TestBroker} from './harness.js'
-import {advertisedApis, KCAT_BINARY_FORMAT, kcat, kcatMissing, parseKcatBinary, sleep, stopAllPeers, storedBatches} from './peers.js'
+import {advertisedApis, KCAT, KCAT_BINARY_FORMAT, kcat, kcatMissing, parseKcatBinary, sleep, startPeer, stopAllPeers, storedBatches} from './peers.js'
 
 if (kcatMissing) console.warn(`skipping the kcat tests: ${kcatMissing}`)
 
@@ -157,6 +157,25 @@ describe.skipIf(kcatMissing !== null)(`kcat against kcli server start${kcatMissi
     expect((await consume('-o', `s@${lastTimestamp}`))[0]!.timestamp).toBe(lastTimestamp)
     // Past every record: librdkafka is told "no such offset" and starts at the end.
     expect(await consume('-o', `s@${lastTimestamp + 60_000}`)).toEqual([])
+  })
+
+  it('-C waiting at the end (long poll, fetch.wait.max.ms=10000) gets a record produced later at once', async () => {
+    const topic = 'kcat-long-poll'
+    await kcat(['-b', b.bootstrap, '-P', '-t', topic, '-p', '0'], {input: 'first\n', timeoutMs: T})
+    const consumer = startPeer(KCAT, ['-b', b.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'end', '-c', '1', '-X', 'fetch.wait.max.ms=10000', '-f', '%s\n'])
+    let out = ''
+    consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise<number | null>((resolve) => consumer.once('exit', (code) => resolve(code)))
+    await sleep(1_500) // kcat has connected and is waiting in a Fetch
+    const producedAt = Date.now()
+    await kcat(['-b', b.bootstrap, '-P', '-t', topic, '-p', '0'], {input: 'second\n', timeoutMs: T})
+    let timer: NodeJS.Timeout | undefined
+    const code = await Promise.race([exited, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still waiting'), 8_000)))])
+    clearTimeout(timer)
+    expect(code).toBe(0)
+    expect(out).toBe('second\n')
+    // Woken by the append, not by the 10 s max wait.
+    expect(Date.now() - producedAt).toBeLessThan(3_000)
   })
 
   it.each(['none', 'zstd'])('binary values (one file per message, every byte value, up to 500 KB) come back byte for byte, -z %s', async (codec) => {
