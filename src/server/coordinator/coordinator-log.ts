@@ -44,6 +44,7 @@ export interface CoordinatorLog {
 
 export class ReplicaCoordinatorLog implements CoordinatorLog {
   private creating?: Promise<void>
+  private ready = false
 
   constructor(
     private readonly deps: {metadata: MetadataStore; topics: TopicManager; replicas: ReplicaManager; config: GroupCoordinatorConfig},
@@ -54,21 +55,28 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
   }
 
   ensureTopic(): Promise<void> {
-    if (this.deps.metadata.topic(OFFSETS_TOPIC)) return Promise.resolve()
+    if (this.ready) return Promise.resolve()
+    // One creation at a time; callers during it wait for every partition to be open (the topic
+    // is in the metadata before its partition logs exist).
     this.creating ??= (async () => {
-      const {config, metadata, topics} = this.deps
-      const replicationFactor = Math.max(1, Math.min(config.offsetsTopicReplicationFactor, metadata.brokers().length))
-      try {
-        await topics.create({
-          name: OFFSETS_TOPIC,
-          numPartitions: config.offsetsTopicPartitions,
-          replicationFactor,
-          assignments: [],
-          configs: {'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(config.offsetsTopicSegmentBytes)},
-        })
-      } catch (error) {
-        if (!(error instanceof TopicError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error
+      const {config, metadata, topics, replicas} = this.deps
+      if (!metadata.topic(OFFSETS_TOPIC)) {
+        const replicationFactor = Math.max(1, Math.min(config.offsetsTopicReplicationFactor, metadata.brokers().length))
+        try {
+          await topics.create({
+            name: OFFSETS_TOPIC,
+            numPartitions: config.offsetsTopicPartitions,
+            replicationFactor,
+            assignments: [],
+            configs: {'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': String(config.offsetsTopicSegmentBytes)},
+          })
+        } catch (error) {
+          if (!(error instanceof TopicError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error
+        }
       }
+      const topic = metadata.topic(OFFSETS_TOPIC)
+      if (topic) await replicas.ensurePartitions(topic)
+      this.ready = topic !== undefined && topic.partitions.every((p) => replicas.get(OFFSETS_TOPIC, p.partition) !== undefined)
     })().finally(() => {
       this.creating = undefined
     })
@@ -77,7 +85,13 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
 
   async append(partition: number, records: readonly CoordinatorRecord[], timestamp: number): Promise<void> {
     await this.ensureTopic()
-    const p = this.deps.replicas.get(OFFSETS_TOPIC, partition)
+    let p = this.deps.replicas.get(OFFSETS_TOPIC, partition)
+    if (!p) {
+      // The topic was deleted (DeleteTopics does not protect internal topics): make it again.
+      this.ready = false
+      await this.ensureTopic()
+      p = this.deps.replicas.get(OFFSETS_TOPIC, partition)
+    }
     if (!p) throw new Error(`${OFFSETS_TOPIC}-${partition} is not hosted here`)
     const batch = await buildRecordBatch({records: records.map((r) => ({key: r.key, value: r.value, timestamp}))})
     await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
