@@ -13,7 +13,9 @@
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
 // UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
 // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
-// Not implemented yet: transactional produce (transactional.id; the transactions issue).
+// Transactional batches are verified first (KIP-890 part 1): the partition must be in the
+// producer's open transaction at the transaction coordinator, else INVALID_TXN_STATE (an epoch
+// older than the transaction's: INVALID_PRODUCER_EPOCH).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import type {ProduceResponse} from '../../lib/protocol/generated/produce-response.js'
@@ -21,6 +23,7 @@ import type {Encodable} from '../../lib/protocol/message.js'
 import {LogError} from '../log/errors.js'
 import {recompress, targetCompression} from '../recompress.js'
 import {defineHandler} from './handler.js'
+import {verifyTransactionalBatch} from './transactions-support.js'
 
 type PartitionResponse = Array<NonNullable<NonNullable<Encodable<ProduceResponse>['responses']>[number]['partitionResponses']>[number]>
 
@@ -55,6 +58,11 @@ export const produce = defineHandler({
         }
         if (acks !== 0 && acks !== 1 && acks !== -1) {
           answer(ErrorCode.INVALID_REQUIRED_ACKS)
+          continue
+        }
+        const unverified = verifyTransactionalBatch(ctx, request.transactionalId, sent, topicData.name, p.index)
+        if (unverified !== ErrorCode.NONE) {
+          answer(unverified)
           continue
         }
         try {

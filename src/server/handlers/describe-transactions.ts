@@ -1,0 +1,36 @@
+// DescribeTransactions: v0
+//
+// Behaviour: the state of each transactional id asked for (Kafka's state names: Empty, Ongoing,
+// PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, ...), its timeout, start time
+// (-1 when no transaction is open), producer id and epoch, and its partitions.
+// Errors per id: TRANSACTIONAL_ID_NOT_FOUND, COORDINATOR_NOT_AVAILABLE (no coordinator).
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {TRANSACTION_STATE_NAMES} from '../coordinator/transaction-log.js'
+import {defineHandler} from './handler.js'
+
+export const describeTransactions = defineHandler({
+  apiKey: ApiKey.DescribeTransactions,
+  minVersion: 0,
+  maxVersion: 0,
+  handle(request, ctx) {
+    const coordinator = ctx.broker.transactions
+    const transactionStates = request.transactionalIds.map((transactionalId) => {
+      const empty = {transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: []}
+      if (!coordinator) return {...empty, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}
+      const meta = coordinator.transaction(transactionalId)
+      if (!meta) return {...empty, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND}
+      return {
+        errorCode: ErrorCode.NONE,
+        transactionalId,
+        transactionState: TRANSACTION_STATE_NAMES[meta.state] ?? 'Unknown',
+        transactionTimeoutMs: meta.txnTimeoutMs,
+        transactionStartTimeMs: BigInt(meta.txnStartTimestamp),
+        producerId: BigInt(meta.producerId),
+        producerEpoch: meta.producerEpoch,
+        topics: [...meta.partitions].map(([topic, ids]) => ({topic, partitions: [...ids].sort((a, b) => a - b)})),
+      }
+    })
+    return {throttleTimeMs: 0, transactionStates}
+  },
+})

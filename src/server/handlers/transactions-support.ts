@@ -1,0 +1,33 @@
+/**
+ * What the transaction handlers share: Kafka error codes from the coordinator's errors, with the
+ * version conversions Kafka makes for older clients (PRODUCER_FENCED, KIP-588, is
+ * INVALID_PRODUCER_EPOCH to clients that predate it).
+ */
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {TransactionError} from '../coordinator/transaction-coordinator.js'
+import type {RequestContext} from './handler.js'
+
+export function transactionErrorCode(error: unknown, producerFencedIsInvalidEpoch: boolean): number {
+  if (!(error instanceof TransactionError)) throw error
+  if (error.code === 'PRODUCER_FENCED' && producerFencedIsInvalidEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH
+  return ErrorCode[error.code]
+}
+
+/** Transactional flag in a batch's attributes (byte 22 of the batch, int16 at 21). */
+const TRANSACTIONAL_FLAG = 0x10
+
+/**
+ * KIP-890 part 1 for Produce: a transactional batch is accepted only if its partition is in the
+ * producer's open transaction. Returns NONE for other batches, or when the broker has no
+ * transaction coordinator.
+ */
+export function verifyTransactionalBatch(ctx: RequestContext, transactionalId: string | null, records: Buffer, topic: string, partition: number): number {
+  const coordinator = ctx.broker.transactions
+  if (!coordinator || records.length < 61 || (records.readInt16BE(21) & TRANSACTIONAL_FLAG) === 0) return ErrorCode.NONE
+  const producerId = Number(records.readBigInt64BE(43))
+  const producerEpoch = records.readInt16BE(51)
+  if (producerId < 0) return ErrorCode.NONE
+  const result = coordinator.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
+  if (result === 'NONE') return ErrorCode.NONE
+  return result === 'INVALID_PRODUCER_EPOCH' ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.INVALID_TXN_STATE
+}

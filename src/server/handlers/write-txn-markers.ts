@@ -1,0 +1,45 @@
+// WriteTxnMarkers: v1 (v0 was removed in Kafka 4.0)
+//
+// Behaviour: appends a COMMIT or ABORT control batch for the producer id and epoch to each
+// partition named (the transaction coordinator does the same locally on EndTxn; this is the
+// inter-broker API). Answers per partition.
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, COORDINATOR_NOT_AVAILABLE (no coordinator),
+// KAFKA_STORAGE_ERROR and the log's append errors.
+// Not implemented: coordinator epoch checks (TRANSACTION_COORDINATOR_FENCED): one broker, epoch 0.
+import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {LogError} from '../log/errors.js'
+import {defineHandler} from './handler.js'
+
+export const writeTxnMarkers = defineHandler({
+  apiKey: ApiKey.WriteTxnMarkers,
+  minVersion: 1,
+  maxVersion: 1,
+  async handle(request, ctx) {
+    const coordinator = ctx.broker.transactions
+    const markers = []
+    for (const marker of request.markers) {
+      const topics = []
+      for (const t of marker.topics) {
+        const partitions = []
+        for (const partitionIndex of t.partitionIndexes) {
+          let errorCode: number = ErrorCode.NONE
+          if (!coordinator) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
+          else {
+            try {
+              const written = await coordinator.writeMarker(t.name, partitionIndex, Number(marker.producerId), marker.producerEpoch, marker.transactionResult)
+              if (!written) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            } catch (error) {
+              if (!(error instanceof LogError)) throw error
+              errorCode = ErrorCode[error.code]
+            }
+          }
+          partitions.push({partitionIndex, errorCode})
+        }
+        topics.push({name: t.name, partitions})
+      }
+      markers.push({producerId: marker.producerId, topics})
+    }
+    return {markers}
+  },
+})
