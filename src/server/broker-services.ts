@@ -9,6 +9,7 @@ import type {FetchSessionCache} from './fetch-sessions.js'
 import type {ProducerIdManager} from './controller/producer-id-manager.js'
 import type {TopicManager} from './controller/topic-manager.js'
 import type {GroupCoordinator} from './coordinator/group-coordinator.js'
+import type {TransactionCoordinator} from './coordinator/transaction-coordinator.js'
 import type {ApiHandler} from './handlers/handler.js'
 import type {Logger} from './logger.js'
 import type {ReplicaManager} from './replica-manager.js'
@@ -23,6 +24,8 @@ export interface BrokerServices {
   producerIds: ProducerIdManager
   /** The group coordinator (consumer groups, committed offsets); group APIs answer COORDINATOR_NOT_AVAILABLE without it. */
   groups?: GroupCoordinator
+  /** The transaction coordinator; transaction APIs answer COORDINATOR_NOT_AVAILABLE without it. */
+  transactions?: TransactionCoordinator
   fetchSessions: FetchSessionCache
   log: Logger
   /** The registered handlers (ApiVersions advertises them). */

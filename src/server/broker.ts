@@ -12,6 +12,7 @@ import type {MetadataStore} from './controller/metadata-store.js'
 import {ProducerIdManager} from './controller/producer-id-manager.js'
 import {effectiveTopicConfigs, TopicManager} from './controller/topic-manager.js'
 import {GroupCoordinator} from './coordinator/group-coordinator.js'
+import {TransactionCoordinator} from './coordinator/transaction-coordinator.js'
 import type {ApiHandler} from './handlers/handler.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {HANDLERS} from './handlers/index.js'
@@ -44,6 +45,7 @@ export class Broker {
   private metadata?: MetadataStore
   private replicas?: ReplicaManager
   private groups?: GroupCoordinator
+  private transactions?: TransactionCoordinator
   private registry?: HandlerRegistry
   private stopping?: Promise<void>
   readonly dataDir: string
@@ -86,6 +88,9 @@ export class Broker {
     for (const topic of metadata.topics()) await replicas.ensurePartitions(topic)
     const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log})
     this.groups = groups
+    const producerIds = new ProducerIdManager(metadata)
+    const transactions = await TransactionCoordinator.start({metadata, topics, replicas, producerIds, config, log})
+    this.transactions = transactions
 
     let bound: BoundListener[] = []
     const services: BrokerServices = {
@@ -95,8 +100,9 @@ export class Broker {
       metadata,
       topics,
       replicas,
-      producerIds: new ProducerIdManager(metadata),
+      producerIds,
       groups,
+      transactions,
       fetchSessions: new FetchSessionCache(),
       log,
       handlers: () => this.registry!.handlers,
@@ -144,6 +150,7 @@ export class Broker {
       // Group requests waiting for a rebalance are answered NOT_COORDINATOR first, so that the
       // listeners do not wait for them to finish.
       await this.groups?.shutdown()
+      await this.transactions?.shutdown()
       await this.socketServer?.stop()
       await this.replicas?.shutdown()
       await this.metadata?.close()
