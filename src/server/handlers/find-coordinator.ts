@@ -6,9 +6,10 @@
 // (offsets.topic.num.partitions, compacted) before answering, where Kafka answers
 // COORDINATOR_NOT_AVAILABLE once and lets the client retry. v0-3 carry one key; v4+ a batch
 // (KIP-699), each with its own error.
-// Errors: COORDINATOR_NOT_AVAILABLE (transaction keys; no coordinator; __consumer_offsets could
-// not be created), INVALID_REQUEST (an unknown key type).
-// Not implemented: transaction coordinators (key type 1; the transactions issue).
+// A transaction key (key type 1) is answered the same way when the broker has a transaction
+// coordinator; the first lookup creates __transaction_state.
+// Errors: COORDINATOR_NOT_AVAILABLE (no coordinator; __consumer_offsets or __transaction_state
+// could not be created), INVALID_REQUEST (an unknown key type).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ERROR_CODES, ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
@@ -32,7 +33,7 @@ function messageOf(code: number): string {
 
 async function find(key: string, keyType: number, ctx: RequestContext): Promise<Answer> {
   const fail = (errorCode: number, errorMessage = messageOf(errorCode)): Answer => ({key, nodeId: -1, host: '', port: -1, errorCode, errorMessage})
-  if (keyType === TRANSACTION_KEY) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  if (keyType === TRANSACTION_KEY) return findTransactionCoordinator(key, ctx, fail)
   if (keyType !== GROUP_KEY) return fail(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`)
   const groups = coordinatorOf(ctx)
   if (!groups) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
@@ -40,6 +41,19 @@ async function find(key: string, keyType: number, ctx: RequestContext): Promise<
     await groups.ensureOffsetsTopic()
   } catch (error) {
     ctx.broker.log.error({err: error}, 'creating __consumer_offsets failed')
+    return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  }
+  const {host, port} = ctx.broker.advertisedListener(ctx.connection.listenerName)
+  return {key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null}
+}
+
+async function findTransactionCoordinator(key: string, ctx: RequestContext, fail: (errorCode: number) => Answer): Promise<Answer> {
+  const transactions = ctx.broker.transactions
+  if (!transactions) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  try {
+    await transactions.ensureStateTopic()
+  } catch (error) {
+    ctx.broker.log.error({err: error}, 'creating __transaction_state failed')
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   }
   const {host, port} = ctx.broker.advertisedListener(ctx.connection.listenerName)
