@@ -160,6 +160,14 @@ describe('kafkajs 2.2.4 against kcli server start', () => {
   it('group consumer (subscribe, fromBeginning) reads every record back in order per partition', async (ctx) => {
     ctx.skip(!apis.has(ApiKey.FindCoordinator), 'consumer groups are not implemented yet: the broker does not advertise FindCoordinator')
     const topic = 'kjs-group'
+    // Created with all the partitions the messages name (auto-creation would make num.partitions=1).
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      expect(await admin.createTopics({topics: [{topic, numPartitions: PARTITIONS.length}]})).toBe(true)
+    } finally {
+      await admin.disconnect()
+    }
     const producer = kafka.producer({idempotent: true, maxInFlightRequests: 1})
     await producer.connect()
     const messages = messagesFor('group', 90, 1_700_000_000_000)

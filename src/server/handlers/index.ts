@@ -1,5 +1,7 @@
 /** Every request handler the broker registers; ApiVersions advertises exactly these. */
 import {ADMIN_HANDLERS} from './admin.js'
+import {GROUP_HANDLERS} from './groups.js'
+import {TXN_HANDLERS} from './transactions.js'
 import {apiVersions} from './api-versions.js'
 import {createTopics} from './create-topics.js'
 import {deleteRecords} from './delete-records.js'
@@ -28,4 +30,6 @@ export const HANDLERS: readonly ApiHandler[] = [
   describeLogDirs,
   describeProducers,
   ...ADMIN_HANDLERS,
+  ...GROUP_HANDLERS,
+  ...TXN_HANDLERS,
 ] as ApiHandler[]
