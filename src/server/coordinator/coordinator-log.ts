@@ -106,10 +106,16 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
       if (!p) continue
       let offset = p.log.logStartOffset
       const end = p.log.logEndOffset
+      // Transactional offset commits (TxnOffsetCommit) count only once their transaction committed.
+      const aborted = await p.log.collectAbortedTransactions(offset, end)
+      const open = p.log.producerState.openTransactions()
+      const uncommitted = (producerId: number, at: number) =>
+        (open.get(producerId) ?? Infinity) <= at || aborted.some((a) => a.producerId === producerId && a.firstOffset <= at && at <= a.lastOffset)
       while (offset < end) {
         const read = await p.log.read(offset, 5 * 1024 * 1024, {minOneMessage: true, maxOffset: end})
         if (read.records.length === 0) break
-        for (const {position} of iterateBatches(read.records)) {
+        for (const {position, header} of iterateBatches(read.records)) {
+          if (header.isTransactional && uncommitted(header.producerId, header.baseOffset)) continue
           const batch = await decodeRecordBatch(read.records, position)
           if (!batch.header.isControl) {
             for (const r of batch.records) {

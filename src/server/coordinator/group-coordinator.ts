@@ -313,6 +313,15 @@ export class GroupCoordinator {
     return this.offsets.get(groupId)?.get(topic)?.get(partition)
   }
 
+  /**
+   * Transactional offset commits (TxnOffsetCommit) whose transaction committed: their records are
+   * already in __consumer_offsets (written by the transaction coordinator's TransactionOffsets),
+   * so they are only applied here, as on load.
+   */
+  applyCommittedTransactionalOffsets(records: ReadonlyArray<{key: Buffer; value: Buffer | null; timestamp: number}>): void {
+    for (const r of records) this.replay(r.key, r.value, r.timestamp)
+  }
+
   /** Creates __consumer_offsets if needed (FindCoordinator does, as Kafka does). */
   ensureOffsetsTopic(): Promise<void> {
     return this.log.ensureTopic()
