@@ -33,6 +33,10 @@ import type {ProducerIdManager} from '../controller/producer-id-manager.js'
 import {TopicError, type TopicManager} from '../controller/topic-manager.js'
 import type {Logger} from '../logger.js'
 import type {ReplicaManager} from '../replica-manager.js'
+import {OFFSETS_TOPIC} from './coordinator-log.js'
+import type {GroupCoordinator} from './group-coordinator.js'
+import {partitionForGroup} from './records.js'
+import {TransactionOffsets, type TxnOffset} from './transaction-offsets.js'
 import {
   TRANSACTION_STATE_TOPIC,
   TransactionState,
@@ -83,6 +87,8 @@ export interface TransactionCoordinatorOptions {
   replicas: ReplicaManager
   producerIds: ProducerIdManager
   config: ResolvedBrokerConfig
+  /** For TxnOffsetCommit (offsets applied when the transaction commits); without it TxnOffsetCommit answers COORDINATOR_NOT_AVAILABLE. */
+  groups?: GroupCoordinator
   log?: Logger
   now?: () => number
   abortIntervalMs?: number
@@ -103,15 +109,22 @@ export class TransactionCoordinator {
   private readonly now: () => number
   readonly maxTimeoutMs: number
   readonly statePartitions: number
+  private readonly offsets?: TransactionOffsets
 
   constructor(private readonly options: TransactionCoordinatorOptions) {
     this.now = options.now ?? Date.now
     this.maxTimeoutMs = options.config.int('transaction.max.timeout.ms')
     this.statePartitions = options.config.int('transaction.state.log.num.partitions')
+    if (options.groups) {
+      const offsets = new TransactionOffsets(options.groups, options.replicas, this.now)
+      this.offsets = offsets
+      this.onMarker((topic, partition, producerId, commit) => offsets.onMarker(topic, partition, producerId, commit))
+    }
   }
 
   static async start(options: TransactionCoordinatorOptions): Promise<TransactionCoordinator> {
     const coordinator = new TransactionCoordinator(options)
+    await coordinator.offsets?.rebuildPending()
     await coordinator.load()
     coordinator.startTimer()
     return coordinator
@@ -449,6 +462,25 @@ export class TransactionCoordinator {
         default:
           throw new TransactionError('INVALID_TXN_STATE')
       }
+    })
+  }
+
+  /**
+   * TxnOffsetCommit: the offsets are written to the group's partition of __consumer_offsets as
+   * part of the producer's transaction (which must hold that partition: AddOffsetsToTxn) and
+   * become visible when it commits.
+   */
+  txnOffsetCommit(transactionalId: string, producerId: number, producerEpoch: number, groupId: string, offsets: readonly TxnOffset[]): Promise<void> {
+    return this.withLock(transactionalId, async () => {
+      const groups = this.options.groups
+      if (!this.offsets || !groups) throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
+      const meta = this.checkProducer(transactionalId, producerId, producerEpoch)
+      await groups.ensureOffsetsTopic()
+      const count = this.options.metadata.topic(OFFSETS_TOPIC)?.partitions.length
+      if (count === undefined) throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
+      const partition = partitionForGroup(groupId, count)
+      if (meta.state !== TransactionState.Ongoing || !meta.partitions.get(OFFSETS_TOPIC)?.has(partition)) throw new TransactionError('INVALID_TXN_STATE')
+      await this.offsets.commit(groupId, partition, producerId, producerEpoch, offsets)
     })
   }
 

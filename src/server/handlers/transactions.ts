@@ -10,12 +10,14 @@ import {describeTransactions} from './describe-transactions.js'
 import {endTxn} from './end-txn.js'
 import type {ApiHandler} from './handler.js'
 import {listTransactions} from './list-transactions.js'
+import {txnOffsetCommit} from './txn-offset-commit.js'
 import {writeTxnMarkers} from './write-txn-markers.js'
 
 export const TXN_HANDLERS: readonly ApiHandler[] = [
   addPartitionsToTxn,
   addOffsetsToTxn,
   endTxn,
+  txnOffsetCommit,
   writeTxnMarkers,
   describeTransactions,
   listTransactions,

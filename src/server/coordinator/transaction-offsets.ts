@@ -1,0 +1,105 @@
+/**
+ * TransactionOffsets: offsets committed inside a transaction (TxnOffsetCommit), visible to
+ * OffsetFetch only once the transaction commits — Kafka's pending transactional offsets of the
+ * group coordinator.
+ *
+ * TxnOffsetCommit appends the OffsetCommit records (the group coordinator's formats) to the
+ * group's partition of __consumer_offsets as one transactional batch of the producer (producer
+ * id and epoch, no sequence), so they are durable before the answer, and keeps them pending per
+ * producer id. When the transaction coordinator writes the COMMIT marker to that partition they
+ * are applied to the group coordinator; an ABORT marker drops them. On start, the group
+ * coordinator's load skips records of aborted or still-open transactions (coordinator-log.ts),
+ * and rebuildPending() reads the open ones back here, so a transaction completed after a crash
+ * (PrepareCommit found on load) still applies its offsets.
+ *
+ * Owned by the TransactionCoordinator; mutated only from its per-transaction-id lock and markers.
+ */
+import {iterateBatches} from '../../lib/records/batch.js'
+import {buildRecordBatch, decodeRecordBatch} from '../../lib/records/record.js'
+import type {ReplicaManager} from '../replica-manager.js'
+import {OFFSETS_TOPIC} from './coordinator-log.js'
+import type {GroupCoordinator} from './group-coordinator.js'
+import {encodeOffsetCommitKey, encodeOffsetCommitValue} from './records.js'
+
+interface PendingRecord {
+  key: Buffer
+  value: Buffer | null
+  timestamp: number
+}
+
+export interface TxnOffset {
+  topic: string
+  partition: number
+  offset: bigint
+  leaderEpoch: number
+  metadata: string
+}
+
+export class TransactionOffsets {
+  /** producer id -> __consumer_offsets partition -> records waiting for the marker. */
+  private readonly pending = new Map<number, Map<number, PendingRecord[]>>()
+
+  constructor(
+    private readonly groups: GroupCoordinator,
+    private readonly replicas: ReplicaManager,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Writes the offsets as a transactional batch to `partition` of __consumer_offsets and keeps them pending. */
+  async commit(groupId: string, partition: number, producerId: number, producerEpoch: number, offsets: readonly TxnOffset[]): Promise<void> {
+    if (offsets.length === 0) return
+    const p = this.replicas.get(OFFSETS_TOPIC, partition)
+    if (!p) throw new Error(`${OFFSETS_TOPIC}-${partition} is not hosted here`)
+    const timestamp = this.now()
+    const records = offsets.map((o) => ({
+      key: encodeOffsetCommitKey(groupId, o.topic, o.partition),
+      value: encodeOffsetCommitValue({offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: timestamp, expireTimestamp: -1}),
+      timestamp,
+    }))
+    const batch = await buildRecordBatch({records, producerId, producerEpoch, baseSequence: -1, isTransactional: true})
+    await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
+    this.replicas.notifyAppend(p)
+    let byPartition = this.pending.get(producerId)
+    if (!byPartition) this.pending.set(producerId, (byPartition = new Map()))
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), ...records])
+  }
+
+  /** A marker was written: apply (COMMIT) or drop (ABORT) the producer's pending offsets of that partition. */
+  onMarker(topic: string, partition: number, producerId: number, commit: boolean): void {
+    if (topic !== OFFSETS_TOPIC) return
+    const byPartition = this.pending.get(producerId)
+    const records = byPartition?.get(partition)
+    if (!byPartition || !records) return
+    byPartition.delete(partition)
+    if (byPartition.size === 0) this.pending.delete(producerId)
+    if (commit) this.groups.applyCommittedTransactionalOffsets(records)
+  }
+
+  /** On start: the offset records of transactions still open in __consumer_offsets become pending again. */
+  async rebuildPending(): Promise<number> {
+    let count = 0
+    for (const p of this.replicas.all()) {
+      if (p.topic !== OFFSETS_TOPIC) continue
+      for (const [producerId, firstOffset] of p.log.producerState.openTransactions()) {
+        let offset = Math.max(firstOffset, p.log.logStartOffset)
+        const end = p.log.logEndOffset
+        while (offset < end) {
+          const read = await p.log.read(offset, 4 * 1024 * 1024, {minOneMessage: true, maxOffset: end})
+          if (read.records.length === 0) break
+          for (const {position, header} of iterateBatches(read.records)) {
+            if (header.producerId !== producerId || !header.isTransactional || header.isControl || header.baseOffset < firstOffset) continue
+            const batch = await decodeRecordBatch(read.records, position)
+            let byPartition = this.pending.get(producerId)
+            if (!byPartition) this.pending.set(producerId, (byPartition = new Map()))
+            const list = byPartition.get(p.partition) ?? []
+            for (const r of batch.records) if (r.key) list.push({key: r.key, value: r.value, timestamp: r.timestamp})
+            byPartition.set(p.partition, list)
+            count += batch.records.length
+          }
+          offset = Math.max(read.nextOffset, offset + 1)
+        }
+      }
+    }
+    return count
+  }
+}
