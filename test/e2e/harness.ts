@@ -62,13 +62,22 @@ export async function spawnBroker(dataDir: string, overrides: Record<string, str
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
   const status = await new Promise<{listeners: Array<{port: number}>}>((resolvePromise, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`broker did not start in 30 s: ${stderr}`)), 30_000)
+    const timer = setTimeout(() => {
+      // Never leave a half-started broker behind.
+      child.kill('SIGKILL')
+      reject(new Error(`broker did not start in 30 s: ${stderr}`))
+    }, 30_000)
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString()
       const nl = out.indexOf('\n')
       if (nl >= 0) {
         clearTimeout(timer)
-        resolvePromise(JSON.parse(out.slice(0, nl)))
+        try {
+          resolvePromise(JSON.parse(out.slice(0, nl)))
+        } catch (error) {
+          child.kill('SIGKILL')
+          reject(new Error(`broker printed something other than its JSON status: ${out.slice(0, nl)} (${String(error)})`))
+        }
       }
     })
     child.once('exit', (code) => {
