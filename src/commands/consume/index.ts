@@ -5,8 +5,10 @@ import {UsageError} from '../../lib/cli/errors.js'
 import {toJsonText} from '../../lib/cli/output.js'
 import type {Admin} from '../../lib/client/admin.js'
 import {type EndSpec, parseEndSpec, parseStartSpec, type StartSpec} from '../../lib/client/cli-input.js'
-import type {ConsumedRecord, PartitionPosition} from '../../lib/client/consumer.js'
+import type {PartitionPosition} from '../../lib/client/consumer.js'
 import {ENCODINGS, type Encoding} from '../../lib/client/encoding.js'
+import type {Record as KafkaRecord} from '../../lib/records/record.js'
+import type {RecordFormatter} from '../../lib/client/record-format.js'
 
 export interface ConsumeResult {
   count: number
@@ -17,6 +19,22 @@ export interface ConsumeResult {
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`
+}
+
+const NEWLINE = 10
+
+/** The first `n` values, each followed by a newline, as one buffer (no text decoding). */
+function valuesWithNewlines(records: readonly KafkaRecord[], n: number): Buffer {
+  let size = n
+  for (let i = 0; i < n; i++) size += records[i]!.value?.length ?? 0
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  for (let i = 0; i < n; i++) {
+    const value = records[i]!.value
+    if (value !== null) at += value.copy(out, at)
+    out[at++] = NEWLINE
+  }
+  return out
 }
 
 export default class Consume extends BaseCommand<typeof Consume> {
@@ -54,7 +72,7 @@ export default class Consume extends BaseCommand<typeof Consume> {
     if (flags.group !== undefined && flags.partition !== undefined) throw new UsageError('--partition cannot be used with --group (the group assigns partitions)')
     const start: StartSpec | undefined = flags['from-beginning'] ? {kind: 'earliest'} : flags.offset === undefined ? undefined : parseStartSpec(flags.offset, '--offset')
     const end: EndSpec | undefined = flags.to === undefined ? undefined : parseEndSpec(flags.to, '--to')
-    let formatter: ((r: ConsumedRecord) => string) | undefined
+    let formatter: RecordFormatter | undefined
     if (flags.format !== undefined) {
       const {compileFormat} = await import('../../lib/client/record-format.js')
       try {
@@ -131,11 +149,11 @@ export default class Consume extends BaseCommand<typeof Consume> {
     const {recordToJson} = json ? await import('../../lib/client/record-format.js') : {recordToJson: undefined}
     const c = this.out.color
     const tty = this.out.isTTY
-    const format =
+    const format: RecordFormatter | undefined =
       formatter ??
       (tty
-        ? (r: ConsumedRecord) => `${c.dim(`${r.topic}-${r.partition}@${r.offset}`)} ${r.key === null ? '' : `${c.cyan(r.key.toString('utf8'))} `}${r.value === null ? c.dim('null') : r.value.toString('utf8')}\n`
-        : (r: ConsumedRecord) => `${r.value === null ? '' : r.value.toString('utf8')}\n`)
+        ? (r, b) => `${c.dim(`${b.topic}-${b.partition}@${r.offset}`)} ${r.key === null ? '' : `${c.cyan(r.key.toString('utf8'))} `}${r.value === null ? c.dim('null') : r.value.toString('utf8')}\n`
+        : undefined) // plain values: written as bytes, below
 
     let count = 0
     const limit = flags.count ?? Number.POSITIVE_INFINITY
@@ -144,33 +162,46 @@ export default class Consume extends BaseCommand<typeof Consume> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     let lastCommit = Date.now()
+    const endTime = end?.kind === 'time' ? end.time : Number.POSITIVE_INFINITY
+    const allDone = () => {
+      const positions = consumer.positions()
+      return positions.length > 0 && positions.every((p) => {
+        const b = stopAt.get(key(p.topic, p.partition))
+        return b !== undefined && p.offset >= b
+      })
+    }
     try {
-      if (flags.exit && flags.group === undefined && consumer.positions().every((p) => stopAt.has(key(p.topic, p.partition)) && p.offset >= stopAt.get(key(p.topic, p.partition))!)) consumer.stop()
+      if ((flags.exit || end) && flags.group === undefined && allDone()) consumer.stop()
       for await (const batch of consumer.batches()) {
         const bound = stopAt.get(key(batch.topic, batch.partition))
-        let text = ''
-        let done = false
-        for (const record of batch.records) {
-          if (bound !== undefined && record.offset >= bound) {
-            done = true
-            break
+        const stopOffset = bound === undefined ? Number.POSITIVE_INFINITY : Number(bound)
+        const records = batch.records
+        // How many of the batch's records to print: up to the end bound, the end time, --count.
+        let n = 0
+        while (n < records.length && count + n < limit && records[n]!.offset < stopOffset && records[n]!.timestamp < endTime) n++
+        const done = n < records.length && count + n < limit
+        if (n > 0) {
+          let chunk: Buffer | string
+          if (json) {
+            let text = ''
+            for (let i = 0; i < n; i++) text += `${toJsonText(recordToJson!(records[i]!, batch, keyEncoding, valueEncoding))}\n`
+            chunk = text
+          } else if (format) {
+            let text = ''
+            for (let i = 0; i < n; i++) text += format(records[i]!, batch)
+            chunk = text
+          } else {
+            chunk = valuesWithNewlines(records, n)
           }
-          if (end?.kind === 'time' && record.timestamp >= BigInt(end.time)) {
-            done = true
-            break
-          }
-          text += json ? `${toJsonText(recordToJson!(record, keyEncoding, valueEncoding))}\n` : format(record)
-          count++
-          if (count >= limit) break
+          count += n
+          if (!stdout.write(chunk)) await new Promise((resolve) => stdout.once('drain', resolve))
         }
-        if (text !== '' && !stdout.write(text)) await new Promise((resolve) => stdout.once('drain', resolve))
-        const last = batch.records.at(-1)
-        if (done || (bound !== undefined && last !== undefined && last.offset + 1n >= bound)) consumer.pause(batch.topic, batch.partition)
+        // The consumer's position is past the whole batch: move it back to what was printed.
+        if (n < records.length) consumer.seek(batch.topic, batch.partition, BigInt(records[n]!.offset))
+        const last = records.at(-1)
+        if (done || (last !== undefined && last.offset + 1 >= stopOffset)) consumer.pause(batch.topic, batch.partition)
         if (count >= limit) break
-        if (consumer.positions().length > 0 && (flags.exit || end) && consumer.positions().every((p) => {
-          const b = stopAt.get(key(p.topic, p.partition))
-          return b !== undefined && p.offset >= b
-        })) break
+        if ((flags.exit || end) && allDone()) break
         if (flags.group !== undefined && Date.now() - lastCommit > 5000) {
           lastCommit = Date.now()
           await consumer.commit().catch(() => undefined)

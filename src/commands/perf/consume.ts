@@ -24,7 +24,7 @@ export default class PerfConsume extends BaseCommand<typeof PerfConsume> {
   ]
   static override flags = {
     count: Flags.integer({char: 'n', min: 1, summary: 'Records to consume (default: up to the latest offsets at start).'}),
-    'fetch-max-bytes': Flags.integer({min: 1024, summary: 'Bytes per partition per fetch (default 8 MiB).'}),
+    'fetch-max-bytes': Flags.integer({min: 1024, summary: 'Bytes per partition per fetch (default 1 MiB).'}),
     topic: Flags.string({char: 't', helpValue: '<name>', required: true, summary: 'Topic to consume.'}),
   }
   static override summary = 'Measure consume throughput.'

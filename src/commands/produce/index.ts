@@ -111,14 +111,16 @@ export default class Produce extends BaseCommand<typeof Produce> {
     const input: Readable = this.flags.file === undefined ? process.stdin : createReadStream(this.flags.file)
     const {readLines} = await import('../../lib/client/lines.js')
     let failure: Error | undefined
-    const onAck = (index: number) => (error: Error | null, metadata?: RecordMetadata) => {
-      if (error) {
-        failure ??= error
-        return
-      }
-      counts.set(metadata!.partition, (counts.get(metadata!.partition) ?? 0) + 1)
-      if (json) records[index] = {offset: metadata!.offset, partition: metadata!.partition}
+    // Counted per batch; with --json also a callback per record, to keep its place in the output.
+    producer.onBatch = ({error, partition, records: batch}) => {
+      if (error) failure ??= error
+      else counts.set(partition, (counts.get(partition) ?? 0) + batch.length)
     }
+    const onAck = json
+      ? (index: number) => (error: Error | null, metadata?: RecordMetadata) => {
+          if (!error) records[index] = {offset: metadata!.offset, partition: metadata!.partition}
+        }
+      : () => undefined
     try {
       for await (const lines of readLines(input)) {
         for (const line of lines) {

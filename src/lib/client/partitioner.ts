@@ -10,7 +10,7 @@ import {partitionForKey} from './murmur2.js'
 export interface PartitionerTopic {
   name: string
   /** Every partition, and those with a leader now. */
-  partitions: number
+  partitionCount: number
   available: readonly number[]
 }
 
@@ -25,9 +25,9 @@ export class StickyPartitioner {
   /** The partition of a record of `size` bytes (key and value) for `topic`. */
   partition(topic: PartitionerTopic, key: Buffer | null | undefined, size: number, explicit?: number): number {
     if (explicit !== undefined) return explicit
-    if (key !== null && key !== undefined) return partitionForKey(key, topic.partitions)
+    if (key !== null && key !== undefined) return partitionForKey(key, topic.partitionCount)
     let state = this.sticky.get(topic.name)
-    if (!state || state.bytes >= this.batchSize || state.partition >= topic.partitions) {
+    if (!state || state.bytes >= this.batchSize || state.partition >= topic.partitionCount) {
       state = {partition: this.next(topic, state?.partition), bytes: 0}
       this.sticky.set(topic.name, state)
     }
@@ -41,7 +41,7 @@ export class StickyPartitioner {
   }
 
   private next(topic: PartitionerTopic, previous: number | undefined): number {
-    const candidates = topic.available.length > 0 ? topic.available : Array.from({length: topic.partitions}, (_, i) => i)
+    const candidates = topic.available.length > 0 ? topic.available : Array.from({length: topic.partitionCount}, (_, i) => i)
     const others = candidates.length > 1 && previous !== undefined ? candidates.filter((p) => p !== previous) : candidates
     return others[Math.floor(this.random() * others.length)]!
   }

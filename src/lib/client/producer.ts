@@ -6,6 +6,10 @@
 // first record, or on flush(). One Produce request per leader holds at most one batch per
 // partition and at most maxRequestSize bytes; up to maxInFlight requests per leader are pipelined.
 //
+// Ordering: up to maxInFlight batches per partition are in flight at once. With idempotence the
+// broker keeps them in order even across retries; without it a retried batch may land after a
+// later one, as with the Java client's max.in.flight.requests.per.connection > 1.
+//
 // Delivery: a partition error that is retriable (NOT_LEADER_OR_FOLLOWER, a lost connection, ...)
 // puts the batch back at the front of its partition's queue, with fresh metadata when the leader
 // moved, until deliveryTimeoutMs has passed since its first attempt; other errors fail the
@@ -22,7 +26,7 @@
 
 import {ApiKey} from '../protocol/generated/api-keys.js'
 import {CompressionType} from '../records/batch.js'
-import {buildRecordBatch, type RecordHeader, type RecordInput} from '../records/record.js'
+import {buildRecordBatch, type RecordHeader} from '../records/record.js'
 import {type KafkaClient, sleep} from './client.js'
 import {ConnectionError, ErrorCode, isRetriable, isRetriableCode, isStaleMetadataCode, KafkaError} from './errors.js'
 import {StickyPartitioner} from './partitioner.js'
@@ -79,12 +83,23 @@ export interface RecordMetadata {
 
 export type DeliveryCallback = (error: Error | null, metadata?: RecordMetadata) => void
 
+/** One acknowledged (or failed) batch, for callers that count per batch rather than per record. */
+export interface BatchOutcome {
+  topic: string
+  partition: number
+  /** Offset of records[0]; -1 with acks=0 or on error. */
+  baseOffset: bigint
+  records: readonly ProducerRecord[]
+  error: Error | null
+}
+
 /** Record bytes beyond key and value in the worst case (length, attributes, deltas, lengths). */
 const RECORD_OVERHEAD = 30
 const BATCH_OVERHEAD = 61
 
 class Batch {
-  readonly records: RecordInput[] = []
+  readonly records: ProducerRecord[] = []
+  state!: PartitionState
   readonly callbacks: (DeliveryCallback | undefined)[] = []
   size = BATCH_OVERHEAD
   sealed = false
@@ -105,16 +120,28 @@ class Batch {
 
 interface PartitionState {
   topic: string
+  topicState: TopicState
   partition: number
   queue: Batch[]
   inFlight: number
   nextSequence: number
 }
 
+/** Per topic: its partition count and the partitions with a leader (refreshed with the metadata), and the partitions' states. */
+interface TopicState {
+  name: string
+  partitionCount: number
+  available: number[]
+  /** The metadata object these were computed from. */
+  source: unknown
+  partitions: (PartitionState | undefined)[]
+}
+
 export class Producer {
   readonly options: Required<Omit<ProducerOptions, 'random'>>
   private readonly partitioner: StickyPartitioner
   private readonly partitions = new Map<string, PartitionState>()
+  private readonly topics = new Map<string, TopicState>()
   private readonly waitingForMetadata = new Map<string, {record: ProducerRecord; callback?: DeliveryCallback; size: number}[]>()
   private readonly inFlightByNode = new Map<number, number>()
   private producerId = -1n
@@ -130,6 +157,8 @@ export class Producer {
   private idleWaiters: (() => void)[] = []
   private spaceWaiters: (() => void)[] = []
   private closed = false
+  /** Called once per batch when it is acknowledged or given up on (after the records' callbacks). */
+  onBatch: ((outcome: BatchOutcome) => void) | undefined
 
   constructor(
     readonly client: KafkaClient,
@@ -165,21 +194,39 @@ export class Producer {
    */
   push(record: ProducerRecord, callback?: DeliveryCallback): boolean {
     if (this.closed) throw new Error('producer is closed')
-    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0) + headersSize(record.headers) + RECORD_OVERHEAD
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0) + (record.headers ? headersSize(record.headers) : 0) + RECORD_OVERHEAD
     this.bufferedBytes += size
-    const entry = {record: record.timestamp === undefined ? {...record, timestamp: Date.now()} : record, callback, size}
+    if (record.timestamp === undefined) record.timestamp = Date.now()
     const waiting = this.waitingForMetadata.get(record.topic)
-    const topic = this.client.metadata.topic(record.topic)
-    if (waiting || !topic) {
+    const topic = waiting ? undefined : this.topicState(record.topic)
+    if (!topic) {
+      const entry = {callback, record, size}
       if (waiting) waiting.push(entry)
       else {
         this.waitingForMetadata.set(record.topic, [entry])
         this.loadTopic(record.topic)
       }
     } else {
-      this.append(entry.record, callback, size, topic.partitions.length, topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition))
+      this.append(record, callback, size, topic)
     }
     return this.bufferedBytes < this.options.bufferMemory
+  }
+
+  /** The topic's partition count and available partitions, recomputed when its metadata changed. */
+  private topicState(name: string): TopicState | undefined {
+    const info = this.client.metadata.topic(name)
+    if (!info) return undefined
+    let state = this.topics.get(name)
+    if (!state) {
+      state = {available: [], name, partitionCount: 0, partitions: [], source: undefined}
+      this.topics.set(name, state)
+    }
+    if (state.source !== info) {
+      state.source = info
+      state.partitionCount = info.partitions.length
+      state.available = info.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition)
+    }
+    return state
   }
 
   /** Resolves when the buffer has room again. */
@@ -225,11 +272,11 @@ export class Producer {
 
   private loadTopic(name: string): void {
     this.client.topic(name).then(
-      (topic) => {
+      () => {
         const entries = this.waitingForMetadata.get(name) ?? []
         this.waitingForMetadata.delete(name)
-        const available = topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partition)
-        for (const e of entries) this.append(e.record, e.callback, e.size, topic.partitions.length, available)
+        const state = this.topicState(name)!
+        for (const e of entries) this.append(e.record, e.callback, e.size, state)
         this.notifyIdle()
       },
       (error: unknown) => {
@@ -241,17 +288,18 @@ export class Producer {
     )
   }
 
-  private append(record: ProducerRecord, callback: DeliveryCallback | undefined, size: number, partitionCount: number, available: number[]): void {
+  private append(record: ProducerRecord, callback: DeliveryCallback | undefined, size: number, topic: TopicState): void {
+    const partitionCount = topic.partitionCount
     if (record.partition !== undefined && (record.partition < 0 || record.partition >= partitionCount)) {
       this.fail(callback, new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'UNKNOWN_TOPIC_OR_PARTITION', `partition ${record.partition} of ${record.topic} does not exist (it has ${partitionCount})`, {retriable: false}), size)
       return
     }
-    const partition = this.partitioner.partition({available, name: record.topic, partitions: partitionCount}, record.key, size, record.partition)
-    const key = `${record.topic}\u0000${partition}`
-    let state = this.partitions.get(key)
+    const partition = this.partitioner.partition(topic, record.key, size, record.partition)
+    let state = topic.partitions[partition]
     if (!state) {
-      state = {inFlight: 0, nextSequence: 0, partition, queue: [], topic: record.topic}
-      this.partitions.set(key, state)
+      state = {inFlight: 0, nextSequence: 0, partition, queue: [], topic: record.topic, topicState: topic}
+      topic.partitions[partition] = state
+      this.partitions.set(`${record.topic}\u0000${partition}`, state)
     }
     let batch = state.queue.at(-1)
     if (!batch || batch.sealed || (batch.records.length > 0 && batch.size + size > this.options.batchSize)) {
@@ -260,11 +308,13 @@ export class Producer {
         this.schedule()
       }
       batch = new Batch(record.topic, partition)
+      batch.state = state
       state.queue.push(batch)
       this.outstandingBatches++
       this.armLinger(batch.createdAt + this.options.lingerMs)
     }
-    batch.records.push({headers: record.headers, key: record.key ?? null, timestamp: record.timestamp, value: record.value})
+    // The record itself is the batch entry (it has key, value, headers and timestamp).
+    batch.records.push(record)
     batch.callbacks.push(callback)
     batch.size += size
     if (batch.size >= this.options.batchSize) {
@@ -318,7 +368,7 @@ export class Producer {
         nextLinger = Math.min(nextLinger, batch.retryAt)
         continue
       }
-      if (state.inFlight > 0 && (!this.options.idempotent || state.inFlight >= this.options.maxInFlight)) continue
+      if (state.inFlight >= this.options.maxInFlight) continue
       // The first batch not yet in flight.
       const ready = batch.sealed || this.flushing > 0 || now >= batch.createdAt + this.options.lingerMs
       if (!ready) {
@@ -357,7 +407,7 @@ export class Producer {
 
   /** Removes the batch from its queue, fixes its sequence and starts encoding it. */
   private takeForSending(batch: Batch): void {
-    const state = this.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    const state = batch.state
     state.queue.shift()
     state.inFlight++
     batch.sealed = true
@@ -427,7 +477,7 @@ export class Producer {
   }
 
   private complete(batch: Batch, baseOffset: bigint, logAppendTime: bigint): void {
-    const state = this.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    const state = batch.state
     state.inFlight--
     for (let i = 0; i < batch.callbacks.length; i++) {
       const callback = batch.callbacks[i]
@@ -440,11 +490,12 @@ export class Producer {
         topic: batch.topic,
       })
     }
+    this.onBatch?.({baseOffset, error: null, partition: batch.partition, records: batch.records, topic: batch.topic})
     this.finishBatch(batch)
   }
 
   private retryOrFail(batch: Batch, error: Error, retriable = isRetriable(error)): void {
-    const state = this.partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    const state = batch.state
     state.inFlight--
     if (retriable && !this.closed && Date.now() - batch.firstSentAt < this.options.deliveryTimeoutMs) {
       // Back at the front, in sequence order, after a backoff.
@@ -464,6 +515,7 @@ export class Producer {
       if (callback) callback(error)
       else this.firstError ??= error
     }
+    this.onBatch?.({baseOffset: -1n, error, partition: batch.partition, records: batch.records, topic: batch.topic})
     this.finishBatch(batch)
   }
 

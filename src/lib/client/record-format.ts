@@ -5,16 +5,16 @@
 // %K key length, %S value length (-1 for null), %h headers (k=v,k=v), %T timestamp (ms),
 // %% a percent sign; escapes \n \r \t \\ and \0.
 
-import type {ConsumedRecord} from './consumer.js'
+import type {ConsumedBatch, ConsumedRecord} from './consumer.js'
 import {describeBytes, type Encoding} from './encoding.js'
 
-export type RecordFormatter = (record: ConsumedRecord) => string
+export type RecordFormatter = (record: ConsumedRecord, batch: ConsumedBatch) => string
 
 const ESCAPES: Record<string, string> = {'0': '\0', '\\': '\\', n: '\n', r: '\r', t: '\t'}
 
 /** Compiles a kcat-style format into a function; throws Error naming an unknown placeholder. */
 export function compileFormat(format: string): RecordFormatter {
-  const parts: ((r: ConsumedRecord) => string)[] = []
+  const parts: ((r: ConsumedRecord, b: ConsumedBatch) => string)[] = []
   let literal = ''
   const flush = () => {
     if (literal === '') return
@@ -39,8 +39,8 @@ export function compileFormat(format: string): RecordFormatter {
     }
     flush()
     switch (p) {
-      case 't': parts.push((r) => r.topic); break
-      case 'p': parts.push((r) => String(r.partition)); break
+      case 't': parts.push((_r, b) => b.topic); break
+      case 'p': parts.push((_r, b) => String(b.partition)); break
       case 'o': parts.push((r) => String(r.offset)); break
       case 'k': parts.push((r) => (r.key === null ? '' : r.key.toString('utf8'))); break
       case 's': parts.push((r) => (r.value === null ? '' : r.value.toString('utf8'))); break
@@ -53,9 +53,9 @@ export function compileFormat(format: string): RecordFormatter {
   }
   flush()
   if (parts.length === 1) return parts[0]!
-  return (r) => {
+  return (r, b) => {
     let out = ''
-    for (const part of parts) out += part(r)
+    for (const part of parts) out += part(r, b)
     return out
   }
 }
@@ -63,8 +63,8 @@ export function compileFormat(format: string): RecordFormatter {
 export interface RecordJson {
   topic: string
   partition: number
-  offset: bigint
-  timestamp: bigint
+  offset: number
+  timestamp: number
   timestampType: 'CreateTime' | 'LogAppendTime'
   key: unknown
   keyEncoding: 'base64' | 'json' | 'text' | null
@@ -74,15 +74,15 @@ export interface RecordJson {
 }
 
 /** One record for --json: key and value as text when UTF-8, else base64 (and parsed with json). */
-export function recordToJson(record: ConsumedRecord, keyEncoding: Encoding, valueEncoding: Encoding): RecordJson {
+export function recordToJson(record: ConsumedRecord, batch: ConsumedBatch, keyEncoding: Encoding, valueEncoding: Encoding): RecordJson {
   const key = describeBytes(record.key, keyEncoding)
   const value = describeBytes(record.value, valueEncoding)
   return {
-    topic: record.topic,
-    partition: record.partition,
+    topic: batch.topic,
+    partition: batch.partition,
     offset: record.offset,
     timestamp: record.timestamp,
-    timestampType: record.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
+    timestampType: batch.timestampType === 1 ? 'LogAppendTime' : 'CreateTime',
     key: key.value,
     keyEncoding: key.encoding,
     value: value.value,

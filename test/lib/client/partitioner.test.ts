@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {partitionForKey} from '../../../src/lib/client/murmur2.js'
 import {StickyPartitioner} from '../../../src/lib/client/partitioner.js'
 
-const topic = {available: [0, 1, 2, 3], name: 't', partitions: 4}
+const topic = {available: [0, 1, 2, 3], name: 't', partitionCount: 4}
 
 describe('StickyPartitioner', () => {
   it('puts an explicit partition first, then keys by murmur2', () => {
@@ -25,6 +25,6 @@ describe('StickyPartitioner', () => {
 
   it('only picks partitions with a leader', () => {
     const p = new StickyPartitioner(1)
-    for (let i = 0; i < 50; i++) expect(p.partition({available: [2], name: 'x', partitions: 4}, null, 5)).toBe(2)
+    for (let i = 0; i < 50; i++) expect(p.partition({available: [2], name: 'x', partitionCount: 4}, null, 5)).toBe(2)
   })
 })
