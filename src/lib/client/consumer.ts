@@ -273,7 +273,7 @@ export class Consumer {
     for (const state of this.states.values()) {
       if (state.paused) continue
       const leader = this.client.metadata.leader(state.topic, state.partition)
-      if (leader === undefined || this.client.metadata.needsRefresh(state.topic, this.client.options.metadataMaxAgeMs)) {
+      if (leader === undefined || this.client.metadata.isStale(state.topic, this.client.options.metadataMaxAgeMs)) {
         stale = true
         continue
       }

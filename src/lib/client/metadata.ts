@@ -97,6 +97,12 @@ export class MetadataCache {
     return topic.partitions.some((p) => p.leaderId < 0)
   }
 
+  /** Marked stale (a broker said it no longer leads) or older than maxAgeMs. */
+  isStale(name: string, maxAgeMs: number, now = Date.now()): boolean {
+    const topic = this.topics.get(name)
+    return !topic || topic.stale || now - topic.fetchedAt > maxAgeMs
+  }
+
   markStale(name: string): void {
     const topic = this.topics.get(name)
     if (topic) topic.stale = true

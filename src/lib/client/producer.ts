@@ -376,7 +376,7 @@ export class Producer {
         continue
       }
       const leader = this.client.metadata.leader(state.topic, state.partition)
-      if (leader === undefined) {
+      if (leader === undefined || this.client.metadata.isStale(state.topic, this.client.options.metadataMaxAgeMs)) {
         needsMetadata = true
         continue
       }
@@ -568,6 +568,7 @@ export class Producer {
     this.refreshing = this.client
       .refreshMetadata([...topics])
       .catch(() => undefined)
+      .then(() => sleep(this.client.options.retryBackoffMs))
       .finally(() => {
         this.refreshing = undefined
         this.schedule()
