@@ -1,0 +1,57 @@
+import {Readable} from 'node:stream'
+
+import {describe, expect, it} from 'vitest'
+
+import type {ConsumedBatch} from '../../../src/lib/client/consumer.js'
+import {describeBytes, encodeInput} from '../../../src/lib/client/encoding.js'
+import {readLines} from '../../../src/lib/client/lines.js'
+import {compileFormat, recordToJson} from '../../../src/lib/client/record-format.js'
+
+const record = {headers: [{key: 'h', value: Buffer.from('v')}], key: Buffer.from('k1'), offset: 7, timestamp: 1000, value: Buffer.from('hello')}
+const batch: ConsumedBatch = {highWatermark: 8n, leaderEpoch: 0, partition: 2, records: [record], timestampType: 0, topic: 't'}
+
+describe('--format', () => {
+  it('expands kcat placeholders and escapes', () => {
+    expect(compileFormat('%t/%p/%o %k=%s %K %S %T %h %%\\n')(record, batch)).toBe('t/2/7 k1=hello 2 5 1000 h=v %\n')
+    expect(compileFormat('%s')({...record, value: null}, batch)).toBe('')
+    expect(compileFormat('%S')({...record, value: null}, batch)).toBe('-1')
+    expect(() => compileFormat('%z')).toThrow(/unknown placeholder %z/)
+  })
+})
+
+describe('--json records', () => {
+  it('text when UTF-8, base64 otherwise; parsed with json', () => {
+    expect(recordToJson(record, batch, 'text', 'text')).toEqual({
+      headers: [{key: 'h', value: 'v'}],
+      key: 'k1',
+      keyEncoding: 'text',
+      offset: 7,
+      partition: 2,
+      timestamp: 1000,
+      timestampType: 'CreateTime',
+      topic: 't',
+      value: 'hello',
+      valueEncoding: 'text',
+    })
+    const binary = {...record, value: Buffer.from([0xff, 0x00])}
+    expect(recordToJson(binary, batch, 'text', 'text')).toMatchObject({value: '/wA=', valueEncoding: 'base64'})
+    expect(recordToJson({...record, value: Buffer.from('{"a":1}')}, batch, 'text', 'json')).toMatchObject({value: {a: 1}, valueEncoding: 'json'})
+  })
+
+  it('produce-side encodings', () => {
+    expect(encodeInput(Buffer.from('/wA='), 'base64')).toEqual(Buffer.from([0xff, 0x00]))
+    expect(encodeInput(Buffer.from('_w'), 'base64')).toEqual(Buffer.from([0xff]))
+    expect(() => encodeInput(Buffer.from('not base64!'), 'base64')).toThrow('not base64')
+    expect(() => encodeInput(Buffer.from('{'), 'json')).toThrow()
+    expect(describeBytes(null, 'text')).toEqual({encoding: null, value: null})
+  })
+})
+
+describe('readLines', () => {
+  it('splits across chunks, drops \\r before \\n, keeps a last line without \\n', async () => {
+    const chunks = ['ab', 'c\r\nde', 'f\n\ng', 'h']
+    const lines: string[] = []
+    for await (const batch of readLines(Readable.from(chunks.map((c) => Buffer.from(c))))) lines.push(...batch.map((b) => b.toString()))
+    expect(lines).toEqual(['abc', 'def', '', 'gh'])
+  })
+})
