@@ -22,7 +22,15 @@ describe.skipIf(!built)('kcli binary (dist/)', () => {
   it('--help lists the command topics', () => {
     const run = kcli('--help')
     expect(run.status).toBe(0)
-    expect(run.stdout).toMatch(/^TOPICS\n {2}protocol +Inspect the Kafka protocol/m)
+    const topics = run.stdout.slice(run.stdout.indexOf('\nTOPICS\n'))
+    for (const [topic, description] of [
+      ['protocol', 'Inspect the Kafka protocol'],
+      ['server', 'Run a Kafka-compatible broker'],
+      ['topics', 'List, create, describe, alter and delete topics'],
+      ['groups', 'List, describe, reset offsets of and delete consumer groups'],
+    ]) {
+      expect(topics).toMatch(new RegExp(`^ {2}${topic} +${description}`, 'm'))
+    }
     expect(run.stdout).toMatch(/^ {2}autocomplete +Display autocomplete installation instructions/m)
     expect(run.stdout).not.toContain('\u001B[')
   })
