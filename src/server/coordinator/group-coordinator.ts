@@ -236,6 +236,7 @@ export class GroupCoordinator {
   private readonly logger: Logger | undefined
   private readonly newId: () => string
   private stopped = false
+  private expiring?: Promise<{offsets: number; groups: number}>
 
   constructor(options: GroupCoordinatorOptions) {
     this.log = options.log
@@ -1218,7 +1219,15 @@ export class GroupCoordinator {
    * for topics a stable or KIP-848 group no longer subscribes to. Offsets of topics a live group
    * subscribes to never expire.
    */
-  async expireOffsets(): Promise<{offsets: number; groups: number}> {
+  expireOffsets(): Promise<{offsets: number; groups: number}> {
+    // One cleanup at a time (the periodic one and a direct call must not both write tombstones).
+    this.expiring ??= this.runOffsetExpiration().finally(() => {
+      this.expiring = undefined
+    })
+    return this.expiring
+  }
+
+  private async runOffsetExpiration(): Promise<{offsets: number; groups: number}> {
     const now = this.timer.now()
     const retention = this.config.offsetsRetentionMs
     let expiredOffsets = 0
