@@ -69,7 +69,7 @@ const {writeSync} = require('node:fs')
 const {Kafka, logLevel} = require('kafkajs')
 const env = process.env
 const kafka = new Kafka({clientId: env.W_CLIENT_ID, brokers: [env.W_BOOTSTRAP], logLevel: logLevel.NOTHING, retry: {retries: 100, initialRetryTime: 100, maxRetryTime: 1000}})
-const consumer = kafka.consumer({groupId: env.W_GROUP, sessionTimeout: Number(env.W_SESSION_TIMEOUT), rebalanceTimeout: Number(env.W_REBALANCE_TIMEOUT), heartbeatInterval: Number(env.W_HEARTBEAT_INTERVAL), maxWaitTimeInMs: 200, retry: {retries: 100, initialRetryTime: 100, maxRetryTime: 1000}})
+const consumer = kafka.consumer({groupId: env.W_GROUP, sessionTimeout: Number(env.W_SESSION_TIMEOUT), rebalanceTimeout: Number(env.W_REBALANCE_TIMEOUT), heartbeatInterval: Number(env.W_HEARTBEAT_INTERVAL), maxWaitTimeInMs: 200, maxBytesPerPartition: Number(env.W_MAX_BYTES_PER_PARTITION || 1048576), retry: {retries: 100, initialRetryTime: 100, maxRetryTime: 1000}})
 consumer.on(consumer.events.GROUP_JOIN, (e) => writeSync(1, 'A ' + JSON.stringify(e.payload.memberAssignment) + '\\n'))
 consumer.on(consumer.events.CRASH, (e) => writeSync(1, 'E ' + String(e.payload.error && e.payload.error.message) + '\\n'))
 const delay = Number(env.W_PROCESS_DELAY_MS || 0)
@@ -110,6 +110,8 @@ export interface WorkerOptions {
   heartbeatIntervalMs?: number
   processDelayMs?: number
   commitThreshold?: number
+  /** kafkajs maxBytesPerPartition: smaller fetches, more batches and commits. */
+  maxBytesPerPartition?: number
 }
 
 export interface KafkajsWorker {
@@ -141,6 +143,7 @@ export function startKafkajsWorker(options: WorkerOptions, onRecord?: (partition
       W_HEARTBEAT_INTERVAL: String(options.heartbeatIntervalMs ?? 500),
       W_PROCESS_DELAY_MS: String(options.processDelayMs ?? 0),
       W_COMMIT_THRESHOLD: String(options.commitThreshold ?? 100),
+      W_MAX_BYTES_PER_PARTITION: String(options.maxBytesPerPartition ?? 1_048_576),
     },
   })
   const lines: string[] = []
