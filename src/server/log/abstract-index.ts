@@ -16,7 +16,7 @@
  */
 
 import type {FileSystem} from './fs.js'
-import {isNotFound, writeFully} from './fs.js'
+import {isNotFound, renameIfExists, unlinkIfExists, writeFully} from './fs.js'
 
 export class CorruptIndexError extends Error {
   constructor(
@@ -189,19 +189,11 @@ export abstract class AbstractIndex {
   }
 
   async renameTo(path: string): Promise<void> {
-    try {
-      await this.fs.rename(this.path, path)
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-    }
+    await renameIfExists(this.fs, this.path, path)
     this.path = path
   }
 
   async deleteIfExists(): Promise<void> {
-    try {
-      await this.fs.unlink(this.path)
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-    }
+    await unlinkIfExists(this.fs, this.path)
   }
 }

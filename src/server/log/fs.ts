@@ -110,6 +110,24 @@ export function isNotFound(error: unknown): boolean {
   return (error as {code?: string} | undefined)?.code === 'ENOENT'
 }
 
+/** Unlinks `path`; a file that is already gone is not an error. */
+export async function unlinkIfExists(fs: FileSystem, path: string): Promise<void> {
+  try {
+    await fs.unlink(path)
+  } catch (error) {
+    if (!isNotFound(error)) throw error
+  }
+}
+
+/** Renames `from` to `to`; a file that is not there is not an error. */
+export async function renameIfExists(fs: FileSystem, from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to)
+  } catch (error) {
+    if (!isNotFound(error)) throw error
+  }
+}
+
 class NodeFileHandle implements FileHandle {
   constructor(private readonly handle: fsp.FileHandle) {}
 

@@ -27,7 +27,7 @@ import * as nodePath from 'node:path'
 import type {RecordBatchHeader} from '../../lib/records/batch.js'
 import type {FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
-import {isNotFound} from './fs.js'
+import {isNotFound, unlinkIfExists} from './fs.js'
 import {LeaderEpochCache} from './leader-epoch-cache.js'
 import type {LogConfig} from './log-config.js'
 import {
@@ -84,14 +84,6 @@ export interface LoadedLog {
   report: RecoveryReport
 }
 
-async function unlinkQuietly(fs: FileSystem, path: string): Promise<void> {
-  try {
-    await fs.unlink(path)
-  } catch (error) {
-    if (!isNotFound(error)) throw error
-  }
-}
-
 function segmentConfig(config: LogConfig): {indexIntervalBytes: number; segmentIndexBytes: number} {
   return {indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes}
 }
@@ -116,7 +108,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   for (const name of names) {
     const path = nodePath.join(dir, name)
     if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith('.tmp')) {
-      await unlinkQuietly(fs, path)
+      await unlinkIfExists(fs, path)
     } else if (name.endsWith(LOG_FILE_SUFFIX + SWAP_FILE_SUFFIX)) {
       const offset = offsetFromFilename(name)
       if (offset !== undefined) swaps.push(offset)
@@ -129,7 +121,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     const offset = offsetFromFilename(name)
     if (offset === undefined || logs.has(offset) || swaps.includes(offset)) continue
     if ([INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX].some((s) => name.endsWith(s))) {
-      await unlinkQuietly(fs, nodePath.join(dir, name))
+      await unlinkIfExists(fs, nodePath.join(dir, name))
     }
   }
 
@@ -140,9 +132,9 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     const result = await swap.recover(base)
     await swap.log.close()
     for (const old of [...logs].filter((o) => o >= base && o < result.nextOffset)) {
-      await unlinkQuietly(fs, logFile(dir, old))
-      await unlinkQuietly(fs, offsetIndexFile(dir, old))
-      await unlinkQuietly(fs, timeIndexFile(dir, old))
+      await unlinkIfExists(fs, logFile(dir, old))
+      await unlinkIfExists(fs, offsetIndexFile(dir, old))
+      await unlinkIfExists(fs, timeIndexFile(dir, old))
       logs.delete(old)
     }
     await fs.rename(logFile(dir, base, SWAP_FILE_SUFFIX), logFile(dir, base))

@@ -35,7 +35,7 @@ import {
 import {CorruptIndexError} from './abstract-index.js'
 import {CachedFile, type FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
-import {isNotFound, readAt, writeFully} from './fs.js'
+import {isNotFound, readAt, unlinkIfExists, writeFully} from './fs.js'
 import {logFile, offsetIndexFile, timeIndexFile, txnIndexFile} from './log-files.js'
 import {OffsetIndex} from './offset-index.js'
 import {TimeIndex} from './time-index.js'
@@ -674,11 +674,7 @@ export class LogSegment {
   /** Closes and unlinks the files (whatever their current names). */
   async deleteFiles(): Promise<void> {
     await this.log.close()
-    try {
-      await this.fs.unlink(this.log.path)
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-    }
+    await unlinkIfExists(this.fs, this.log.path)
     await this.offsetIndex.deleteIfExists()
     await this.timeIndex.deleteIfExists()
     await this.txnIndex.deleteIfExists()

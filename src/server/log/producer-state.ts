@@ -28,7 +28,7 @@ import type {RecordBatchHeader} from '../../lib/records/batch.js'
 import {readInt64, writeInt64} from '../../lib/records/big-endian.js'
 import {LogError} from './errors.js'
 import type {FileSystem} from './fs.js'
-import {isNotFound, writeFileAtomic} from './fs.js'
+import {isNotFound, unlinkIfExists, writeFileAtomic} from './fs.js'
 import {filenamePrefixFromOffset, offsetFromFilename} from './log-files.js'
 
 export const SNAPSHOT_SUFFIX = '.snapshot'
@@ -314,11 +314,7 @@ export class ProducerStateManager {
 
   async deleteSnapshot(offset: number): Promise<void> {
     this.snapshotOffsets?.delete(offset)
-    try {
-      await this.fs.unlink(nodePath.join(this.dir, snapshotFilename(offset)))
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-    }
+    await unlinkIfExists(this.fs, nodePath.join(this.dir, snapshotFilename(offset)))
   }
 
   /** Deletes snapshots with offset < `offset` (retention) or > `offset` (truncation), per `which`. */

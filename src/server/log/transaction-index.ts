@@ -26,7 +26,7 @@ import {readInt64, writeInt64} from '../../lib/records/big-endian.js'
 import {RECORD_BATCH_OVERHEAD} from '../../lib/records/batch.js'
 import {RecordReader} from '../../lib/records/varint.js'
 import type {FileSystem} from './fs.js'
-import {isNotFound, writeFully} from './fs.js'
+import {isNotFound, renameIfExists, unlinkIfExists, writeFully} from './fs.js'
 
 export const ABORTED_TXN_ENTRY_SIZE = 34
 const ABORTED_TXN_VERSION = 0
@@ -163,20 +163,12 @@ export class TransactionIndex {
   }
 
   async renameTo(path: string): Promise<void> {
-    try {
-      await this.fs.rename(this.path, path)
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-    }
+    await renameIfExists(this.fs, this.path, path)
     this.path = path
   }
 
   async deleteIfExists(): Promise<void> {
-    try {
-      await this.fs.unlink(this.path)
-    } catch (error) {
-      if (!isNotFound(error)) throw error
-    }
+    await unlinkIfExists(this.fs, this.path)
     this.list = []
   }
 
