@@ -59,8 +59,10 @@ export default class GroupsResetOffsets extends BaseCommand<typeof GroupsResetOf
     const client = await this.kafka()
     const admin = new Admin(client)
     const [description] = await this.withTimeout('describing the group', admin.describeGroups([groupId]))
-    if (description!.errorCode !== 0) throw KafkaError.fromCode(description!.errorCode, `group ${groupId}`)
-    const inactive = ['Empty', 'Dead', ''].includes(description!.state)
+    // A group that does not exist yet (Dead, or GROUP_ID_NOT_FOUND from DescribeGroups v6) may be given offsets.
+    const missing = description!.errorCode === ErrorCode.GROUP_ID_NOT_FOUND
+    if (description!.errorCode !== 0 && !missing) throw KafkaError.fromCode(description!.errorCode, `group ${groupId}`)
+    const inactive = missing || ['Empty', 'Dead', ''].includes(description!.state)
     if (!inactive) {
       throw new KafkaError(ErrorCode.NON_EMPTY_GROUP, 'NON_EMPTY_GROUP', `group ${groupId} is ${description!.state} with ${description!.members.length} member(s); stop its consumers first`)
     }

@@ -550,6 +550,7 @@ export class Admin {
     )
     const {response: r, version} = response
     const topLevel = version >= 8 ? (r.groups[0]?.errorCode ?? 0) : r.errorCode
+    if (topLevel === ErrorCode.GROUP_ID_NOT_FOUND) return []
     throwIfError(topLevel, `group ${groupId}`)
     const topics = version >= 8 ? (r.groups[0]?.topics ?? []) : r.topics
     return topics.flatMap((t) =>
