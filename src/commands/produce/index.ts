@@ -125,9 +125,9 @@ export default class Produce extends BaseCommand<typeof Produce> {
     const {readLines} = await import('../../lib/client/lines.js')
     let failure: Error | undefined
     // Counted per batch; with --json also a callback per record, to keep its place in the output.
-    producer.onBatch = ({error, partition, records: batch}) => {
+    producer.onBatch = ({count, error, partition}) => {
       if (error) failure ??= error
-      else counts.set(partition, (counts.get(partition) ?? 0) + batch.length)
+      else counts.set(partition, (counts.get(partition) ?? 0) + count)
     }
     const onAck = json
       ? (index: number) => (error: Error | null, metadata?: RecordMetadata) => {

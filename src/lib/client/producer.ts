@@ -1,8 +1,8 @@
 // The producer: records are partitioned (partitioner.ts, as the Java client), gathered into one
 // open batch per partition, and sent to the partition leaders.
 //
-// Batching: a batch is sealed when it reaches batchSize bytes (estimated from the record sizes,
-// never below what the encoder writes) and sent when sealed, when lingerMs has passed since its
+// Batching: records are encoded into their partition's open batch as they come (batch-builder.ts);
+// a batch is sealed when the next record could take it past batchSize bytes, and sent when sealed, when lingerMs has passed since its
 // first record, or on flush(). One Produce request per leader holds at most one batch per
 // partition and at most maxRequestSize bytes; up to maxInFlight requests per leader are pipelined.
 //
@@ -26,7 +26,8 @@
 
 import {ApiKey} from '../protocol/generated/api-keys.js'
 import {CompressionType} from '../records/batch.js'
-import {buildRecordBatch, type RecordHeader} from '../records/record.js'
+import type {RecordHeader} from '../records/record.js'
+import {BatchBuilder} from './batch-builder.js'
 import {type KafkaClient, sleep} from './client.js'
 import {ConnectionError, ErrorCode, isRetriable, isRetriableCode, isStaleMetadataCode, KafkaError} from './errors.js'
 import {StickyPartitioner} from './partitioner.js'
@@ -87,9 +88,10 @@ export type DeliveryCallback = (error: Error | null, metadata?: RecordMetadata) 
 export interface BatchOutcome {
   topic: string
   partition: number
-  /** Offset of records[0]; -1 with acks=0 or on error. */
+  /** Offset of the batch's first record; -1 with acks=0 or on error. */
   baseOffset: bigint
-  records: readonly ProducerRecord[]
+  /** Records in the batch. */
+  count: number
   error: Error | null
 }
 
@@ -98,9 +100,17 @@ const RECORD_OVERHEAD = 30
 const BATCH_OVERHEAD = 61
 
 class Batch {
-  readonly records: ProducerRecord[] = []
+  /** The records, encoded as they are appended. */
+  readonly builder = new BatchBuilder()
   state!: PartitionState
-  readonly callbacks: (DeliveryCallback | undefined)[] = []
+  /** Per record index, for records pushed with a callback (sparse; undefined when none was). */
+  callbacks: (DeliveryCallback | undefined)[] | undefined
+  /** The timestamps of records with callbacks, by index (for RecordMetadata). */
+  timestamps: number[] | undefined
+  /** Records pushed without a callback: their failure goes to flush(). */
+  uncallbacked = 0
+  /** Sum of the records' estimated sizes (what they count against bufferMemory). */
+  estimated = 0
   size = BATCH_OVERHEAD
   sealed = false
   createdAt = Date.now()
@@ -302,7 +312,7 @@ export class Producer {
       this.partitions.set(`${record.topic}\u0000${partition}`, state)
     }
     let batch = state.queue.at(-1)
-    if (!batch || batch.sealed || (batch.records.length > 0 && batch.size + size > this.options.batchSize)) {
+    if (!batch || batch.sealed || (batch.builder.count > 0 && batch.size + size > this.options.batchSize)) {
       if (batch && !batch.sealed) {
         batch.sealed = true
         this.schedule()
@@ -313,10 +323,14 @@ export class Producer {
       this.outstandingBatches++
       this.armLinger(batch.createdAt + this.options.lingerMs)
     }
-    // The record itself is the batch entry (it has key, value, headers and timestamp).
-    batch.records.push(record)
-    batch.callbacks.push(callback)
-    batch.size += size
+    const index = batch.builder.count
+    batch.builder.append(record.timestamp!, record.key ?? null, record.value, record.headers)
+    if (callback) {
+      ;(batch.callbacks ??= [])[index] = callback
+      ;(batch.timestamps ??= [])[index] = record.timestamp!
+    } else batch.uncallbacked++
+    batch.estimated += size
+    batch.size = batch.builder.sizeInBytes
     if (batch.size >= this.options.batchSize) {
       batch.sealed = true
       this.schedule()
@@ -416,14 +430,12 @@ export class Producer {
     if (!batch.bytes) {
       if (this.options.idempotent) {
         batch.baseSequence = state.nextSequence
-        state.nextSequence = (state.nextSequence + batch.records.length) & 0x7fffffff
+        state.nextSequence = (state.nextSequence + batch.builder.count) & 0x7fffffff
       }
-      batch.bytes = buildRecordBatch({
+      batch.bytes = batch.builder.build(compressionType(this.options.compression), {
         baseSequence: batch.baseSequence,
-        compression: compressionType(this.options.compression),
         producerEpoch: this.options.idempotent ? this.producerEpoch : -1,
         producerId: this.options.idempotent ? Number(this.producerId) : -1,
-        records: batch.records,
       })
     }
   }
@@ -479,18 +491,20 @@ export class Producer {
   private complete(batch: Batch, baseOffset: bigint, logAppendTime: bigint): void {
     const state = batch.state
     state.inFlight--
-    for (let i = 0; i < batch.callbacks.length; i++) {
-      const callback = batch.callbacks[i]
-      if (!callback) continue
-      const record = batch.records[i]!
-      callback(null, {
-        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
-        partition: batch.partition,
-        timestamp: logAppendTime >= 0n ? logAppendTime : BigInt(record.timestamp ?? -1),
-        topic: batch.topic,
-      })
+    const callbacks = batch.callbacks
+    if (callbacks) {
+      for (let i = 0; i < callbacks.length; i++) {
+        const callback = callbacks[i]
+        if (!callback) continue
+        callback(null, {
+          offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+          partition: batch.partition,
+          timestamp: logAppendTime >= 0n ? logAppendTime : BigInt(batch.timestamps![i]!),
+          topic: batch.topic,
+        })
+      }
     }
-    this.onBatch?.({baseOffset, error: null, partition: batch.partition, records: batch.records, topic: batch.topic})
+    this.onBatch?.({baseOffset, count: batch.builder.count, error: null, partition: batch.partition, topic: batch.topic})
     this.finishBatch(batch)
   }
 
@@ -510,18 +524,15 @@ export class Producer {
       })
       return
     }
-    for (let i = 0; i < batch.callbacks.length; i++) {
-      const callback = batch.callbacks[i]
-      if (callback) callback(error)
-      else this.firstError ??= error
-    }
-    this.onBatch?.({baseOffset: -1n, error, partition: batch.partition, records: batch.records, topic: batch.topic})
+    for (const callback of batch.callbacks ?? []) if (callback) callback(error)
+    if (batch.uncallbacked > 0) this.firstError ??= error
+    this.onBatch?.({baseOffset: -1n, count: batch.builder.count, error, partition: batch.partition, topic: batch.topic})
     this.finishBatch(batch)
   }
 
   private finishBatch(batch: Batch): void {
     this.outstandingBatches--
-    this.bufferedBytes -= batch.size - BATCH_OVERHEAD
+    this.bufferedBytes -= batch.estimated
     if (this.bufferedBytes < this.options.bufferMemory && this.spaceWaiters.length > 0) {
       const waiters = this.spaceWaiters
       this.spaceWaiters = []
@@ -547,10 +558,8 @@ export class Producer {
     for (const state of this.partitions.values()) {
       const queue = state.queue.splice(0)
       for (const batch of queue) {
-        for (const callback of batch.callbacks) {
-          if (callback) callback(error)
-          else this.firstError ??= error
-        }
+        for (const callback of batch.callbacks ?? []) if (callback) callback(error)
+        if (batch.uncallbacked > 0) this.firstError ??= error
         this.finishBatch(batch)
       }
     }
