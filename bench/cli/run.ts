@@ -5,7 +5,7 @@
 // Every figure is wall time of the whole process (start-up, metadata, final flush included),
 // median [min–max] of the repeats, with the ratio kcli / kcat of records per second.
 //
-//   npx tsx bench/cli/run.ts [--repeats 3] [--records-100 500000] [--records-1k 150000]
+//   npx tsx bench/cli/run.ts [--repeats 3] [--records-100 2000000] [--records-1k 500000]
 //
 // Compiles HEAD (git archive + tsc) into a temporary directory and runs that build. Writes
 // bench/cli/RESULTS.md. Needs kcat on PATH.
@@ -22,8 +22,8 @@ let KCLI = ''
 
 const {values: options} = parseArgs({
   options: {
-    'records-100': {default: '500000', type: 'string'},
-    'records-1k': {default: '150000', type: 'string'},
+    'records-100': {default: '2000000', type: 'string'},
+    'records-1k': {default: '500000', type: 'string'},
     repeats: {default: '3', type: 'string'},
     'help-runs': {default: '21', type: 'string'},
     out: {default: join(ROOT, 'bench/cli/RESULTS.md'), type: 'string'},
