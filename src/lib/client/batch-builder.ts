@@ -10,7 +10,7 @@ import {compress} from '../records/compression.js'
 import type {RecordHeader} from '../records/record.js'
 import {sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong} from '../records/varint.js'
 
-const INITIAL_CAPACITY = 16 * 1024
+const INITIAL_CAPACITY = 64 * 1024
 
 export interface BatchProducerFields {
   producerId: number
@@ -98,8 +98,9 @@ export class BatchBuilder {
   }
 
   private grow(needed: number): void {
-    let capacity = this.buf.length * 2
-    while (capacity < needed) capacity *= 2
+    // x4: a 1 MB batch is copied twice while it grows (64 KiB -> 256 KiB -> 1 MiB), not five times.
+    let capacity = this.buf.length * 4
+    while (capacity < needed) capacity *= 4
     const next = Buffer.allocUnsafe(capacity)
     this.buf.copy(next, 0, 0, this.position)
     this.buf = next

@@ -7,13 +7,21 @@ import type {Readable} from 'node:stream'
 export async function* readLines(input: Readable | AsyncIterable<Buffer | string>): AsyncGenerator<Buffer[]> {
   let carry: Buffer | undefined
   for await (const data of input as AsyncIterable<Buffer | string>) {
-    let chunk = typeof data === 'string' ? Buffer.from(data) : data
-    if (carry) {
-      chunk = Buffer.concat([carry, chunk])
-      carry = undefined
-    }
+    const chunk = typeof data === 'string' ? Buffer.from(data) : data
     const lines: Buffer[] = []
     let start = 0
+    if (carry) {
+      // Only the line that spans the chunks is joined (never the whole chunk).
+      const nl = chunk.indexOf(10)
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk])
+        continue
+      }
+      const joined = Buffer.concat([carry, chunk.subarray(0, nl)])
+      lines.push(joined.length > 0 && joined[joined.length - 1] === 13 ? joined.subarray(0, -1) : joined)
+      carry = undefined
+      start = nl + 1
+    }
     for (;;) {
       const nl = chunk.indexOf(10, start)
       if (nl < 0) break

@@ -1,5 +1,6 @@
 import {Readable} from 'node:stream'
 
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import type {ConsumedBatch} from '../../../src/lib/client/consumer.js'
@@ -53,5 +54,23 @@ describe('readLines', () => {
     const lines: string[] = []
     for await (const batch of readLines(Readable.from(chunks.map((c) => Buffer.from(c))))) lines.push(...batch.map((b) => b.toString()))
     expect(lines).toEqual(['abc', 'def', '', 'gh'])
+  })
+  it('gives the same lines however the input is cut into chunks', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.stringMatching(/^[a-z\r]{0,12}$/), {maxLength: 30}), fc.array(fc.integer({max: 20, min: 1}), {minLength: 1}), async (lines, cuts) => {
+        const text = lines.map((l) => `${l}\n`).join('')
+        const chunks: Buffer[] = []
+        let at = 0
+        for (let i = 0; at < text.length; i++) {
+          const n = cuts[i % cuts.length]!
+          chunks.push(Buffer.from(text.slice(at, at + n)))
+          at += n
+        }
+        const got: string[] = []
+        for await (const batch of readLines(Readable.from(chunks))) got.push(...batch.map((b) => b.toString()))
+        expect(got).toEqual(lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)))
+      }),
+      {numRuns: 300},
+    )
   })
 })
