@@ -155,3 +155,17 @@ describe('kcli offsets get', () => {
     expect(missing.exitCode).toBe(1)
   })
 })
+
+describe('kcli consume on a terminal', () => {
+  it('colours records (topic-partition@offset, key, value) unless NO_COLOR', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['tty'])
+    await kcli(Produce, broker.bootstrap, ['-t', 'tty', '-K', ':'], {stdin: 'k:v\n'})
+    const coloured = await kcli(Consume, broker.bootstrap, ['-t', 'tty', '--from-beginning', '--exit'], {env: {FORCE_COLOR: undefined, NO_COLOR: undefined, TERM: 'xterm'}, tty: true})
+    expect(coloured.exitCode).toBe(0)
+    expect(coloured.stdout).toContain('\u001B[')
+    expect(coloured.stdout.replaceAll(/\u001B\[[\d;]*m/g, '')).toBe('tty-0@0 k v\n')
+    expect(coloured.stderr.replaceAll(/\u001B\[[\d;]*m/g, '')).toBe('1 record\n')
+    const plain = await kcli(Consume, broker.bootstrap, ['-t', 'tty', '--from-beginning', '--exit'], {env: {NO_COLOR: '1', TERM: 'xterm'}, tty: true})
+    expect(plain.stdout).toBe('tty-0@0 k v\n')
+  })
+})
