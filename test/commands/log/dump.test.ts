@@ -7,8 +7,9 @@ import LogDump, {type LogDumpResult} from '../../../src/commands/log/dump.js'
 import Produce from '../../../src/commands/produce/index.js'
 import TopicsCreate from '../../../src/commands/topics/create.js'
 import {json, kcli, removeDir, startBroker, tempDir, type TestBroker} from '../helpers.js'
+import {GOLDEN_SEGMENTS_DIR} from '../../lib/records/golden.js'
 
-const golden = join(import.meta.dirname, '../../../../shared/kafka-reference/segments/golden-segments-0')
+const golden = GOLDEN_SEGMENTS_DIR
 const hasGolden = existsSync(golden)
 
 let broker: TestBroker

@@ -2,12 +2,10 @@
 // into the project). Tests using it skip with a message when it is absent.
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {crc32c} from '@node-rs/crc32'
-import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {REFERENCE_DIR} from '../protocol/reference.js'
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-
-export const GOLDEN_SEGMENTS_DIR = resolve(projectRoot, '../shared/kafka-reference/segments/golden-segments-0')
+export const GOLDEN_SEGMENTS_DIR = join(REFERENCE_DIR, 'segments/golden-segments-0')
 export const GOLDEN_RECORD_COUNT = 18_003
 export const goldenAvailable = existsSync(GOLDEN_SEGMENTS_DIR)
 export const goldenSkipReason = `golden segments not found at ${GOLDEN_SEGMENTS_DIR}`
@@ -20,7 +18,7 @@ export function goldenLogs(): {name: string; data: Buffer}[] {
     .map((name) => ({name, data: readFileSync(join(GOLDEN_SEGMENTS_DIR, name))}))
 }
 
-export const CAPTURES_DIR = resolve(projectRoot, '../shared/kafka-reference/captures')
+export const CAPTURES_DIR = join(REFERENCE_DIR, 'captures')
 export const capturesAvailable = existsSync(CAPTURES_DIR)
 
 export interface CapturedBatch {

@@ -3,10 +3,11 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ADMIN_HANDLERS} from '../../../src/server/handlers/admin.js'
-import {PROJECT_ROOT, type TestBroker} from '../../e2e/harness.js'
+import type {TestBroker} from '../../e2e/harness.js'
+import {REFERENCE_DIR} from '../../lib/protocol/reference.js'
 import {ProtocolClient, startAdminBroker} from './helpers.js'
 
-const REFERENCE = join(PROJECT_ROOT, '../shared/kafka-reference/defaults/api-versions-4.0.0.txt')
+const REFERENCE = join(REFERENCE_DIR, 'defaults/api-versions-4.0.0.txt')
 
 /** Kafka 4.0's advertised ranges from `kafka-broker-api-versions` output: api key -> [min, max]. */
 function kafkaRanges(): Map<number, [number, number]> {

@@ -13,8 +13,9 @@ import {NodeFileSystem} from '../../../src/server/log/fs.js'
 import {PartitionLog} from '../../../src/server/log/partition-log.js'
 import {decodeSnapshot} from '../../../src/server/log/producer-state.js'
 import {makeBatch, makeTempDir, testConfig} from './helpers.js'
+import {GOLDEN_SEGMENTS_DIR} from '../../lib/records/golden.js'
 
-const GOLDEN = path.resolve(__dirname, '../../../../shared/kafka-reference/segments/golden-segments-0')
+const GOLDEN = GOLDEN_SEGMENTS_DIR
 const haveGolden = await fsp.stat(GOLDEN).then(() => true, () => false)
 
 const dirs: string[] = []
