@@ -28,8 +28,7 @@ function records(stdout: string): RecordJson[] {
 }
 
 describe('kcli produce and consume', () => {
-  it('seq 100000 | produce, then consume --from-beginning --exit gives 100000 lines', async () => {
-    await kcli(TopicsCreate, broker.bootstrap, ['seq', '-p', '3'])
+  it('seq 100000 | produce (the topic is auto-created), then consume --from-beginning --exit gives 100000 lines', async () => {
     const input = `${Array.from({length: 100_000}, (_, i) => i + 1).join('\n')}\n`
     const produced = await kcli<ProduceResult>(Produce, broker.bootstrap, ['-t', 'seq'], {stdin: input})
     expect(produced.stderr).toBe('')
@@ -132,9 +131,20 @@ describe('kcli produce and consume', () => {
     expect(badOffset.exitCode).toBe(2)
     const badFormat = await kcli(Consume, broker.bootstrap, ['-t', 'range', '-f', '%q'])
     expect(badFormat.exitCode).toBe(2)
-    const missing = await kcli(Produce, broker.bootstrap, ['-t', 'no-such-topic', '--json'], {stdin: 'x\n'})
+    const missing = await kcli(Consume, broker.bootstrap, ['-t', 'no-such-topic', '--json'])
     expect(missing.exitCode).toBe(1)
     expect(JSON.parse(missing.stderr).error).toMatchObject({kafka: {code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION'}, kind: 'kafka'})
+  })
+
+  it('a missing topic exits 1 when the broker does not auto-create topics', async () => {
+    const strict = await startBroker({'auto.create.topics.enable': 'false'})
+    try {
+      const run = await kcli(Produce, strict.bootstrap, ['-t', 'absent', '--json'], {stdin: 'x\n'})
+      expect(run.exitCode).toBe(1)
+      expect(JSON.parse(run.stderr).error).toMatchObject({kafka: {code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION'}, kind: 'kafka'})
+    } finally {
+      await strict.stop()
+    }
   })
 })
 

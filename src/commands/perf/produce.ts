@@ -45,7 +45,7 @@ export default class PerfProduce extends BaseCommand<typeof PerfProduce> {
     if (flags.throughput === 0 || flags.throughput < -1) throw new UsageError('--throughput must be positive or -1')
     const {Producer} = await import('../../lib/client/producer.js')
     const client = await this.kafka()
-    await this.withTimeout('reading metadata', client.topic(flags.topic))
+    await this.withTimeout('reading metadata', client.topic(flags.topic, {allowAutoCreate: true}))
     const producer = new Producer(client, {
       acks: (flags.acks === 'all' ? -1 : Number(flags.acks)) as Acks,
       batchSize: flags['batch-size'],

@@ -88,8 +88,8 @@ export default class Produce extends BaseCommand<typeof Produce> {
       requestTimeoutMs: this.flags.timeout,
       deliveryTimeoutMs: Math.max(this.flags.timeout, 30_000),
     })
-    // Fail fast on a missing topic, before reading any input.
-    await this.withTimeout('reading metadata', client.topic(topic))
+    // The topic (created by the broker if it auto-creates topics, as for Kafka's console producer), before reading any input.
+    await this.withTimeout('reading metadata', client.topic(topic, {allowAutoCreate: true}))
 
     const separator = this.flags['key-separator'] === undefined ? undefined : Buffer.from(this.flags['key-separator'])
     const keyEncoding = this.flags['key-encoding'] as Encoding

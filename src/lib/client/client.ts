@@ -129,13 +129,14 @@ export class KafkaClient {
 
   /**
    * Fetches metadata for `topics` (null: every topic; []: brokers only) and updates the cache.
-   * Never creates topics.
+   * Creates missing topics only with `allowAutoTopicCreation` (and a broker with
+   * auto.create.topics.enable), as the Java producer asks for them.
    */
-  async refreshMetadata(topics: null | readonly string[]): Promise<ClusterMetadata> {
+  async refreshMetadata(topics: null | readonly string[], allowAutoTopicCreation = false): Promise<ClusterMetadata> {
     return this.withRetries(async () => {
       const connection = await this.anyConnection()
       const response = await connection.send(ApiKey.Metadata, {
-        allowAutoTopicCreation: false,
+        allowAutoTopicCreation,
         topics: topics === null ? null : topics.map((name) => ({name})),
       }, {minVersion: 1})
       const metadata = toClusterMetadata(response)
@@ -146,18 +147,21 @@ export class KafkaClient {
 
   /**
    * Topic metadata from the cache, refreshed when missing or stale. Throws
-   * UNKNOWN_TOPIC_OR_PARTITION (not retried) for a topic that does not exist.
+   * UNKNOWN_TOPIC_OR_PARTITION (not retried) for a topic that does not exist; retries
+   * LEADER_NOT_AVAILABLE and the like (a topic just auto-created has no leader for a moment).
    */
-  async topic(name: string): Promise<TopicInfo> {
-    if (this.metadata.needsRefresh(name, this.options.metadataMaxAgeMs)) {
-      const metadata = await this.refreshMetadata([name])
+  async topic(name: string, options: {allowAutoCreate?: boolean} = {}): Promise<TopicInfo> {
+    if (!this.metadata.needsRefresh(name, this.options.metadataMaxAgeMs)) return this.metadata.topic(name)!
+    return this.withRetries(async () => {
+      const metadata = await this.refreshMetadata([name], options.allowAutoCreate ?? false)
       const topic = metadata.topics.find((t) => t.name === name)
-      if (!topic || topic.errorCode !== 0) {
-        const code = topic?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        throw new KafkaError(code, code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? 'UNKNOWN_TOPIC_OR_PARTITION' : KafkaError.fromCode(code).errorName, `topic ${name}`, {retriable: false})
+      if (!topic || topic.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+        throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'UNKNOWN_TOPIC_OR_PARTITION', `topic ${name}`, {retriable: false})
       }
-    }
-    return this.metadata.topic(name)!
+      if (topic.errorCode !== 0) throw KafkaError.fromCode(topic.errorCode, `topic ${name}`)
+      if (topic.partitions.length === 0) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, 'LEADER_NOT_AVAILABLE', `topic ${name} has no partitions yet`, {retriable: true})
+      return this.metadata.topic(name)!
+    })
   }
 
   /** The leader of a partition (refreshing metadata when unknown); retriable errors when there is none. */

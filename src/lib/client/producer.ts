@@ -59,6 +59,8 @@ export interface ProducerOptions {
   deliveryTimeoutMs?: number
   /** Bytes of records waiting before push() asks the caller to wait. Default 32 MiB. */
   bufferMemory?: number
+  /** Ask the broker to create a topic that does not exist (it does when auto.create.topics.enable). Default true, as the Java producer. */
+  allowAutoTopicCreation?: boolean
   /** For tests: the partitioner's randomness. */
   random?: () => number
 }
@@ -185,6 +187,7 @@ export class Producer {
       requestTimeoutMs: 30_000,
       deliveryTimeoutMs: 120_000,
       bufferMemory: 32 * 1024 * 1024,
+      allowAutoTopicCreation: true,
       ...definedOnly(options),
     }
     if (this.options.idempotent && this.options.acks !== -1) throw new Error('an idempotent producer needs acks=-1 (all)')
@@ -281,7 +284,7 @@ export class Producer {
   }
 
   private loadTopic(name: string): void {
-    this.client.topic(name).then(
+    this.client.topic(name, {allowAutoCreate: this.options.allowAutoTopicCreation}).then(
       () => {
         const entries = this.waitingForMetadata.get(name) ?? []
         this.waitingForMetadata.delete(name)
