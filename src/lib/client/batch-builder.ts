@@ -12,6 +12,18 @@ import {sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong} from '../records
 
 const INITIAL_CAPACITY = 64 * 1024
 
+/**
+ * Buffers of finished batches, by capacity, for the next builders: allocating (and collecting) a
+ * fresh 1 MiB buffer per batch costs more than the encoding. A buffer comes back only through
+ * release(), once nothing refers to the batch any more.
+ */
+const pool = new Map<number, Buffer[]>()
+const POOL_PER_SIZE = 8
+
+function take(capacity: number): Buffer {
+  return pool.get(capacity)?.pop() ?? Buffer.allocUnsafe(capacity)
+}
+
 export interface BatchProducerFields {
   producerId: number
   producerEpoch: number
@@ -27,7 +39,19 @@ export class BatchBuilder {
   maxTimestamp = -1
 
   constructor(initialCapacity = INITIAL_CAPACITY) {
-    this.buf = Buffer.allocUnsafe(Math.max(RECORD_BATCH_OVERHEAD + 64, initialCapacity))
+    this.buf = take(Math.max(RECORD_BATCH_OVERHEAD + 64, initialCapacity))
+  }
+
+  /**
+   * Gives the buffer back for reuse. Only when the built batch (a view of the buffer when
+   * uncompressed) is referenced nowhere: it has been acknowledged or given up on.
+   */
+  release(): void {
+    const list = pool.get(this.buf.length) ?? []
+    if (list.length < POOL_PER_SIZE) list.push(this.buf)
+    pool.set(this.buf.length, list)
+    this.buf = EMPTY
+    this.position = 0
   }
 
   /** Bytes of the batch so far (uncompressed), header included. */
@@ -101,11 +125,17 @@ export class BatchBuilder {
     // x4: a 1 MB batch is copied twice while it grows (64 KiB -> 256 KiB -> 1 MiB), not five times.
     let capacity = this.buf.length * 4
     while (capacity < needed) capacity *= 4
-    const next = Buffer.allocUnsafe(capacity)
+    const next = take(capacity)
     this.buf.copy(next, 0, 0, this.position)
+    const old = this.buf
     this.buf = next
+    const list = pool.get(old.length) ?? []
+    if (list.length < POOL_PER_SIZE) list.push(old)
+    pool.set(old.length, list)
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 function writeBytes(buf: Buffer, at: number, bytes: Buffer | null): number {
   if (bytes === null) return writeVarint(buf, at, -1)

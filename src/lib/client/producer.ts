@@ -534,6 +534,10 @@ export class Producer {
   }
 
   private finishBatch(batch: Batch): void {
+    // Reuse the batch's buffer when nothing can still read it: with a response (acks 1 or all) the
+    // request was written in full before the answer came, and an uncompressed batch has no
+    // compression still reading it. (acks=0 and compressed batches leave theirs to the collector.)
+    if (this.options.acks !== 0 && this.options.compression === 'none') batch.builder.release()
     this.outstandingBatches--
     this.bufferedBytes -= batch.estimated
     if (this.bufferedBytes < this.options.bufferMemory && this.spaceWaiters.length > 0) {

@@ -90,4 +90,21 @@ describe('Producer and Consumer against the broker', () => {
       expect(values).toEqual(Array.from({length: 100}, (_, j) => `v${n + 30 * j}`))
     }
   })
+  it('reuses batch buffers only after acknowledgement: 20,000 distinct records in ~100 small batches read back intact', async () => {
+    await new Admin(client).createTopics([{name: 'reuse', numPartitions: 1}])
+    const producer = new Producer(client, {batchSize: 8000, lingerMs: 0})
+    for (let i = 0; i < 20_000; i++) {
+      if (!producer.push({topic: 'reuse', value: Buffer.from(`record-${i}-${'x'.repeat(i % 50)}`)})) await producer.waitForSpace()
+    }
+    await producer.close()
+    const consumer = new Consumer(client, {maxWaitMs: 50})
+    consumer.assign([{offset: 0n, partition: 0, topic: 'reuse'}])
+    const values: string[] = []
+    for await (const batch of consumer.batches()) {
+      for (const r of batch.records) values.push(r.value!.toString())
+      if (values.length >= 20_000) break
+    }
+    await consumer.close()
+    expect(values).toEqual(Array.from({length: 20_000}, (_, i) => `record-${i}-${'x'.repeat(i % 50)}`))
+  })
 })
