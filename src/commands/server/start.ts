@@ -5,8 +5,7 @@ import {BaseCommand} from '../../lib/cli/base-command.js'
 import {UsageError} from '../../lib/cli/errors.js'
 import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
-import {Broker, type BrokerStatus} from '../../server/broker.js'
-import {createLogger} from '../../server/logger.js'
+import type {BrokerStatus} from '../../server/broker.js'
 
 export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static override summary = 'Run a Kafka-compatible broker.'
@@ -55,6 +54,9 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       throw error
     }
+    // The broker is imported here, not at the top: oclif loads every command module to list
+    // commands (there is no manifest), and `kcli --help` should not pay for loading a broker.
+    const [{Broker}, {createLogger}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js')])
     const log = createLogger({level: flags['log-level']})
     const broker = new Broker(config, log)
     const status = await broker.start()
