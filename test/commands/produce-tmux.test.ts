@@ -29,6 +29,25 @@ async function waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   }
 }
 
+/** Starts `kcli <args>` (from source through tsx) in a new tmux window named `name`. */
+function startKcli(name: string, args: string): void {
+  const command = `cd ${repoRoot} && env KCLI_BOOTSTRAP_SERVER=${broker.bootstrap} NO_COLOR=1 TERM=xterm ${process.execPath} --import tsx ${join(repoRoot, 'bin/dev.js')} ${args}; echo "EXIT=$?"; sleep 60`
+  const started = tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '30', command)
+  expect(started.status).toBe(0)
+}
+
+const screenOf = (name: string) => tmux('capture-pane', '-p', '-t', name).stdout
+
+async function waitForIn(name: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const text = screenOf(name)
+    if (pattern.test(text)) return text
+    if (Date.now() > deadline) throw new Error(`screen ${name} never matched ${pattern}:\n${text}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 let broker: TestBroker
 beforeAll(async () => {
   broker = await startBroker()
@@ -69,5 +88,28 @@ describe.skipIf(!hasTmux)('kcli produce at a prompt (tmux)', () => {
 
     const consumed = await kcli(Consume, broker.bootstrap, ['-t', 'chat', '--from-beginning', '--exit', '-f', '%k|%s\\n'])
     expect(consumed.stdout).toBe('user1|hello\n|world\n')
+  })
+  it('consume picks the topic on a terminal, prints records, and stops on Ctrl-C', async () => {
+    startKcli('consume', 'consume --from-beginning')
+    await waitForIn('consume', /Topic/)
+    tmux('send-keys', '-t', 'consume', '-l', 'chat')
+    await waitForIn('consume', /❯ chat/)
+    tmux('send-keys', '-t', 'consume', 'Enter')
+    const shown = await waitForIn('consume', /chat-0@1 world/)
+    expect(shown).toContain('chat-0@0 user1 hello')
+    tmux('send-keys', '-t', 'consume', 'C-c')
+    const end = await waitForIn('consume', /EXIT=\d+/)
+    expect(end).toMatch(/2 records/)
+    expect(end).toMatch(/EXIT=0/)
+  })
+
+  it('topics delete asks before deleting on a terminal', async () => {
+    startKcli('delete', 'topics delete other')
+    await waitForIn('delete', /Delete topic other and all its data\?/)
+    tmux('send-keys', '-t', 'delete', 'y')
+    tmux('send-keys', '-t', 'delete', 'Enter')
+    const end = await waitForIn('delete', /EXIT=\d+/)
+    expect(end).toMatch(/│ other │ deleted │/) // a cli-table3 table on a terminal
+    expect(end).toMatch(/EXIT=0/)
   })
 })

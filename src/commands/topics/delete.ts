@@ -30,7 +30,7 @@ export default class TopicsDelete extends BaseCommand<typeof TopicsDelete> {
     const names = this.positionals
     if (!this.flags.yes && this.out.isTTY && process.stdin.isTTY && !this.jsonEnabled()) {
       const {confirm} = await import('@inquirer/prompts')
-      const ok = await confirm({default: false, message: `Delete ${names.length === 1 ? `topic ${names[0]}` : `${names.length} topics (${names.join(', ')})`} and all their data?`})
+      const ok = await confirm({default: false, message: names.length === 1 ? `Delete topic ${names[0]} and all its data?` : `Delete ${names.length} topics (${names.join(', ')}) and all their data?`})
       if (!ok) throw new UsageError('not confirmed; nothing deleted')
     }
     const admin = new Admin(await this.kafka())
