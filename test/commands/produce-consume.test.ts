@@ -179,3 +179,34 @@ describe('kcli consume on a terminal', () => {
     expect(plain.stdout).toBe('tty-0@0 k v\n')
   })
 })
+
+describe('kcli consume into a pipe that closes', () => {
+  it('stops quietly with exit 0 when the reader goes away (| head), without --exit', async () => {
+    const {spawn} = await import('node:child_process')
+    const {repoRoot} = await import('../lib/cli/run-command.js')
+    await kcli(Produce, broker.bootstrap, ['-t', 'piped'], {stdin: `${Array.from({length: 50_000}, (_, i) => i).join('\n')}\n`})
+    const started = Date.now()
+    // Asynchronously: the broker runs in this process, so it must keep serving while kcli runs.
+    const run = await new Promise<{stdout: string; stderr: string}>((resolve, reject) => {
+      const child = spawn('sh', ['-c', `{ ${process.execPath} --import tsx bin/dev.js consume -t piped --from-beginning; echo "kcli exit $?" >&2; } | head -2`], {
+        cwd: repoRoot,
+        env: {...process.env, KCLI_BOOTSTRAP_SERVER: broker.bootstrap, NO_COLOR: '1'},
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const timer = setTimeout(() => {
+        child.kill()
+        reject(new Error(`kcli did not stop within 30 s: ${stdout} ${stderr}`))
+      }, 30_000)
+      child.on('exit', () => {
+        clearTimeout(timer)
+        resolve({stderr, stdout})
+      })
+    })
+    expect(run.stdout).toBe('0\n1\n')
+    expect(run.stderr.replaceAll(/^npm warn.*\n/gm, '')).toBe('kcli exit 0\n')
+    expect(Date.now() - started).toBeLessThan(25_000)
+  })
+})

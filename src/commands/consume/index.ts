@@ -161,6 +161,27 @@ export default class Consume extends BaseCommand<typeof Consume> {
     const onSignal = () => consumer.stop()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    // The reader went away (`| head`): stop quietly, as kcat does on SIGPIPE.
+    let outputClosed = false
+    let outputError: Error | undefined
+    const onOutputError = (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') outputError ??= error
+      outputClosed = true
+      consumer.stop()
+    }
+    stdout.on('error', onOutputError)
+    const drained = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          stdout.off('drain', done)
+          stdout.off('error', done)
+          stdout.off('close', done)
+          resolve()
+        }
+        stdout.once('drain', done)
+        stdout.once('error', done)
+        stdout.once('close', done)
+      })
     let lastCommit = Date.now()
     const endTime = end?.kind === 'time' ? end.time : Number.POSITIVE_INFINITY
     const allDone = () => {
@@ -194,7 +215,8 @@ export default class Consume extends BaseCommand<typeof Consume> {
             chunk = valuesWithNewlines(records, n)
           }
           count += n
-          if (!stdout.write(chunk)) await new Promise((resolve) => stdout.once('drain', resolve))
+          if (!stdout.write(chunk)) await drained()
+          if (outputClosed) break
         }
         // The consumer's position is past the whole batch: move it back to what was printed.
         if (n < records.length) consumer.seek(batch.topic, batch.partition, BigInt(records[n]!.offset))
@@ -210,8 +232,10 @@ export default class Consume extends BaseCommand<typeof Consume> {
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      if (!outputClosed) stdout.off('error', onOutputError)
       await consumer.close({commit: flags.group !== undefined})
     }
+    if (outputError) throw outputError
     const positions = Object.fromEntries(consumer.positions().map((p) => [key(p.topic, p.partition), p.offset]))
     if (tty && !json) process.stderr.write(c.dim(`${count} record${count === 1 ? '' : 's'}\n`))
     return {count, positions, elapsedMs: Date.now() - started}
