@@ -46,6 +46,7 @@ export default class Produce extends BaseCommand<typeof Produce> {
     {command: 'printf "user1:login\\nuser2:logout\\n" | <%= config.bin %> <%= command.id %> -t events --key-separator : --json', description: 'Keyed records; print partitions and offsets.'},
     {command: '<%= config.bin %> <%= command.id %> -t blobs --file values.b64 --value-encoding base64 --compression zstd', description: 'Binary values from base64 lines, compressed.'},
     {command: '<%= config.bin %> <%= command.id %> -t orders --header source=cli --partition 0 --acks 1', description: 'With a header, to partition 0, leader acknowledgement only.'},
+    {command: 'cat batch.txt | <%= config.bin %> <%= command.id %> -t payments --transactional-id loader-1', description: 'The whole input as one transaction: read_committed consumers see all of it or none.'},
     {command: '<%= config.bin %> <%= command.id %>', description: 'Interactive: pick a topic, then type records.'},
   ]
   static override flags = {
@@ -61,6 +62,7 @@ export default class Produce extends BaseCommand<typeof Produce> {
     partition: Flags.integer({char: 'p', min: 0, summary: 'Produce to this partition (default: by key, or sticky for no key).'}),
     topic: Flags.string({char: 't', helpValue: '<name>', summary: 'Topic to produce to (asked for on a terminal if missing).'}),
     'value-encoding': Flags.string({default: 'text', options: [...ENCODINGS], summary: 'How values are written in the input: text, json, base64.'}),
+    'transactional-id': Flags.string({helpValue: '<id>', summary: 'Produce the whole input as one transaction (committed at the end, aborted on failure); implies --idempotent.'}),
   }
   static override summary = 'Produce records from stdin, a file, or a prompt.'
 
@@ -71,7 +73,11 @@ export default class Produce extends BaseCommand<typeof Produce> {
       if (!interactive) throw new UsageError('--topic is required when records come from stdin or --file')
       topic = await this.pickTopic()
     }
-    if (this.flags.idempotent && this.flags.acks !== 'all' && this.flags.acks !== '-1') throw new UsageError('--idempotent needs --acks all')
+    const transactionalId = this.flags['transactional-id']
+    if ((this.flags.idempotent || transactionalId !== undefined) && this.flags.acks !== 'all' && this.flags.acks !== '-1') {
+      throw new UsageError(`${transactionalId === undefined ? '--idempotent' : '--transactional-id'} needs --acks all`)
+    }
+    if (transactionalId !== undefined && interactive) throw new UsageError('--transactional-id needs records from stdin or --file')
     const headers = (this.flags.header ?? []).map((h) => {
       const [key, value] = parseKeyValue(h, '--header')
       return {key, value: Buffer.from(value)}
@@ -84,6 +90,7 @@ export default class Produce extends BaseCommand<typeof Produce> {
       batchSize: this.flags['batch-size'],
       compression: this.flags.compression as CompressionName,
       idempotent: this.flags.idempotent,
+      transactionalId,
       lingerMs: this.flags['linger-ms'],
       requestTimeoutMs: this.flags.timeout,
       deliveryTimeoutMs: Math.max(this.flags.timeout, 30_000),
@@ -143,11 +150,19 @@ export default class Produce extends BaseCommand<typeof Produce> {
         if (failure) break
       }
     } catch (error) {
-      // Bad input: what was read before it is still produced, as kafka-console-producer does.
-      await producer.flush().catch(() => undefined)
+      // Bad input: what was read before it is still produced, as kafka-console-producer does —
+      // except in a transaction, which is all or nothing.
+      if (transactionalId !== undefined) await producer.abortTransaction().catch(() => undefined)
+      else await producer.flush().catch(() => undefined)
       throw error
     }
-    await producer.flush()
+    if (transactionalId === undefined) {
+      await producer.flush()
+    } else if (failure) {
+      await producer.abortTransaction().catch(() => undefined)
+    } else {
+      await producer.commitTransaction()
+    }
     if (failure) throw failure
     const elapsedMs = Date.now() - started
     const partitions = Object.fromEntries([...counts].sort((a, b) => a[0] - b[0]).map(([p, n]) => [String(p), n]))

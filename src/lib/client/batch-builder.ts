@@ -28,6 +28,8 @@ export interface BatchProducerFields {
   producerId: number
   producerEpoch: number
   baseSequence: number
+  /** Part of a transaction (attributes bit 4). */
+  isTransactional?: boolean
 }
 
 export class BatchBuilder {
@@ -107,7 +109,7 @@ export class BatchBuilder {
       compressed.copy(batch, RECORD_BATCH_OVERHEAD)
     }
     writeBatchHeader(batch, 0, batch.length - LOG_OVERHEAD, {
-      attributes: batchAttributes(compression, TimestampType.CreateTime, false, false),
+      attributes: batchAttributes(compression, TimestampType.CreateTime, fields.isTransactional ?? false, false),
       baseOffset: 0,
       baseSequence: fields.baseSequence,
       baseTimestamp: this.baseTimestamp,

@@ -61,6 +61,13 @@ export interface ProducerOptions {
   bufferMemory?: number
   /** Ask the broker to create a topic that does not exist (it does when auto.create.topics.enable). Default true, as the Java producer. */
   allowAutoTopicCreation?: boolean
+  /**
+   * Makes the producer transactional (implies idempotent): records go into a transaction that
+   * commitTransaction() or abortTransaction() ends; the partitions written are added to it first.
+   */
+  transactionalId?: string
+  /** transaction.timeout.ms: the coordinator aborts the transaction when it stays open longer. Default 60000. */
+  transactionTimeoutMs?: number
   /** For tests: the partitioner's randomness. */
   random?: () => number
 }
@@ -150,7 +157,11 @@ interface TopicState {
 }
 
 export class Producer {
-  readonly options: Required<Omit<ProducerOptions, 'random'>>
+  readonly options: Required<Omit<ProducerOptions, 'random' | 'transactionalId'>>
+  readonly transactionalId: string | null
+  /** Partitions added to the open transaction (topic-partition keys). */
+  private readonly txnPartitions = new Set<string>()
+  private txnCoordinator: number | undefined
   private readonly partitioner: StickyPartitioner
   private readonly partitions = new Map<string, PartitionState>()
   private readonly topics = new Map<string, TopicState>()
@@ -188,8 +199,11 @@ export class Producer {
       deliveryTimeoutMs: 120_000,
       bufferMemory: 32 * 1024 * 1024,
       allowAutoTopicCreation: true,
+      transactionTimeoutMs: 60_000,
       ...definedOnly(options),
     }
+    this.transactionalId = options.transactionalId ?? null
+    if (this.transactionalId !== null) this.options.idempotent = true
     if (this.options.idempotent && this.options.acks !== -1) throw new Error('an idempotent producer needs acks=-1 (all)')
     this.partitioner = new StickyPartitioner(this.options.batchSize, options.random)
   }
@@ -374,13 +388,29 @@ export class Producer {
         return
       }
     }
+    if (this.transactionalId !== null) {
+      // Every partition with a batch waiting joins the transaction before any of them is sent.
+      // (Batches are picked and taken below without awaiting, so concurrent runs never take the
+      // same batch.)
+      try {
+        await this.addToTransaction([...this.partitions.values()].flatMap((state) => (state.queue[0] ? [state.queue[0]] : [])))
+      } catch (error) {
+        this.failAll(error as Error)
+        return
+      }
+    }
     const now = Date.now()
     const byNode = new Map<number, Batch[]>()
     let nextLinger = Number.POSITIVE_INFINITY
     let needsMetadata = false
+    let notInTransaction = false
     for (const state of this.partitions.values()) {
       const batch = state.queue[0]
       if (!batch) continue
+      if (this.transactionalId !== null && !this.txnPartitions.has(`${batch.topic}\u0000${batch.partition}`)) {
+        notInTransaction = true // arrived while the partitions were being added: the next run adds it
+        continue
+      }
       if (batch.retryAt > now) {
         nextLinger = Math.min(nextLinger, batch.retryAt)
         continue
@@ -403,6 +433,7 @@ export class Producer {
     }
     if (nextLinger !== Number.POSITIVE_INFINITY) this.armLinger(nextLinger)
     if (needsMetadata) this.refreshStale()
+    if (notInTransaction) this.schedule()
 
     for (const [nodeId, batches] of byNode) {
       if ((this.inFlightByNode.get(nodeId) ?? 0) >= this.options.maxInFlight) continue
@@ -439,6 +470,7 @@ export class Producer {
         baseSequence: batch.baseSequence,
         producerEpoch: this.options.idempotent ? this.producerEpoch : -1,
         producerId: this.options.idempotent ? Number(this.producerId) : -1,
+        isTransactional: this.transactionalId !== null,
       })
     }
   }
@@ -461,7 +493,7 @@ export class Producer {
           acks: this.options.acks,
           timeoutMs: this.options.requestTimeoutMs,
           topicData: [...topics].map(([name, partitionData]) => ({name, partitionData})),
-          transactionalId: null,
+          transactionalId: this.transactionalId,
         },
         {expectResponse: this.options.acks !== 0, timeoutMs: this.options.requestTimeoutMs + 5000},
       )
@@ -593,13 +625,87 @@ export class Producer {
 
   private async initProducerId(): Promise<void> {
     const response = await this.client.withRetries(async () => {
-      const connection = await this.client.anyConnection()
-      const r = await connection.send(ApiKey.InitProducerId, {producerEpoch: -1, producerId: -1n, transactionTimeoutMs: 60_000, transactionalId: null})
-      if (r.errorCode !== 0) throw KafkaError.fromCode(r.errorCode, 'InitProducerId')
+      const connection = this.transactionalId === null ? await this.client.anyConnection() : await this.coordinatorConnection()
+      const r = await connection.send(ApiKey.InitProducerId, {
+        producerEpoch: -1,
+        producerId: -1n,
+        transactionTimeoutMs: this.options.transactionTimeoutMs,
+        transactionalId: this.transactionalId,
+      })
+      if (r.errorCode !== 0) throw this.coordinatorError(r.errorCode, 'InitProducerId')
       return r
     })
     this.producerId = response.producerId
     this.producerEpoch = response.producerEpoch
+  }
+
+  /** The transaction coordinator of this producer's transactional id (FindCoordinator, key type 1). */
+  private async coordinatorConnection() {
+    if (this.txnCoordinator === undefined) {
+      const {TransactionsAdmin} = await import('./transactions.js')
+      const found = (await new TransactionsAdmin(this.client).findCoordinators([this.transactionalId!], true)).get(this.transactionalId!)
+      if (typeof found !== 'number') throw KafkaError.fromCode(found?.errorCode ?? ErrorCode.COORDINATOR_NOT_AVAILABLE, 'FindCoordinator')
+      this.txnCoordinator = found
+    }
+    return this.client.connectionTo(this.txnCoordinator)
+  }
+
+  /** A coordinator's error; after NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE it is looked up again. */
+  private coordinatorError(code: number, what: string): KafkaError {
+    if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE) this.txnCoordinator = undefined
+    return KafkaError.fromCode(code, what)
+  }
+
+  /** AddPartitionsToTxn for the partitions of `batches` not yet in the open transaction. */
+  private async addToTransaction(batches: readonly Batch[]): Promise<void> {
+    const missing = new Map<string, Set<number>>()
+    for (const b of batches) {
+      if (this.txnPartitions.has(`${b.topic}\u0000${b.partition}`)) continue
+      const set = missing.get(b.topic) ?? new Set<number>()
+      set.add(b.partition)
+      missing.set(b.topic, set)
+    }
+    if (missing.size === 0) return
+    await this.client.withRetries(async () => {
+      const connection = await this.coordinatorConnection()
+      const topics = [...missing].map(([name, partitions]) => ({name, partitions: [...partitions]}))
+      const r = await connection.send(ApiKey.AddPartitionsToTxn, {
+        v3AndBelowTransactionalId: this.transactionalId!,
+        v3AndBelowProducerId: this.producerId,
+        v3AndBelowProducerEpoch: this.producerEpoch,
+        v3AndBelowTopics: topics,
+        transactions: [{transactionalId: this.transactionalId!, producerId: this.producerId, producerEpoch: this.producerEpoch, verifyOnly: false, topics}],
+      }, {maxVersion: 3})
+      for (const t of r.resultsByTopicV3AndBelow) {
+        for (const p of t.resultsByPartition) {
+          if (p.partitionErrorCode !== 0) throw this.coordinatorError(p.partitionErrorCode, `AddPartitionsToTxn ${t.name}-${p.partitionIndex}`)
+        }
+      }
+    })
+    for (const [topic, partitions] of missing) for (const p of partitions) this.txnPartitions.add(`${topic}\u0000${p}`)
+  }
+
+  /** Flushes, then commits the open transaction (transactional producers). */
+  async commitTransaction(): Promise<void> {
+    await this.flush()
+    await this.endTransaction(true)
+  }
+
+  /** Aborts the open transaction: what it wrote is never seen by read_committed consumers. */
+  async abortTransaction(): Promise<void> {
+    await this.flush().catch(() => undefined)
+    await this.endTransaction(false)
+  }
+
+  private async endTransaction(committed: boolean): Promise<void> {
+    if (this.transactionalId === null) throw new Error('not a transactional producer')
+    if (this.producerId < 0n) return // nothing was ever sent: no transaction is open
+    await this.client.withRetries(async () => {
+      const connection = await this.coordinatorConnection()
+      const r = await connection.send(ApiKey.EndTxn, {transactionalId: this.transactionalId!, producerId: this.producerId, producerEpoch: this.producerEpoch, committed}, {maxVersion: 4})
+      if (r.errorCode !== 0) throw this.coordinatorError(r.errorCode, committed ? 'EndTxn (commit)' : 'EndTxn (abort)')
+    })
+    this.txnPartitions.clear()
   }
 
   /** The producer id and epoch (idempotent producers), for tests and diagnostics. */
