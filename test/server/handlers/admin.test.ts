@@ -1,11 +1,10 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ADMIN_HANDLERS} from '../../../src/server/handlers/admin.js'
-import type {TestBroker} from '../../e2e/harness.js'
 import {REFERENCE_DIR} from '../../lib/protocol/reference.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
 const REFERENCE = join(REFERENCE_DIR, 'defaults/api-versions-4.0.0.txt')
 
@@ -18,22 +17,11 @@ function kafkaRanges(): Map<number, [number, number]> {
   return ranges
 }
 
-let broker: TestBroker
-let client: ProtocolClient
-
-beforeAll(async () => {
-  broker = await startAdminBroker()
-  client = await ProtocolClient.connect(broker.port)
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
-})
+const ctx = useBroker()
 
 describe('ADMIN_HANDLERS', () => {
   it.skipIf(!existsSync(REFERENCE))('are advertised by ApiVersions with exactly Kafka 4.0\'s version ranges', async () => {
-    const res = await client.send(ApiKey.ApiVersions, 3, {clientSoftwareName: 'kcli-test', clientSoftwareVersion: '0'})
+    const res = await ctx.client.send(ApiKey.ApiVersions, 3, {clientSoftwareName: 'kcli-test', clientSoftwareVersion: '0'})
     const advertised = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]))
     const reference = kafkaRanges()
     expect(ADMIN_HANDLERS.map((h) => h.apiKey).sort((a, b) => a - b)).toEqual([ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.IncrementalAlterConfigs, ApiKey.DescribeCluster, ApiKey.DescribeTopicPartitions])

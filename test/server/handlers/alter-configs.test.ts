@@ -1,40 +1,23 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {ConfigResourceType} from '../../../src/lib/config/config-def.js'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
 const {Topic, Broker, BrokerLogger} = ConfigResourceType
 
-let broker: TestBroker
-let client: ProtocolClient
-
-beforeAll(async () => {
-  broker = await startAdminBroker()
-  client = await ProtocolClient.connect(broker.port)
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
-})
-
-async function create(name: string, configs: Array<{name: string; value: string}> = []): Promise<void> {
-  const res = await client.send(ApiKey.CreateTopics, 7, {topics: [{name, numPartitions: 1, replicationFactor: 1, configs}], timeoutMs: 5000})
-  expect(res.topics[0]!.errorCode).toBe(ErrorCode.NONE)
-}
+const ctx = useBroker()
 
 type Resource = {resourceType: number; resourceName: string; configs: Array<{name: string; value: string | null}>}
 
 async function alter(resources: Resource[], opts: {validateOnly?: boolean; version?: number} = {}) {
-  const res = await client.send(ApiKey.AlterConfigs, opts.version ?? 2, {resources, validateOnly: opts.validateOnly ?? false})
+  const res = await ctx.client.send(ApiKey.AlterConfigs, opts.version ?? 2, {resources, validateOnly: opts.validateOnly ?? false})
   return res.responses.map((r) => ({type: r.resourceType, name: r.resourceName, code: r.errorCode, message: r.errorMessage}))
 }
 
 /** Configs set on a resource: name -> [value, source]. */
 async function described(resourceType: number, resourceName: string, keys: string[] | null = null) {
-  const res = await client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType, resourceName, configurationKeys: keys}], includeSynonyms: true, includeDocumentation: false})
+  const res = await ctx.client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType, resourceName, configurationKeys: keys}], includeSynonyms: true, includeDocumentation: false})
   const result = res.results[0]!
   expect(result.errorCode).toBe(ErrorCode.NONE)
   return Object.fromEntries(result.configs.map((c) => [c.name, [c.value, c.configSource]]))
@@ -44,7 +27,7 @@ describe('AlterConfigs on topics', () => {
   it('replaces the topic configs: keys left out go back to their defaults (every version)', async () => {
     for (let version = 0; version <= 2; version++) {
       const name = `ac-replace-${version}`
-      await create(name, [{name: 'cleanup.policy', value: 'compact'}])
+      await ctx.createTopic(name, {configs: [{name: 'cleanup.policy', value: 'compact'}]})
       expect(await alter([{resourceType: Topic, resourceName: name, configs: [{name: 'retention.ms', value: '3600000'}, {name: 'segment.bytes', value: '2097152'}]}], {version})).toEqual([
         {type: Topic, name, code: ErrorCode.NONE, message: null},
       ])
@@ -56,15 +39,15 @@ describe('AlterConfigs on topics', () => {
   })
 
   it('gives the open partition log its new configs', async () => {
-    await create('ac-log')
+    await ctx.createTopic('ac-log')
     await alter([{resourceType: Topic, resourceName: 'ac-log', configs: [{name: 'retention.ms', value: '12345'}, {name: 'segment.bytes', value: '1048576'}]}])
-    const config = broker.broker['replicas']!.get('ac-log', 0)!.log.config
+    const config = ctx.broker.broker['replicas']!.get('ac-log', 0)!.log.config
     expect(config.retentionMs).toBe(12345)
     expect(config.segmentBytes).toBe(1048576)
   })
 
   it('refuses bad topic configs with INVALID_CONFIG and Kafka\'s messages, changing nothing', async () => {
-    await create('ac-invalid', [{name: 'retention.ms', value: '1000'}])
+    await ctx.createTopic('ac-invalid', {configs: [{name: 'retention.ms', value: '1000'}]})
     const cases: Array<[Array<{name: string; value: string}>, string]> = [
       [[{name: 'retention.ms', value: 'soon'}], 'Invalid value soon for configuration retention.ms: Not a number of type LONG'],
       [[{name: 'no.such.option', value: '1'}], 'Unknown topic config name: no.such.option'],
@@ -80,7 +63,7 @@ describe('AlterConfigs on topics', () => {
   })
 
   it('refuses malformed requests with INVALID_REQUEST', async () => {
-    await create('ac-malformed')
+    await ctx.createTopic('ac-malformed')
     expect(await alter([{resourceType: Topic, resourceName: 'ac-malformed', configs: [{name: 'retention.ms', value: null}]}])).toEqual([
       {type: Topic, name: 'ac-malformed', code: ErrorCode.INVALID_REQUEST, message: 'Null value not supported for : retention.ms'},
     ])
@@ -121,7 +104,7 @@ describe('AlterConfigs on topics', () => {
   })
 
   it('validateOnly checks and changes nothing', async () => {
-    await create('ac-validate')
+    await ctx.createTopic('ac-validate')
     expect(await alter([{resourceType: Topic, resourceName: 'ac-validate', configs: [{name: 'retention.ms', value: '5'}]}], {validateOnly: true})).toEqual([
       {type: Topic, name: 'ac-validate', code: ErrorCode.NONE, message: null},
     ])
@@ -129,7 +112,7 @@ describe('AlterConfigs on topics', () => {
   })
 
   it('answers each resource on its own: one failure does not stop the others', async () => {
-    await create('ac-mixed')
+    await ctx.createTopic('ac-mixed')
     expect(
       await alter([
         {resourceType: Topic, resourceName: 'ac-missing-2', configs: []},
@@ -143,7 +126,7 @@ describe('AlterConfigs on topics', () => {
   })
 
   it('refuses a value the partition log cannot take (empty cleanup.policy) instead of breaking the log', async () => {
-    await create('ac-empty-policy')
+    await ctx.createTopic('ac-empty-policy')
     expect(await alter([{resourceType: Topic, resourceName: 'ac-empty-policy', configs: [{name: 'cleanup.policy', value: ''}]}])).toEqual([
       {type: Topic, name: 'ac-empty-policy', code: ErrorCode.INVALID_CONFIG, message: 'Invalid value  for configuration cleanup.policy: not supported by this broker'},
     ])
@@ -152,26 +135,26 @@ describe('AlterConfigs on topics', () => {
 
 describe('AlterConfigs on brokers', () => {
   it('sets cluster-wide defaults ("") that every topic without its own value follows', async () => {
-    await create('ac-follows')
-    await create('ac-own', [{name: 'retention.ms', value: '999'}])
+    await ctx.createTopic('ac-follows')
+    await ctx.createTopic('ac-own', {configs: [{name: 'retention.ms', value: '999'}]})
     expect(await alter([{resourceType: Broker, resourceName: '', configs: [{name: 'log.retention.ms', value: '3600000'}]}])).toEqual([{type: Broker, name: '', code: ErrorCode.NONE, message: null}])
     expect(await described(Broker, '')).toEqual({'log.retention.ms': ['3600000', 3]})
     expect((await described(Broker, '1', ['log.retention.ms']))['log.retention.ms']).toEqual(['3600000', 3])
     expect((await described(Topic, 'ac-follows', ['retention.ms']))['retention.ms']).toEqual(['3600000', 3])
     expect((await described(Topic, 'ac-own', ['retention.ms']))['retention.ms']).toEqual(['999', 1])
-    expect(broker.broker['replicas']!.get('ac-follows', 0)!.log.config.retentionMs).toBe(3600000)
-    expect(broker.broker['replicas']!.get('ac-own', 0)!.log.config.retentionMs).toBe(999)
+    expect(ctx.broker.broker['replicas']!.get('ac-follows', 0)!.log.config.retentionMs).toBe(3600000)
+    expect(ctx.broker.broker['replicas']!.get('ac-own', 0)!.log.config.retentionMs).toBe(999)
     // Replacing the set with an empty one removes the default again.
     expect(await alter([{resourceType: Broker, resourceName: '', configs: []}])).toEqual([{type: Broker, name: '', code: ErrorCode.NONE, message: null}])
     expect(await described(Broker, '')).toEqual({})
-    expect(broker.broker['replicas']!.get('ac-follows', 0)!.log.config.retentionMs).toBe(604800000)
+    expect(ctx.broker.broker['replicas']!.get('ac-follows', 0)!.log.config.retentionMs).toBe(604800000)
   })
 
   it('sets per-broker configs over the cluster default', async () => {
-    await create('ac-per-broker')
+    await ctx.createTopic('ac-per-broker')
     await alter([{resourceType: Broker, resourceName: '', configs: [{name: 'log.segment.bytes', value: '2097152'}]}])
     await alter([{resourceType: Broker, resourceName: '1', configs: [{name: 'log.segment.bytes', value: '3145728'}]}])
-    const config = await client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '1', configurationKeys: ['log.segment.bytes']}], includeSynonyms: true, includeDocumentation: false})
+    const config = await ctx.client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '1', configurationKeys: ['log.segment.bytes']}], includeSynonyms: true, includeDocumentation: false})
     expect(config.results[0]!.configs[0]).toMatchObject({
       name: 'log.segment.bytes',
       value: '3145728',
@@ -204,23 +187,19 @@ describe('AlterConfigs on brokers', () => {
 
   it('accepts broker config names it does not know, as Kafka, and shows them as sensitive', async () => {
     expect(await alter([{resourceType: Broker, resourceName: '', configs: [{name: 'custom.plugin.setting', value: 'x'}]}])).toEqual([{type: Broker, name: '', code: ErrorCode.NONE, message: null}])
-    const res = await client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '', configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
+    const res = await ctx.client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '', configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
     expect(res.results[0]!.configs).toEqual([expect.objectContaining({name: 'custom.plugin.setting', value: null, isSensitive: true, configType: 0, configSource: 3})])
     await alter([{resourceType: Broker, resourceName: '', configs: []}])
   })
 
   it('keeps dynamic configs across a restart', async () => {
-    await create('ac-restart')
+    await ctx.createTopic('ac-restart')
     await alter([{resourceType: Topic, resourceName: 'ac-restart', configs: [{name: 'retention.ms', value: '4242'}]}])
     await alter([{resourceType: Broker, resourceName: '', configs: [{name: 'log.segment.bytes', value: '2097152'}]}])
-    const dataDir = broker.dataDir
-    client.close()
-    await broker.stop({keepData: true})
-    broker = await startAdminBroker({}, dataDir)
-    client = await ProtocolClient.connect(broker.port)
+    await ctx.restart()
     expect((await described(Topic, 'ac-restart', ['retention.ms']))['retention.ms']).toEqual(['4242', 1])
     expect(await described(Broker, '')).toEqual({'log.segment.bytes': ['2097152', 3]})
-    const log = broker.broker['replicas']!.get('ac-restart', 0)!.log
+    const log = ctx.broker.broker['replicas']!.get('ac-restart', 0)!.log
     expect(log.config.retentionMs).toBe(4242)
     expect(log.config.segmentBytes).toBe(2097152)
     await alter([{resourceType: Broker, resourceName: '', configs: []}])

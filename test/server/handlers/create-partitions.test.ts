@@ -1,39 +1,22 @@
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../../src/lib/protocol/uuid.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
-let broker: TestBroker
-let client: ProtocolClient
-
-beforeAll(async () => {
-  broker = await startAdminBroker()
-  client = await ProtocolClient.connect(broker.port)
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
-})
-
-async function create(name: string, numPartitions = 1): Promise<void> {
-  const res = await client.send(ApiKey.CreateTopics, 7, {topics: [{name, numPartitions, replicationFactor: 1}], timeoutMs: 5000})
-  expect(res.topics[0]!.errorCode).toBe(ErrorCode.NONE)
-}
+const ctx = useBroker()
 
 async function partitions(name: string) {
-  const meta = await client.send(ApiKey.Metadata, 12, {topics: [{name, topicId: ZERO_UUID}], allowAutoTopicCreation: false})
+  const meta = await ctx.client.send(ApiKey.Metadata, 12, {topics: [{name, topicId: ZERO_UUID}], allowAutoTopicCreation: false})
   return meta.topics[0]!.partitions.map((p) => ({partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes}))
 }
 
 type Topic = {name: string; count: number; assignments: Array<{brokerIds: number[]}> | null}
 
 async function grow(topics: Topic[], opts: {validateOnly?: boolean; timeoutMs?: number; version?: number} = {}) {
-  const res = await client.send(ApiKey.CreatePartitions, opts.version ?? 3, {topics, timeoutMs: opts.timeoutMs ?? 5000, validateOnly: opts.validateOnly ?? false})
+  const res = await ctx.client.send(ApiKey.CreatePartitions, opts.version ?? 3, {topics, timeoutMs: opts.timeoutMs ?? 5000, validateOnly: opts.validateOnly ?? false})
   return res.results
 }
 
@@ -41,22 +24,22 @@ describe('CreatePartitions', () => {
   it('grows a topic at every version; the new partitions get logs and a leader', async () => {
     for (let version = 0; version <= 3; version++) {
       const name = `cp-grow-${version}`
-      await create(name)
+      await ctx.createTopic(name)
       const results = await grow([{name, count: 3, assignments: null}], {version})
       expect(results).toEqual([{name, errorCode: ErrorCode.NONE, errorMessage: null}])
       expect(await partitions(name)).toEqual([0, 1, 2].map((p) => ({partition: p, leader: 1, replicas: [1]})))
-      expect(existsSync(join(broker.dataDir, `${name}-2`))).toBe(true)
+      expect(existsSync(join(ctx.broker.dataDir, `${name}-2`))).toBe(true)
     }
   })
 
   it('places new partitions on the brokers of an explicit assignment', async () => {
-    await create('cp-assigned')
+    await ctx.createTopic('cp-assigned')
     expect(await grow([{name: 'cp-assigned', count: 2, assignments: [{brokerIds: [1]}]}])).toEqual([{name: 'cp-assigned', errorCode: ErrorCode.NONE, errorMessage: null}])
     expect(await partitions('cp-assigned')).toHaveLength(2)
   })
 
   it('refuses counts that are not an increase, with the KRaft controller messages', async () => {
-    await create('cp-three', 3)
+    await ctx.createTopic('cp-three', {numPartitions: 3})
     expect(await grow([{name: 'cp-three', count: 3, assignments: null}])).toEqual([{name: 'cp-three', errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Topic already has 3 partition(s).'}])
     expect(await grow([{name: 'cp-three', count: 2, assignments: null}])).toEqual([
       {name: 'cp-three', errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'The topic cp-three currently has 3 partition(s); 2 would not be an increase.'},
@@ -69,7 +52,7 @@ describe('CreatePartitions', () => {
   })
 
   it('refuses bad assignments with INVALID_REPLICA_ASSIGNMENT', async () => {
-    await create('cp-bad-assignment')
+    await ctx.createTopic('cp-bad-assignment')
     const cases: Array<[Array<{brokerIds: number[]}>, number, string]> = [
       [[{brokerIds: [1]}], 3, 'Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified.'],
       [[{brokerIds: [1]}, {brokerIds: [1]}], 2, 'Attempted to add 1 additional partition(s), but only 2 assignment(s) were specified.'],
@@ -84,16 +67,16 @@ describe('CreatePartitions', () => {
   })
 
   it('validateOnly checks and changes nothing', async () => {
-    await create('cp-validate')
+    await ctx.createTopic('cp-validate')
     expect(await grow([{name: 'cp-validate', count: 4, assignments: null}], {validateOnly: true})).toEqual([{name: 'cp-validate', errorCode: ErrorCode.NONE, errorMessage: null}])
     expect(await grow([{name: 'cp-validate', count: 1, assignments: null}], {validateOnly: true})).toEqual([{name: 'cp-validate', errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Topic already has 1 partition(s).'}])
     expect(await partitions('cp-validate')).toHaveLength(1)
-    expect(existsSync(join(broker.dataDir, 'cp-validate-1'))).toBe(false)
+    expect(existsSync(join(ctx.broker.dataDir, 'cp-validate-1'))).toBe(false)
   })
 
   it('answers a topic named twice once, with INVALID_REQUEST, and grows the others', async () => {
-    await create('cp-twice')
-    await create('cp-once')
+    await ctx.createTopic('cp-twice')
+    await ctx.createTopic('cp-once')
     const results = await grow([
       {name: 'cp-twice', count: 2, assignments: null},
       {name: 'cp-once', count: 2, assignments: null},
@@ -108,13 +91,13 @@ describe('CreatePartitions', () => {
   })
 
   it('a timeout of 0 is a deadline already passed: REQUEST_TIMED_OUT and nothing added', async () => {
-    await create('cp-timeout')
+    await ctx.createTopic('cp-timeout')
     expect(await grow([{name: 'cp-timeout', count: 2, assignments: null}], {timeoutMs: 0})).toEqual([{name: 'cp-timeout', errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: null}])
     expect(await partitions('cp-timeout')).toHaveLength(1)
   })
 
   it('refuses an excessively large increase quickly instead of allocating it', async () => {
-    await create('cp-huge')
+    await ctx.createTopic('cp-huge')
     const started = Date.now()
     expect(await grow([{name: 'cp-huge', count: 2147483647, assignments: null}])).toEqual([
       {name: 'cp-huge', errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Unable to perform excessively large batch operation.'},
@@ -124,13 +107,9 @@ describe('CreatePartitions', () => {
   })
 
   it('keeps the grown topic across a restart', async () => {
-    const dataDir = broker.dataDir
-    await create('cp-restart')
+    await ctx.createTopic('cp-restart')
     await grow([{name: 'cp-restart', count: 4, assignments: null}])
-    client.close()
-    await broker.stop({keepData: true})
-    broker = await startAdminBroker({}, dataDir)
-    client = await ProtocolClient.connect(broker.port)
+    await ctx.restart()
     expect(await partitions('cp-restart')).toHaveLength(4)
   })
 })

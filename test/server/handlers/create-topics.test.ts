@@ -1,27 +1,15 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../../src/lib/protocol/uuid.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
-let broker: TestBroker
-let client: ProtocolClient
-
-beforeAll(async () => {
-  broker = await startAdminBroker({'num.partitions': '2'})
-  client = await ProtocolClient.connect(broker.port)
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
-})
+const ctx = useBroker({'num.partitions': '2'})
 
 type Topic = {name: string; numPartitions?: number; replicationFactor?: number; assignments?: Array<{partitionIndex: number; brokerIds: number[]}>; configs?: Array<{name: string; value: string | null}>}
 
 async function create(topics: Topic[], opts: {validateOnly?: boolean; timeoutMs?: number} = {}) {
-  const res = await client.send(ApiKey.CreateTopics, 7, {
+  const res = await ctx.client.send(ApiKey.CreateTopics, 7, {
     topics: topics.map((t) => ({numPartitions: -1, replicationFactor: -1, assignments: [], configs: [], ...t})),
     timeoutMs: opts.timeoutMs ?? 5000,
     validateOnly: opts.validateOnly ?? false,
@@ -30,13 +18,13 @@ async function create(topics: Topic[], opts: {validateOnly?: boolean; timeoutMs?
 }
 
 async function exists(name: string): Promise<boolean> {
-  const meta = await client.send(ApiKey.Metadata, 12, {topics: [{name, topicId: ZERO_UUID}], allowAutoTopicCreation: false})
+  const meta = await ctx.client.send(ApiKey.Metadata, 12, {topics: [{name, topicId: ZERO_UUID}], allowAutoTopicCreation: false})
   return meta.topics[0]!.errorCode === ErrorCode.NONE
 }
 
 describe('CreateTopics (checks and messages of the KRaft controller)', () => {
   it('creates with the broker defaults for -1 and reports shape, configs and id (v5+)', async () => {
-    const res = await client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'ct-defaults', numPartitions: -1, replicationFactor: -1, configs: [{name: 'retention.ms', value: '3600000'}]}], timeoutMs: 5000})
+    const res = await ctx.client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'ct-defaults', numPartitions: -1, replicationFactor: -1, configs: [{name: 'retention.ms', value: '3600000'}]}], timeoutMs: 5000})
     const t = res.topics[0]!
     expect(t).toMatchObject({errorCode: ErrorCode.NONE, numPartitions: 2, replicationFactor: 1})
     expect(t.topicId).not.toBe(ZERO_UUID)
@@ -86,7 +74,7 @@ describe('CreateTopics (checks and messages of the KRaft controller)', () => {
   })
 
   it('validateOnly reports the topic it would create and creates nothing', async () => {
-    const res = await client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'ct-validate', numPartitions: 3, replicationFactor: 1}], timeoutMs: 5000, validateOnly: true})
+    const res = await ctx.client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'ct-validate', numPartitions: 3, replicationFactor: 1}], timeoutMs: 5000, validateOnly: true})
     expect(res.topics[0]).toMatchObject({name: 'ct-validate', errorCode: ErrorCode.NONE, numPartitions: 3, replicationFactor: 1})
     expect(await exists('ct-validate')).toBe(false)
   })

@@ -1,31 +1,22 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {ConfigResourceType} from '../../../src/lib/config/config-def.js'
 import {TOPIC_CONFIGS} from '../../../src/lib/config/topic-configs.js'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
 const {Topic, Broker} = ConfigResourceType
 
 // Static broker configs as if from server.properties: log.retention.hours (a fallback synonym of
 // retention.ms) and log.segment.bytes (the only synonym of segment.bytes).
-let broker: TestBroker
-let client: ProtocolClient
+const ctx = useBroker({'log.retention.hours': '24', 'log.segment.bytes': '2097152'})
 
 beforeAll(async () => {
-  broker = await startAdminBroker({'log.retention.hours': '24', 'log.segment.bytes': '2097152'})
-  client = await ProtocolClient.connect(broker.port)
-  await client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'dc-topic', numPartitions: 1, replicationFactor: 1, configs: [{name: 'cleanup.policy', value: 'compact'}]}], timeoutMs: 5000})
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
+  await ctx.client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'dc-topic', numPartitions: 1, replicationFactor: 1, configs: [{name: 'cleanup.policy', value: 'compact'}]}], timeoutMs: 5000})
 })
 
 async function describeOne(resourceType: number, resourceName: string, configurationKeys: string[] | null, version = 4) {
-  const res = await client.send(ApiKey.DescribeConfigs, version, {resources: [{resourceType, resourceName, configurationKeys}], includeSynonyms: true, includeDocumentation: true})
+  const res = await ctx.client.send(ApiKey.DescribeConfigs, version, {resources: [{resourceType, resourceName, configurationKeys}], includeSynonyms: true, includeDocumentation: true})
   return res.results[0]!
 }
 
@@ -90,7 +81,7 @@ describe('DescribeConfigs', () => {
   })
 
   it('fails the whole request when a resource type is unknown, as Kafka', async () => {
-    const res = await client.send(ApiKey.DescribeConfigs, 4, {
+    const res = await ctx.client.send(ApiKey.DescribeConfigs, 4, {
       resources: [
         {resourceType: Topic, resourceName: 'dc-topic', configurationKeys: null},
         {resourceType: 3, resourceName: 'x', configurationKeys: null},

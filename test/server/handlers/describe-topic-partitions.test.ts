@@ -1,12 +1,10 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../../src/lib/protocol/uuid.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
-let broker: TestBroker
-let client: ProtocolClient
+const ctx = useBroker()
 const ids: Record<string, string> = {}
 
 // Three topics, 3 + 1 + 5 partitions; this broker holds no others.
@@ -17,23 +15,16 @@ const TOPICS: Array<[string, number]> = [
 ]
 
 beforeAll(async () => {
-  broker = await startAdminBroker()
-  client = await ProtocolClient.connect(broker.port)
   for (const [name, numPartitions] of TOPICS) {
-    const res = await client.send(ApiKey.CreateTopics, 7, {topics: [{name, numPartitions, replicationFactor: 1}], timeoutMs: 5000})
+    const res = await ctx.client.send(ApiKey.CreateTopics, 7, {topics: [{name, numPartitions, replicationFactor: 1}], timeoutMs: 5000})
     ids[name] = res.topics[0]!.topicId
   }
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
 })
 
 type Cursor = {topicName: string; partitionIndex: number} | null
 
 async function describeTopics(topics: string[], responsePartitionLimit: number, cursor: Cursor = null) {
-  return client.send(ApiKey.DescribeTopicPartitions, 0, {topics: topics.map((name) => ({name})), responsePartitionLimit, cursor})
+  return ctx.client.send(ApiKey.DescribeTopicPartitions, 0, {topics: topics.map((name) => ({name})), responsePartitionLimit, cursor})
 }
 
 const shape = (res: Awaited<ReturnType<typeof describeTopics>>) => ({

@@ -1,10 +1,9 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import {iterateBatches} from '../../../src/lib/records/batch.js'
 import {buildRecordBatch} from '../../../src/lib/records/record.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {ProtocolClient, useBroker} from './helpers.js'
 
 /** Offsets of the batches in a Fetch response's records. */
 function batchBaseOffsets(records: Buffer | null): number[] {
@@ -12,33 +11,24 @@ function batchBaseOffsets(records: Buffer | null): number[] {
 }
 
 describe('Fetch', () => {
-  let broker: TestBroker
-  let client: ProtocolClient
+  const ctx = useBroker()
 
   const produce = async (topic: string, partition: number, values: string[]) => {
     const records = await buildRecordBatch({records: values.map((v) => ({value: Buffer.from(v)}))})
-    const res = await client.send(ApiKey.Produce, 9, {acks: 1, timeoutMs: 5000, topicData: [{name: topic, partitionData: [{index: partition, records}]}]})
+    const res = await ctx.client.send(ApiKey.Produce, 9, {acks: 1, timeoutMs: 5000, topicData: [{name: topic, partitionData: [{index: partition, records}]}]})
     expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(0)
     return Number(res.responses[0]!.partitionResponses[0]!.baseOffset)
   }
 
   beforeAll(async () => {
-    broker = await startAdminBroker()
-    client = await ProtocolClient.connect(broker.port)
-    const created = await client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'f', numPartitions: 2, replicationFactor: 1}], timeoutMs: 5000})
-    expect(created.topics[0]!.errorCode).toBe(0)
-  })
-
-  afterAll(async () => {
-    client?.close()
-    await broker?.stop()
+    await ctx.createTopic('f', {numPartitions: 2})
   })
 
   it('long-polls until an append arrives, then answers at once', async () => {
     const started = Date.now()
-    const pending = client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 5000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 1, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
+    const pending = ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 5000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 1, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
     // A second connection appends while the first waits.
-    const other = await ProtocolClient.connect(broker.port)
+    const other = await ProtocolClient.connect(ctx.broker.port)
     const records = await buildRecordBatch({records: [{value: Buffer.from('wake')}]})
     await other.send(ApiKey.Produce, 9, {acks: 1, timeoutMs: 5000, topicData: [{name: 'f', partitionData: [{index: 1, records}]}]})
     other.close()
@@ -48,7 +38,7 @@ describe('Fetch', () => {
   })
 
   it('answers OFFSET_OUT_OF_RANGE past the log end, with the high watermark', async () => {
-    const res = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 1, fetchOffset: 99n, partitionMaxBytes: 1 << 20}]}]})
+    const res = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 1, fetchOffset: 99n, partitionMaxBytes: 1 << 20}]}]})
     const p = res.responses[0]!.partitions[0]!
     expect(p.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE)
     expect(p.highWatermark).toBe(1n)
@@ -56,7 +46,7 @@ describe('Fetch', () => {
 
   it('keeps an incremental fetch session (KIP-227): only what changed comes back', async () => {
     await produce('f', 0, ['a', 'b'])
-    const full = await client.send(ApiKey.Fetch, 12, {
+    const full = await ctx.client.send(ApiKey.Fetch, 12, {
       replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId: 0, sessionEpoch: 0,
       topics: [{topic: 'f', partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}, {partition: 1, fetchOffset: 1n, partitionMaxBytes: 1 << 20}]}],
     })
@@ -67,7 +57,7 @@ describe('Fetch', () => {
 
     // The client sends only what changed on its side (partition 0 moved to offset 2); nothing
     // changed on the broker's side, so nothing comes back.
-    const quiet = await client.send(ApiKey.Fetch, 12, {
+    const quiet = await ctx.client.send(ApiKey.Fetch, 12, {
       replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 1,
       topics: [{topic: 'f', partitions: [{partition: 0, fetchOffset: 2n, partitionMaxBytes: 1 << 20}]}],
     })
@@ -77,45 +67,45 @@ describe('Fetch', () => {
 
     // New data on partition 1 (the session still fetches it from offset 1).
     await produce('f', 1, ['c'])
-    const changed = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 2, topics: []})
+    const changed = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 2, topics: []})
     expect(changed.responses[0]!.partitions.map((p) => p.partitionIndex)).toEqual([1])
     expect(batchBaseOffsets(changed.responses[0]!.partitions[0]!.records)).toEqual([1])
 
     // The client forgets partition 1.
-    const moved = await client.send(ApiKey.Fetch, 12, {
+    const moved = await ctx.client.send(ApiKey.Fetch, 12, {
       replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 3,
       topics: [],
       forgottenTopicsData: [{topic: 'f', partitions: [1]}],
     })
     expect(moved.responses).toEqual([])
     await produce('f', 1, ['d'])
-    const forgotten = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 4, topics: []})
+    const forgotten = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 4, topics: []})
     expect(forgotten.responses).toEqual([])
 
     // Wrong epoch, unknown session, and closing it.
-    const stale = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 2, topics: []})
+    const stale = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 2, topics: []})
     expect(stale.errorCode).toBe(ErrorCode.INVALID_FETCH_SESSION_EPOCH)
-    const unknown = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId: sessionId + 1000, sessionEpoch: 1, topics: []})
+    const unknown = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId: sessionId + 1000, sessionEpoch: 1, topics: []})
     expect(unknown.errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
-    const closed = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
+    const closed = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
     expect(closed.sessionId).toBe(0)
     expect(batchBaseOffsets(closed.responses[0]!.partitions[0]!.records)).toEqual([0])
-    const gone = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 5, topics: []})
+    const gone = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId, sessionEpoch: 5, topics: []})
     expect(gone.errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
   })
 
   it('returns the first batch even when it is larger than max bytes, and stops there', async () => {
-    const res = await client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 1, fetchOffset: 0n, partitionMaxBytes: 1}]}]})
+    const res = await ctx.client.send(ApiKey.Fetch, 12, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1, sessionEpoch: -1, topics: [{topic: 'f', partitions: [{partition: 1, fetchOffset: 0n, partitionMaxBytes: 1}]}]})
     expect(batchBaseOffsets(res.responses[0]!.partitions[0]!.records)).toEqual([0])
   })
 
   it('finds topics by id from v13', async () => {
-    const meta = await client.send(ApiKey.Metadata, 12, {topics: [{name: 'f'}]})
+    const meta = await ctx.client.send(ApiKey.Metadata, 12, {topics: [{name: 'f'}]})
     const topicId = meta.topics[0]!.topicId
-    const res = await client.send(ApiKey.Fetch, 13, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionEpoch: -1, topics: [{topicId, partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
+    const res = await ctx.client.send(ApiKey.Fetch, 13, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionEpoch: -1, topics: [{topicId, partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
     expect(res.responses[0]!.topicId).toBe(topicId)
     expect(batchBaseOffsets(res.responses[0]!.partitions[0]!.records)).toEqual([0])
-    const unknown = await client.send(ApiKey.Fetch, 13, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionEpoch: -1, topics: [{topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
+    const unknown = await ctx.client.send(ApiKey.Fetch, 13, {replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionEpoch: -1, topics: [{topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [{partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20}]}]})
     expect(unknown.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID)
   })
 })

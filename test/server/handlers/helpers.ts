@@ -4,7 +4,10 @@
  * real socket and decodes the response with the library's codecs.
  */
 import {connect, type Socket} from 'node:net'
+import {afterAll, beforeAll, expect} from 'vitest'
 import {decodeResponse, encodeRequest} from '../../../src/lib/protocol/frame.js'
+import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import type {ApiKeyNumber, ApiMessages} from '../../../src/lib/protocol/generated/index.js'
 import type {Encodable} from '../../../src/lib/protocol/message.js'
 import {ADMIN_HANDLERS} from '../../../src/server/handlers/admin.js'
@@ -81,5 +84,60 @@ export class ProtocolClient {
 
   close(): void {
     this.socket.destroy()
+  }
+}
+
+export interface BrokerFixture {
+  readonly broker: TestBroker
+  readonly client: ProtocolClient
+  /** Creates a topic (CreateTopics v7, replication factor 1, 1 partition unless told), expects NONE and gives its id. */
+  createTopic(name: string, opts?: {numPartitions?: number; configs?: Array<{name: string; value: string}>}): Promise<string>
+  /** Stops the broker keeping its data and starts a new one (same overrides) on it, with a new client. */
+  restart(): Promise<void>
+}
+
+/**
+ * Registers beforeAll/afterAll hooks (in the calling scope: the file, or the enclosing describe)
+ * that start an admin broker with `overrides` and connect a client, then close and stop them.
+ * `broker` and `client` are read when used, so only inside tests and later hooks.
+ */
+export function useBroker(overrides: Record<string, string> = {}): BrokerFixture {
+  let broker: TestBroker | undefined
+  let client: ProtocolClient | undefined
+
+  beforeAll(async () => {
+    broker = await startAdminBroker(overrides)
+    client = await ProtocolClient.connect(broker.port)
+  })
+
+  afterAll(async () => {
+    client?.close()
+    await broker?.stop()
+  })
+
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useBroker: the broker is not started (used outside a test or hook?)')
+    return value
+  }
+
+  return {
+    get broker() {
+      return started(broker)
+    },
+    get client() {
+      return started(client)
+    },
+    async createTopic(name, opts = {}) {
+      const res = await started(client).send(ApiKey.CreateTopics, 7, {topics: [{name, numPartitions: opts.numPartitions ?? 1, replicationFactor: 1, configs: opts.configs ?? []}], timeoutMs: 5000})
+      expect(res.topics[0]!.errorCode).toBe(ErrorCode.NONE)
+      return res.topics[0]!.topicId
+    },
+    async restart() {
+      const dataDir = started(broker).dataDir
+      started(client).close()
+      await started(broker).stop({keepData: true})
+      broker = await startAdminBroker(overrides, dataDir)
+      client = await ProtocolClient.connect(broker.port)
+    },
   }
 }

@@ -1,36 +1,19 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {ConfigResourceType} from '../../../src/lib/config/config-def.js'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import {ConfigOperation} from '../../../src/server/controller/config-manager.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {ProtocolClient, useBroker} from './helpers.js'
 
 const {Topic, Broker, BrokerLogger} = ConfigResourceType
 const {SET, DELETE, APPEND, SUBTRACT} = ConfigOperation
 
-let broker: TestBroker
-let client: ProtocolClient
-
-beforeAll(async () => {
-  broker = await startAdminBroker()
-  client = await ProtocolClient.connect(broker.port)
-})
-
-afterAll(async () => {
-  client?.close()
-  await broker?.stop()
-})
-
-async function create(name: string, configs: Array<{name: string; value: string}> = []): Promise<void> {
-  const res = await client.send(ApiKey.CreateTopics, 7, {topics: [{name, numPartitions: 1, replicationFactor: 1, configs}], timeoutMs: 5000})
-  expect(res.topics[0]!.errorCode).toBe(ErrorCode.NONE)
-}
+const ctx = useBroker()
 
 type Op = {name: string; configOperation: number; value: string | null}
 
 async function change(resourceType: number, resourceName: string, configs: Op[], opts: {validateOnly?: boolean; version?: number} = {}) {
-  const res = await client.send(ApiKey.IncrementalAlterConfigs, opts.version ?? 1, {resources: [{resourceType, resourceName, configs}], validateOnly: opts.validateOnly ?? false})
+  const res = await ctx.client.send(ApiKey.IncrementalAlterConfigs, opts.version ?? 1, {resources: [{resourceType, resourceName, configs}], validateOnly: opts.validateOnly ?? false})
   const r = res.responses[0]!
   return {code: r.errorCode, message: r.errorMessage}
 }
@@ -39,7 +22,7 @@ const OK = {code: ErrorCode.NONE, message: null}
 
 /** The explicitly set topic configs (source DYNAMIC_TOPIC_CONFIG). */
 async function topicConfigs(name: string): Promise<Record<string, string | null>> {
-  const res = await client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Topic, resourceName: name, configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
+  const res = await ctx.client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Topic, resourceName: name, configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
   return Object.fromEntries(res.results[0]!.configs.filter((c) => c.configSource === 1).map((c) => [c.name, c.value]))
 }
 
@@ -47,32 +30,32 @@ describe('IncrementalAlterConfigs on topics', () => {
   it('SET and DELETE change single keys and leave the others (v0 and v1)', async () => {
     for (const version of [0, 1]) {
       const name = `iac-set-${version}`
-      await create(name, [{name: 'retention.ms', value: '1000'}, {name: 'segment.bytes', value: '2097152'}])
+      await ctx.createTopic(name, {configs: [{name: 'retention.ms', value: '1000'}, {name: 'segment.bytes', value: '2097152'}]})
       expect(await change(Topic, name, [{name: 'retention.ms', configOperation: SET, value: '2000'}, {name: 'segment.bytes', configOperation: DELETE, value: null}], {version})).toEqual(OK)
       expect(await topicConfigs(name)).toEqual({'retention.ms': '2000'})
-      expect(broker.broker['replicas']!.get(name, 0)!.log.config.segmentBytes).toBe(1073741824)
+      expect(ctx.broker.broker['replicas']!.get(name, 0)!.log.config.segmentBytes).toBe(1073741824)
     }
   })
 
   it('APPEND and SUBTRACT work on list configs, starting from the default when unset', async () => {
-    await create('iac-list')
+    await ctx.createTopic('iac-list')
     expect(await change(Topic, 'iac-list', [{name: 'cleanup.policy', configOperation: APPEND, value: 'compact'}])).toEqual(OK)
     expect(await topicConfigs('iac-list')).toEqual({'cleanup.policy': 'delete,compact'})
     expect(await change(Topic, 'iac-list', [{name: 'cleanup.policy', configOperation: APPEND, value: 'compact'}])).toEqual(OK)
     expect(await topicConfigs('iac-list')).toEqual({'cleanup.policy': 'delete,compact'})
     expect(await change(Topic, 'iac-list', [{name: 'cleanup.policy', configOperation: SUBTRACT, value: 'delete'}])).toEqual(OK)
     expect(await topicConfigs('iac-list')).toEqual({'cleanup.policy': 'compact'})
-    expect(broker.broker['replicas']!.get('iac-list', 0)!.log.config.cleanupPolicy).toBe('compact')
+    expect(ctx.broker.broker['replicas']!.get('iac-list', 0)!.log.config.cleanupPolicy).toBe('compact')
   })
 
   it('refuses APPEND/SUBTRACT on a config that is not a list with INVALID_CONFIG', async () => {
-    await create('iac-not-list')
+    await ctx.createTopic('iac-not-list')
     expect(await change(Topic, 'iac-not-list', [{name: 'retention.ms', configOperation: APPEND, value: '1'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: "Can't APPEND to key retention.ms because its type is not LIST."})
     expect(await change(Topic, 'iac-not-list', [{name: 'no.such', configOperation: SUBTRACT, value: '1'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: "Can't SUBTRACT to key no.such because its type is not LIST."})
   })
 
   it('refuses null values (except for DELETE), unknown operations and bad values', async () => {
-    await create('iac-bad')
+    await ctx.createTopic('iac-bad')
     expect(await change(Topic, 'iac-bad', [{name: 'retention.ms', configOperation: SET, value: null}])).toEqual({code: ErrorCode.INVALID_REQUEST, message: 'Null value not supported for : retention.ms'})
     expect(await change(Topic, 'iac-bad', [{name: 'retention.ms', configOperation: 9, value: '1'}])).toEqual({code: ErrorCode.INVALID_REQUEST, message: 'Unknown operations type 9'})
     expect(await change(Topic, 'iac-bad', [{name: 'retention.ms', configOperation: SET, value: '-5'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: 'Invalid value -5 for configuration retention.ms: Value must be at least -1'})
@@ -82,15 +65,15 @@ describe('IncrementalAlterConfigs on topics', () => {
   })
 
   it('validateOnly checks and changes nothing', async () => {
-    await create('iac-validate')
+    await ctx.createTopic('iac-validate')
     expect(await change(Topic, 'iac-validate', [{name: 'retention.ms', configOperation: SET, value: '5'}], {validateOnly: true})).toEqual(OK)
     expect(await topicConfigs('iac-validate')).toEqual({})
   })
 
   it('concurrent changes to one topic from many connections all land (changes are serialized)', async () => {
-    await create('iac-concurrent')
+    await ctx.createTopic('iac-concurrent')
     const keys = ['retention.ms', 'segment.ms', 'delete.retention.ms', 'file.delete.delay.ms', 'flush.ms', 'min.compaction.lag.ms', 'segment.jitter.ms', 'message.timestamp.after.max.ms']
-    const clients = await Promise.all(keys.map(() => ProtocolClient.connect(broker.port)))
+    const clients = await Promise.all(keys.map(() => ProtocolClient.connect(ctx.broker.port)))
     try {
       const answers = await Promise.all(
         keys.map((key, i) => clients[i]!.send(ApiKey.IncrementalAlterConfigs, 1, {resources: [{resourceType: Topic, resourceName: 'iac-concurrent', configs: [{name: key, configOperation: SET, value: String(1000 + i)}]}], validateOnly: false})),
@@ -107,10 +90,10 @@ describe('IncrementalAlterConfigs on brokers', () => {
   it('SET/APPEND/SUBTRACT/DELETE on the cluster default', async () => {
     expect(await change(Broker, '', [{name: 'log.cleanup.policy', configOperation: APPEND, value: 'compact'}])).toEqual(OK)
     expect(await change(Broker, '', [{name: 'log.retention.ms', configOperation: SET, value: '60000'}])).toEqual(OK)
-    let res = await client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '', configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
+    let res = await ctx.client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '', configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
     expect(Object.fromEntries(res.results[0]!.configs.map((c) => [c.name, c.value]))).toEqual({'log.cleanup.policy': 'delete,compact', 'log.retention.ms': '60000'})
     expect(await change(Broker, '', [{name: 'log.cleanup.policy', configOperation: SUBTRACT, value: 'delete'}, {name: 'log.retention.ms', configOperation: DELETE, value: null}])).toEqual(OK)
-    res = await client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '', configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
+    res = await ctx.client.send(ApiKey.DescribeConfigs, 4, {resources: [{resourceType: Broker, resourceName: '', configurationKeys: null}], includeSynonyms: false, includeDocumentation: false})
     expect(Object.fromEntries(res.results[0]!.configs.map((c) => [c.name, c.value]))).toEqual({'log.cleanup.policy': 'compact'})
     expect(await change(Broker, '', [{name: 'log.cleanup.policy', configOperation: DELETE, value: null}])).toEqual(OK)
   })

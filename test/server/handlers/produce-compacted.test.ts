@@ -1,31 +1,21 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import {CompressionType} from '../../../src/lib/records/batch.js'
 import {buildRecordBatch} from '../../../src/lib/records/record.js'
-import type {TestBroker} from '../../e2e/harness.js'
-import {ProtocolClient, startAdminBroker} from './helpers.js'
+import {useBroker} from './helpers.js'
 
 // Regression (reported by the e2e suite): a compacted topic accepted records without a key; Kafka's
 // LogValidator answers INVALID_RECORD with the record's index.
 describe('Produce to a compacted topic', () => {
-  let broker: TestBroker
-  let client: ProtocolClient
+  const ctx = useBroker()
 
   beforeAll(async () => {
-    broker = await startAdminBroker()
-    client = await ProtocolClient.connect(broker.port)
-    const created = await client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'compacted', numPartitions: 1, replicationFactor: 1, configs: [{name: 'cleanup.policy', value: 'compact,delete'}]}], timeoutMs: 5000})
-    expect(created.topics[0]!.errorCode).toBe(0)
-  })
-
-  afterAll(async () => {
-    client?.close()
-    await broker?.stop()
+    await ctx.createTopic('compacted', {configs: [{name: 'cleanup.policy', value: 'compact,delete'}]})
   })
 
   const produce = async (records: Buffer) => {
-    const res = await client.send(ApiKey.Produce, 9, {acks: 1, timeoutMs: 5000, topicData: [{name: 'compacted', partitionData: [{index: 0, records}]}]})
+    const res = await ctx.client.send(ApiKey.Produce, 9, {acks: 1, timeoutMs: 5000, topicData: [{name: 'compacted', partitionData: [{index: 0, records}]}]})
     return res.responses[0]!.partitionResponses[0]!
   }
 
