@@ -12,8 +12,8 @@
 import {EventEmitter} from 'node:events'
 import {logConfigFromTopicConfigs} from './log/log-config.js'
 import type {LogManager} from './log/log-manager.js'
-import {PartitionLog, type TimestampAndOffset} from './log/partition-log.js'
-import {decodeRecordBatch} from '../lib/records/record.js'
+import {ErrorCode} from '../lib/protocol/generated/errors.js'
+import type {PartitionLog} from './log/partition-log.js'
 import type {TopicMetadata} from './controller/metadata-store.js'
 import type {Logger} from './logger.js'
 
@@ -32,18 +32,12 @@ export class Partition {
   }
 
   /**
-   * ListOffsets by timestamp, to the record: the log finds the first batch whose max timestamp
-   * is >= `timestamp` through the time index; that one batch is decoded to find the first record
-   * at or after it, as Kafka answers. Special timestamps (-1, -2, -3) pass through.
+   * The check of a request's current leader epoch (-1: not given) against this partition's:
+   * UNKNOWN_LEADER_EPOCH when the client is ahead, FENCED_LEADER_EPOCH when it is behind.
    */
-  async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | undefined> {
-    const found = await this.log.offsetForTimestamp(timestamp)
-    if (!found || timestamp < 0) return found
-    const {records} = await this.log.read(found.offset, 1, {minOneMessage: true})
-    if (records.length === 0) return found
-    const batch = await decodeRecordBatch(records)
-    const record = batch.records.find((r) => r.timestamp >= timestamp && r.offset >= this.log.logStartOffset)
-    return record ? {timestamp: record.timestamp, offset: record.offset, leaderEpoch: found.leaderEpoch} : found
+  leaderEpochError(currentLeaderEpoch: number): number {
+    if (currentLeaderEpoch < 0 || currentLeaderEpoch === this.leaderEpoch) return ErrorCode.NONE
+    return currentLeaderEpoch > this.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH
   }
 }
 

@@ -174,8 +174,9 @@ async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: 
     const lastStableOffset = partition.log.lastStableOffset(highWatermark)
     result.lastStableOffset = BigInt(lastStableOffset)
     result.logStartOffset = BigInt(partition.log.logStartOffset)
-    if (target.currentLeaderEpoch >= 0 && target.currentLeaderEpoch !== partition.leaderEpoch) {
-      result.errorCode = target.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH
+    const epochError = partition.leaderEpochError(target.currentLeaderEpoch)
+    if (epochError !== ErrorCode.NONE) {
+      result.errorCode = epochError
       errors = true
       continue
     }

@@ -38,8 +38,9 @@ export const listOffsets = defineHandler({
           answer.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
           continue
         }
-        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {
-          answer.errorCode = p.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH
+        const epochError = partition.leaderEpochError(p.currentLeaderEpoch)
+        if (epochError !== ErrorCode.NONE) {
+          answer.errorCode = epochError
           continue
         }
         const timestamp = Number(p.timestamp)
@@ -50,7 +51,7 @@ export const listOffsets = defineHandler({
             answer.leaderEpoch = partition.leaderEpoch
             continue
           }
-          const found = await partition.offsetForTimestamp(timestamp === EARLIEST_LOCAL ? EARLIEST_TIMESTAMP : timestamp)
+          const found = await partition.log.offsetForTimestamp(timestamp === EARLIEST_LOCAL ? EARLIEST_TIMESTAMP : timestamp)
           if (found) {
             answer.offset = BigInt(found.offset)
             answer.timestamp = BigInt(found.timestamp)

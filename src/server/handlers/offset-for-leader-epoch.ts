@@ -20,9 +20,8 @@ export const offsetForLeaderEpoch = defineHandler({
         const partition = ctx.broker.replicas.get(t.topic, p.partition)
         const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({errorCode, partition: p.partition, leaderEpoch, endOffset: BigInt(endOffset)})
         if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {
-          return answer(p.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH)
-        }
+        const epochError = partition.leaderEpochError(p.currentLeaderEpoch)
+        if (epochError !== ErrorCode.NONE) return answer(epochError)
         const found = partition.log.leaderEpochCache.endOffsetFor(p.leaderEpoch, partition.log.logEndOffset)
         return answer(ErrorCode.NONE, found.epoch, found.endOffset)
       }),
