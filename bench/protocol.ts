@@ -19,7 +19,7 @@ import {cpus, loadavg, release} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {crc32c} from '@node-rs/crc32'
-import {decodeRequest, decodeResponse, encodeRequest, encodeResponse} from '../src/lib/protocol/frame.js'
+import {decodeRequest, decodeResponse, encodeRequest, encodeResponse} from '../src/lib/protocol/index.js'
 import type {ApiKeyNumber} from '../src/lib/protocol/generated/index.js'
 import {randomUuid} from '../src/lib/protocol/uuid.js'
 

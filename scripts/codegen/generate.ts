@@ -54,11 +54,33 @@ export function generate(referenceDir: string): Map<string, string> {
   index.push('}', '')
   index.push('export type ApiKeyNumber = keyof ApiMessages')
   index.push('')
+  index.push('/** The request and response codecs of one API key. */')
+  index.push('export interface ApiCodecs<K extends ApiKeyNumber = ApiKeyNumber> {')
+  index.push("  request: MessageCodec<ApiMessages[K]['request']>")
+  index.push("  response: MessageCodec<ApiMessages[K]['response']>")
+  index.push('}', '')
   index.push('/** Request and response codecs by API key. */')
-  index.push('export const API_CODECS: {readonly [K in ApiKeyNumber]: {request: MessageCodec<ApiMessages[K][\'request\']>; response: MessageCodec<ApiMessages[K][\'response\']>}} = {')
+  index.push('export const API_CODECS: {readonly [K in ApiKeyNumber]: ApiCodecs<K>} = {')
   for (const req of requests) index.push(`  ${req.apiKey}: {request: ${req.name}, response: ${responses.get(req.apiKey!)!.name}},`)
   index.push('}', '')
   files.set('index.ts', index.join('\n'))
+
+  // Loaders: the codecs of one API key, imported on first use (a client needs a handful of the
+  // 186 modules; importing them all costs tens of milliseconds at every start).
+  const moduleOf = (spec: MessageSpec) => `./${emitMessage(spec).file.replace(/\.ts$/, '.js')}`
+  const loaders: string[] = [
+    GENERATED_HEADER('message definitions'),
+    "import type {ApiCodecs, ApiKeyNumber} from './index.js'",
+    '',
+    '/** Imports the request and response codecs of an API key. */',
+    'export const API_CODEC_LOADERS: {readonly [K in ApiKeyNumber]: () => Promise<ApiCodecs<K>>} = {',
+  ]
+  for (const req of requests) {
+    const res = responses.get(req.apiKey!)!
+    loaders.push(`  ${req.apiKey}: async () => {`, `    const [request, response] = await Promise.all([import('${moduleOf(req)}'), import('${moduleOf(res)}')])`, `    return {request: request.${req.name}, response: response.${res.name}}`, '  },')
+  }
+  loaders.push('}', '')
+  files.set('loaders.ts', loaders.join('\n'))
 
   // The API key table.
   const keys: string[] = [

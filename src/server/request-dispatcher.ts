@@ -12,12 +12,15 @@ import {ApiKey} from '../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../lib/protocol/generated/errors.js'
 import {API_CODECS, type ApiKeyNumber} from '../lib/protocol/generated/index.js'
 import {RequestHeader} from '../lib/protocol/generated/request-header.js'
-import {encodeResponse, isKnownApiKey, peekRequestApi, requestHeaderVersion} from '../lib/protocol/frame.js'
+import {encodeResponse, isKnownApiKey, peekRequestApi, registerApiCodecs, requestHeaderVersion} from '../lib/protocol/frame.js'
 import {Reader} from '../lib/protocol/reader.js'
 import type {BrokerServices} from './broker-services.js'
 import type {ApiHandler} from './handlers/handler.js'
 import {apiVersionsFor} from './handlers/api-versions.js'
 import type {ConnectionInfo, RequestDispatcher} from './network/connection.js'
+
+// The broker serves every API: all codecs are loaded up front (a client loads them on demand).
+registerApiCodecs(API_CODECS)
 
 export class UnsupportedRequestError extends Error {}
 

@@ -10,7 +10,8 @@
  */
 import {ProtocolDecodeError, UnsupportedVersionError} from './errors.js'
 import {ApiKey} from './generated/api-keys.js'
-import {API_CODECS, type ApiKeyNumber, type ApiMessages} from './generated/index.js'
+import type {ApiCodecs, ApiKeyNumber, ApiMessages} from './generated/index.js'
+import {API_CODEC_LOADERS} from './generated/loaders.js'
 import {RequestHeader} from './generated/request-header.js'
 import {ResponseHeader} from './generated/response-header.js'
 import type {Encodable, MessageCodec} from './message.js'
@@ -21,12 +22,45 @@ export type {RequestHeader} from './generated/request-header.js'
 export type {ResponseHeader} from './generated/response-header.js'
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKeyNumber {
-  return Object.prototype.hasOwnProperty.call(API_CODECS, apiKey)
+  return Object.prototype.hasOwnProperty.call(API_CODEC_LOADERS, apiKey)
 }
 
-function codecs(apiKey: number): (typeof API_CODECS)[ApiKeyNumber] {
+// The codecs the functions below use, by API key. They are loaded on demand: a client awaits
+// loadApiCodecs() for each API before its first request (a command uses a handful of the 88 APIs,
+// and importing all 186 generated modules costs tens of milliseconds at every start), while the
+// broker, which serves them all, registers the whole table at once (registerApiCodecs).
+const loaded = new Map<number, ApiCodecs>()
+const loading = new Map<number, Promise<void>>()
+
+/** Makes every codec of `table` available (e.g. API_CODECS from generated/index.js). */
+export function registerApiCodecs(table: {readonly [K in ApiKeyNumber]: ApiCodecs<K>}): void {
+  for (const [apiKey, pair] of Object.entries(table)) loaded.set(Number(apiKey), pair as ApiCodecs)
+}
+
+/** Whether the codecs of `apiKey` are loaded (then loadApiCodecs need not be awaited). */
+export function apiCodecsLoaded(apiKey: number): boolean {
+  return loaded.has(apiKey)
+}
+
+/** Loads the codecs of `apiKey` (once; later calls share the first). */
+export function loadApiCodecs(apiKey: ApiKeyNumber): Promise<void> {
+  if (loaded.has(apiKey)) return Promise.resolve()
+  let promise = loading.get(apiKey)
+  if (!promise) {
+    promise = API_CODEC_LOADERS[apiKey]().then((pair) => {
+      loaded.set(apiKey, pair as ApiCodecs)
+      loading.delete(apiKey)
+    })
+    loading.set(apiKey, promise)
+  }
+  return promise
+}
+
+function codecs(apiKey: number): ApiCodecs {
   if (!isKnownApiKey(apiKey)) throw new UnsupportedVersionError(`API key ${apiKey}`, 0)
-  return API_CODECS[apiKey]
+  const pair = loaded.get(apiKey)
+  if (!pair) throw new Error(`the codecs of API key ${apiKey} are not loaded: await loadApiCodecs(${apiKey}) first`)
+  return pair
 }
 
 function isFlexible(codec: MessageCodec<unknown>, version: number): boolean {

@@ -30,13 +30,22 @@
 
 import {promisify} from 'node:util'
 import {gunzip as gunzipCallback, gzip as gzipCallback} from 'node:zlib'
-import {compress as zstdCompress, decompress as zstdDecompress} from '@mongodb-js/zstd'
-import {compressFrameSync, decompressFrameSync} from 'lz4-napi'
-import {compressSync as snappyCompressSync, uncompressSync as snappyUncompressSync} from 'snappy'
 import {CompressionType, CorruptRecordError} from './batch.js'
 
 const gzip = promisify(gzipCallback)
 const gunzip = promisify(gunzipCallback)
+
+// The native codecs are imported on first use: most commands never meet a compressed batch, and
+// loading the three addons costs about 30 ms at every start.
+let lz4: typeof import('lz4-napi') | undefined
+let snappy: typeof import('snappy') | undefined
+let zstd: typeof import('@mongodb-js/zstd') | undefined
+
+async function loadCodec(type: CompressionType): Promise<void> {
+  if (type === CompressionType.Snappy) snappy ??= await import('snappy')
+  else if (type === CompressionType.Lz4) lz4 ??= await import('lz4-napi')
+  else if (type === CompressionType.Zstd) zstd ??= await import('@mongodb-js/zstd')
+}
 
 /** Default cap on the decompressed size of one batch's records. */
 export const DEFAULT_MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024
@@ -55,6 +64,7 @@ export interface DecompressOptions {
 
 /** Compresses `data` with `type` in the format Kafka clients expect. None returns `data` itself. */
 export async function compress(type: CompressionType, data: Buffer, options: CompressOptions = {}): Promise<Buffer> {
+  await loadCodec(type)
   switch (type) {
     case CompressionType.None:
       return data
@@ -63,9 +73,9 @@ export async function compress(type: CompressionType, data: Buffer, options: Com
     case CompressionType.Snappy:
       return snappyXerialCompress(data)
     case CompressionType.Lz4:
-      return compressFrameSync(data)
+      return lz4!.compressFrameSync(data)
     case CompressionType.Zstd:
-      return zstdCompress(data, options.level ?? 3)
+      return zstd!.compress(data, options.level ?? 3)
     default:
       throw new RangeError(`Unknown compression type id ${type as number}`)
   }
@@ -83,6 +93,7 @@ export async function decompress(
   if (type === CompressionType.None) return data
   const maxSize = options.maxSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE
   const position = options.position ?? 0
+  await loadCodec(type)
   let output: Buffer
   try {
     switch (type) {
@@ -94,11 +105,11 @@ export async function decompress(
         break
       case CompressionType.Lz4:
         checkBound('lz4', lz4FrameBound(data), maxSize)
-        output = decompressFrameSync(data)
+        output = lz4!.decompressFrameSync(data)
         break
       case CompressionType.Zstd:
         checkBound('zstd', zstdFrameBound(data), maxSize)
-        output = await zstdDecompress(data)
+        output = await zstd!.decompress(data)
         break
       default:
         throw new CodecError(`Unknown compression type id ${type as number}`)
@@ -174,7 +185,7 @@ function snappyXerialCompress(data: Buffer): Buffer {
   parts[0]!.writeInt32BE(XERIAL_VERSION, 8)
   parts[0]!.writeInt32BE(XERIAL_COMPATIBLE_VERSION, 12)
   for (let offset = 0; offset < data.length; offset += XERIAL_BLOCK_SIZE) {
-    const block = snappyCompressSync(data.subarray(offset, offset + XERIAL_BLOCK_SIZE))
+    const block = snappy!.compressSync(data.subarray(offset, offset + XERIAL_BLOCK_SIZE))
     const length = Buffer.alloc(4)
     length.writeInt32BE(block.length)
     parts.push(length, block)
@@ -199,7 +210,7 @@ function snappyUncompressedLength(data: Buffer, offset: number, end: number): nu
 }
 
 function snappyBlock(data: Buffer, offset: number, end: number, expected: number): Buffer {
-  const output = snappyUncompressSync(data.subarray(offset, end), {asBuffer: true}) as Buffer
+  const output = snappy!.uncompressSync(data.subarray(offset, end), {asBuffer: true}) as Buffer
   if (output.length !== expected) {
     throw new CodecError(`snappy block decompressed to ${output.length} bytes, expected ${expected}`, offset)
   }

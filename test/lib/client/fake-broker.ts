@@ -4,7 +4,7 @@
 
 import {createServer, type Server, type Socket} from 'node:net'
 
-import {decodeRequest, encodeResponse} from '../../../src/lib/protocol/frame.js'
+import {decodeRequest, encodeResponse} from '../../../src/lib/protocol/index.js'
 import type {ApiKeyNumber} from '../../../src/lib/protocol/generated/index.js'
 
 export interface FakeRequest {

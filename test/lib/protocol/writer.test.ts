@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {encodeRequest} from '../../../src/lib/protocol/frame.js'
+import {encodeRequest} from '../../../src/lib/protocol/index.js'
 import {ProduceRequest} from '../../../src/lib/protocol/generated/produce-request.js'
 import {Writer} from '../../../src/lib/protocol/writer.js'
 

@@ -5,7 +5,7 @@
  */
 import {connect, type Socket} from 'node:net'
 import {afterAll, beforeAll, expect} from 'vitest'
-import {decodeResponse, encodeRequest} from '../../../src/lib/protocol/frame.js'
+import {decodeResponse, encodeRequest} from '../../../src/lib/protocol/index.js'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import type {ApiKeyNumber, ApiMessages} from '../../../src/lib/protocol/generated/index.js'

@@ -288,8 +288,14 @@ export interface ApiMessages {
 
 export type ApiKeyNumber = keyof ApiMessages
 
+/** The request and response codecs of one API key. */
+export interface ApiCodecs<K extends ApiKeyNumber = ApiKeyNumber> {
+  request: MessageCodec<ApiMessages[K]['request']>
+  response: MessageCodec<ApiMessages[K]['response']>
+}
+
 /** Request and response codecs by API key. */
-export const API_CODECS: {readonly [K in ApiKeyNumber]: {request: MessageCodec<ApiMessages[K]['request']>; response: MessageCodec<ApiMessages[K]['response']>}} = {
+export const API_CODECS: {readonly [K in ApiKeyNumber]: ApiCodecs<K>} = {
   0: {request: ProduceRequest, response: ProduceResponse},
   1: {request: FetchRequest, response: FetchResponse},
   2: {request: ListOffsetsRequest, response: ListOffsetsResponse},
