@@ -12,9 +12,10 @@
 // responses after it can no longer be trusted to be read in step. Produce with acks=0 has no
 // response: `expectResponse: false` resolves once the bytes are written.
 
-import {Socket} from 'node:net'
+import {createConnection, type Socket} from 'node:net'
 
-import {decodeResponse, encodeRequest} from '../protocol/frame.js'
+import {apiCodecsLoaded, decodeResponse, encodeRequest, loadApiCodecs} from '../protocol/frame.js'
+import {FrameReader} from '../protocol/frame-reader.js'
 import {API_KEYS, ApiKey} from '../protocol/generated/api-keys.js'
 import type {ApiKeyNumber, ApiMessages} from '../protocol/generated/index.js'
 import type {Encodable} from '../protocol/message.js'
@@ -33,6 +34,8 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number
   /** The broker's node id, when known (used in messages). */
   nodeId?: number
+  /** A larger response closes the connection (its size field is garbage: not a Kafka broker). Default 256 MiB. */
+  maxResponseBytes?: number
 }
 
 export interface RequestOptions {
@@ -77,28 +80,31 @@ export class Connection {
   private readonly requestTimeoutMs: number
   private readonly inFlight = new Map<number, InFlight>()
   private nextCorrelationId = 1
-  private chunks: Buffer[] = []
-  private buffered = 0
+  private readonly frames: FrameReader
   private closedError: Error | undefined
   private readonly closeListeners: ((error: Error | undefined) => void)[] = []
 
-  private constructor(socket: Socket, endpoint: BrokerEndpoint, options: ConnectionOptions) {
-    this.socket = socket
+  private constructor(endpoint: BrokerEndpoint, options: ConnectionOptions) {
     this.host = endpoint.host
     this.port = endpoint.port
     this.nodeId = options.nodeId
     this.clientId = options.clientId ?? 'kcli'
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
-    socket.setNoDelay(true)
-    socket.on('data', (data: Buffer) => this.onData(data))
-    socket.on('error', (error) => this.fail(new ConnectionError(`connection to ${this.describe()} failed: ${error.message}`, {cause: error})))
-    socket.on('close', () => this.fail(new ConnectionError(`connection to ${this.describe()} closed`)))
+    this.frames = new FrameReader({maxFrameSize: options.maxResponseBytes ?? 256 * 1024 * 1024, onFrame: (frame) => this.onFrame(frame)})
+    // Connects at once; responses are read straight into the frame reader's buffers (frame-reader.ts).
+    this.socket = createConnection({
+      host: endpoint.host,
+      noDelay: true,
+      onread: {buffer: () => this.frames.readBuffer(), callback: (n) => this.onRead(n)},
+      port: endpoint.port,
+    })
   }
 
   /** Connects and negotiates versions. Throws ConnectionError when the broker cannot be reached. */
   static async connect(endpoint: BrokerEndpoint, options: ConnectionOptions = {}): Promise<Connection> {
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
-    const socket = new Socket()
+    const connection = new Connection(endpoint, options)
+    const {socket} = connection
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy()
@@ -108,13 +114,14 @@ export class Connection {
         clearTimeout(timer)
         reject(new ConnectionError(`cannot connect to ${endpoint.host}:${endpoint.port}: ${error.code ?? error.message}`, {cause: error}))
       })
-      socket.connect(endpoint.port, endpoint.host, () => {
+      socket.once('connect', () => {
         clearTimeout(timer)
         socket.removeAllListeners('error')
         resolve()
       })
     })
-    const connection = new Connection(socket, endpoint, options)
+    socket.on('error', (error) => connection.fail(new ConnectionError(`connection to ${connection.describe()} failed: ${error.message}`, {cause: error})))
+    socket.on('close', () => connection.fail(new ConnectionError(`connection to ${connection.describe()} closed`)))
     try {
       await connection.negotiateVersions(connectTimeoutMs)
     } catch (error) {
@@ -173,6 +180,7 @@ export class Connection {
     options: RequestOptions = {},
   ): Promise<{response: ApiMessages[K]['response']; version: number}> {
     const version = this.versionFor(apiKey, options)
+    if (!apiCodecsLoaded(apiKey)) await loadApiCodecs(apiKey)
     const frame = await this.sendRaw(apiKey, version, body, options)
     if (frame === undefined) return {response: undefined as unknown as ApiMessages[K]['response'], version}
     return {response: decodeResponse(frame, apiKey, version).body, version}
@@ -230,6 +238,7 @@ export class Connection {
   private async negotiateVersions(timeoutMs: number): Promise<void> {
     const body = {clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION}
     let version = 3
+    await loadApiCodecs(ApiKey.ApiVersions)
     let frame = await this.sendRaw(ApiKey.ApiVersions, version, body, {timeoutMs})
     // KIP-511: a broker that does not know v3 answers with a v0 body carrying UNSUPPORTED_VERSION.
     if (frame!.length >= 6 && frame!.readInt16BE(4) === ErrorCode.UNSUPPORTED_VERSION) {
@@ -241,43 +250,24 @@ export class Connection {
     for (const api of response.apiKeys) this.brokerVersions.set(api.apiKey, {maxVersion: api.maxVersion, minVersion: api.minVersion})
   }
 
-  private onData(data: Buffer): void {
-    this.chunks.push(data)
-    this.buffered += data.length
-    while (this.buffered >= 4) {
-      let head = this.chunks[0]!
-      if (head.length < 4) {
-        head = Buffer.concat(this.chunks)
-        this.chunks = [head]
-      }
-      const size = head.readInt32BE(0)
-      if (size < 4) {
-        this.fail(new ConnectionError(`malformed response frame (size ${size}) from ${this.describe()}`))
-        this.socket.destroy()
-        return
-      }
-      if (this.buffered < 4 + size) return
-      let frame: Buffer
-      if (head.length >= 4 + size) {
-        frame = head.subarray(4, 4 + size)
-        if (head.length === 4 + size) this.chunks.shift()
-        else this.chunks[0] = head.subarray(4 + size)
-      } else {
-        const all = Buffer.concat(this.chunks)
-        frame = all.subarray(4, 4 + size)
-        this.chunks = all.length > 4 + size ? [all.subarray(4 + size)] : []
-      }
-      this.buffered -= 4 + size
-      this.onFrame(frame)
+  private onRead(n: number): boolean {
+    try {
+      this.frames.didRead(n)
+    } catch (error) {
+      this.fail(new ConnectionError(`malformed response from ${this.describe()}: ${(error as Error).message}`))
     }
+    return true
   }
 
   private onFrame(frame: Buffer): void {
+    if (frame.length < 4) {
+      this.fail(new ConnectionError(`malformed response frame (size ${frame.length}) from ${this.describe()}`))
+      return
+    }
     const correlationId = frame.readInt32BE(0)
     const request = this.inFlight.get(correlationId)
     if (!request) {
       this.fail(new ConnectionError(`response with unknown correlation id ${correlationId} from ${this.describe()}`))
-      this.socket.destroy()
       return
     }
     this.inFlight.delete(correlationId)

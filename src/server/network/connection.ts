@@ -15,6 +15,8 @@
  */
 import type {Socket} from 'node:net'
 
+import {FrameReader, FrameSizeError} from '../../lib/protocol/frame-reader.js'
+
 /**
  * Most frames read ahead per connection. Each queued frame also costs a Buffer object (about 100
  * bytes of heap), so tiny pipelined requests cannot be bounded by their bytes alone: 16 MiB of
@@ -45,8 +47,7 @@ export interface ConnectionOptions {
 export class Connection implements ConnectionInfo {
   readonly remoteAddress: string
   readonly remotePort: number
-  private readonly pending: Buffer[] = []
-  private pendingBytes = 0
+  private readonly reader: FrameReader
   private readonly frames: Buffer[] = []
   private queuedBytes = 0
   private busy = false
@@ -63,6 +64,13 @@ export class Connection implements ConnectionInfo {
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown'
     this.remotePort = socket.remotePort ?? 0
+    this.reader = new FrameReader({
+      maxFrameSize: options.maxRequestBytes,
+      onFrame: (frame) => {
+        this.frames.push(frame)
+        this.queuedBytes += frame.length
+      },
+    })
     socket.setNoDelay(true)
     if (options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs)) socket.setTimeout(options.idleTimeoutMs)
     socket.on('data', (chunk: Buffer) => {
@@ -89,20 +97,13 @@ export class Connection implements ConnectionInfo {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return
-    this.pending.push(chunk)
-    this.pendingBytes += chunk.length
-    while (this.pendingBytes >= 4) {
-      const size = this.peekSize()
-      if (size < 0 || size > this.options.maxRequestBytes) {
-        this.options.onError(this, `request size ${size} is outside 0..${this.options.maxRequestBytes} (socket.request.max.bytes)`)
-        this.destroy()
-        return
-      }
-      if (this.pendingBytes < 4 + size) break
-      this.take(4)
-      const frame = this.take(size)
-      this.frames.push(frame)
-      this.queuedBytes += frame.length
+    try {
+      this.reader.push(chunk)
+    } catch (error) {
+      if (!(error instanceof FrameSizeError)) throw error
+      this.options.onError(this, `request size ${error.size} is outside 0..${this.options.maxRequestBytes} (socket.request.max.bytes)`)
+      this.destroy()
+      return
     }
     if (this.queueFull) this.socket.pause()
     void this.pump()
@@ -110,40 +111,6 @@ export class Connection implements ConnectionInfo {
 
   private get queueFull(): boolean {
     return this.queuedBytes > this.options.maxQueuedBytes || this.frames.length >= MAX_QUEUED_FRAMES
-  }
-
-  private peekSize(): number {
-    const first = this.pending[0]!
-    if (first.length >= 4) return first.readInt32BE(0)
-    const head = Buffer.concat(this.pending, Math.min(this.pendingBytes, 8))
-    return head.readInt32BE(0)
-  }
-
-  /** Removes `n` bytes from the front of the pending chunks (a slice when they are in one chunk). */
-  private take(n: number): Buffer {
-    // A frame of size 0 may follow the last pending byte: there is no chunk left to slice.
-    if (n === 0) return Buffer.alloc(0)
-    this.pendingBytes -= n
-    const first = this.pending[0]!
-    if (first.length > n) {
-      this.pending[0] = first.subarray(n)
-      return first.subarray(0, n)
-    }
-    if (first.length === n) {
-      this.pending.shift()
-      return first
-    }
-    const out = Buffer.allocUnsafe(n)
-    let filled = 0
-    while (filled < n) {
-      const chunk = this.pending[0]!
-      const used = Math.min(chunk.length, n - filled)
-      chunk.copy(out, filled, 0, used)
-      filled += used
-      if (used === chunk.length) this.pending.shift()
-      else this.pending[0] = chunk.subarray(used)
-    }
-    return out
   }
 
   private async pump(): Promise<void> {
@@ -205,7 +172,6 @@ export class Connection implements ConnectionInfo {
     this.closed = true
     this.closing = true
     this.frames.length = 0
-    this.pending.length = 0
     this.socket.destroy()
     this.options.onClose(this)
   }
