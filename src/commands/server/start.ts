@@ -19,6 +19,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static override args = {
     properties: Args.string({description: 'A server.properties file.', required: false}),
   }
+  /** Broker configs have KCLI_* variables of their own (KCLI_LOG_DIRS), read by the config loader. */
+  static override withoutEnv = ['override']
   static override flags = {
     override: Flags.string({multiple: true, helpValue: '<key=value>', summary: 'Set a broker config (repeatable).'}),
     'data-dir': Flags.string({helpValue: '<dir>', summary: 'The data directory (log.dirs).'}),

@@ -1,10 +1,13 @@
 // BaseCommand: what every kcli command extends.
 //
 // It gives each command
-// - the global flags --bootstrap-server (env KCLI_BOOTSTRAP_SERVER), --timeout (ms), --profile
-//   (env KCLI_PROFILE) and --json;
-// - profiles (src/lib/cli/profiles.ts): a flag given neither on the command line nor through its
-//   KCLI_* variable takes the profile's value: flag > environment > profile > default;
+// - the global flags --bootstrap-server, --timeout (ms), --profile and --json;
+// - a KCLI_* environment variable for every flag but --json, named after it (--bootstrap-server:
+//   KCLI_BOOTSTRAP_SERVER; multiple values comma-separated, booleans true/1/yes);
+// - profiles (src/lib/cli/profiles.ts): named sets of flag values.
+//   Precedence, as the toolkit's spec puts it ("flags override the profile, env KCLI_* override
+//   both"): environment > command line > profile > default. A variable that overrides a flag given
+//   on the command line is reported on stderr, so that it never does so silently;
 // - `this.kafka()`: a client (src/lib/client) for --bootstrap-server, closed when the command ends;
 // - parsed `this.flags` / `this.args`, typed from the subclass's static flags and args;
 // - `this.out` (src/lib/cli/output.ts) for tables and lines for people, silent with --json;
@@ -42,7 +45,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     'bootstrap-server': Flags.string({
       default: DEFAULT_BOOTSTRAP_SERVER,
-      env: 'KCLI_BOOTSTRAP_SERVER',
       helpGroup: 'GLOBAL',
       helpValue: '<host:port,...>',
       async parse(input) {
@@ -52,7 +54,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       summary: 'Broker(s) to connect to, comma-separated.',
     }),
     profile: Flags.string({
-      env: 'KCLI_PROFILE',
       helpGroup: 'GLOBAL',
       helpValue: '<name>',
       summary: 'Take unset flags from this profile (see `kcli profile list`); default: the current profile.',
@@ -67,6 +68,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   static override enableJsonFlag = true
+  /** Flags that take no KCLI_* variable (their values have another environment source). */
+  static withoutEnv: readonly string[] = []
 
   protected args!: InferredArgs<T>
   protected flags!: InferredFlags<T>
@@ -100,14 +103,39 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
 
     const flags = parsed.flags as Record<string, unknown>
-    await this.applyProfile(flags, parsed.metadata.flags as Record<string, {setFromDefault?: boolean} | undefined>, {...ctor.baseFlags, ...ctor.flags} as Record<string, FlagDefinition>)
+    const definitions = {...ctor.baseFlags, ...ctor.flags} as Record<string, FlagDefinition>
+    const metadata = parsed.metadata.flags as Record<string, {setFromDefault?: boolean} | undefined>
+    const fromEnv = await this.applyEnvironment(flags, metadata, definitions, ctor.withoutEnv)
+    await this.applyProfile(flags, metadata, definitions, fromEnv)
     this.flags = flags as InferredFlags<T>
     this.args = parsed.args as InferredArgs<T>
     this.positionals = (parsed.argv as unknown[]).map(String)
   }
 
-  /** Fills flags that were set from their default (not given, no env) with the profile's values. */
-  private async applyProfile(flags: Record<string, unknown>, metadata: Record<string, {setFromDefault?: boolean} | undefined>, definitions: Record<string, FlagDefinition>): Promise<void> {
+  /** Sets flags from their KCLI_* variables; returns the names set. */
+  private async applyEnvironment(flags: Record<string, unknown>, metadata: Record<string, {setFromDefault?: boolean} | undefined>, definitions: Record<string, FlagDefinition>, withoutEnv: readonly string[]): Promise<Set<string>> {
+    const set = new Set<string>()
+    for (const [name, definition] of Object.entries(definitions)) {
+      if (name === 'json' || withoutEnv.includes(name)) continue
+      const variable = envVariable(name)
+      const raw = process.env[variable]
+      if (raw === undefined || raw === '') continue
+      let value
+      try {
+        value = await parseFlagValue(definition, raw)
+      } catch (error) {
+        throw new UsageError(`${variable}: ${(error as Error).message}`)
+      }
+      const given = flags[name] !== undefined && metadata[name]?.setFromDefault !== true
+      if (given && JSON.stringify(flags[name]) !== JSON.stringify(value)) this.out.errorLine(`Warning: ${variable}=${raw} overrides --${name} on the command line`)
+      flags[name] = value
+      set.add(name)
+    }
+    return set
+  }
+
+  /** Fills flags given neither on the command line nor by a KCLI_* variable with the profile's values. */
+  private async applyProfile(flags: Record<string, unknown>, metadata: Record<string, {setFromDefault?: boolean} | undefined>, definitions: Record<string, FlagDefinition>, fromEnv: ReadonlySet<string>): Promise<void> {
     if (!('profile' in definitions)) return
     let profile
     try {
@@ -120,7 +148,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     for (const [name, raw] of Object.entries(profile.values)) {
       const definition = definitions[name]
       if (!definition || name === 'profile' || name === 'json') continue
-      const given = flags[name] !== undefined && metadata[name]?.setFromDefault !== true
+      const given = fromEnv.has(name) || (flags[name] !== undefined && metadata[name]?.setFromDefault !== true)
       if (given) continue
       try {
         flags[name] = await parseFlagValue(definition, raw)
@@ -203,7 +231,12 @@ interface FlagDefinition {
   parse?: (input: string, context: unknown, options: unknown) => Promise<unknown>
 }
 
-/** A profile value (always a string in the file) as the flag would have parsed it. */
+/** The environment variable of a flag: --bootstrap-server -> KCLI_BOOTSTRAP_SERVER. */
+export function envVariable(flag: string): string {
+  return `KCLI_${flag.toUpperCase().replaceAll('-', '_')}`
+}
+
+/** A profile or environment value (always a string) as the flag would have parsed it. */
 async function parseFlagValue(definition: FlagDefinition, raw: string): Promise<unknown> {
   if (definition.type === 'boolean') return raw === 'true' || raw === '1' || raw === 'yes'
   const values = definition.multiple ? raw.split(',').map((v) => v.trim()) : [raw]

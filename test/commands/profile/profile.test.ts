@@ -48,11 +48,16 @@ describe('kcli profile', () => {
     expect(topics.stderr).toBe('')
     expect(topics.exitCode).toBe(0)
 
-    // A flag beats the profile; KCLI_BOOTSTRAP_SERVER beats the profile too.
+    // Flags override the profile; KCLI_* variables override both.
     const flag = await runCommand(TopicsList, ['--bootstrap-server', broker.bootstrap, '--profile', 'other'], {env: env()})
     expect(flag.exitCode).toBe(0)
     const fromEnv = await runCommand(TopicsList, ['--profile', 'other'], {env: {...env(), KCLI_BOOTSTRAP_SERVER: broker.bootstrap}})
     expect(fromEnv.exitCode).toBe(0)
+    const envOverFlag = await runCommand(TopicsList, ['--bootstrap-server', '127.0.0.1:1', '--profile', 'other'], {env: {...env(), KCLI_BOOTSTRAP_SERVER: broker.bootstrap}})
+    expect(envOverFlag.exitCode).toBe(0)
+    expect(envOverFlag.stderr).toBe(`Warning: KCLI_BOOTSTRAP_SERVER=${broker.bootstrap} overrides --bootstrap-server on the command line\n`)
+    const profileViaEnv = await runCommand(TopicsList, ['--profile', 'nope'], {env: {...env(), KCLI_PROFILE: 'local'}})
+    expect(profileViaEnv.exitCode).toBe(0)
 
     const use = await runCommand(ProfileUse, ['other'], {env: env()})
     expect(use.stdout).toBe('current profile: other\n')

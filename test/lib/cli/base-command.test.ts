@@ -71,7 +71,7 @@ describe('BaseCommand flags', () => {
     expect(run.stderr).toBe('')
   })
 
-  it('reads KCLI_BOOTSTRAP_SERVER, and the flag wins over it', async () => {
+  it('reads KCLI_BOOTSTRAP_SERVER, which wins over the flag (and says so)', async () => {
     const fromEnv = await runCommand<ProbeResult>(Probe, [], {env: {KCLI_BOOTSTRAP_SERVER: 'kafka-1:9093, [::1]:9094,kafka-2'}})
     expect(fromEnv.result?.bootstrapServers).toEqual([
       {host: 'kafka-1', port: 9093},
@@ -79,8 +79,23 @@ describe('BaseCommand flags', () => {
       {host: 'kafka-2', port: 9092},
     ])
 
-    const fromFlag = await runCommand<ProbeResult>(Probe, ['--bootstrap-server', 'b:1'], {env: {KCLI_BOOTSTRAP_SERVER: 'a:1'}})
-    expect(fromFlag.result?.bootstrapServers).toEqual([{host: 'b', port: 1}])
+    const both = await runCommand<ProbeResult>(Probe, ['--bootstrap-server', 'b:1'], {env: {KCLI_BOOTSTRAP_SERVER: 'a:1'}})
+    expect(both.result?.bootstrapServers).toEqual([{host: 'a', port: 1}])
+    expect(both.stderr).toBe('Warning: KCLI_BOOTSTRAP_SERVER=a:1 overrides --bootstrap-server on the command line\n')
+    // The same value twice is no conflict.
+    const same = await runCommand<ProbeResult>(Probe, ['--bootstrap-server', 'a:1'], {env: {KCLI_BOOTSTRAP_SERVER: 'a:1'}})
+    expect(same.stderr).toBe('')
+  })
+
+  it('takes every flag from its KCLI_* variable, parsed and checked as the flag', async () => {
+    const run = await runCommand<ProbeResult>(Probe, [], {env: {KCLI_BOOTSTRAP_SERVER: undefined, KCLI_TIMEOUT: '1234'}})
+    expect(run.result?.timeout).toBe(1234)
+    const bad = await runCommand<ProbeResult>(Probe, [], {env: {KCLI_BOOTSTRAP_SERVER: undefined, KCLI_TIMEOUT: '0'}})
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toBe('Error: KCLI_TIMEOUT: Expected an integer greater than or equal to 1 but received: 0 See \'kcli probe --help\'.\n')
+    const badServer = await runCommand<ProbeResult>(Probe, [], {env: {KCLI_BOOTSTRAP_SERVER: 'kafka:99999'}})
+    expect(badServer.exitCode).toBe(2)
+    expect(badServer.stderr).toMatch(/^Error: KCLI_BOOTSTRAP_SERVER: "kafka:99999": port must be 1-65535/)
   })
 
   it('--json prints the result and nothing else', async () => {
