@@ -115,6 +115,8 @@ export default class Consume extends BaseCommand<typeof Consume> {
       autoOffsetReset: start?.kind === 'earliest' ? 'earliest' : 'latest',
       group: flags.group === undefined ? undefined : {groupId: flags.group},
       isolationLevel: flags['isolation-level'] === 'read_committed' ? 1 : 0,
+      // Each batch is printed (copied out) before the next is asked for.
+      recycleBuffers: true,
     })
     // Per partition: stop before this offset.
     const stopAt = new Map<string, bigint>()

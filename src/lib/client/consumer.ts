@@ -23,6 +23,7 @@ import {Admin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP} from './admin.js'
 import {type KafkaClient, sleep} from './client.js'
 import {ErrorCode, isStaleMetadataCode, KafkaError} from './errors.js'
 import {type GroupAssignment, GroupMember, type GroupMemberOptions} from './group-member.js'
+import {releaseResponseBuffer} from './response-buffers.js'
 
 export interface ConsumerOptions {
   /** Fetch.maxWaitMs: how long the broker may hold a fetch waiting for data. Default 500 ms. */
@@ -38,6 +39,12 @@ export interface ConsumerOptions {
   autoOffsetReset?: 'earliest' | 'latest' | 'none'
   /** Consumer group settings for subscribe(). */
   group?: Omit<GroupMemberOptions, 'groupId'> & {groupId: string}
+  /**
+   * Reuse the memory of each fetch response once its batches are done with (default false). Keys,
+   * values and header values are views of the response, so with this a caller must copy what it
+   * keeps beyond the next batch it asks batches() for after the last one of that response.
+   */
+  recycleBuffers?: boolean
 }
 
 /**
@@ -90,8 +97,8 @@ export class Consumer {
   private stopped = false
   /** Fetches waiting for their response, by broker. */
   private readonly inFlight = new Map<number, Promise<void>>()
-  /** Responses received, being decoded, in arrival order. */
-  private ready: Promise<{generation: number; batches: ConsumedBatch[]}>[] = []
+  /** Responses received, being decoded, in arrival order; release() gives the response's memory back. */
+  private ready: Promise<{generation: number; batches: ConsumedBatch[]; release(): void}>[] = []
   private failure: Error | undefined
   /** Responses kept decoded ahead of the caller before fetching pauses. */
   private static readonly MAX_READY = 4
@@ -110,6 +117,7 @@ export class Consumer {
       partitionMaxBytes: 1024 * 1024,
       isolationLevel: 0,
       autoOffsetReset: 'latest',
+      recycleBuffers: false,
       ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ConsumerOptions),
     }
     this.admin = new Admin(client)
@@ -174,7 +182,10 @@ export class Consumer {
         continue
       }
       const result = await next
-      if (result.generation !== this.generation) continue
+      if (result.generation !== this.generation) {
+        result.release()
+        continue
+      }
       for (const batch of result.batches) {
         if (this.stopped) return
         const state = this.states.get(tpKey(batch.topic, batch.partition))
@@ -191,6 +202,8 @@ export class Consumer {
         }
         yield batch
       }
+      // The caller asked for more after the response's last batch: its memory may be reused.
+      result.release()
     }
   }
 
@@ -289,8 +302,9 @@ export class Consumer {
       const generation = this.generation
       const promise = this.fetchFrom(nodeId, states)
         .then(
-          ({decoded}) => {
-            this.ready.push(decoded.then((batches) => ({batches, generation})))
+          ({decoded, frame}) => {
+            const release = this.options.recycleBuffers && frame ? () => releaseResponseBuffer(frame) : () => undefined
+            this.ready.push(decoded.then((batches) => ({batches, generation, release})))
           },
           async (error: unknown) => {
             if (error instanceof KafkaError && !error.retriable) {
@@ -321,8 +335,11 @@ export class Consumer {
       })
   }
 
-  /** Sends one Fetch; resolves when the response is in (positions advanced) with the decoding still to finish. */
-  private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<{decoded: Promise<ConsumedBatch[]>}> {
+  /**
+   * Sends one Fetch; resolves when the response is in (positions advanced) with the decoding still
+   * to finish, and a view of the response's memory (any of its record sets) when it has records.
+   */
+  private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<{decoded: Promise<ConsumedBatch[]>; frame: Buffer | undefined}> {
     const connection = await this.client.connectionTo(nodeId, 'fetch')
     const version = connection.versionFor(ApiKey.Fetch, {minVersion: 4})
     const byTopic = new Map<string, PartitionState[]>()
@@ -351,6 +368,7 @@ export class Consumer {
     if (response.errorCode !== 0) throw KafkaError.fromCode(response.errorCode, `Fetch from node ${nodeId}`)
     // First advance the fetch positions (so the next fetch can go out), then decode.
     const pending: {state: PartitionState; records: Buffer; fetchOffset: bigint; highWatermark: bigint}[] = []
+    let frame: Buffer | undefined
     for (const topicResponse of response.responses) {
       const topic = version >= 13 ? topicIds.get(topicResponse.topicId) : topicResponse.topic
       if (topic === undefined) continue
@@ -364,6 +382,7 @@ export class Consumer {
         }
         state.highWatermark = p.highWatermark
         const records = p.records
+        if (records && records.length > 0) frame ??= records
         if (!records || records.length === 0) {
           pending.push({fetchOffset, highWatermark: p.highWatermark, records: Buffer.alloc(0), state})
           continue
@@ -376,7 +395,7 @@ export class Consumer {
     }
     const decoded = this.decode(pending)
     decoded.catch(() => undefined) // awaited (and reported) by batches()
-    return {decoded}
+    return {decoded, frame}
   }
 
   private async decode(pending: {state: PartitionState; records: Buffer; fetchOffset: bigint; highWatermark: bigint}[]): Promise<ConsumedBatch[]> {

@@ -27,6 +27,8 @@ export interface FrameReaderOptions {
   onFrame(frame: Buffer): void
   /** Size of the scratch buffer; frames larger than this minus 4 get buffers of their own. Default 64 KiB. */
   scratchSize?: number
+  /** Where a frame too large for the scratch buffer gets its buffer (e.g. a pool). Default Buffer.allocUnsafe. */
+  allocate?: (size: number) => Buffer
 }
 
 const SIZE_BYTES = 4
@@ -95,7 +97,7 @@ export class FrameReader {
       }
       if (SIZE_BYTES + size > scratch.length) {
         // Too large for the scratch buffer: later reads go straight into a buffer of its own.
-        this.frame = Buffer.allocUnsafe(size)
+        this.frame = this.options.allocate ? this.options.allocate(size) : Buffer.allocUnsafe(size)
         this.filled = scratch.copy(this.frame, 0, bodyStart, this.end)
         this.start = this.end = 0
         return
