@@ -1,0 +1,59 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {KafkaClient} from '../../../src/lib/client/client.js'
+import {Consumer} from '../../../src/lib/client/consumer.js'
+import {Producer} from '../../../src/lib/client/producer.js'
+import {releaseResponseBuffer, takeResponseBuffer} from '../../../src/lib/client/response-buffers.js'
+import {startBroker, type TestBroker} from '../../commands/helpers.js'
+
+describe('response buffers', () => {
+  it('gives a released buffer to the next response of a similar size', () => {
+    const a = takeResponseBuffer(300_000)
+    expect(a.length).toBe(300_000)
+    releaseResponseBuffer(a.subarray(1000, 2000)) // any view of it finds it
+    const b = takeResponseBuffer(290_000)
+    expect(b.buffer).toBe(a.buffer)
+    // Not much smaller (no 1 MiB buffer for a 100-byte frame), and never one still in use.
+    const c = takeResponseBuffer(290_000)
+    expect(c.buffer).not.toBe(a.buffer)
+  })
+
+  it('ignores buffers it did not make', () => {
+    const foreign = Buffer.alloc(300_000)
+    releaseResponseBuffer(foreign)
+    expect(takeResponseBuffer(300_000).buffer).not.toBe(foreign.buffer)
+  })
+})
+
+describe('Consumer with recycleBuffers', () => {
+  let broker: TestBroker
+  let client: KafkaClient
+  beforeAll(async () => {
+    broker = await startBroker()
+    client = new KafkaClient({bootstrapServers: [{host: '127.0.0.1', port: broker.port}]})
+  })
+  afterAll(async () => {
+    await client.close()
+    await broker.stop()
+  })
+
+  it('hands over every record intact while response memory is reused', async () => {
+    // 3,000 distinct 1 KiB values in batches of about 128 KiB: many responses above the 64 KiB
+    // that the connection's scratch buffer holds, each from the pool.
+    const producer = new Producer(client, {batchSize: 128 * 1024, lingerMs: 0})
+    const value = (i: number) => Buffer.from(`${String(i).padStart(6, '0')}:${'v'.repeat(1017)}`)
+    for (let i = 0; i < 3000; i++) producer.push({partition: 0, topic: 'recycled', value: value(i)})
+    await producer.flush()
+
+    const consumer = new Consumer(client, {partitionMaxBytes: 200 * 1024, recycleBuffers: true})
+    consumer.assign([{offset: 0n, partition: 0, topic: 'recycled'}])
+    const seen: string[] = []
+    for await (const batch of consumer.batches()) {
+      for (const r of batch.records) seen.push(r.value!.toString('latin1')) // copied before the next batch
+      if (seen.length >= 3000) break
+    }
+    await consumer.close()
+    expect(seen).toHaveLength(3000)
+    for (let i = 0; i < 3000; i++) if (seen[i] !== value(i).toString('latin1')) expect.fail(`record ${i}: ${seen[i]!.slice(0, 10)}`)
+  })
+})
