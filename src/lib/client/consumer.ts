@@ -7,9 +7,16 @@
 // the caller, so the broker is never idle waiting for the caller. Fetch v13+ names topics by id.
 //
 // Positions: `fetchPosition` advances when data arrives; `position` (what commit() commits)
-// advances when the caller has taken the records. Batches may start before the fetch offset
-// (compressed batches, compaction): records before it are dropped. Control batches (transaction
-// markers) are skipped.
+// advances when the caller has taken a batch, to the offset after it (after its last offset, even
+// when compaction removed its last records). Batches may start before the fetch offset
+// (compressed batches, compaction): records before it are dropped.
+//
+// Transactions, as Kafka's consumer reads them: control batches (transaction markers) are handed
+// over without records, so that positions move past them (a partition that ends with a commit
+// marker is at its end only past the marker). With read_committed the broker returns records up to
+// the last stable offset together with the aborted transactions among them; a transactional batch
+// of a producer whose aborted transaction started at or before the batch is dropped, until that
+// producer's ABORT marker.
 //
 // Errors: NOT_LEADER_OR_FOLLOWER and the like mark the topic stale; its partitions are fetched
 // again after a metadata refresh. OFFSET_OUT_OF_RANGE resets the position per
@@ -18,7 +25,7 @@
 import {ApiKey} from '../protocol/generated/api-keys.js'
 import type {FetchResponse} from '../protocol/generated/fetch-response.js'
 import {iterateBatches} from '../records/batch.js'
-import {decodeRecordBatch, type Record} from '../records/record.js'
+import {ControlRecordType, decodeControlRecordKey, decodeRecordBatch, type Record} from '../records/record.js'
 import {Admin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP} from './admin.js'
 import {type KafkaClient, sleep} from './client.js'
 import {ErrorCode, isStaleMetadataCode, KafkaError} from './errors.js'
@@ -53,11 +60,18 @@ export interface ConsumerOptions {
  */
 export type ConsumedRecord = Record
 
-/** The records of one RecordBatch of a partition (its records from the fetch position on). */
+/**
+ * The records of one RecordBatch of a partition (its records from the fetch position on); no
+ * records for a control batch, an aborted batch under read_committed, or a fetch that found nothing.
+ */
 export interface ConsumedBatch {
   topic: string
   partition: number
   records: Record[]
+  /** The offset the batch starts at (the fetch offset for a fetch that found nothing). */
+  firstOffset: bigint
+  /** The offset after the batch: the position once the batch is taken. */
+  nextOffset: bigint
   /** 0 CreateTime, 1 LogAppendTime. */
   timestampType: number
   leaderEpoch: number
@@ -80,6 +94,21 @@ interface PartitionState {
   leaderEpoch: number
   highWatermark: bigint
   paused: boolean
+}
+
+interface PendingPartition {
+  state: PartitionState
+  records: Buffer
+  fetchOffset: bigint
+  highWatermark: bigint
+  /** read_committed: the aborted transactions the broker listed for these records. */
+  aborted: readonly {producerId: bigint; firstOffset: bigint}[]
+}
+
+/** Whether the control batch at `position` is a transaction ABORT marker. */
+async function isAbortMarker(records: Buffer, position: number): Promise<boolean> {
+  const [marker] = (await decodeRecordBatch(records, position)).records
+  return marker !== undefined && decodeControlRecordKey(marker.key).type === ControlRecordType.Abort
 }
 
 function tpKey(topic: string, partition: number): string {
@@ -190,16 +219,13 @@ export class Consumer {
         if (this.stopped) return
         const state = this.states.get(tpKey(batch.topic, batch.partition))
         if (!state || state.paused) continue
-        if (batch.records.length > 0) {
-          // Hand over only what is at the caller's position (a seek may have moved it).
-          const position = Number(state.position)
-          if (batch.records[0]!.offset !== position) {
-            const start = batch.records.findIndex((r) => r.offset >= position)
-            if (start < 0) continue
-            batch.records = batch.records.slice(start)
-          }
-          state.position = BigInt(batch.records.at(-1)!.offset + 1)
+        // Hand over only a batch at the caller's position (a seek may have moved it either way).
+        const position = state.position
+        if (batch.firstOffset > position || (batch.nextOffset <= position && batch.nextOffset > batch.firstOffset)) continue
+        if (batch.records.length > 0 && batch.records[0]!.offset < Number(position)) {
+          batch.records = batch.records.filter((r) => r.offset >= Number(position))
         }
+        if (batch.nextOffset > position) state.position = batch.nextOffset
         yield batch
       }
       // The caller asked for more after the response's last batch: its memory may be reused.
@@ -367,7 +393,7 @@ export class Consumer {
     )
     if (response.errorCode !== 0) throw KafkaError.fromCode(response.errorCode, `Fetch from node ${nodeId}`)
     // First advance the fetch positions (so the next fetch can go out), then decode.
-    const pending: {state: PartitionState; records: Buffer; fetchOffset: bigint; highWatermark: bigint}[] = []
+    const pending: PendingPartition[] = []
     let frame: Buffer | undefined
     for (const topicResponse of response.responses) {
       const topic = version >= 13 ? topicIds.get(topicResponse.topicId) : topicResponse.topic
@@ -383,14 +409,15 @@ export class Consumer {
         state.highWatermark = p.highWatermark
         const records = p.records
         if (records && records.length > 0) frame ??= records
+        const aborted = this.options.isolationLevel === 1 ? (p.abortedTransactions ?? []) : []
         if (!records || records.length === 0) {
-          pending.push({fetchOffset, highWatermark: p.highWatermark, records: Buffer.alloc(0), state})
+          pending.push({aborted, fetchOffset, highWatermark: p.highWatermark, records: Buffer.alloc(0), state})
           continue
         }
         let next = fetchOffset
         for (const {header} of iterateBatches(records)) next = BigInt(header.lastOffset) + 1n > next ? BigInt(header.lastOffset) + 1n : next
         state.fetchPosition = next
-        pending.push({fetchOffset, highWatermark: p.highWatermark, records, state})
+        pending.push({aborted, fetchOffset, highWatermark: p.highWatermark, records, state})
       }
     }
     const decoded = this.decode(pending)
@@ -398,20 +425,41 @@ export class Consumer {
     return {decoded, frame}
   }
 
-  private async decode(pending: {state: PartitionState; records: Buffer; fetchOffset: bigint; highWatermark: bigint}[]): Promise<ConsumedBatch[]> {
+  private async decode(pending: PendingPartition[]): Promise<ConsumedBatch[]> {
     const out: ConsumedBatch[] = []
-    for (const {fetchOffset, highWatermark, records, state} of pending) {
+    for (const {aborted, fetchOffset, highWatermark, records, state} of pending) {
       const from = Number(fetchOffset)
+      const base = {highWatermark, partition: state.partition, topic: state.topic}
+      // read_committed: the aborted transactions of this response, by first offset; the producers
+      // whose aborted transaction has begun (Kafka's CompletedFetch does the same).
+      const abortedQueue = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
+      const abortedProducers = new Set<bigint>()
       let any = false
       for (const {header, position} of iterateBatches(records)) {
-        if (header.isControl || header.lastOffset < from) continue
+        if (header.lastOffset < from) continue
+        any = true
+        const bounds = {firstOffset: BigInt(header.baseOffset), nextOffset: BigInt(header.lastOffset) + 1n}
+        const empty = {...base, ...bounds, leaderEpoch: header.partitionLeaderEpoch, records: [], timestampType: header.timestampType}
+        if (abortedQueue.length > 0 || abortedProducers.size > 0) {
+          while (abortedQueue.length > 0 && abortedQueue[0]!.firstOffset <= bounds.nextOffset - 1n) abortedProducers.add(abortedQueue.shift()!.producerId)
+          const producerId = BigInt(header.producerId)
+          if (header.isControl) {
+            if (abortedProducers.has(producerId) && (await isAbortMarker(records, position))) abortedProducers.delete(producerId)
+          } else if (header.isTransactional && abortedProducers.has(producerId)) {
+            out.push(empty)
+            continue
+          }
+        }
+        if (header.isControl) {
+          out.push(empty)
+          continue
+        }
         const decoded = await decodeRecordBatch(records, position)
         let list = decoded.records
         if (list.length > 0 && list[0]!.offset < from) list = list.filter((r) => r.offset >= from)
-        out.push({highWatermark, leaderEpoch: header.partitionLeaderEpoch, partition: state.partition, records: list, timestampType: header.timestampType, topic: state.topic})
-        any = true
+        out.push({...empty, records: list})
       }
-      if (!any) out.push({highWatermark, leaderEpoch: -1, partition: state.partition, records: [], timestampType: 0, topic: state.topic})
+      if (!any) out.push({...base, firstOffset: fetchOffset, leaderEpoch: -1, nextOffset: fetchOffset, records: [], timestampType: 0})
     }
     return out
   }

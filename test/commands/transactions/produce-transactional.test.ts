@@ -1,6 +1,7 @@
 import {execFile, spawnSync} from 'node:child_process'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import Consume from '../../../src/commands/consume/index.js'
 import Produce, {type ProduceResult} from '../../../src/commands/produce/index.js'
 import TransactionsDescribe from '../../../src/commands/transactions/describe.js'
 import {json, kcli, startBroker, type TestBroker} from '../helpers.js'
@@ -40,6 +41,16 @@ describe.skipIf(!HAVE_KCAT)('kcli produce --transactional-id (the whole input as
     expect(await readCommitted(broker.bootstrap, 'txn-cli')).toHaveLength(500)
     const described = json<{transactions: Array<{state: string}>}>(await kcli(TransactionsDescribe, broker.bootstrap, ['cli-loader', '--json']))
     expect(described.transactions[0]!.state).toBe('CompleteAbort')
+  })
+
+  it('kcli consume: read_committed leaves the aborted record out, and --exit ends past the last marker', async () => {
+    // txn-cli now holds 500 committed records, a COMMIT marker, the aborted "ok" and an ABORT marker.
+    const committed = await kcli(Consume, broker.bootstrap, ['-t', 'txn-cli', '--from-beginning', '--exit', '--isolation-level', 'read_committed'])
+    expect(committed.exitCode).toBe(0)
+    expect(committed.stdout.split('\n').filter(Boolean)).toEqual(Array.from({length: 500}, (_, i) => `r${i}`))
+    const everything = await kcli(Consume, broker.bootstrap, ['-t', 'txn-cli', '--from-beginning', '--exit'])
+    expect(everything.exitCode).toBe(0)
+    expect(everything.stdout.split('\n').filter(Boolean)).toEqual([...Array.from({length: 500}, (_, i) => `r${i}`), '"ok"'])
   })
 
   it('refuses --acks other than all', async () => {

@@ -9,7 +9,7 @@ import {readLines} from '../../../src/lib/client/lines.js'
 import {compileFormat, recordToJson} from '../../../src/lib/client/record-format.js'
 
 const record = {headers: [{key: 'h', value: Buffer.from('v')}], key: Buffer.from('k1'), offset: 7, timestamp: 1000, value: Buffer.from('hello')}
-const batch: ConsumedBatch = {highWatermark: 8n, leaderEpoch: 0, partition: 2, records: [record], timestampType: 0, topic: 't'}
+const batch: ConsumedBatch = {firstOffset: 7n, highWatermark: 8n, leaderEpoch: 0, nextOffset: 8n, partition: 2, records: [record], timestampType: 0, topic: 't'}
 
 describe('--format', () => {
   it('expands kcat placeholders and escapes', () => {
