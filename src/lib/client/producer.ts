@@ -495,7 +495,10 @@ export class Producer {
           topicData: [...topics].map(([name, partitionData]) => ({name, partitionData})),
           transactionalId: this.transactionalId,
         },
-        {expectResponse: this.options.acks !== 0, timeoutMs: this.options.requestTimeoutMs + 5000},
+        // Transactions here are version 1 (AddPartitionsToTxn before the first batch): Produce v12
+        // means transaction version 2 to a Kafka 4.0 broker (KIP-890), so a transactional producer
+        // stays at v11, as the Java producer does.
+        {expectResponse: this.options.acks !== 0, maxVersion: this.transactionalId === null ? undefined : 11, timeoutMs: this.options.requestTimeoutMs + 5000},
       )
     } catch (error) {
       for (const batch of batches) this.retryOrFail(batch, error as Error)
