@@ -94,6 +94,8 @@ interface PartitionState {
   leaderEpoch: number
   highWatermark: bigint
   paused: boolean
+  /** Counts seeks: batches fetched before the latest seek are dropped. */
+  seekEpoch: number
 }
 
 interface PendingPartition {
@@ -103,6 +105,14 @@ interface PendingPartition {
   highWatermark: bigint
   /** read_committed: the aborted transactions the broker listed for these records. */
   aborted: readonly {producerId: bigint; firstOffset: bigint}[]
+  /** The partition's seekEpoch when the fetch was sent. */
+  seekEpoch: number
+}
+
+/** A decoded batch and the seek epoch of the fetch that brought it. */
+interface Fetched {
+  batch: ConsumedBatch
+  seekEpoch: number
 }
 
 /** Whether the control batch at `position` is a transaction ABORT marker. */
@@ -127,7 +137,7 @@ export class Consumer {
   /** Fetches waiting for their response, by broker. */
   private readonly inFlight = new Map<number, Promise<void>>()
   /** Responses received, being decoded, in arrival order; release() gives the response's memory back. */
-  private ready: Promise<{generation: number; batches: ConsumedBatch[]; release(): void}>[] = []
+  private ready: Promise<{generation: number; batches: Fetched[]; release(): void}>[] = []
   private failure: Error | undefined
   /** Responses kept decoded ahead of the caller before fetching pauses. */
   private static readonly MAX_READY = 4
@@ -187,6 +197,7 @@ export class Consumer {
     if (state) {
       state.fetchPosition = offset
       state.position = offset
+      state.seekEpoch++
     }
   }
 
@@ -215,13 +226,14 @@ export class Consumer {
         result.release()
         continue
       }
-      for (const batch of result.batches) {
+      for (const {batch, seekEpoch} of result.batches) {
         if (this.stopped) return
         const state = this.states.get(tpKey(batch.topic, batch.partition))
-        if (!state || state.paused) continue
-        // Hand over only a batch at the caller's position (a seek may have moved it either way).
+        if (!state || state.paused || seekEpoch !== state.seekEpoch) continue
+        // Hand over what is at or after the caller's position. (A batch may start after it when
+        // compaction removed the offsets in between.)
         const position = state.position
-        if (batch.firstOffset > position || (batch.nextOffset <= position && batch.nextOffset > batch.firstOffset)) continue
+        if (batch.nextOffset <= position && batch.nextOffset > batch.firstOffset) continue
         if (batch.records.length > 0 && batch.records[0]!.offset < Number(position)) {
           batch.records = batch.records.filter((r) => r.offset >= Number(position))
         }
@@ -264,7 +276,7 @@ export class Consumer {
   }
 
   private newState(topic: string, partition: number, offset: bigint): PartitionState {
-    return {fetchPosition: offset, highWatermark: -1n, leaderEpoch: -1, partition, paused: false, position: offset, topic}
+    return {fetchPosition: offset, highWatermark: -1n, leaderEpoch: -1, partition, paused: false, position: offset, seekEpoch: 0, topic}
   }
 
   private async rejoin(): Promise<void> {
@@ -365,7 +377,7 @@ export class Consumer {
    * Sends one Fetch; resolves when the response is in (positions advanced) with the decoding still
    * to finish, and a view of the response's memory (any of its record sets) when it has records.
    */
-  private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<{decoded: Promise<ConsumedBatch[]>; frame: Buffer | undefined}> {
+  private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<{decoded: Promise<Fetched[]>; frame: Buffer | undefined}> {
     const connection = await this.client.connectionTo(nodeId, 'fetch')
     const version = connection.versionFor(ApiKey.Fetch, {minVersion: 4})
     const byTopic = new Map<string, PartitionState[]>()
@@ -411,13 +423,13 @@ export class Consumer {
         if (records && records.length > 0) frame ??= records
         const aborted = this.options.isolationLevel === 1 ? (p.abortedTransactions ?? []) : []
         if (!records || records.length === 0) {
-          pending.push({aborted, fetchOffset, highWatermark: p.highWatermark, records: Buffer.alloc(0), state})
+          pending.push({aborted, fetchOffset, highWatermark: p.highWatermark, records: Buffer.alloc(0), seekEpoch: state.seekEpoch, state})
           continue
         }
         let next = fetchOffset
         for (const {header} of iterateBatches(records)) next = BigInt(header.lastOffset) + 1n > next ? BigInt(header.lastOffset) + 1n : next
         state.fetchPosition = next
-        pending.push({aborted, fetchOffset, highWatermark: p.highWatermark, records, state})
+        pending.push({aborted, fetchOffset, highWatermark: p.highWatermark, records, seekEpoch: state.seekEpoch, state})
       }
     }
     const decoded = this.decode(pending)
@@ -425,9 +437,10 @@ export class Consumer {
     return {decoded, frame}
   }
 
-  private async decode(pending: PendingPartition[]): Promise<ConsumedBatch[]> {
-    const out: ConsumedBatch[] = []
-    for (const {aborted, fetchOffset, highWatermark, records, state} of pending) {
+  private async decode(pending: PendingPartition[]): Promise<Fetched[]> {
+    const out: Fetched[] = []
+    for (const {aborted, fetchOffset, highWatermark, records, seekEpoch, state} of pending) {
+      const push = (batch: ConsumedBatch) => out.push({batch, seekEpoch})
       const from = Number(fetchOffset)
       const base = {highWatermark, partition: state.partition, topic: state.topic}
       // read_committed: the aborted transactions of this response, by first offset; the producers
@@ -446,20 +459,20 @@ export class Consumer {
           if (header.isControl) {
             if (abortedProducers.has(producerId) && (await isAbortMarker(records, position))) abortedProducers.delete(producerId)
           } else if (header.isTransactional && abortedProducers.has(producerId)) {
-            out.push(empty)
+            push(empty)
             continue
           }
         }
         if (header.isControl) {
-          out.push(empty)
+          push(empty)
           continue
         }
         const decoded = await decodeRecordBatch(records, position)
         let list = decoded.records
         if (list.length > 0 && list[0]!.offset < from) list = list.filter((r) => r.offset >= from)
-        out.push({...empty, records: list})
+        push({...empty, records: list})
       }
-      if (!any) out.push({...base, firstOffset: fetchOffset, leaderEpoch: -1, nextOffset: fetchOffset, records: [], timestampType: 0})
+      if (!any) push({...base, firstOffset: fetchOffset, leaderEpoch: -1, nextOffset: fetchOffset, records: [], timestampType: 0})
     }
     return out
   }
