@@ -1,4 +1,4 @@
-import {createReadStream, fstatSync} from 'node:fs'
+import {closeSync, fstatSync, openSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
 import {Flags} from '@oclif/core'
@@ -27,16 +27,13 @@ export interface ProduceResult {
 
 const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
-/** Standard input: a redirected file is read in 1 MiB chunks from fd 0; pipes, terminals (and tests' replacements) through process.stdin. */
-function stdinStream(): Readable {
-  const stdin = process.stdin as Readable & {fd?: number}
-  let regularFile = false
+/** Whether standard input is a redirected regular file (read from fd 0 directly), not a pipe, a terminal or a test's replacement. */
+function stdinIsFile(): boolean {
   try {
-    regularFile = stdin.fd === 0 && fstatSync(0).isFile()
+    return (process.stdin as Readable & {fd?: number}).fd === 0 && fstatSync(0).isFile()
   } catch {
-    regularFile = false
+    return false
   }
-  return regularFile ? createReadStream('', {autoClose: false, fd: 0, highWaterMark: 1 << 20}) : process.stdin
 }
 
 export default class Produce extends BaseCommand<typeof Produce> {
@@ -127,9 +124,18 @@ export default class Produce extends BaseCommand<typeof Produce> {
     const records: ProducedRecord[] = []
     const counts = new Map<number, number>()
     let count = 0
-    // 1 MiB reads (stdin's own stream reads 64 KiB at a time).
-    const input: Readable = this.flags.file === undefined ? stdinStream() : createReadStream(this.flags.file, {highWaterMark: 1 << 20})
-    const {readLines} = await import('../../lib/client/lines.js')
+    // Files (--file, or stdin redirected from one) are read 1 MiB at a time into one reused buffer:
+    // push() copies each record into its batch before the next read. Pipes come through process.stdin.
+    const {readLines, readReusingBuffer} = await import('../../lib/client/lines.js')
+    let fd: number | undefined
+    if (this.flags.file !== undefined) {
+      try {
+        fd = openSync(this.flags.file, 'r')
+      } catch (error) {
+        throw new UsageError(`--file: ${(error as Error).message}`)
+      }
+    }
+    const input = fd !== undefined ? readReusingBuffer(fd) : stdinIsFile() ? readReusingBuffer(0) : process.stdin
     let failure: Error | undefined
     // Counted per batch; with --json also a callback per record, to keep its place in the output.
     producer.onBatch = ({count, error, partition}) => {
@@ -155,6 +161,8 @@ export default class Produce extends BaseCommand<typeof Produce> {
       if (transactionalId !== undefined) await producer.abortTransaction().catch(() => undefined)
       else await producer.flush().catch(() => undefined)
       throw error
+    } finally {
+      if (fd !== undefined) closeSync(fd)
     }
     if (transactionalId === undefined) {
       await producer.flush()

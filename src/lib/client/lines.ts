@@ -2,7 +2,9 @@
 // binary-safe encodings (base64) and any UTF-8 pass through unchanged. Yields arrays of lines, one
 // per chunk read, so that callers pay one await per chunk rather than per line.
 
+import {read} from 'node:fs'
 import type {Readable} from 'node:stream'
+import {promisify} from 'node:util'
 
 export async function* readLines(input: Readable | AsyncIterable<Buffer | string>): AsyncGenerator<Buffer[]> {
   let carry: Buffer | undefined
@@ -33,4 +35,22 @@ export async function* readLines(input: Readable | AsyncIterable<Buffer | string
     if (lines.length > 0) yield lines
   }
   if (carry && carry.length > 0) yield [carry.at(-1) === 13 ? carry.subarray(0, -1) : carry]
+}
+
+const readAsync = promisify(read)
+
+/**
+ * The bytes of a file descriptor (a file, or stdin redirected from one) in chunks of one reused
+ * buffer: a chunk is valid only until the next one is asked for. Reading hundreds of megabytes then
+ * allocates nothing per chunk, where a stream allocates a fresh megabyte each time (page faults,
+ * and full garbage collections for the external memory). readLines() copies the one line that
+ * spans two chunks, so its lines stay valid exactly as long as their chunk.
+ */
+export async function* readReusingBuffer(fd: number, size = 1 << 20): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(size)
+  for (;;) {
+    const {bytesRead} = await readAsync(fd, buffer, 0, size, null)
+    if (bytesRead === 0) return
+    yield buffer.subarray(0, bytesRead)
+  }
 }

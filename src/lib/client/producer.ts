@@ -23,6 +23,9 @@
 //
 // Flow control: push() returns false once more than bufferMemory bytes are waiting; the caller
 // awaits waitForSpace(). send() is push() with a promise per record.
+//
+// push() is done with the record's bytes when it returns (they are encoded into the batch, or
+// copied while the topic's metadata is being loaded), so a caller may reuse its buffers.
 
 import {ApiKey} from '../protocol/generated/api-keys.js'
 import {CompressionType} from '../records/batch.js'
@@ -227,7 +230,9 @@ export class Producer {
     const waiting = this.waitingForMetadata.get(record.topic)
     const topic = waiting ? undefined : this.topicState(record.topic)
     if (!topic) {
-      const entry = {callback, record, size}
+      const copy = (b: Buffer | null | undefined) => (b ? Buffer.from(b) : b)
+      const kept = {...record, headers: record.headers?.map((h) => ({key: h.key, value: copy(h.value) ?? null})), key: copy(record.key), value: copy(record.value) ?? null}
+      const entry = {callback, record: kept, size}
       if (waiting) waiting.push(entry)
       else {
         this.waitingForMetadata.set(record.topic, [entry])

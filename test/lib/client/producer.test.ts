@@ -90,6 +90,24 @@ describe('Producer and Consumer against the broker', () => {
       expect(values).toEqual(Array.from({length: 100}, (_, j) => `v${n + 30 * j}`))
     }
   })
+  it('push() is done with the record bytes when it returns, also while the topic metadata loads', async () => {
+    const producer = new Producer(client, {lingerMs: 0})
+    const value = Buffer.from('first')
+    producer.push({topic: 'copied', value}) // a new topic: held until its metadata arrives
+    value.write('XXXXX')
+    producer.push({topic: 'copied', value: Buffer.from('second')})
+    await producer.close()
+    const consumer = new Consumer(client, {maxWaitMs: 50})
+    consumer.assign([{offset: 0n, partition: 0, topic: 'copied'}])
+    const values: string[] = []
+    for await (const batch of consumer.batches()) {
+      values.push(...batch.records.map((r) => r.value!.toString()))
+      if (values.length >= 2) break
+    }
+    await consumer.close()
+    expect(values).toEqual(['first', 'second'])
+  })
+
   it('reuses batch buffers only after acknowledgement: 20,000 distinct records in ~100 small batches read back intact', async () => {
     await new Admin(client).createTopics([{name: 'reuse', numPartitions: 1}])
     const producer = new Producer(client, {batchSize: 8000, lingerMs: 0})

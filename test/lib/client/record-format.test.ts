@@ -1,3 +1,6 @@
+import {closeSync, mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Readable} from 'node:stream'
 
 import fc from 'fast-check'
@@ -5,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {ConsumedBatch} from '../../../src/lib/client/consumer.js'
 import {describeBytes, encodeInput} from '../../../src/lib/client/encoding.js'
-import {readLines} from '../../../src/lib/client/lines.js'
+import {readLines, readReusingBuffer} from '../../../src/lib/client/lines.js'
 import {compileFormat, recordToJson} from '../../../src/lib/client/record-format.js'
 
 const record = {headers: [{key: 'h', value: Buffer.from('v')}], key: Buffer.from('k1'), offset: 7, timestamp: 1000, value: Buffer.from('hello')}
@@ -49,6 +52,25 @@ describe('--json records', () => {
 })
 
 describe('readLines', () => {
+  it('over readReusingBuffer: every line intact though each chunk overwrites the last', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcli-lines-'))
+    try {
+      const lines = Array.from({length: 200}, (_, i) => `line-${i}-${'z'.repeat(i % 23)}`)
+      writeFileSync(join(dir, 'in.txt'), `${lines.join('\n')}\n`)
+      const fd = openSync(join(dir, 'in.txt'), 'r')
+      const got: string[] = []
+      try {
+        // 13-byte chunks: most lines span two or more of them.
+        for await (const batch of readLines(readReusingBuffer(fd, 13))) got.push(...batch.map((b) => b.toString()))
+      } finally {
+        closeSync(fd)
+      }
+      expect(got).toEqual(lines)
+    } finally {
+      rmSync(dir, {force: true, recursive: true})
+    }
+  })
+
   it('splits across chunks, drops \\r before \\n, keeps a last line without \\n', async () => {
     const chunks = ['ab', 'c\r\nde', 'f\n\ng', 'h']
     const lines: string[] = []
