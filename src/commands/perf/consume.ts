@@ -43,7 +43,7 @@ export default class PerfConsume extends BaseCommand<typeof PerfConsume> {
     ])
     const available = latest.reduce((sum, o, i) => sum + Number(o.offset - earliest[i]!.offset), 0)
     const target = flags.count ?? available
-    const consumer = new Consumer(client, {partitionMaxBytes: flags['fetch-max-bytes']})
+    const consumer = new Consumer(client, {partitionMaxBytes: flags['fetch-max-bytes'], recycleBuffers: true}) // records are counted, never kept
     consumer.assign(partitions.map((p, i) => ({...p, offset: earliest[i]!.offset})))
     const ages = new Float64Array(target)
     const progress = new ProgressBar(process.stderr, target, 'consuming', process.stderr.isTTY === true && !this.jsonEnabled())
