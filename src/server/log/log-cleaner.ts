@@ -23,6 +23,17 @@
  * are kept. Each group is written as `.cleaned` files, then swapped in under
  * the log's append lock (PartitionLog.replaceSegments; crash-safe via `.swap`).
  *
+ * Transactions, as Kafka's cleaner treats them: the cleanable section ends
+ * before the segment holding the first offset of an open transaction (the
+ * last stable offset), since whether its records count is not known yet; the
+ * records of aborted transactions (by the `.txnindex` entries: a transactional
+ * batch of the producer between the transaction's first offset and its ABORT
+ * marker) never enter the offset map, so an aborted newer value cannot make a
+ * committed older one go, and they are dropped from the rewritten segments.
+ * Transaction markers are kept. A rewritten segment's `.txnindex` starts empty:
+ * every aborted transaction whose marker it holds had its records in it or in
+ * earlier segments of the cleaned section, and those records are gone.
+ *
  * Throttling: reads and writes are limited to ioMaxBytesPerSecond
  * (log.cleaner.io.max.bytes.per.second), and the cleaner yields to the event
  * loop after every yieldEveryBytes, so appends and fetches keep running.
@@ -32,6 +43,7 @@
 import {setImmediate as yieldToEventLoop, setTimeout as sleep} from 'node:timers/promises'
 import {type RecordBatchHeader, readBatchHeader} from '../../lib/records/batch.js'
 import {buildRecordBatch, decodeRecordBatch, type Record as KafkaRecord} from '../../lib/records/record.js'
+import type {AbortedTxn} from './transaction-index.js'
 import {type OffsetCheckpointFile, partitionKey} from './checkpoints.js'
 import type {FileSystem} from './fs.js'
 import {type Clock, systemClock} from './log-config.js'
@@ -185,17 +197,20 @@ export class LogCleaner {
     const config = log.config
     const now = this.clock.now()
 
-    // 1. Offset map over the dirty section, whole segments while they fit.
+    // 1. Offset map over the dirty section, whole segments while they fit, below the last stable
+    // offset, leaving out aborted transactions.
+    const stable = log.lastStableOffset()
+    const aborted = await abortedBatches(log, stable)
     const map = new Map<string, number>()
     const maxKeys = this.opts.maxMapKeys ?? 4_000_000
     let end = firstDirty
     for (const segment of segments) {
       const segmentEnd = await segment.readNextOffset()
       if (segmentEnd <= firstDirty) continue
-      if (segment.baseOffset >= sectionEnd) break
+      if (segment.baseOffset >= sectionEnd || segmentEnd > stable) break
       if (map.size >= maxKeys && end > firstDirty) break
       for await (const {header, bytes} of this.batches(segment)) {
-        if (header.isControl || header.lastOffset < firstDirty) continue
+        if (header.isControl || header.lastOffset < firstDirty || aborted(header)) continue
         const {records} = await decodeRecordBatch(bytes)
         for (const record of records) {
           if (record.key !== null && record.offset >= firstDirty) map.set(record.key.toString('latin1'), record.offset)
@@ -254,7 +269,7 @@ export class LogCleaner {
             if (!header.isControl) {
               const {records} = await decodeRecordBatch(bytes)
               result.recordsRead += records.length
-              const retained = records.filter((r) => this.shouldRetain(r, map, header, tombstoneHorizon))
+              const retained = aborted(header) ? [] : records.filter((r) => this.shouldRetain(r, map, header, tombstoneHorizon))
               result.recordsRetained += retained.length
               if (retained.length < records.length) {
                 output = retained.length > 0 || isLastOfGroup ? await this.rebuild(header, retained) : undefined
@@ -302,5 +317,20 @@ export class LogCleaner {
       logAppendTime: header.maxTimestamp,
       lastOffsetDelta: header.lastOffsetDelta,
     })
+  }
+}
+
+/**
+ * Whether a batch below `upTo` belongs to an aborted transaction: transactional, not a marker,
+ * and between the first offset and the ABORT marker of one of its producer's aborted transactions.
+ */
+async function abortedBatches(log: PartitionLog, upTo: number): Promise<(header: RecordBatchHeader) => boolean> {
+  const byProducer = new Map<number, AbortedTxn[]>()
+  for (const txn of await log.collectAbortedTransactions(log.logStartOffset, upTo)) {
+    byProducer.set(txn.producerId, [...(byProducer.get(txn.producerId) ?? []), txn])
+  }
+  return (header) => {
+    if (!header.isTransactional || header.isControl) return false
+    return byProducer.get(header.producerId)?.some((t) => t.firstOffset <= header.baseOffset && header.lastOffset <= t.lastOffset) ?? false
   }
 }

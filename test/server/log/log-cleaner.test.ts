@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {CompressionType} from '../../../src/lib/records/batch.js'
-import {buildRecordBatch, decodeRecordBatches} from '../../../src/lib/records/record.js'
+import {buildRecordBatch, ControlRecordType, decodeRecordBatches, endTransactionMarkerRecord} from '../../../src/lib/records/record.js'
 import {MemoryFileSystem} from '../../../src/server/log/memory-fs.js'
 import {LogCleaner} from '../../../src/server/log/log-cleaner.js'
 import {PartitionLog} from '../../../src/server/log/partition-log.js'
@@ -63,6 +63,42 @@ describe('LogCleaner', () => {
     expect(names.filter((n) => /\.(cleaned|swap)$/.test(n))).toEqual([])
     const reopened = await PartitionLog.open({fs, dir: DIR, config, clock})
     expect((await contents(reopened)).map((r) => r.key)).toEqual(['a', 'b', 'd', 'e'])
+  })
+
+  it('transactions: aborted records never shadow committed ones and are dropped; nothing from an open transaction on is cleaned', async () => {
+    const fs = new MemoryFileSystem()
+    const clock = new ManualClock()
+    const config = testConfig({cleanupPolicy: 'compact', retentionMs: -1})
+    const log = await PartitionLog.open({fs, dir: DIR, config, clock})
+    const sequences = new Map<number, number>()
+    const txn = (producerId: number, entries: [string, string][]) => {
+      const baseSequence = sequences.get(producerId) ?? 0
+      sequences.set(producerId, baseSequence + entries.length)
+      return buildRecordBatch({baseSequence, isTransactional: true, producerEpoch: 0, producerId, records: entries.map(([k, v]) => ({key: Buffer.from(k), timestamp: clock.now(), value: Buffer.from(v)}))})
+    }
+    const marker = async (producerId: number, type: ControlRecordType.Abort | ControlRecordType.Commit) =>
+      log.append(await buildRecordBatch({isControl: true, isTransactional: true, producerEpoch: 0, producerId, records: [endTransactionMarkerRecord({coordinatorEpoch: 0, type}, clock.now())]}), {origin: 'coordinator'})
+
+    await log.append(await txn(100, [['k', 'committed'], ['a', 'a-committed']])) // 0-1
+    await marker(100, ControlRecordType.Commit) // 2
+    await log.roll()
+    await log.append(await txn(200, [['k', 'aborted'], ['x', 'x-aborted']])) // 3-4
+    await log.append(await keyedBatch([['a', 'a-plain']], clock.now())) // 5
+    await marker(200, ControlRecordType.Abort) // 6
+    await log.roll()
+    await log.append(await txn(300, [['k', 'open']])) // 7: open transaction
+    await log.roll()
+    await log.append(await keyedBatch([['z', 'z1']], clock.now())) // 8
+    await log.roll()
+
+    const cleaner = new LogCleaner({fs, clock})
+    const result = await cleaner.clean(log)
+    expect(result!.endOffset).toBe(7) // up to the segment holding the open transaction
+    const all = await decodeRecordBatches(await readAll(log, log.logStartOffset))
+    const records = all.flatMap((b) => (b.header.isControl ? [] : b.records.map((r) => `${r.offset}:${r.key!.toString()}=${r.value!.toString()}`)))
+    expect(records).toEqual(['0:k=committed', '5:a=a-plain', '7:k=open', '8:z=z1'])
+    // The markers stay.
+    expect(all.filter((b) => b.header.isControl).map((b) => b.header.baseOffset)).toEqual([2, 6])
   })
 
   it('respects min.cleanable.dirty.ratio', async () => {
