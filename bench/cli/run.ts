@@ -26,6 +26,9 @@ const {values: options} = parseArgs({
     'records-1k': {default: '500000', type: 'string'},
     repeats: {default: '3', type: 'string'},
     'help-runs': {default: '21', type: 'string'},
+    // The brokers' data directories: tmpfs by default, so that the kernel's writeback of what one
+    // tool wrote does not slow the next one (the clients are compared here, not the disk).
+    'data-root': {default: existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), type: 'string'},
     out: {default: join(ROOT, 'bench/cli/RESULTS.md'), type: 'string'},
   },
 })
@@ -136,24 +139,34 @@ async function main(): Promise<void> {
     for (let run = 0; run < repeats; run++) {
       for (const c of cases) {
         const series = results.get(c.size)!
-        const add = (name: string, v: number) => (series[name] ??= []).push(v)
-        const dataDir = mkdtempSync(join(work, 'data-'))
+        const add = (name: string, v: number): void => {
+          ;(series[name] ??= []).push(v)
+        }
+        const dataDir = mkdtempSync(join(options['data-root'], 'kcli-bench-data-'))
         const broker = await startBroker(dataDir)
         try {
           const b = broker.bootstrap
           await timed(`node ${KCLI} topics create kcat-t kcli-t perf-t`, b)
           const file = join(work, `records-${c.size}.txt`)
-          const kcatProduce = await timed(`kcat -P -b ${b} -t kcat-t -l ${file}`, b)
-          add('kcat produce', c.records / kcatProduce.seconds)
-          const kcliProduce = await timed(`node ${KCLI} produce -t kcli-t --file ${file}`, b)
-          add('kcli produce', c.records / kcliProduce.seconds)
-          const perf = await timed(`node ${KCLI} perf produce -t perf-t -n ${c.records} -s ${c.size} --json`, b)
-          add('kcli perf produce', c.records / perf.seconds)
-          add('kcli perf produce (own clock)', (JSON.parse(perf.stdout) as {recordsPerSec: number}).recordsPerSec)
-          const kcatConsume = await timed(`kcat -C -b ${b} -t kcat-t -e -o beginning -q > /dev/null`, b)
-          add('kcat consume', c.records / kcatConsume.seconds)
-          const kcliConsume = await timed(`node ${KCLI} consume -t kcat-t --from-beginning --exit > /dev/null`, b)
-          add('kcli consume', c.records / kcliConsume.seconds)
+          // The tools take turns going first, so that none always meets a fuller broker.
+          const produce: [string, () => Promise<void>][] = [
+            ['kcat produce', async () => add('kcat produce', c.records / (await timed(`kcat -P -b ${b} -t kcat-t -l ${file}`, b)).seconds)],
+            ['kcli produce', async () => add('kcli produce', c.records / (await timed(`node ${KCLI} produce -t kcli-t --file ${file}`, b)).seconds)],
+            [
+              'kcli perf produce',
+              async () => {
+                const perf = await timed(`node ${KCLI} perf produce -t perf-t -n ${c.records} -s ${c.size} --json`, b)
+                add('kcli perf produce', c.records / perf.seconds)
+                add('kcli perf produce (own clock)', (JSON.parse(perf.stdout) as {recordsPerSec: number}).recordsPerSec)
+              },
+            ],
+          ]
+          for (let i = 0; i < produce.length; i++) await produce[(i + run) % produce.length]![1]()
+          const consume: (() => Promise<void>)[] = [
+            async () => add('kcat consume', c.records / (await timed(`kcat -C -b ${b} -t kcat-t -e -o beginning -q > /dev/null`, b)).seconds),
+            async () => add('kcli consume', c.records / (await timed(`node ${KCLI} consume -t kcat-t --from-beginning --exit > /dev/null`, b)).seconds),
+          ]
+          for (let i = 0; i < consume.length; i++) await consume[(i + run) % consume.length]!()
           const count = await timed(`node ${KCLI} consume -t kcli-t --from-beginning --exit | wc -l`, b)
           if (Number(count.stdout.trim()) !== c.records) throw new Error(`kcli consume of kcli-t printed ${count.stdout.trim()} lines, expected ${c.records}`)
         } finally {
@@ -175,13 +188,16 @@ async function main(): Promise<void> {
     lines.push(`- kcli: commit ${commit}, built by \`npm run build\` from \`git archive HEAD\` in a temporary directory and run as \`node bin/run.js\`.`)
     lines.push(`- Machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM; node ${process.version}; ${kcatVersion}.`)
     lines.push(`- Load average at the start: ${loadStart}; at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}. The machine is shared, so compare figures of the same run and read the [min–max] spread.`)
-    lines.push(`- One kcli broker (\`node bin/run.js server start\`, a fresh data directory per run) on 127.0.0.1; every tool is a separate process timed from spawn to exit (start-up, metadata, final flush included), acks=all (both tools' default), no compression, 1 partition.`)
-    lines.push(`- ${repeats} runs, outer loop over runs; each figure is median [min–max] of records/s.`, '')
+    lines.push(`- One kcli broker (\`node bin/run.js server start\`, a fresh data directory under ${options['data-root']} per run) on 127.0.0.1; every tool is a separate process timed from spawn to exit (start-up, metadata, final flush included), acks=all (both tools' default), no compression, 1 partition. The tools take turns going first from run to run.`)
+    lines.push(`- ${repeats} runs, outer loop over runs; each figure is median [min–max] of records/s; a ratio is kcli ÷ kcat records/s within each run (the two measured minutes apart at most), median [min–max] over the runs.`, '')
     lines.push('| size | records | kcat -P | kcli produce (stdin file) | ratio | kcli perf produce | ratio | kcli perf produce, own clock | kcat -C | kcli consume | ratio |')
     lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const c of cases) {
       const s = results.get(c.size)!
-      const ratio = (a: string, b: string) => (median(s[a]!) / median(s[b]!)).toFixed(2)
+      const ratio = (a: string, b: string) => {
+        const perRun = s[a]!.map((v, i) => v / s[b]![i]!)
+        return `${median(perRun).toFixed(2)} [${Math.min(...perRun).toFixed(2)}–${Math.max(...perRun).toFixed(2)}]`
+      }
       lines.push(
         `| ${c.size} B | ${c.records.toLocaleString('en-US')} | ${spread(s['kcat produce']!)} | ${spread(s['kcli produce']!)} | ${ratio('kcli produce', 'kcat produce')} | ${spread(s['kcli perf produce']!)} | ${ratio('kcli perf produce', 'kcat produce')} | ${spread(s['kcli perf produce (own clock)']!)} | ${spread(s['kcat consume']!)} | ${spread(s['kcli consume']!)} | ${ratio('kcli consume', 'kcat consume')} |`,
       )
