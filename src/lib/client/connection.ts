@@ -20,7 +20,7 @@ import {API_KEYS, ApiKey} from '../protocol/generated/api-keys.js'
 import type {ApiKeyNumber, ApiMessages} from '../protocol/generated/index.js'
 import type {Encodable} from '../protocol/message.js'
 import {ConnectionError, ErrorCode, KafkaError} from './errors.js'
-import {takeResponseBuffer} from './response-buffers.js'
+import {responseBuffers} from './response-buffers.js'
 
 export interface BrokerEndpoint {
   host: string
@@ -91,7 +91,7 @@ export class Connection {
     this.nodeId = options.nodeId
     this.clientId = options.clientId ?? 'kcli'
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
-    this.frames = new FrameReader({allocate: takeResponseBuffer, maxFrameSize: options.maxResponseBytes ?? 256 * 1024 * 1024, onFrame: (frame) => this.onFrame(frame)})
+    this.frames = new FrameReader({allocate: (size) => responseBuffers.take(size), maxFrameSize: options.maxResponseBytes ?? 256 * 1024 * 1024, onFrame: (frame) => this.onFrame(frame)})
     // Connects at once; responses are read straight into the frame reader's buffers (frame-reader.ts).
     this.socket = createConnection({
       host: endpoint.host,

@@ -30,7 +30,7 @@ import {Admin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP} from './admin.js'
 import {type KafkaClient, sleep} from './client.js'
 import {ErrorCode, isStaleMetadataCode, KafkaError} from './errors.js'
 import {type GroupAssignment, GroupMember, type GroupMemberOptions} from './group-member.js'
-import {releaseResponseBuffer} from './response-buffers.js'
+import {responseBuffers} from './response-buffers.js'
 
 export interface ConsumerOptions {
   /** Fetch.maxWaitMs: how long the broker may hold a fetch waiting for data. Default 500 ms. */
@@ -341,7 +341,7 @@ export class Consumer {
       const promise = this.fetchFrom(nodeId, states)
         .then(
           ({decoded, frame}) => {
-            const release = this.options.recycleBuffers && frame ? () => releaseResponseBuffer(frame) : () => undefined
+            const release = this.options.recycleBuffers && frame ? () => responseBuffers.release(frame) : () => undefined
             this.ready.push(decoded.then((batches) => ({batches, generation, release})))
           },
           async (error: unknown) => {

@@ -3,27 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KafkaClient} from '../../../src/lib/client/client.js'
 import {Consumer} from '../../../src/lib/client/consumer.js'
 import {Producer} from '../../../src/lib/client/producer.js'
-import {releaseResponseBuffer, takeResponseBuffer} from '../../../src/lib/client/response-buffers.js'
 import {startBroker, type TestBroker} from '../../commands/helpers.js'
-
-describe('response buffers', () => {
-  it('gives a released buffer to the next response of a similar size', () => {
-    const a = takeResponseBuffer(300_000)
-    expect(a.length).toBe(300_000)
-    releaseResponseBuffer(a.subarray(1000, 2000)) // any view of it finds it
-    const b = takeResponseBuffer(290_000)
-    expect(b.buffer).toBe(a.buffer)
-    // Not much smaller (no 1 MiB buffer for a 100-byte frame), and never one still in use.
-    const c = takeResponseBuffer(290_000)
-    expect(c.buffer).not.toBe(a.buffer)
-  })
-
-  it('ignores buffers it did not make', () => {
-    const foreign = Buffer.alloc(300_000)
-    releaseResponseBuffer(foreign)
-    expect(takeResponseBuffer(300_000).buffer).not.toBe(foreign.buffer)
-  })
-})
 
 describe('Consumer with recycleBuffers', () => {
   let broker: TestBroker
