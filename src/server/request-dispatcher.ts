@@ -17,7 +17,8 @@ import {Reader} from '../lib/protocol/reader.js'
 import type {BrokerServices} from './broker-services.js'
 import type {ApiHandler} from './handlers/handler.js'
 import {apiVersionsFor} from './handlers/api-versions.js'
-import type {ConnectionInfo, RequestDispatcher} from './network/connection.js'
+import {BufferPool} from '../lib/buffer-pool.js'
+import type {ConnectionInfo, RequestDispatcher, Response} from './network/connection.js'
 
 // The broker serves every API: all codecs are loaded up front (a client loads them on demand).
 registerApiCodecs(API_CODECS)
@@ -26,6 +27,8 @@ export class UnsupportedRequestError extends Error {}
 
 export class HandlerRegistry implements RequestDispatcher {
   private readonly byKey = new Map<number, ApiHandler>()
+  /** Buffers for response data (RequestContext.allocate), reused once the response is written. */
+  private readonly responseData = new BufferPool(32)
 
   constructor(
     handlers: readonly ApiHandler[],
@@ -43,21 +46,40 @@ export class HandlerRegistry implements RequestDispatcher {
     return [...this.byKey.values()].sort((a, b) => a.apiKey - b.apiKey)
   }
 
-  async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null> {
+  async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Response | null> {
     const {apiKey, apiVersion, correlationId} = peekRequestApi(frame)
     const handler = this.byKey.get(apiKey)
     if (!handler || !isKnownApiKey(apiKey)) throw new UnsupportedRequestError(`unknown API key ${apiKey}`)
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) {
-        return encodeResponse(ApiKey.ApiVersions, 0, correlationId, {errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsFor(this.handlers)})
+        return {chunks: encodeResponse(ApiKey.ApiVersions, 0, correlationId, {errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiVersionsFor(this.handlers)})}
       }
       throw new UnsupportedRequestError(`${API_CODECS[apiKey].request.name} v${apiVersion} is not supported`)
     }
     const r = new Reader(frame)
     const header = RequestHeader.read(r, requestHeaderVersion(apiKey, apiVersion))
     const request = API_CODECS[apiKey].request.read(r, apiVersion)
-    const response = await handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: this.services()})
-    if (response === null) return null
-    return encodeResponse(apiKey as ApiKeyNumber, apiVersion, correlationId, response as never)
+    const taken: Buffer[] = []
+    const allocate = (size: number) => {
+      const buffer = this.responseData.take(size)
+      taken.push(buffer)
+      return buffer
+    }
+    const release = () => {
+      for (const buffer of taken) this.responseData.release(buffer)
+    }
+    let response
+    try {
+      response = await handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: this.services(), allocate})
+    } catch (error) {
+      release()
+      throw error
+    }
+    if (response === null) {
+      release()
+      return null
+    }
+    const chunks = encodeResponse(apiKey as ApiKeyNumber, apiVersion, correlationId, response as never)
+    return taken.length === 0 ? {chunks} : {chunks, sent: release}
   }
 }

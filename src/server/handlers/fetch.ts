@@ -118,7 +118,7 @@ export const fetch = defineHandler({
     const deadline = Date.now() + Math.max(0, request.maxWaitMs)
     let results: Map<FetchTarget, PartitionResult>
     for (;;) {
-      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1)
+      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1, ctx.allocate)
       results = read.results
       const remaining = deadline - Date.now()
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || keys.size === 0) break
@@ -146,7 +146,7 @@ export const fetch = defineHandler({
   },
 })
 
-async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: boolean): Promise<{results: Map<FetchTarget, PartitionResult>; bytes: number; errors: boolean}> {
+async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: boolean, allocate: (size: number) => Buffer): Promise<{results: Map<FetchTarget, PartitionResult>; bytes: number; errors: boolean}> {
   const results = new Map<FetchTarget, PartitionResult>()
   let bytes = 0
   let errors = false
@@ -182,7 +182,7 @@ async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: 
     }
     try {
       const limit = Math.max(0, Math.min(target.partitionMaxBytes, remaining))
-      const read = await partition.log.read(target.fetchOffset, limit, {minOneMessage: bytes === 0, maxOffset: readCommitted ? lastStableOffset : highWatermark})
+      const read = await partition.log.read(target.fetchOffset, limit, {allocate, minOneMessage: bytes === 0, maxOffset: readCommitted ? lastStableOffset : highWatermark})
       if (read.records.length > 0) {
         result.records = read.records
         if (readCommitted) {

@@ -19,6 +19,11 @@ export interface RequestContext {
   header: RequestHeader
   connection: ConnectionInfo
   broker: BrokerServices
+  /**
+   * A buffer for bytes that go into this request's response and nowhere else (Fetch's reads): it
+   * comes from the broker's pool and goes back once the response is written to the socket.
+   */
+  allocate(size: number): Buffer
 }
 
 export type ResponseOf<K extends ApiKeyNumber> = Encodable<ApiMessages[K]['response']>

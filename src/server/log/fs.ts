@@ -73,8 +73,8 @@ export async function writeFully(
 }
 
 /** Reads up to `length` bytes at `position`; returns a buffer shorter than `length` only at EOF. */
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length)
+export async function readAt(handle: FileHandle, position: number, length: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
+  const buffer = allocate(length)
   let done = 0
   while (done < length) {
     const n = await handle.read(buffer, done, length - done, position + done)

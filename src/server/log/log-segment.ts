@@ -306,8 +306,9 @@ export class LogSegment {
   }
 
   /** Reads `length` bytes at `position` (fewer at EOF). */
-  async readBytes(position: number, length: number): Promise<Buffer> {
-    return this.log.use((h) => readAt(h, position, length))
+  /** `allocate` gives the buffer (default Buffer.allocUnsafe; a fetch takes it from a pool). */
+  async readBytes(position: number, length: number, allocate?: (size: number) => Buffer): Promise<Buffer> {
+    return this.log.use((h) => readAt(h, position, length, allocate))
   }
 
   /**
@@ -376,13 +377,13 @@ export class LogSegment {
   async read(
     startOffset: number,
     maxBytes: number,
-    opts: {minOneMessage: boolean; maxOffset?: number; maxPosition?: number},
+    opts: {minOneMessage: boolean; maxOffset?: number; maxPosition?: number; allocate?: (size: number) => Buffer},
   ): Promise<SegmentReadResult | undefined> {
     const limit = Math.min(opts.maxPosition ?? this.sizeBytes, this.sizeBytes)
     await this.ensureIndexes()
     const start = this.offsetIndex.lookup(startOffset)
     const maxOffset = opts.maxOffset ?? Infinity
-    const fast = await this.readOneShot(startOffset, maxBytes, start.position, limit, maxOffset, opts.minOneMessage)
+    const fast = await this.readOneShot(startOffset, maxBytes, start.position, limit, maxOffset, opts.minOneMessage, opts.allocate)
     if (fast) return fast
     const first = await this.translateOffset(startOffset, start.position, limit)
     if (!first) return undefined
@@ -391,7 +392,7 @@ export class LogSegment {
     }
     const wanted = opts.minOneMessage ? Math.max(maxBytes, first.size) : maxBytes
     const length = Math.min(wanted, limit - first.position)
-    const data = await this.readBytes(first.position, length)
+    const data = await this.readBytes(first.position, length, opts.allocate)
     let end = 0
     let nextOffset = first.baseOffset
     while (data.length - end >= RECORD_BATCH_OVERHEAD) {
@@ -418,10 +419,11 @@ export class LogSegment {
     limit: number,
     maxOffset: number,
     minOneMessage: boolean,
+    allocate?: (size: number) => Buffer,
   ): Promise<SegmentReadResult | undefined> {
     const window = Math.min(limit - from, maxBytes + this.config.indexIntervalBytes + 2 * RECORD_BATCH_OVERHEAD)
     if (window < RECORD_BATCH_OVERHEAD) return undefined
-    const data = await this.readBytes(from, window)
+    const data = await this.readBytes(from, window, allocate)
     let at = 0
     let header: RecordBatchHeader | undefined
     try {

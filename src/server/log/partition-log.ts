@@ -118,6 +118,8 @@ export interface ReadOptions {
   minOneMessage?: boolean
   /** Exclusive upper bound (e.g. the high watermark): stop before batches whose base offset is >= it. */
   maxOffset?: number
+  /** Where the bytes read go (default Buffer.allocUnsafe; Fetch takes buffers from a pool). */
+  allocate?: (size: number) => Buffer
 }
 
 export interface ReadResult {
@@ -640,6 +642,7 @@ export class PartitionLog {
           minOneMessage,
           ...(opts.maxOffset !== undefined ? {maxOffset: opts.maxOffset} : {}),
           ...(maxPosition !== undefined ? {maxPosition} : {}),
+          ...(opts.allocate ? {allocate: opts.allocate} : {}),
         })
         if (result) {
           if (result.records.length === 0) return {...empty, firstOffset: result.firstOffset}

@@ -31,9 +31,15 @@ export interface ConnectionInfo {
   readonly listenerName: string
 }
 
+export interface Response {
+  chunks: Buffer[]
+  /** Called once the chunks are written to the socket (or will never be): their memory may be reused. */
+  sent?: () => void
+}
+
 export interface RequestDispatcher {
   /** The response to one request frame (without its size), or null when none is owed (acks=0). */
-  dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Buffer[] | null>
+  dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Response | null>
 }
 
 export interface ConnectionOptions {
@@ -119,7 +125,7 @@ export class Connection implements ConnectionInfo {
     try {
       while (this.frames.length > 0 && !this.closed) {
         const frame = this.frames.shift()!
-        let response: Buffer[] | null
+        let response: Response | null
         try {
           response = await this.dispatcher.dispatch(frame, this)
         } catch (error) {
@@ -130,6 +136,7 @@ export class Connection implements ConnectionInfo {
         this.queuedBytes -= frame.length
         if (!this.queueFull && !this.closing) this.socket.resume()
         if (response && !this.closed) await this.write(response)
+        else response?.sent?.()
       }
     } finally {
       this.busy = false
@@ -137,10 +144,12 @@ export class Connection implements ConnectionInfo {
     if (this.closing && !this.closed) this.socket.end()
   }
 
-  private async write(chunks: Buffer[]): Promise<void> {
+  private async write({chunks, sent}: Response): Promise<void> {
     this.socket.cork()
     let ok = true
-    for (const c of chunks) ok = this.socket.write(c)
+    // The last chunk's callback runs once all of them are written, or with an error on close.
+    if (chunks.length === 0) sent?.()
+    for (let i = 0; i < chunks.length; i++) ok = this.socket.write(chunks[i]!, i === chunks.length - 1 && sent ? () => sent() : undefined)
     this.socket.uncork()
     if (!ok && !this.closed) {
       // The client is not reading: stop handling its requests until it does.
