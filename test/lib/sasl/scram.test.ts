@@ -1,0 +1,65 @@
+import {describe, expect, it} from 'vitest'
+
+import {parsePlainMessage, plainMessage} from '../../../src/lib/sasl/plain.js'
+import {ScramClient, scramCredential, ScramError, ScramServer} from '../../../src/lib/sasl/scram.js'
+
+describe('SCRAM', () => {
+  it('reproduces the RFC 7677 SCRAM-SHA-256 example, both ends', () => {
+    const client = new ScramClient('SCRAM-SHA-256', 'user', 'pencil', 'rOprNGfwEbeRWgbNEkqO')
+    expect(client.firstMessage().toString()).toBe('n,,n=user,r=rOprNGfwEbeRWgbNEkqO')
+    const serverFirst = Buffer.from('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096')
+    expect(client.finalMessage(serverFirst).toString()).toBe('c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=')
+    client.verifyServerFinal(Buffer.from('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))
+
+    const credential = scramCredential('SCRAM-SHA-256', 'pencil', 4096, Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64'))
+    const server = new ScramServer('SCRAM-SHA-256', (u) => (u === 'user' ? credential : undefined), '%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0')
+    expect(server.respond(Buffer.from('n,,n=user,r=rOprNGfwEbeRWgbNEkqO')).equals(serverFirst)).toBe(true)
+    const final = server.respond(Buffer.from('c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ='))
+    expect(final.toString()).toBe('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=')
+    expect(server.done && server.username).toBe('user')
+  })
+
+  it.each(['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const)('%s: the right password authenticates, a wrong one does not; usernames with , and = survive', (mechanism) => {
+    const credential = scramCredential(mechanism, 's3cret,=ü')
+    const lookup = (u: string) => (u === 'a,b=c' ? credential : undefined)
+    const run = (password: string) => {
+      const client = new ScramClient(mechanism, 'a,b=c', password)
+      const server = new ScramServer(mechanism, lookup)
+      const serverFirst = server.respond(client.firstMessage())
+      const serverFinal = server.respond(client.finalMessage(serverFirst))
+      client.verifyServerFinal(serverFinal)
+      return server.username
+    }
+    expect(run('s3cret,=ü')).toBe('a,b=c')
+    expect(() => run('wrong')).toThrow(ScramError)
+    expect(() => new ScramServer(mechanism, lookup).respond(new ScramClient(mechanism, 'nobody', 'x').firstMessage())).toThrow(/authentication failed/)
+  })
+
+  it('a client refuses a server that does not know the password', () => {
+    const client = new ScramClient('SCRAM-SHA-256', 'u', 'right')
+    const impostor = new ScramServer('SCRAM-SHA-256', () => scramCredential('SCRAM-SHA-256', 'other'))
+    const serverFirst = impostor.respond(client.firstMessage())
+    const clientFinal = client.finalMessage(serverFirst)
+    expect(() => impostor.respond(clientFinal)).toThrow(ScramError)
+    expect(() => client.verifyServerFinal(Buffer.from('v=AAAA'))).toThrow(/signature/)
+  })
+
+  it('rejects malformed messages with ScramError', () => {
+    const server = () => new ScramServer('SCRAM-SHA-256', () => scramCredential('SCRAM-SHA-256', 'p'))
+    for (const bad of ['', 'p=tls,,n=u,r=x', 'n,,r=x', 'n,,n=u', 'n,,n=a=b,r=x', 'garbage']) expect(() => server().respond(Buffer.from(bad))).toThrow(ScramError)
+    const client = new ScramClient('SCRAM-SHA-256', 'u', 'p', 'abc')
+    client.firstMessage()
+    expect(() => client.finalMessage(Buffer.from('r=xyz,s=AAAA,i=4096'))).toThrow(/nonce/)
+    expect(() => client.finalMessage(Buffer.from('r=abcd,s=AAAA,i=0'))).toThrow(/iteration/)
+    expect(() => client.finalMessage(Buffer.from('e=unknown-user'))).toThrow(/refused/)
+  })
+})
+
+describe('PLAIN', () => {
+  it('encodes and parses authzid NUL user NUL password', () => {
+    expect(plainMessage('alice', 'pw').toString('hex')).toBe('00616c6963650070 77'.replaceAll(' ', ''))
+    expect(parsePlainMessage(plainMessage('alice', 'p\u00e4ss'))).toEqual({password: 'p\u00e4ss', username: 'alice'})
+    expect(parsePlainMessage(Buffer.from('alice\0alice\0pw'))).toEqual({password: 'pw', username: 'alice'})
+    for (const bad of ['alice', '\0alice', 'bob\0alice\0pw', '\0\0pw', '\0alice\0']) expect(() => parsePlainMessage(Buffer.from(bad))).toThrow()
+  })
+})
