@@ -27,9 +27,12 @@
 //     }
 //   }
 
+import {readFileSync} from 'node:fs'
+
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import type {KafkaClient} from '../client/client.js'
+import type {SecuritySettings} from '../client/security.js'
 import {type BrokerAddress, DEFAULT_BOOTSTRAP_SERVER, parseBootstrapServers} from './bootstrap-server.js'
 import {PartialFailureError, ReportedError, TimeoutError, toKcliError, UsageError} from './errors.js'
 import {Output, toJsonText} from './output.js'
@@ -52,6 +55,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         return input
       },
       summary: 'Broker(s) to connect to, comma-separated.',
+    }),
+    'client-config': Flags.string({
+      char: 'X',
+      helpGroup: 'GLOBAL',
+      helpValue: '<key=value>',
+      multiple: true,
+      summary: 'A client property, e.g. security.protocol=SASL_SSL (repeatable; wins over --command-config; librdkafka names as for kcat -X work too).',
+    }),
+    'command-config': Flags.string({
+      helpGroup: 'GLOBAL',
+      helpValue: '<file>',
+      summary: "Client properties file, as Kafka's tools take it: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*, ssl.keystore.*.",
     }),
     profile: Flags.string({
       helpGroup: 'GLOBAL',
@@ -158,7 +173,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
   }
 
-  /** A Kafka client for --bootstrap-server and --timeout, made on first use and closed when the command ends. */
+  /** A Kafka client for --bootstrap-server, --timeout and the security settings, made on first use and closed when the command ends. */
   protected async kafka(): Promise<KafkaClient> {
     if (!this.kafkaClient) {
       const {KafkaClient} = await import('../client/client.js')
@@ -168,9 +183,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         clientId: 'kcli',
         connectTimeoutMs: Math.min(timeout, 10_000),
         requestTimeoutMs: timeout,
+        security: await this.security(),
       })
     }
     return this.kafkaClient
+  }
+
+  /** TLS and SASL from --command-config and -X (none without them). */
+  private async security(): Promise<SecuritySettings | undefined> {
+    const file = this.flags['command-config']
+    const pairs = this.flags['client-config'] ?? []
+    if (file === undefined && pairs.length === 0) return undefined
+    const {parseProperties, SecurityConfigError, securityFromProperties} = await import('../client/security.js')
+    let props: Map<string, string>
+    try {
+      props = file === undefined ? new Map() : parseProperties(readFileSync(file, 'utf8'))
+    } catch (error) {
+      throw new UsageError(`--command-config: ${(error as Error).message}`)
+    }
+    for (const pair of pairs) {
+      const eq = pair.indexOf('=')
+      if (eq <= 0) throw new UsageError(`--client-config expects key=value, got ${JSON.stringify(pair)}`)
+      props.set(pair.slice(0, eq).trim(), pair.slice(eq + 1))
+    }
+    try {
+      return securityFromProperties(props)
+    } catch (error) {
+      if (error instanceof SecurityConfigError) throw new UsageError(error.message)
+      throw error
+    }
   }
 
   protected override async finally(error: Error | undefined): Promise<void> {

@@ -11,6 +11,7 @@ import {ApiKey} from '../protocol/generated/api-keys.js'
 import {Connection, type ConnectionOptions} from './connection.js'
 import {ConnectionError, ErrorCode, isRetriable, KafkaError} from './errors.js'
 import {type ClusterMetadata, MetadataCache, toClusterMetadata, type TopicInfo} from './metadata.js'
+import type {SecuritySettings} from './security.js'
 
 export interface ClientOptions {
   bootstrapServers: BrokerAddress[]
@@ -24,12 +25,14 @@ export interface ClientOptions {
   retryBackoffMaxMs?: number
   /** Topic metadata older than this is refreshed on lookup. Default 5 minutes. */
   metadataMaxAgeMs?: number
+  /** TLS and SASL for every connection (security.ts). Default: plain TCP. */
+  security?: SecuritySettings
 }
 
 export type ConnectionPurpose = 'default' | 'fetch' | 'group'
 
 export class KafkaClient {
-  readonly options: Required<Omit<ClientOptions, 'bootstrapServers'>> & {bootstrapServers: BrokerAddress[]}
+  readonly options: Required<Omit<ClientOptions, 'bootstrapServers' | 'security'>> & {bootstrapServers: BrokerAddress[]; security?: SecuritySettings}
   readonly metadata = new MetadataCache()
   private readonly pool = new Map<string, Promise<Connection>>()
   private bootstrapConnection: Promise<Connection> | undefined
@@ -57,6 +60,7 @@ export class KafkaClient {
       connectTimeoutMs: this.options.connectTimeoutMs,
       nodeId,
       requestTimeoutMs: this.options.requestTimeoutMs,
+      security: this.options.security,
     }
   }
 

@@ -12,7 +12,8 @@
 // responses after it can no longer be trusted to be read in step. Produce with acks=0 has no
 // response: `expectResponse: false` resolves once the bytes are written.
 
-import {createConnection, type Socket} from 'node:net'
+import {createConnection, isIP, type Socket} from 'node:net'
+import {connect as tlsConnect} from 'node:tls'
 
 import {apiCodecsLoaded, decodeResponse, encodeRequest, loadApiCodecs} from '../protocol/frame.js'
 import {FrameReader} from '../protocol/frame-reader.js'
@@ -21,6 +22,9 @@ import type {ApiKeyNumber, ApiMessages} from '../protocol/generated/index.js'
 import type {Encodable} from '../protocol/message.js'
 import {ConnectionError, ErrorCode, KafkaError} from './errors.js'
 import {responseBuffers} from './response-buffers.js'
+import type {SaslSettings, SecuritySettings} from './security.js'
+import {plainMessage} from '../sasl/plain.js'
+import {ScramClient, ScramError} from '../sasl/scram.js'
 
 export interface BrokerEndpoint {
   host: string
@@ -37,6 +41,8 @@ export interface ConnectionOptions {
   nodeId?: number
   /** A larger response closes the connection (its size field is garbage: not a Kafka broker). Default 256 MiB. */
   maxResponseBytes?: number
+  /** TLS and SASL (security.ts); plain TCP without. */
+  security?: SecuritySettings
 }
 
 export interface RequestOptions {
@@ -92,13 +98,21 @@ export class Connection {
     this.clientId = options.clientId ?? 'kcli'
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.frames = new FrameReader({allocate: (size) => responseBuffers.take(size), maxFrameSize: options.maxResponseBytes ?? 256 * 1024 * 1024, onFrame: (frame) => this.onFrame(frame)})
-    // Connects at once; responses are read straight into the frame reader's buffers (frame-reader.ts).
-    this.socket = createConnection({
-      host: endpoint.host,
-      noDelay: true,
-      onread: {buffer: () => this.frames.readBuffer(), callback: (n) => this.onRead(n)},
-      port: endpoint.port,
-    })
+    const tls = options.security?.tls
+    if (tls) {
+      // TLS: the decrypted bytes arrive as 'data' chunks.
+      this.socket = tlsConnect({...tls, host: endpoint.host, port: endpoint.port, servername: isIP(endpoint.host) ? undefined : endpoint.host})
+      this.socket.setNoDelay(true)
+      this.socket.on('data', (chunk: Buffer) => this.onChunk(chunk))
+    } else {
+      // Connects at once; responses are read straight into the frame reader's buffers (frame-reader.ts).
+      this.socket = createConnection({
+        host: endpoint.host,
+        noDelay: true,
+        onread: {buffer: () => this.frames.readBuffer(), callback: (n) => this.onRead(n)},
+        port: endpoint.port,
+      })
+    }
   }
 
   /** Connects and negotiates versions. Throws ConnectionError when the broker cannot be reached. */
@@ -113,9 +127,10 @@ export class Connection {
       }, connectTimeoutMs)
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer)
-        reject(new ConnectionError(`cannot connect to ${endpoint.host}:${endpoint.port}: ${error.code ?? error.message}`, {cause: error}))
+        const tlsProblem = options.security?.tls && error.code !== 'ECONNREFUSED' ? ` (TLS: ${error.message})` : ''
+        reject(new ConnectionError(`cannot connect to ${endpoint.host}:${endpoint.port}: ${error.code ?? error.message}${tlsProblem}`, {cause: error}))
       })
-      socket.once('connect', () => {
+      socket.once(options.security?.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer)
         socket.removeAllListeners('error')
         resolve()
@@ -125,6 +140,7 @@ export class Connection {
     socket.on('close', () => connection.fail(new ConnectionError(`connection to ${connection.describe()} closed`)))
     try {
       await connection.negotiateVersions(connectTimeoutMs)
+      if (options.security?.sasl) await connection.authenticate(options.security.sasl)
     } catch (error) {
       connection.close()
       throw error
@@ -249,6 +265,43 @@ export class Connection {
     const response = decodeResponse(frame!, ApiKey.ApiVersions, version).body
     if (response.errorCode !== 0) throw KafkaError.fromCode(response.errorCode, `ApiVersions from ${this.describe()}`)
     for (const api of response.apiKeys) this.brokerVersions.set(api.apiKey, {maxVersion: api.maxVersion, minVersion: api.minVersion})
+  }
+
+  private onChunk(chunk: Buffer): void {
+    try {
+      this.frames.push(chunk)
+    } catch (error) {
+      this.fail(new ConnectionError(`malformed response from ${this.describe()}: ${(error as Error).message}`))
+    }
+  }
+
+  /**
+   * SASL after ApiVersions, as Kafka's clients do it: SaslHandshake v1 names the mechanism, then
+   * SaslAuthenticate carries its messages (PLAIN: one; SCRAM: two, and the server's proof is checked).
+   */
+  private async authenticate({mechanism, password, username}: SaslSettings): Promise<void> {
+    const handshake = await this.send(ApiKey.SaslHandshake, {mechanism}, {minVersion: 1})
+    if (handshake.errorCode !== 0) {
+      const enabled = handshake.mechanisms.length > 0 ? ` (it enables ${handshake.mechanisms.join(', ')})` : ''
+      throw KafkaError.fromCode(handshake.errorCode, `SASL mechanism ${mechanism} at ${this.describe()}${enabled}`)
+    }
+    const exchange = async (authBytes: Buffer): Promise<Buffer> => {
+      const r = await this.send(ApiKey.SaslAuthenticate, {authBytes})
+      if (r.errorCode !== 0) throw KafkaError.fromCode(r.errorCode, `authentication of ${username} with ${mechanism} at ${this.describe()}${r.errorMessage ? `: ${r.errorMessage}` : ''}`)
+      return r.authBytes
+    }
+    if (mechanism === 'PLAIN') {
+      await exchange(plainMessage(username, password))
+      return
+    }
+    const scram = new ScramClient(mechanism, username, password)
+    try {
+      const serverFirst = await exchange(scram.firstMessage())
+      scram.verifyServerFinal(await exchange(scram.finalMessage(serverFirst)))
+    } catch (error) {
+      if (error instanceof ScramError) throw new KafkaError(ErrorCode.SASL_AUTHENTICATION_FAILED, 'SASL_AUTHENTICATION_FAILED', `${mechanism} with ${this.describe()}: ${error.message}`)
+      throw error
+    }
   }
 
   private onRead(n: number): boolean {
