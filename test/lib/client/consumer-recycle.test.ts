@@ -1,23 +1,14 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {KafkaClient} from '../../../src/lib/client/client.js'
 import {Consumer} from '../../../src/lib/client/consumer.js'
 import {Producer} from '../../../src/lib/client/producer.js'
-import {startBroker, type TestBroker} from '../../commands/helpers.js'
+import {useClient} from './use-client.js'
 
 describe('Consumer with recycleBuffers', () => {
-  let broker: TestBroker
-  let client: KafkaClient
-  beforeAll(async () => {
-    broker = await startBroker()
-    client = new KafkaClient({bootstrapServers: [{host: '127.0.0.1', port: broker.port}]})
-  })
-  afterAll(async () => {
-    await client.close()
-    await broker.stop()
-  })
+  const fixture = useClient()
 
   it('hands over every record intact while response memory is reused', async () => {
+    const {client} = fixture
     // 3,000 distinct 1 KiB values in batches of about 128 KiB: many responses above the 64 KiB
     // that the connection's scratch buffer holds, each from the pool.
     const producer = new Producer(client, {batchSize: 128 * 1024, lingerMs: 0})

@@ -1,10 +1,10 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {KafkaClient} from '../../../src/lib/client/client.js'
 import {Consumer} from '../../../src/lib/client/consumer.js'
 import {Producer} from '../../../src/lib/client/producer.js'
 import {Admin, LATEST_TIMESTAMP} from '../../../src/lib/client/admin.js'
-import {startBroker, type TestBroker} from '../../commands/helpers.js'
+import {useClient} from './use-client.js'
 
 /** Everything up to the partition's end as it is now: values and the final position. */
 async function readAll(client: KafkaClient, topic: string, isolationLevel: number): Promise<{values: string[]; position: bigint}> {
@@ -23,18 +23,10 @@ async function readAll(client: KafkaClient, topic: string, isolationLevel: numbe
 }
 
 describe('Consumer and transactions', () => {
-  let broker: TestBroker
-  let client: KafkaClient
-  beforeAll(async () => {
-    broker = await startBroker()
-    client = new KafkaClient({bootstrapServers: [{host: '127.0.0.1', port: broker.port}]})
-  })
-  afterAll(async () => {
-    await client.close()
-    await broker.stop()
-  })
+  const fixture = useClient()
 
   it('read_committed drops aborted transactions of interleaved producers; positions move past every marker', async () => {
+    const {client} = fixture
     const a = new Producer(client, {lingerMs: 0, transactionalId: 'rc-a'})
     const b = new Producer(client, {lingerMs: 0, transactionalId: 'rc-b'})
     const plain = new Producer(client, {lingerMs: 0})

@@ -1,35 +1,22 @@
 // Fetch reads segment data into buffers from the broker's pool, given back once the response is
 // written: concurrent consumers must still each get exactly the bytes in the log.
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {KafkaClient} from '../../../src/lib/client/client.js'
 import {Consumer} from '../../../src/lib/client/consumer.js'
 import {Producer} from '../../../src/lib/client/producer.js'
 import {Admin} from '../../../src/lib/client/admin.js'
-import {startBroker, type TestBroker} from '../../commands/helpers.js'
+import {useClient} from '../../lib/client/use-client.js'
 
 const RECORDS = 3000
 const value = (p: number, i: number) => `${p}:${String(i).padStart(5, '0')}:${String.fromCharCode(97 + ((i + p) % 26)).repeat(1000)}`
 
 describe('Fetch with pooled read buffers', () => {
-  let broker: TestBroker
-  const clients: KafkaClient[] = []
-  beforeAll(async () => {
-    broker = await startBroker()
-  })
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()))
-    await broker.stop()
-  })
+  const fixture = useClient()
 
   it('four consumers reading the same partitions at once each get every record intact', async () => {
-    const client = () => {
-      const c = new KafkaClient({bootstrapServers: [{host: '127.0.0.1', port: broker.port}]})
-      clients.push(c)
-      return c
-    }
-    const producerClient = client()
+    const client = () => fixture.newClient()
+    const producerClient = fixture.client
     await new Admin(producerClient).createTopics([{name: 'pooled', numPartitions: 2}])
     const producer = new Producer(producerClient, {batchSize: 64 * 1024, lingerMs: 0})
     for (let i = 0; i < RECORDS; i++) for (const p of [0, 1]) producer.push({partition: p, topic: 'pooled', value: Buffer.from(value(p, i))})
