@@ -5,7 +5,7 @@
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join, resolve} from 'node:path'
-import type {ResolvedBrokerConfig} from '../lib/config/broker-configs.js'
+import type {ResolvedBrokerConfig, SecurityProtocol} from '../lib/config/broker-configs.js'
 import type {BrokerServices} from './broker-services.js'
 import {LocalMetadataStore} from './controller/local-metadata-store.js'
 import type {MetadataStore} from './controller/metadata-store.js'
@@ -23,6 +23,7 @@ import {LogManager} from './log/log-manager.js'
 import {NodeFileSystem} from './log/fs.js'
 import {ReplicaManager} from './replica-manager.js'
 import {HandlerRegistry} from './request-dispatcher.js'
+import {resolveListenerSecurity} from './security/listener-security.js'
 
 /** Where the embedded broker keeps its data when log.dirs is not set. */
 export function defaultDataDir(): string {
@@ -37,7 +38,7 @@ export interface BrokerStatus {
   nodeId: number
   clusterId: string
   dataDir: string
-  listeners: Array<{name: string; host: string; port: number}>
+  listeners: Array<{name: string; host: string; port: number; securityProtocol: SecurityProtocol}>
 }
 
 export class Broker {
@@ -49,6 +50,8 @@ export class Broker {
   private registry?: HandlerRegistry
   private stopping?: Promise<void>
   readonly dataDir: string
+  /** Where the broker listens, once started. */
+  status?: BrokerStatus
 
   constructor(
     readonly config: ResolvedBrokerConfig,
@@ -60,8 +63,9 @@ export class Broker {
 
   async start(): Promise<BrokerStatus> {
     const {config, log} = this
+    // Keystores, JAAS users, mechanisms: a ConfigError naming the key before anything is opened.
+    const listeners = config.listeners.map((l) => ({name: l.name, host: l.host, port: l.port, security: resolveListenerSecurity(config, l)}))
     await mkdir(this.dataDir, {recursive: true})
-    const listeners = config.listeners
     const metadata = await LocalMetadataStore.open(this.dataDir, {nodeId: config.nodeId, host: config.advertisedListeners[0]!.host, port: config.advertisedListeners[0]!.port, rack: null})
     this.metadata = metadata
     await this.writeMetaProperties(metadata.clusterId)
@@ -133,8 +137,9 @@ export class Broker {
       nodeId: config.nodeId,
       clusterId: metadata.clusterId,
       dataDir: this.dataDir,
-      listeners: bound.map((l) => ({name: l.name, host: l.host, port: l.boundPort})),
+      listeners: bound.map((l) => ({name: l.name, host: l.host, port: l.boundPort, securityProtocol: l.securityProtocol})),
     }
+    this.status = status
     log.info(status, 'broker started')
     return status
   }

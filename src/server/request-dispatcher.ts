@@ -6,7 +6,10 @@
  * - ApiVersions at a version the broker does not know: an ApiVersions v0 response with
  *   UNSUPPORTED_VERSION and the supported ranges, so the client can retry at a version it shares;
  * - any other unknown API key or unsupported version, or a malformed request: the connection is
- *   closed (Kafka's SocketServer does the same on InvalidRequestException).
+ *   closed (Kafka's SocketServer does the same on InvalidRequestException);
+ * - on a SASL listener before authentication completes, any request but the one the SASL state
+ *   expects (ApiVersions, SaslHandshake, SaslAuthenticate): the connection is closed before the
+ *   request body is read, as Kafka's SaslServerAuthenticator does (IllegalSaslStateException).
  */
 import {ApiKey} from '../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../lib/protocol/generated/errors.js'
@@ -24,6 +27,15 @@ import type {ConnectionInfo, RequestDispatcher, Response} from './network/connec
 registerApiCodecs(API_CODECS)
 
 export class UnsupportedRequestError extends Error {}
+
+/** An API key as Kafka's ApiKeys enum names it in messages (METADATA, SASL_HANDSHAKE). */
+function apiKeyName(apiKey: number): string {
+  if (!isKnownApiKey(apiKey)) return `API key ${apiKey}`
+  return API_CODECS[apiKey].request.name
+    .replace(/Request$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase()
+}
 
 export class HandlerRegistry implements RequestDispatcher {
   private readonly byKey = new Map<number, ApiHandler>()
@@ -49,6 +61,7 @@ export class HandlerRegistry implements RequestDispatcher {
   async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Response | null> {
     const {apiKey, apiVersion, correlationId} = peekRequestApi(frame)
     const handler = this.byKey.get(apiKey)
+    if (!connection.security.authenticated) connection.security.checkAllowed(apiKey, apiKeyName(apiKey))
     if (!handler || !isKnownApiKey(apiKey)) throw new UnsupportedRequestError(`unknown API key ${apiKey}`)
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) {
@@ -69,8 +82,12 @@ export class HandlerRegistry implements RequestDispatcher {
       for (const buffer of taken) this.responseData.release(buffer)
     }
     let response
+    let close = false
+    const closeAfterResponse = () => {
+      close = true
+    }
     try {
-      response = await handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: this.services(), allocate})
+      response = await handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: this.services(), allocate, closeAfterResponse})
     } catch (error) {
       release()
       throw error
@@ -80,6 +97,8 @@ export class HandlerRegistry implements RequestDispatcher {
       return null
     }
     const chunks = encodeResponse(apiKey as ApiKeyNumber, apiVersion, correlationId, response as never)
-    return taken.length === 0 ? {chunks} : {chunks, sent: release}
+    const out: Response = taken.length === 0 ? {chunks} : {chunks, sent: release}
+    if (close) out.close = true
+    return out
   }
 }

@@ -61,9 +61,16 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     const [{Broker}, {createLogger}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js')])
     const log = createLogger({level: flags['log-level']})
     const broker = new Broker(config, log)
-    const status = await broker.start()
+    let status
+    try {
+      status = await broker.start()
+    } catch (error) {
+      // A listener's security settings (keystores, JAAS users, SASL mechanisms) are checked at start.
+      if (error instanceof ConfigError) throw new UsageError(error.message)
+      throw error
+    }
     if (!this.jsonEnabled()) {
-      for (const l of status.listeners) this.out.line(`kcli broker ${status.nodeId} listening on ${l.name}://${l.host}:${l.port}`)
+      for (const l of status.listeners) this.out.line(`kcli broker ${status.nodeId} listening on ${l.name}://${l.host}:${l.port}${l.securityProtocol === l.name ? '' : ` (${l.securityProtocol})`}`)
       this.out.line(`data directory: ${status.dataDir}`)
       this.out.line(`cluster id: ${status.clusterId}`)
     }

@@ -15,6 +15,12 @@ import {TOPIC_CONFIGS} from './topic-configs.js'
 
 const INT_MAX = '2147483647'
 
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number]
+const DEFAULT_PROTOCOL_MAP = 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL'
+/** The TLS versions node:tls knows, by Kafka's (Java's) names. */
+export const TLS_PROTOCOLS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
+
 /** Broker configs that supply topic defaults under the same name as a topic config's synonym. */
 const LOG_DEFAULTS: ConfigDefinition[] = TOPIC_CONFIGS.definitions
   .filter((d) => d.brokerSynonym !== undefined)
@@ -63,26 +69,62 @@ export const BROKER_CONFIGS = new ConfigDefs([
   {name: 'transaction.state.log.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'Partitions of __transaction_state.'},
   {name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, readOnly: true, doc: 'Idle producer ids are forgotten after this long.'},
   {name: 'process.roles', type: 'list', default: 'broker,controller', validValues: ['broker', 'controller'], readOnly: true, doc: 'Accepted for compatibility; kcli runs both roles.'},
+  {name: 'listener.security.protocol.map', type: 'list', default: DEFAULT_PROTOCOL_MAP, readOnly: true, doc: 'The security protocol of each listener: NAME:PROTOCOL, comma-separated (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).'},
+  {name: 'sasl.enabled.mechanisms', type: 'list', default: 'GSSAPI', readOnly: true, doc: 'SASL mechanisms of the SASL listeners (kcli: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; listener.name.<listener>.sasl.enabled.mechanisms per listener).'},
+  {name: 'sasl.jaas.config', type: 'password', default: null, readOnly: true, doc: 'JAAS login module configuration; kcli reads it for every SASL listener and mechanism without a listener.name.<listener>.<mechanism>.sasl.jaas.config (PLAIN users: user_<name>="<password>" options of PlainLoginModule).'},
+  {name: 'sasl.server.max.receive.size', type: 'int', default: '524288', min: 1, readOnly: true, doc: 'Largest request accepted before a connection of a SASL listener has authenticated.'},
+  {name: 'ssl.keystore.type', type: 'string', default: 'JKS', readOnly: true, doc: 'Format of the keystore: PKCS12 or PEM (JKS keystores must be converted).'},
+  {name: 'ssl.keystore.location', type: 'string', default: null, readOnly: true, doc: 'The keystore file: a PKCS12 file, or a PEM file with the private key and certificate chain.'},
+  {name: 'ssl.keystore.password', type: 'password', default: null, readOnly: true, doc: 'Password of a PKCS12 keystore.'},
+  {name: 'ssl.key.password', type: 'password', default: null, readOnly: true, doc: 'Password of an encrypted PEM private key.'},
+  {name: 'ssl.keystore.certificate.chain', type: 'password', default: null, readOnly: true, doc: 'The certificate chain in PEM, inline (with ssl.keystore.key and ssl.keystore.type=PEM).'},
+  {name: 'ssl.keystore.key', type: 'password', default: null, readOnly: true, doc: 'The private key in PEM (PKCS#8), inline (with ssl.keystore.certificate.chain and ssl.keystore.type=PEM).'},
+  {name: 'ssl.truststore.type', type: 'string', default: 'JKS', readOnly: true, doc: 'Format of the truststore: PEM (PKCS12 and JKS truststores must be converted).'},
+  {name: 'ssl.truststore.location', type: 'string', default: null, readOnly: true, doc: 'The truststore file: PEM certificates of the CAs client certificates must chain to.'},
+  {name: 'ssl.truststore.password', type: 'password', default: null, readOnly: true, doc: 'Password of the truststore (not used with PEM).'},
+  {name: 'ssl.truststore.certificates', type: 'password', default: null, readOnly: true, doc: 'Trusted CA certificates in PEM, inline (with ssl.truststore.type=PEM).'},
+  {name: 'ssl.client.auth', type: 'string', default: 'none', validValues: ['required', 'requested', 'none'], readOnly: true, doc: 'Client certificates on SSL listeners: required, requested (checked when presented) or none.'},
+  {name: 'ssl.enabled.protocols', type: 'list', default: 'TLSv1.2,TLSv1.3', validValues: TLS_PROTOCOLS, readOnly: true, doc: 'TLS versions the SSL listeners accept (the lowest and highest bound the range).'},
   ...LOG_DEFAULTS,
 ] satisfies ConfigDefinition[])
 
 export type BrokerConfigValues = Readonly<Record<string, string>>
 
+export interface ListenerAddress {
+  name: string
+  host: string
+  port: number
+}
+
+export interface ResolvedListener extends ListenerAddress {
+  /** From listener.security.protocol.map. */
+  securityProtocol: SecurityProtocol
+}
+
+/** A config as one listener sees it: Kafka's `listener.name.<listener lower-case>.<name>` first, then `<name>`. */
+export interface ListenerConfigValue {
+  /** The key the value came from (the listener-prefixed one when that is set), for error messages. */
+  key: string
+  value: string | null
+}
+
 export interface ResolvedBrokerConfig {
   /** Every config that was set explicitly (file, flags, env), as strings. */
   readonly explicit: BrokerConfigValues
   nodeId: number
-  listeners: Array<{name: string; host: string; port: number}>
-  advertisedListeners: Array<{name: string; host: string; port: number}>
+  listeners: ResolvedListener[]
+  advertisedListeners: ListenerAddress[]
   logDir: string | null
   get(name: string): string | null
+  /** `name` for one listener: its listener.name.<listener>.<name> override, else `name` (or its default). */
+  listenerConfig(listener: string, name: string): ListenerConfigValue
   int(name: string): number
   bool(name: string): boolean
   /** Topic config defaults implied by the broker's log.* configs. */
   topicDefaults(): Record<string, string>
 }
 
-function parseListeners(key: string, value: string): Array<{name: string; host: string; port: number}> {
+function parseListeners(key: string, value: string): ListenerAddress[] {
   return value
     .split(',')
     .map((s) => s.trim())
@@ -100,7 +142,7 @@ function parseListeners(key: string, value: string): Array<{name: string; host: 
  */
 export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBrokerConfig {
   for (const [key, value] of Object.entries(explicit)) {
-    const def = BROKER_CONFIGS.get(key)
+    const def = BROKER_CONFIGS.get(key) ?? listenerPrefixedDefinition(key)
     if (def) parseConfigValue(def, value)
   }
   const get = (name: string): string | null => explicit[name] ?? BROKER_CONFIGS.get(name)?.default ?? null
@@ -109,16 +151,33 @@ export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBroke
     return v === null ? NaN : Number(parseConfigValue(BROKER_CONFIGS.get(name)!, v))
   }
   const nodeId = explicit['node.id'] !== undefined ? num('node.id') : explicit['broker.id'] !== undefined && num('broker.id') >= 0 ? num('broker.id') : num('node.id')
-  const listeners = parseListeners('listeners', get('listeners')!)
-  if (listeners.length === 0) throw new ConfigError('listeners', get('listeners'), 'At least one listener is required')
+  const addresses = parseListeners('listeners', get('listeners')!)
+  if (addresses.length === 0) throw new ConfigError('listeners', get('listeners'), 'At least one listener is required')
+  const protocols = parseProtocolMap(get('listener.security.protocol.map')!)
+  const listeners = addresses.map((l): ResolvedListener => {
+    const securityProtocol = protocols.get(l.name.toUpperCase())
+    if (!securityProtocol) throw new ConfigError('listener.security.protocol.map', get('listener.security.protocol.map'), `No security protocol defined for listener ${l.name}`)
+    return {...l, securityProtocol}
+  })
+  const names = new Set<string>()
+  for (const l of listeners) {
+    if (names.has(l.name)) throw new ConfigError('listeners', get('listeners'), `Each listener must have a different name, listeners: ${get('listeners')}`)
+    names.add(l.name)
+  }
   const advertised = get('advertised.listeners')
+  const listenerConfig = (listener: string, name: string): ListenerConfigValue => {
+    const prefixed = `listener.name.${listener.toLowerCase()}.${name}`
+    if (explicit[prefixed] !== undefined) return {key: prefixed, value: explicit[prefixed]!}
+    return {key: name, value: get(name)}
+  }
   return {
     explicit,
     nodeId,
     listeners,
-    advertisedListeners: advertised ? parseListeners('advertised.listeners', advertised) : listeners,
+    advertisedListeners: advertised ? parseListeners('advertised.listeners', advertised) : addresses,
     logDir: (get('log.dirs') ?? get('log.dir'))?.split(',')[0]?.trim() ?? null,
     get,
+    listenerConfig,
     int: num,
     bool: (name) => get(name) === 'true',
     topicDefaults() {
@@ -136,6 +195,36 @@ export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBroke
       return out
     },
   }
+}
+
+/** listener.security.protocol.map: LISTENER_NAME:SECURITY_PROTOCOL pairs, keyed by the upper-cased listener name. */
+function parseProtocolMap(value: string): Map<string, SecurityProtocol> {
+  const out = new Map<string, SecurityProtocol>()
+  for (const pair of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_]+)$/.exec(pair)
+    if (!m) throw new ConfigError('listener.security.protocol.map', value, `Map entry ${JSON.stringify(pair)} is not of the form LISTENER_NAME:SECURITY_PROTOCOL`)
+    const protocol = m[2]!.toUpperCase()
+    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) throw new ConfigError('listener.security.protocol.map', value, `Unknown security protocol ${m[2]} (one of ${SECURITY_PROTOCOLS.join(', ')})`)
+    // Listener names are case-insensitive (Kafka's ListenerName.normalised upper-cases them).
+    const name = m[1]!.toUpperCase()
+    if (out.has(name)) throw new ConfigError('listener.security.protocol.map', value, `Listener ${m[1]} appears more than once`)
+    out.set(name, protocol as SecurityProtocol)
+  }
+  return out
+}
+
+/**
+ * The definition that checks a `listener.name.<listener>.<config>` value: the config's own, for
+ * the configs kcli reads per listener (ssl.*, sasl.enabled.mechanisms; the per-mechanism
+ * `<mechanism>.sasl.jaas.config` is a password). Other prefixed keys are kept unchecked.
+ */
+function listenerPrefixedDefinition(key: string): ConfigDefinition | undefined {
+  const m = /^listener\.name\.[^.]+\.(.+)$/.exec(key)
+  if (!m) return undefined
+  const rest = m[1]!
+  if (/^[a-z0-9-]+\.sasl\.jaas\.config$/.test(rest)) return {...BROKER_CONFIGS.get('sasl.jaas.config')!, name: key}
+  const def = BROKER_CONFIGS.get(rest)
+  return def && (rest.startsWith('ssl.') || rest === 'sasl.enabled.mechanisms') ? {...def, name: key} : undefined
 }
 
 /** Parses server.properties text: key=value or key:value lines, # and ! comments, \ continuations. */

@@ -2,13 +2,16 @@
  * The embedded MetadataStore of a single broker: the whole state in one JSON file in the data
  * directory (`__kcli_metadata.json`), rewritten atomically (write to a temporary file, fsync,
  * rename, fsync the directory) on every change. Changes are serialized by a promise chain, so
- * concurrent requests never interleave their writes.
+ * concurrent requests never interleave their writes. SCRAM credentials are kept as Kafka's
+ * UserScramCredentialRecord has them (salt, iterations, StoredKey, ServerKey, base64 here); the
+ * file is written with mode 0600.
  */
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import {join} from 'node:path'
 import {randomUuid} from '../../lib/protocol/uuid.js'
-import {type BrokerRegistration, MetadataError, type MetadataStore, type PartitionAssignment, type TopicMetadata} from './metadata-store.js'
+import type {ScramCredential, ScramMechanism} from '../../lib/sasl/scram.js'
+import {type BrokerRegistration, MetadataError, type MetadataStore, type PartitionAssignment, type ScramCredentialChanges, type StoredScramCredential, type TopicMetadata} from './metadata-store.js'
 
 export const METADATA_FILE = '__kcli_metadata.json'
 
@@ -18,6 +21,23 @@ interface PersistedState {
   topics: TopicMetadata[]
   brokerConfigs: Record<string, Record<string, string>>
   nextProducerId?: number
+  /** user -> mechanism -> credential (absent in files written before SCRAM support). */
+  scramCredentials?: Record<string, Partial<Record<ScramMechanism, PersistedScramCredential>>>
+}
+
+interface PersistedScramCredential {
+  salt: string
+  iterations: number
+  storedKey: string
+  serverKey: string
+}
+
+function toPersisted(c: ScramCredential): PersistedScramCredential {
+  return {salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64')}
+}
+
+function fromPersisted(c: PersistedScramCredential): ScramCredential {
+  return {salt: Buffer.from(c.salt, 'base64'), iterations: c.iterations, storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64')}
 }
 
 /** Kafka's cluster ids are 16 random bytes as base64url (22 characters). */
@@ -128,6 +148,39 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
+  scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
+    const all = this.state.scramCredentials ?? {}
+    const stored = Object.hasOwn(all, user) ? all[user]![mechanism] : undefined
+    return stored ? fromPersisted(stored) : undefined
+  }
+
+  scramCredentials(): StoredScramCredential[] {
+    const out: StoredScramCredential[] = []
+    for (const [user, byMechanism] of Object.entries(this.state.scramCredentials ?? {})) {
+      for (const [mechanism, stored] of Object.entries(byMechanism)) {
+        if (stored) out.push({user, mechanism: mechanism as ScramMechanism, credential: fromPersisted(stored)})
+      }
+    }
+    return out
+  }
+
+  alterScramCredentials(changes: ScramCredentialChanges): Promise<void> {
+    return this.change(() => {
+      // A null-prototype map: user names are arbitrary strings (__proto__ included).
+      const all: NonNullable<PersistedState['scramCredentials']> = Object.assign(Object.create(null) as object, this.state.scramCredentials ?? {})
+      for (const {user, mechanism} of changes.deletions) {
+        const byMechanism = all[user]
+        if (!byMechanism) continue
+        const rest = {...byMechanism}
+        delete rest[mechanism]
+        if (Object.keys(rest).length === 0) delete all[user]
+        else all[user] = rest
+      }
+      for (const {user, mechanism, credential} of changes.upsertions) all[user] = {...all[user], [mechanism]: toPersisted(credential)}
+      this.state.scramCredentials = {...all}
+    })
+  }
+
   async close(): Promise<void> {
     await this.chain
   }
@@ -166,7 +219,7 @@ export class LocalMetadataStore implements MetadataStore {
   private async persist(): Promise<void> {
     const path = join(this.dir, METADATA_FILE)
     const tmp = `${path}.tmp`
-    const handle = await fs.open(tmp, 'w')
+    const handle = await fs.open(tmp, 'w', 0o600)
     try {
       await handle.writeFile(JSON.stringify(this.state, null, 1))
       await handle.sync()

@@ -1,12 +1,14 @@
 /**
  * Cluster metadata — topics, topic ids, partition assignment, topic configs, dynamic broker
- * configs — behind one interface. The single broker uses LocalMetadataStore (a file in the data
- * directory); a cluster will use an etcd store with the same interface, so handlers never know
- * which one they talk to.
+ * configs, SCRAM credentials — behind one interface. The single broker uses LocalMetadataStore (a
+ * file in the data directory); a cluster will use an etcd store with the same interface, so
+ * handlers never know which one they talk to.
  *
  * A store is the one owner of this state: callers read snapshots and change it only through the
  * methods here, which persist before they resolve.
  */
+
+import type {ScramCredential, ScramMechanism} from '../../lib/sasl/scram.js'
 
 export interface PartitionAssignment {
   partition: number
@@ -32,6 +34,18 @@ export interface BrokerRegistration {
   host: string
   port: number
   rack: string | null
+}
+
+/** One user's SCRAM credential for one mechanism (KIP-554): never the password or salted password. */
+export interface StoredScramCredential {
+  user: string
+  mechanism: ScramMechanism
+  credential: ScramCredential
+}
+
+export interface ScramCredentialChanges {
+  upsertions: StoredScramCredential[]
+  deletions: Array<{user: string; mechanism: ScramMechanism}>
 }
 
 export class MetadataError extends Error {
@@ -62,5 +76,11 @@ export interface MetadataStore {
    * a restart; returns the first.
    */
   allocateProducerIds(count: number): Promise<number>
+  /** The SCRAM credential of a user for a mechanism (SASL/SCRAM authentication). */
+  scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined
+  /** Every stored SCRAM credential (DescribeUserScramCredentials). */
+  scramCredentials(): StoredScramCredential[]
+  /** Applies upsertions and deletions at once (AlterUserScramCredentials); a deletion of a missing credential is ignored. */
+  alterScramCredentials(changes: ScramCredentialChanges): Promise<void>
   close(): Promise<void>
 }

@@ -1,8 +1,10 @@
 // ApiVersions: v0-4
 //
 // Behaviour: advertises exactly the registered handlers' version ranges (Produce from v0, as
-// Kafka 4.0 does for librdkafka, KAFKA-18659), and Kafka 4.0's finalized features. A request at
-// an unknown version is answered in v0 with UNSUPPORTED_VERSION by the dispatcher.
+// Kafka 4.0 does for librdkafka, KAFKA-18659), and Kafka 4.0's finalized features, on every
+// listener and before SASL authentication too (the first ApiVersions of a SASL connection moves
+// it on to the handshake). A request at an unknown version is answered in v0 with
+// UNSUPPORTED_VERSION by the dispatcher.
 // Not implemented: client software name/version validation (v3+ INVALID_REQUEST on bad names).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {defineHandler, type ApiHandler} from './handler.js'
@@ -16,6 +18,7 @@ export const apiVersions = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   handle(_request, ctx) {
+    ctx.connection.security.apiVersionsAnswered()
     return {
       errorCode: 0,
       apiKeys: apiVersionsFor(ctx.broker.handlers()),

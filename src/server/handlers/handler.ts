@@ -24,6 +24,11 @@ export interface RequestContext {
    * comes from the broker's pool and goes back once the response is written to the socket.
    */
   allocate(size: number): Buffer
+  /**
+   * Close the connection once this response is written, dropping requests read after it (a
+   * refused SASL mechanism or failed authentication).
+   */
+  closeAfterResponse(): void
 }
 
 export type ResponseOf<K extends ApiKeyNumber> = Encodable<ApiMessages[K]['response']>

@@ -1,6 +1,7 @@
 /** Every request handler the broker registers; ApiVersions advertises exactly these. */
 import {ADMIN_HANDLERS} from './admin.js'
 import {GROUP_HANDLERS} from './groups.js'
+import {SECURITY_HANDLERS} from './security.js'
 import {TXN_HANDLERS} from './transactions.js'
 import {apiVersions} from './api-versions.js'
 import {createTopics} from './create-topics.js'
@@ -32,4 +33,5 @@ export const HANDLERS: readonly ApiHandler[] = [
   ...ADMIN_HANDLERS,
   ...GROUP_HANDLERS,
   ...TXN_HANDLERS,
+  ...SECURITY_HANDLERS,
 ] as ApiHandler[]

@@ -10,12 +10,16 @@
  * connection can hold is bounded by socket.request.max.bytes + maxQueuedBytes (+ the frames of one
  * read chunk past the frame cap).
  *
- * A frame whose size is negative or above socket.request.max.bytes, or a dispatcher that throws
- * (a malformed request, an unknown API), closes the connection: Kafka's answer to both.
+ * A frame whose size is negative or above socket.request.max.bytes (sasl.server.max.receive.size
+ * on a SASL listener until the client has authenticated), or a dispatcher that throws (a malformed
+ * request, an unknown API, a request the SASL state does not allow), closes the connection:
+ * Kafka's answer to all of them. A response marked `close` (a failed authentication) is written,
+ * then the connection is closed and whatever was read after its request is dropped.
  */
 import type {Socket} from 'node:net'
 
 import {FrameReader, FrameSizeError} from '../../lib/protocol/frame-reader.js'
+import {ConnectionSecurity} from '../security/connection-security.js'
 
 /**
  * Most frames read ahead per connection. Each queued frame also costs a Buffer object (about 100
@@ -29,12 +33,19 @@ export interface ConnectionInfo {
   readonly remoteAddress: string
   readonly remotePort: number
   readonly listenerName: string
+  /** Security protocol, principal and SASL state (src/server/security/connection-security.ts). */
+  readonly security: ConnectionSecurity
 }
 
 export interface Response {
   chunks: Buffer[]
   /** Called once the chunks are written to the socket (or will never be): their memory may be reused. */
   sent?: () => void
+  /**
+   * Close the connection once this response is written, dropping requests read after it (a failed
+   * SASL authentication, as Kafka's authenticator does).
+   */
+  close?: boolean
 }
 
 export interface RequestDispatcher {
@@ -67,11 +78,16 @@ export class Connection implements ConnectionInfo {
     private readonly socket: Socket,
     private readonly dispatcher: RequestDispatcher,
     private readonly options: ConnectionOptions,
+    readonly security: ConnectionSecurity = ConnectionSecurity.plaintext(listenerName),
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown'
     this.remotePort = socket.remotePort ?? 0
+    const limit = () => this.frameLimit
     this.reader = new FrameReader({
-      maxFrameSize: options.maxRequestBytes,
+      // Read at every frame: smaller until a SASL connection has authenticated.
+      get maxFrameSize() {
+        return limit()
+      },
       onFrame: (frame) => {
         this.frames.push(frame)
         this.queuedBytes += frame.length
@@ -96,6 +112,11 @@ export class Connection implements ConnectionInfo {
     socket.on('close', () => this.destroy())
   }
 
+  /** The largest request frame accepted now: sasl.server.max.receive.size until SASL authentication completes. */
+  private get frameLimit(): number {
+    return this.security.maxFrameSize(this.options.maxRequestBytes)
+  }
+
   /** True while a request is being handled or queued. */
   get inFlight(): boolean {
     return this.busy || this.frames.length > 0
@@ -107,7 +128,8 @@ export class Connection implements ConnectionInfo {
       this.reader.push(chunk)
     } catch (error) {
       if (!(error instanceof FrameSizeError)) throw error
-      this.options.onError(this, `request size ${error.size} is outside 0..${this.options.maxRequestBytes} (socket.request.max.bytes)`)
+      const limit = this.security.authenticated ? 'socket.request.max.bytes' : 'sasl.server.max.receive.size, before SASL authentication'
+      this.options.onError(this, `request size ${error.size} is outside 0..${error.maxFrameSize} (${limit})`)
       this.destroy()
       return
     }
@@ -137,6 +159,12 @@ export class Connection implements ConnectionInfo {
         if (!this.queueFull && !this.closing) this.socket.resume()
         if (response && !this.closed) await this.write(response)
         else response?.sent?.()
+        if (response?.close) {
+          this.frames.length = 0
+          this.queuedBytes = 0
+          this.closing = true
+          this.socket.pause()
+        }
       }
     } finally {
       this.busy = false

@@ -2,8 +2,17 @@
  * The broker's TCP listeners. Accepts connections up to max.connections (more are closed at
  * once), hands each to a Connection, and shuts down gracefully: stop accepting, let every
  * connection answer what it has read, then close.
+ *
+ * SSL and SASL_SSL listeners are node:tls servers (tls-config.ts gives their options); a connection
+ * is handed over once its TLS handshake is done. With ssl.client.auth=requested a client may come
+ * without a certificate, but one whose certificate does not verify is closed (Java's
+ * wantClientAuth); on SSL listeners a verified client certificate's subject is the principal.
  */
-import {createServer, type Server} from 'node:net'
+import {createServer, type Server, type Socket} from 'node:net'
+import {createServer as createTlsServer, type TLSSocket} from 'node:tls'
+import type {SecurityProtocol} from '../../lib/config/broker-configs.js'
+import {ConnectionSecurity} from '../security/connection-security.js'
+import type {ListenerSecurity} from '../security/listener-security.js'
 import {Connection, type ConnectionInfo, type RequestDispatcher} from './connection.js'
 
 export interface ListenerConfig {
@@ -11,6 +20,8 @@ export interface ListenerConfig {
   host: string
   /** 0 picks an ephemeral port; `boundPort` tells which. */
   port: number
+  /** TLS and SASL settings; a PLAINTEXT listener without one. */
+  security?: ListenerSecurity
 }
 
 export interface SocketServerOptions {
@@ -24,6 +35,7 @@ export interface SocketServerOptions {
 
 export interface BoundListener extends ListenerConfig {
   boundPort: number
+  securityProtocol: SecurityProtocol
 }
 
 export class SocketServer {
@@ -45,20 +57,49 @@ export class SocketServer {
   async start(): Promise<BoundListener[]> {
     this.accepting = true
     for (const listener of this.options.listeners) {
-      const server = createServer({noDelay: true}, (socket) => {
+      const security = listener.security ?? {listenerName: listener.name, protocol: 'PLAINTEXT'}
+      const accept = (socket: Socket, principal?: string) => {
         if (!this.accepting || this.connections.size >= this.options.maxConnections) {
           socket.destroy()
           return
         }
-        const connection = new Connection(this.nextId++, listener.name, socket, this.dispatcher, {
-          maxRequestBytes: this.options.maxRequestBytes,
-          maxQueuedBytes: this.options.maxQueuedBytes,
-          idleTimeoutMs: this.options.idleTimeoutMs,
-          onClose: (c) => this.connections.delete(c),
-          onError: (c, reason, error) => this.options.log.debug({connection: describe(c), err: error}, reason),
-        })
+        const connectionSecurity = new ConnectionSecurity(security)
+        if (principal) connectionSecurity.principal = principal
+        const connection = new Connection(
+          this.nextId++,
+          listener.name,
+          socket,
+          this.dispatcher,
+          {
+            maxRequestBytes: this.options.maxRequestBytes,
+            maxQueuedBytes: this.options.maxQueuedBytes,
+            idleTimeoutMs: this.options.idleTimeoutMs,
+            onClose: (c) => this.connections.delete(c),
+            onError: (c, reason, error) => this.options.log.debug({connection: describe(c), err: error}, reason),
+          },
+          connectionSecurity,
+        )
         this.connections.add(connection)
-      })
+      }
+      let server: Server
+      if (security.tls) {
+        const {clientAuth} = security.tls
+        server = createTlsServer({...security.tls.options, noDelay: true}, (socket: TLSSocket) => {
+          const certificate = clientAuth === 'none' ? undefined : socket.getPeerX509Certificate()
+          if (certificate && !socket.authorized) {
+            this.options.log.debug({listener: listener.name, remoteAddress: socket.remoteAddress, reason: socket.authorizationError}, 'closing a TLS connection whose client certificate does not verify')
+            socket.destroy()
+            return
+          }
+          accept(socket, certificate && security.protocol === 'SSL' ? `User:${distinguishedName(certificate.subject)}` : undefined)
+        })
+        server.on('tlsClientError', (error, socket) => {
+          this.options.log.debug({listener: listener.name, remoteAddress: socket.remoteAddress, err: error}, 'TLS handshake failed')
+          socket.destroy()
+        })
+      } else {
+        server = createServer({noDelay: true}, (socket) => accept(socket))
+      }
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(listener.port, listener.host, () => {
@@ -68,7 +109,7 @@ export class SocketServer {
       })
       const address = server.address()
       this.servers.push({server, listener})
-      this.bound.push({...listener, boundPort: typeof address === 'object' && address ? address.port : listener.port})
+      this.bound.push({...listener, securityProtocol: security.protocol, boundPort: typeof address === 'object' && address ? address.port : listener.port})
     }
     return this.bound
   }
@@ -83,6 +124,22 @@ export class SocketServer {
     for (const c of [...this.connections]) c.destroy()
     await closed
   }
+}
+
+/**
+ * A certificate subject as Java's X500Principal.getName() writes it (RFC 2253: most specific
+ * attribute first, comma-separated, special characters escaped) from node's one-per-line form.
+ */
+export function distinguishedName(subject: string): string {
+  return subject
+    .split('\n')
+    .filter(Boolean)
+    .reverse()
+    .map((rdn) => {
+      const eq = rdn.indexOf('=')
+      return `${rdn.slice(0, eq)}=${rdn.slice(eq + 1).replace(/([,+"\\<>;])/g, '\\$1')}`
+    })
+    .join(',')
 }
 
 function describe(c: ConnectionInfo): string {
