@@ -130,6 +130,14 @@ describe.skipIf(opensslMissing !== null)('kcli against secured listeners', () =>
     expect(consumed.stdout).toBe('both\n')
   })
 
+  it('a client without security settings is told what to set when a secured listener hangs up', async () => {
+    for (const listener of ['SASL_PLAINTEXT', 'SSL']) {
+      const run = await kcli(TopicsList, at(listener), ['--timeout', '3000'])
+      expect(run.exitCode).toBe(1)
+      expect(run.stderr).toMatch(/if the listener uses TLS or SASL, set security\.protocol/)
+    }
+  })
+
   it('bad client settings are usage errors (exit 2) naming the key', async () => {
     const jks = await kcli(TopicsList, at('SSL'), ['-X', 'security.protocol=SSL', '-X', 'ssl.truststore.type=JKS', '-X', 'ssl.truststore.location=/tmp/x.jks'])
     expect(jks.exitCode).toBe(2)

@@ -85,6 +85,8 @@ export class Connection {
 
   private readonly socket: Socket
   private readonly requestTimeoutMs: number
+  /** Plain TCP without SASL: then a broker that hangs up may want TLS or SASL (see securityHint). */
+  private readonly unsecured: boolean
   private readonly inFlight = new Map<number, InFlight>()
   private nextCorrelationId = 1
   private readonly frames: FrameReader
@@ -97,6 +99,7 @@ export class Connection {
     this.nodeId = options.nodeId
     this.clientId = options.clientId ?? 'kcli'
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+    this.unsecured = options.security === undefined || options.security.protocol === 'PLAINTEXT'
     this.frames = new FrameReader({allocate: (size) => responseBuffers.take(size), maxFrameSize: options.maxResponseBytes ?? 256 * 1024 * 1024, onFrame: (frame) => this.onFrame(frame)})
     const tls = options.security?.tls
     if (tls) {
@@ -137,7 +140,7 @@ export class Connection {
       })
     })
     socket.on('error', (error) => connection.fail(new ConnectionError(`connection to ${connection.describe()} failed: ${error.message}`, {cause: error})))
-    socket.on('close', () => connection.fail(new ConnectionError(`connection to ${connection.describe()} closed`)))
+    socket.on('close', () => connection.fail(new ConnectionError(`connection to ${connection.describe()} closed${connection.inFlight.size > 0 ? connection.securityHint() : ''}`)))
     try {
       await connection.negotiateVersions(connectTimeoutMs)
       if (options.security?.sasl) await connection.authenticate(options.security.sasl)
@@ -267,11 +270,19 @@ export class Connection {
     for (const api of response.apiKeys) this.brokerVersions.set(api.apiKey, {maxVersion: api.maxVersion, minVersion: api.minVersion})
   }
 
+  /**
+   * Said when a broker hangs up on requests or answers garbage over plain TCP: Kafka closes the
+   * connection on a request before SASL authentication, and a TLS listener answers with TLS records.
+   */
+  private securityHint(): string {
+    return this.unsecured ? ' (if the listener uses TLS or SASL, set security.protocol and its settings: --command-config or -X)' : ''
+  }
+
   private onChunk(chunk: Buffer): void {
     try {
       this.frames.push(chunk)
     } catch (error) {
-      this.fail(new ConnectionError(`malformed response from ${this.describe()}: ${(error as Error).message}`))
+      this.fail(new ConnectionError(`malformed response from ${this.describe()}: ${(error as Error).message}${this.securityHint()}`))
     }
   }
 
@@ -308,7 +319,7 @@ export class Connection {
     try {
       this.frames.didRead(n)
     } catch (error) {
-      this.fail(new ConnectionError(`malformed response from ${this.describe()}: ${(error as Error).message}`))
+      this.fail(new ConnectionError(`malformed response from ${this.describe()}: ${(error as Error).message}${this.securityHint()}`))
     }
     return true
   }
