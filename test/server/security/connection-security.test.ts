@@ -1,3 +1,4 @@
+import {createHash, createHmac, pbkdf2Sync} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {plainMessage} from '../../../src/lib/sasl/plain.js'
@@ -86,6 +87,29 @@ describe('ConnectionSecurity (the SASL state machine of one connection)', () => 
     client.verifyServerFinal(serverFinal)
     expect(s.authenticated).toBe(true)
     expect(s.principal).toBe('User:bob')
+  })
+
+  it("accepts librdkafka 2.0's client-final nonce (its client nonce repeated), as Kafka's endsWith check does", () => {
+    const s = new ConnectionSecurity(SASL)
+    s.handshake('SCRAM-SHA-256')
+    const clientNonce = 'rdkafka-nonce'
+    const clientFirstBare = `n=bob,r=${clientNonce}`
+    const serverFirst = s.authenticate(Buffer.from(`n,,${clientFirstBare}`), lookup).toString()
+    const attrs = Object.fromEntries(serverFirst.split(',').map((kv) => [kv[0], kv.slice(2)]))
+    const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(data).digest()
+    const salted = pbkdf2Sync('bob-pw', Buffer.from(attrs.s!, 'base64'), Number(attrs.i), 32, 'sha256')
+    const clientKey = hmac(salted, 'Client Key')
+    const withoutProof = `c=biws,r=${clientNonce}${attrs.r}`
+    const signature = hmac(createHash('sha256').update(clientKey).digest(), `${clientFirstBare},${serverFirst},${withoutProof}`)
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!))
+    const serverFinal = s.authenticate(Buffer.from(`${withoutProof},p=${proof.toString('base64')}`), lookup).toString()
+    expect(serverFinal).toBe(`v=${hmac(hmac(salted, 'Server Key'), `${clientFirstBare},${serverFirst},${withoutProof}`).toString('base64')}`)
+    expect(s.principal).toBe('User:bob')
+    // A nonce that does not end with the server's is still refused.
+    const other = new ConnectionSecurity(SASL)
+    other.handshake('SCRAM-SHA-256')
+    other.authenticate(Buffer.from(`n,,${clientFirstBare}`), lookup)
+    expect(failure(() => other.authenticate(Buffer.from(`c=biws,r=${clientNonce}forged,p=${proof.toString('base64')}`), lookup))).toMatch(/^Authentication failed during authentication/)
   })
 
   it('fails SCRAM for a wrong password, an unknown user or another mechanism alike, saying nothing about the user', () => {
