@@ -13,7 +13,7 @@ import Produce, {type ProduceResult} from '../../src/commands/produce/index.js'
 import TopicsList from '../../src/commands/topics/list.js'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
-import {PLAIN_LOGIN_MODULE} from '../../src/server/security/jaas.js'
+import {PLAIN_LOGIN_MODULE} from '../../src/lib/sasl/jaas.js'
 import {makeCertificates, opensslMissing, type TestCertificates} from '../e2e/certs.js'
 import {json, kcli, startBroker, type TestBroker} from './helpers.js'
 

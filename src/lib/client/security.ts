@@ -22,6 +22,7 @@
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions as TlsOptions} from 'node:tls'
 
+import {JaasConfigError, parseJaasConfig} from '../sasl/jaas.js'
 import {isScramMechanism, type ScramMechanism} from '../sasl/scram.js'
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const
@@ -60,16 +61,6 @@ export function parseProperties(text: string): Map<string, string> {
   return out
 }
 
-/** The options of a JAAS login module line (`Module required key="value" ...;`). */
-export function parseJaasOptions(config: string): Map<string, string> {
-  const body = /^\s*[\w.$]+\s+(?:required|requisite|sufficient|optional)\s+([\s\S]*?)\s*;?\s*$/.exec(config)
-  if (!body) throw new SecurityConfigError('sasl.jaas.config: expected "<LoginModule> required key=\\"value\\" ...;"')
-  const out = new Map<string, string>()
-  const option = /([\w.-]+)\s*=\s*(?:"((?:\\.|[^"\\])*)"|([^\s;]+))/g
-  for (const m of body[1]!.matchAll(option)) out.set(m[1]!, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!)
-  return out
-}
-
 function readPem(key: string, path: string): string {
   try {
     return readFileSync(path, 'utf8')
@@ -99,7 +90,15 @@ export function securityFromProperties(props: ReadonlyMap<string, string>): Secu
       throw new SecurityConfigError(`sasl.mechanism: ${mechanism} is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)${mechanism === 'GSSAPI' ? '; GSSAPI is the default: set sasl.mechanism' : ''}`)
     }
     const jaas = get('sasl.jaas.config')
-    const options = jaas === undefined ? new Map<string, string>() : parseJaasOptions(jaas)
+    let options = new Map<string, string>()
+    if (jaas !== undefined) {
+      try {
+        options = parseJaasConfig(jaas).options
+      } catch (error) {
+        if (error instanceof JaasConfigError) throw new SecurityConfigError(`sasl.jaas.config: ${error.message}`)
+        throw error
+      }
+    }
     const username = get('sasl.username') ?? options.get('username')
     const password = get('sasl.password') ?? options.get('password')
     if (username === undefined || password === undefined) {

@@ -215,7 +215,10 @@ export class ScramServer {
   private onClientFinal(message: string): Buffer {
     const credential = this.credential!
     const attributes = parseAttributes(message)
-    if (required(attributes, 'r', message) !== this.combinedNonce) throw new ScramError('invalid nonce in client-final message')
+    // Kafka's ScramSaslServer only checks that the nonce ends with the one it sent, and librdkafka
+    // 2.0 relies on that: it sends r=<client nonce><client nonce + server nonce>. The proof covers
+    // the message as sent, so nothing weakens.
+    if (!required(attributes, 'r', message).endsWith(this.combinedNonce)) throw new ScramError('invalid nonce in client-final message')
     const proofAt = message.lastIndexOf(',p=')
     if (proofAt < 0) throw new ScramError('client-final message without proof')
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${message.slice(0, proofAt)}`

@@ -47,23 +47,6 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(da, db)
 }
 
-/**
- * Kafka's ScramSaslServer accepts a client-final message whose nonce merely ends with the
- * server-first nonce (`nonce().endsWith(serverFirstMessage.nonce())`), and librdkafka 2.0 relies
- * on it: it sends r=<client nonce><client nonce + server nonce>, the proof computed over that text.
- * src/lib/sasl's ScramServer wants the nonces equal; until it takes Kafka's rule, the nonce it
- * expects is widened here for such a message (its private field; nothing else changes: the
- * AuthMessage is still built from the message as sent, so the proof must still be right).
- * TODO: remove once ScramServer accepts a nonce that ends with the one it sent.
- */
-function tolerateRepeatedClientNonce(server: ScramServer, message: Buffer): void {
-  const internals = server as unknown as {combinedNonce?: unknown}
-  const expected = internals.combinedNonce
-  if (typeof expected !== 'string' || expected === '' || server.done) return
-  const nonce = /(?:^|,)r=([^,]*)/.exec(message.toString('utf8'))?.[1]
-  if (nonce !== undefined && nonce !== expected && nonce.endsWith(expected)) internals.combinedNonce = nonce
-}
-
 export class ConnectionSecurity {
   principal = ANONYMOUS
   saslState: SaslState
@@ -135,7 +118,6 @@ export class ConnectionSecurity {
       }
       if (!isScramMechanism(mechanism)) throw new SaslAuthenticationError(`Unsupported SASL mechanism ${mechanism}`)
       this.scram ??= new ScramServer(mechanism, (user) => scramCredential(user, mechanism))
-      tolerateRepeatedClientNonce(this.scram, token)
       const answer = this.scram.respond(token)
       if (this.scram.done) this.complete(this.scram.username!)
       return answer

@@ -14,7 +14,7 @@
  */
 import {type ResolvedBrokerConfig, type ResolvedListener, type SecurityProtocol} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
-import {JaasConfigError, PLAIN_LOGIN_MODULE, parseJaasConfig, plainUsers} from './jaas.js'
+import {JaasConfigError, PLAIN_LOGIN_MODULE, parseJaasConfig, plainUsers} from '../../lib/sasl/jaas.js'
 import {HIDDEN, type ListenerTls, resolveListenerTls} from './tls-config.js'
 
 export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {parseJaasOptions, parseProperties, SecurityConfigError, securityFromProperties} from '../../../src/lib/client/security.js'
+import {parseProperties, securityFromProperties} from '../../../src/lib/client/security.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'kcli-security-'))
 afterAll(() => rmSync(dir, {force: true, recursive: true}))
@@ -15,10 +15,14 @@ describe('client properties', () => {
     expect(Object.fromEntries(props)).toEqual({a: '1', b: 'two words ', c: 'three', d: 'xy', e: 'tab\there A', 'key=with': 'eq', empty: ''})
   })
 
-  it("parses JAAS login module options as Kafka's do", () => {
-    const options = parseJaasOptions('org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="p\\"w;d" tokenauth=true;')
-    expect(Object.fromEntries(options)).toEqual({password: 'p"w;d', tokenauth: 'true', username: 'alice'})
-    expect(() => parseJaasOptions('username="x"')).toThrow(SecurityConfigError)
+  it('reads the user and password of a JAAS line (Kafka syntax: quotes, escapes, ; inside values)', () => {
+    const settings = securityFromProperties(new Map([
+      ['security.protocol', 'SASL_PLAINTEXT'],
+      ['sasl.mechanism', 'SCRAM-SHA-256'],
+      ['sasl.jaas.config', 'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="p\\"w;d" tokenauth=true;'],
+    ]))
+    expect(settings.sasl).toEqual({mechanism: 'SCRAM-SHA-256', password: 'p"w;d', username: 'alice'})
+    expect(() => securityFromProperties(new Map([['security.protocol', 'SASL_PLAINTEXT'], ['sasl.mechanism', 'PLAIN'], ['sasl.jaas.config', 'username="x"']]))).toThrow(/^sasl\.jaas\.config: /)
   })
 
   it('maps a Kafka client.properties to TLS and SASL settings', () => {

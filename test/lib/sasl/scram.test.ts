@@ -63,3 +63,21 @@ describe('PLAIN', () => {
     for (const bad of ['alice', '\0alice', 'bob\0alice\0pw', '\0\0pw', '\0alice\0']) expect(() => parsePlainMessage(Buffer.from(bad))).toThrow()
   })
 })
+
+describe('SCRAM server and librdkafka', () => {
+  // librdkafka 2.0 repeats its client nonce in the client-final message; Kafka's ScramSaslServer
+  // checks only that the nonce ends with the one it sent (kcat's SCRAM logins in
+  // test/e2e/broker-security.test.ts need that). The proof still covers the nonce as sent.
+  it('checks the client-final nonce by its end, and the proof over the nonce as sent', () => {
+    const credential = scramCredential('SCRAM-SHA-256', 'pw')
+    const server = new ScramServer('SCRAM-SHA-256', () => credential, 'SERVER')
+    const client = new ScramClient('SCRAM-SHA-256', 'u', 'pw', 'CLIENT')
+    server.respond(client.firstMessage())
+    // Re-sign a client-final whose r= is the client nonce followed by the combined nonce.
+    const final = client.finalMessage(Buffer.from(`r=CLIENTSERVER,s=${credential.salt.toString('base64')},i=${credential.iterations}`)).toString()
+    expect(() => server.respond(Buffer.from(final.replace('r=CLIENTSERVER', 'r=CLIENTCLIENTSERVER')))).toThrow(/authentication failed/) // the proof covers the nonce as sent
+    const other = new ScramServer('SCRAM-SHA-256', () => credential, 'SERVER')
+    other.respond(client.firstMessage())
+    expect(() => other.respond(Buffer.from(final.replace('r=CLIENTSERVER', 'r=XSERVERX')))).toThrow(/nonce/)
+  })
+})

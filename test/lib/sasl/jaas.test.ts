@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {JaasConfigError, PLAIN_LOGIN_MODULE, parseJaasConfig, parseJaasEntries, plainUsers} from '../../../src/server/security/jaas.js'
+import {JaasConfigError, PLAIN_LOGIN_MODULE, parseJaasConfig, parseJaasEntries, plainUsers} from '../../../src/lib/sasl/jaas.js'
 
 describe('sasl.jaas.config parsing (Kafka JaasConfig syntax)', () => {
   it('reads a PlainLoginModule entry with its user_ options, as the broker side of PLAIN does', () => {
