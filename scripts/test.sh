@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: `npm test` runs this.
 #
-#   1. checks the test peers (kcat, Debian's python3-confluent-kafka, etcd, tmux); installs the missing
+#   1. checks the test peers (kcat, Debian's python3-confluent-kafka, etcd, tmux, openssl); installs the missing
 #      ones with apt-get when running as root, otherwise stops and prints the command to run;
 #   2. builds dist/ (the binary tests run bin/run.js) and type-checks everything (src, test, bench,
 #      scripts) in strict mode; either failing stops here, before any test runs;
@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RESULTS=.vitest-results.json
-PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server tmux)
+PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server tmux openssl)
 # Debian's python3-confluent-kafka is importable only by Debian's own python; another python3 may
 # come first on PATH. Tests use /usr/bin/python3 explicitly, and so does this check.
 SYSTEM_PYTHON=/usr/bin/python3
@@ -30,6 +30,8 @@ missing_peers() {
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
   # tmux drives the interactive-prompt tests in a real terminal.
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  # openssl makes the certificates of the TLS tests.
+  [[ -x /usr/bin/openssl ]] || missing+=(openssl)
   echo "${missing[@]}"
 }
 
