@@ -8,7 +8,7 @@
  * skips authentication is disconnected and the broker carries on; bad security configs stop
  * `kcli server start` with exit 2 naming the key.
  */
-import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {pbkdf2Sync, randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -18,7 +18,7 @@ import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
 import {PLAIN_LOGIN_MODULE} from '../../src/lib/sasl/jaas.js'
 import {makeCertificates, opensslMissing, type TestCertificates} from './certs.js'
-import {PROJECT_ROOT, removeDir, startBroker, tempDir, type TestBroker} from './harness.js'
+import {type BrokerProcess, PROJECT_ROOT, removeDir, spawnBroker, startBroker, tempDir, type TestBroker} from './harness.js'
 import {ConnectionClosedError, confluentPythonMissing, KCAT, kcat, kcatMissing, python, RawClient, run, stopAllPeers} from './peers.js'
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -231,88 +231,42 @@ describe.skipIf(kcatMissing)('SASL_PLAINTEXT: PLAIN and SCRAM-SHA-256/512', () =
 // ---------------------------------------------------------------------------------------------
 // A `kcli server start` process with listeners of its own (the harness's spawnBroker sets --port).
 
-interface SpawnedBroker {
-  child: ChildProcess
-  listeners: Array<{name: string; host: string; port: number; securityProtocol: string}>
-  stop(): Promise<number | null>
-}
-
-const spawned = new Set<ChildProcess>()
-
-async function spawnServer(dataDir: string, overrides: Record<string, string>): Promise<SpawnedBroker> {
-  const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', dataDir, '--json', '--log-level', 'warn']
-  for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
-  const child = spawn(process.execPath, args, {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
-  spawned.add(child)
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const status = await new Promise<{listeners: SpawnedBroker['listeners']}>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`broker did not start in 30 s: ${stderr}`))
-    }, 30_000)
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const nl = out.indexOf('\n')
-      if (nl < 0) return
-      clearTimeout(timer)
-      try {
-        resolve(JSON.parse(out.slice(0, nl)))
-      } catch (error) {
-        child.kill('SIGKILL')
-        reject(new Error(`not a JSON status line: ${out.slice(0, nl)} (${String(error)})`))
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`broker exited with ${code}: ${stderr}`))
-    })
-  })
-  return {
-    child,
-    listeners: status.listeners,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)
-        child.once('exit', (code) => {
-          spawned.delete(child)
-          resolve(code)
-        })
-        child.kill('SIGTERM')
-      }),
-  }
-}
+const spawned: BrokerProcess[] = []
 
 describe.skipIf(kcatMissing)('SCRAM credentials across a restart of kcli server start', () => {
   const dir = tempDir('kcli-secure-restart-')
   afterAll(() => {
-    for (const child of spawned) child.kill('SIGKILL')
-    spawned.clear()
+    for (const broker of spawned) void broker.kill('SIGKILL')
+    spawned.length = 0
     removeDir(dir)
   })
 
   it('keeps the users: kcat logs in after the restart and DescribeUserScramCredentials still lists them', async () => {
     const overrides = {listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512'}
-    const first = await spawnServer(join(dir, 'data'), overrides)
+    const start = async () => {
+      const broker = await spawnBroker(join(dir, 'data'), overrides, null)
+      spawned.push(broker)
+      return broker
+    }
+    const first = await start()
     expect(first.listeners.map((l) => [l.name, l.securityProtocol])).toEqual([
       ['PLAINTEXT', 'PLAINTEXT'],
       ['SASL_PLAINTEXT', 'SASL_PLAINTEXT'],
     ])
-    const plain = (s: SpawnedBroker) => s.listeners[0]!.port
-    const bootstrap = (s: SpawnedBroker) => `127.0.0.1:${s.listeners[1]!.port}`
+    const plain = (s: BrokerProcess) => s.listeners[0]!.port
+    const bootstrap = (s: BrokerProcess) => `127.0.0.1:${s.listeners[1]!.port}`
     expect((await alterScram(plain(first), [{name: 'carol', mechanism: SHA512, password: 'carol-pw'}])).map((r) => r.errorCode)).toEqual([ErrorCode.NONE])
     expect(await kcatRoundTrip(bootstrap(first), 'restart-topic', ['before'], sasl('SASL_PLAINTEXT', 'SCRAM-SHA-512', 'carol', 'carol-pw'))).toEqual(['before'])
-    expect(await first.stop()).toBe(0)
+    expect(await first.kill()).toBe(0)
 
-    const second = await spawnServer(join(dir, 'data'), overrides)
+    const second = await start()
     try {
       expect(await kcatRoundTrip(bootstrap(second), 'restart-topic', ['after'], sasl('SASL_PLAINTEXT', 'SCRAM-SHA-512', 'carol', 'carol-pw'))).toEqual(['before', 'after'])
       expect(await describeScram(plain(second), null)).toMatchObject([{user: 'carol', errorCode: ErrorCode.NONE, credentialInfos: [{mechanism: SHA512, iterations: 4096}]}])
       const wrong = await kcatFails(bootstrap(second), sasl('SASL_PLAINTEXT', 'SCRAM-SHA-512', 'carol', 'not-carol-pw'))
       expect(wrong.code).not.toBe(0)
     } finally {
-      expect(await second.stop()).toBe(0)
+      expect(await second.kill()).toBe(0)
     }
   })
 })

@@ -47,20 +47,26 @@ export async function startBroker(overrides: Record<string, string> = {}, dataDi
 
 export interface BrokerProcess {
   child: ChildProcess
+  /** The first listener's port. */
   port: number
   bootstrap: string
   dataDir: string
+  /** Every listener, as `server start --json` reports them. */
+  listeners: Array<{name: string; host: string; port: number; securityProtocol: string}>
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Runs `kcli server start` from source (tsx) in a child process and waits until it listens. */
-export async function spawnBroker(dataDir: string, overrides: Record<string, string> = {}, port = 0): Promise<BrokerProcess> {
-  const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', dataDir, '--port', String(port), '--json', '--log-level', 'warn']
+/**
+ * Runs `kcli server start` from source (tsx) in a child process and waits until it listens: a
+ * PLAINTEXT listener on `port`, or with `port` null the `listeners` of the overrides.
+ */
+export async function spawnBroker(dataDir: string, overrides: Record<string, string> = {}, port: number | null = 0): Promise<BrokerProcess> {
+  const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', dataDir, ...(port === null ? [] : ['--port', String(port)]), '--json', '--log-level', 'warn']
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
   const child = spawn(process.execPath, args, {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const status = await new Promise<{listeners: Array<{port: number}>}>((resolvePromise, reject) => {
+  const status = await new Promise<{listeners: BrokerProcess['listeners']}>((resolvePromise, reject) => {
     let out = ''
     const timer = setTimeout(() => {
       // Never leave a half-started broker behind.
@@ -91,6 +97,7 @@ export async function spawnBroker(dataDir: string, overrides: Record<string, str
     port: boundPort,
     bootstrap: `127.0.0.1:${boundPort}`,
     dataDir,
+    listeners: status.listeners,
     kill(signal = 'SIGTERM') {
       return new Promise((resolveExit) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolveExit(child.exitCode)
