@@ -413,11 +413,13 @@ function prepareKcli(): void {
   }
   const dir = tempDir('kcli-bench-build-')
   log(`building HEAD ${head.slice(0, 12)} in ${dir}`)
-  execFileSync('sh', ['-c', `git archive HEAD bin src package.json tsconfig.json | tar -x -C '${dir}'`], {cwd: ROOT})
+  execFileSync('sh', ['-c', `git archive HEAD bin src scripts package.json tsconfig.json | tar -x -C '${dir}'`], {cwd: ROOT})
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+  // What `npm run build` does: tsc, then dist/ made the oclif root bin/run.js starts from.
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.json')], {cwd: dir, stdio: 'inherit'})
+  execFileSync(process.execPath, [path.join(dir, 'scripts/build-cli-root.mjs')], {cwd: dir, stdio: 'inherit'})
   KCLI_ROOT = dir
-  KCLI_DESC = `commit ${head}, compiled by tsc (the project's tsconfig.json) from \`git archive HEAD\` into a temporary directory and run as \`node bin/run.js\``
+  KCLI_DESC = `commit ${head}, built as \`npm run build\` does (tsc, then scripts/build-cli-root.mjs) from \`git archive HEAD\` in a temporary directory and run as \`node bin/run.js\``
 }
 
 // ---------------------------------------------------------------- the matrix
