@@ -19,13 +19,14 @@ function batchLine(b: DumpedBatch): string {
 
 export default class LogDump extends BaseCommand<typeof LogDump> {
   static override args = {
-    file: Args.string({description: 'Segment (.log), offset index (.index) or time index (.timeindex) files.', required: true}),
+    file: Args.string({description: 'Segment (.log), offset index (.index), time index (.timeindex), producer snapshot (.snapshot) or transaction index (.txnindex) files.', required: true}),
   }
-  static override description = `Decodes a partition's files offline, like kafka-dump-log.sh: the batches of a .log segment (offsets, producer, sequence, timestamps, codec, CRC check), with --records every record (--print-data for keys and values), and the entries of .index and .timeindex files. Reads the files directly; no broker is involved. A torn or corrupt tail is reported with its byte position and makes the exit code 1.`
+  static override description = `Decodes a partition's files offline, like kafka-dump-log.sh: the batches of a .log segment (offsets, producer, sequence, timestamps, codec, CRC check), with --records every record (--print-data for keys and values), the entries of .index and .timeindex files, the producers of a .snapshot and the aborted transactions of a .txnindex. Reads the files directly; no broker is involved. A torn or corrupt tail is reported with its byte position and makes the exit code 1.`
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> /var/lib/kafka/orders-0/00000000000000000000.log', description: 'The batches of a segment.'},
     {command: '<%= config.bin %> <%= command.id %> 00000000000000000000.log --records --print-data', description: 'Every record with its key and value.'},
     {command: '<%= config.bin %> <%= command.id %> 00000000000000000000.index 00000000000000000000.timeindex --json', description: 'Index entries as JSON.'},
+    {command: '<%= config.bin %> <%= command.id %> 00000000000000018003.snapshot 00000000000000000000.txnindex', description: 'Producer state and aborted transactions.'},
   ]
   static override flags = {
     limit: Flags.integer({min: 1, summary: 'At most this many batches or index entries per file.'}),
@@ -37,7 +38,7 @@ export default class LogDump extends BaseCommand<typeof LogDump> {
 
   async run(): Promise<LogDumpResult> {
     const {dumpFile, fileType} = await import('../../lib/client/segment-dump.js')
-    for (const path of this.positionals) if (!fileType(path)) throw new UsageError(`${path}: expected a .log, .index or .timeindex file`)
+    for (const path of this.positionals) if (!fileType(path)) throw new UsageError(`${path}: expected a .log, .index, .timeindex, .snapshot or .txnindex file`)
     const files: DumpedFile[] = []
     for (const path of this.positionals) {
       let file: DumpedFile
@@ -79,6 +80,15 @@ export default class LogDump extends BaseCommand<typeof LogDump> {
       }
     } else if (file.type === 'index') {
       for (const e of file.entries!) this.out.line(`offset: ${e.offset} position: ${e.position}`)
+    } else if (file.type === 'snapshot') {
+      for (const p of file.producers!) {
+        this.out.line(
+          `producerId: ${p.producerId} producerEpoch: ${p.producerEpoch} coordinatorEpoch: ${p.coordinatorEpoch} currentTxnFirstOffset: ${p.currentTxnFirstOffset} lastTimestamp: ${p.lastTimestamp} ` +
+            `firstSequence: ${p.firstSequence} lastSequence: ${p.lastSequence} lastOffset: ${p.lastOffset} offsetDelta: ${p.offsetDelta}`,
+        )
+      }
+    } else if (file.type === 'txnindex') {
+      for (const t of file.abortedTransactions!) this.out.line(`version: 0 producerId: ${t.producerId} firstOffset: ${t.firstOffset} lastOffset: ${t.lastOffset} lastStableOffset: ${t.lastStableOffset}`)
     } else {
       for (const e of file.entries!) this.out.line(`timestamp: ${e.timestamp} offset: ${e.offset}`)
     }

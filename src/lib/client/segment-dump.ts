@@ -7,6 +7,10 @@
 // - .index (offset index): 8-byte entries, int32 offset relative to the segment's base offset,
 //   int32 byte position in the .log.
 // - .timeindex: 12-byte entries, int64 timestamp, int32 relative offset.
+// - .snapshot: the producer state after every batch below the offset in the name
+//   (src/lib/records/producer-snapshot.ts), CRC-checked.
+// - .txnindex: the aborted transactions whose ABORT marker is in the segment
+//   (src/lib/records/aborted-transactions.ts).
 // The base offset is the file name. Index files may be preallocated: entries after the last
 // written one are zero and are not shown (an all-zero entry after the first ends the index).
 
@@ -14,11 +18,26 @@ import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
 import {basename} from 'node:path'
 
 import {CONTROL_FLAG_MASK, CorruptRecordError, LOG_OVERHEAD, readBatchHeader, RECORD_BATCH_OVERHEAD, validateBatch} from '../records/batch.js'
+import {ABORTED_TXN_ENTRY_SIZE, type AbortedTxn, decodeAbortedTxns} from '../records/aborted-transactions.js'
 import {codecName} from '../records/compression.js'
+import {decodeSnapshot} from '../records/producer-snapshot.js'
 import {decodeRecordBatch} from '../records/record.js'
 import {describeBytes} from './encoding.js'
 
-export type SegmentFileType = 'index' | 'log' | 'timeindex'
+export type SegmentFileType = 'index' | 'log' | 'snapshot' | 'timeindex' | 'txnindex'
+
+/** A producer of a .snapshot file, with kafka-dump-log's field names. */
+export interface DumpedProducer {
+  producerId: number
+  producerEpoch: number
+  coordinatorEpoch: number
+  currentTxnFirstOffset: number
+  lastTimestamp: number
+  firstSequence: number
+  lastSequence: number
+  lastOffset: number
+  offsetDelta: number
+}
 
 export interface DumpedRecord {
   offset: number
@@ -60,6 +79,10 @@ export interface DumpedFile {
   batches?: DumpedBatch[]
   /** .index: offset and position; .timeindex: timestamp and offset. */
   entries?: {offset: number; position?: number; timestamp?: number}[]
+  /** .snapshot */
+  producers?: DumpedProducer[]
+  /** .txnindex */
+  abortedTransactions?: AbortedTxn[]
   /** Bytes that do not decode (a torn tail, corruption): where and why. */
   error?: {position: number; message: string}
 }
@@ -74,7 +97,7 @@ export interface DumpOptions {
 }
 
 export function fileType(path: string): SegmentFileType | undefined {
-  const m = /\.(log|index|timeindex)$/.exec(path)
+  const m = /\.(log|index|timeindex|snapshot|txnindex)$/.exec(path)
   return m ? (m[1] as SegmentFileType) : undefined
 }
 
@@ -85,10 +108,12 @@ export function baseOffsetOf(path: string): number {
 
 export async function dumpFile(path: string, options: DumpOptions = {}): Promise<DumpedFile> {
   const type = fileType(path)
-  if (!type) throw new Error(`${path}: not a .log, .index or .timeindex file`)
+  if (!type) throw new Error(`${path}: not a .log, .index, .timeindex, .snapshot or .txnindex file`)
   const fd = openSync(path, 'r')
   try {
     if (type === 'log') return await dumpLog(fd, path, options)
+    if (type === 'snapshot') return dumpSnapshot(fd, path)
+    if (type === 'txnindex') return dumpTxnIndex(fd, path, options)
     return dumpIndex(fd, path, type, options)
   } finally {
     closeSync(fd)
@@ -196,6 +221,50 @@ function dumpIndex(fd: number, path: string, type: 'index' | 'timeindex', option
   }
   if (data.length % entrySize !== 0 && file.entries!.length < limit) {
     file.error = {message: `file size ${data.length} is not a multiple of the ${entrySize}-byte entry size`, position: data.length - (data.length % entrySize)}
+  }
+  return file
+}
+
+function readAll(fd: number): Buffer {
+  const data = Buffer.alloc(fstatSync(fd).size)
+  readSync(fd, data, 0, data.length, 0)
+  return data
+}
+
+function dumpSnapshot(fd: number, path: string): DumpedFile {
+  const file: DumpedFile = {baseOffset: baseOffsetOf(path), path, producers: [], type: 'snapshot'}
+  try {
+    file.producers = decodeSnapshot(readAll(fd)).map((e) => {
+      const last = e.batches.at(-1)
+      return {
+        producerId: e.producerId,
+        producerEpoch: e.producerEpoch,
+        coordinatorEpoch: e.coordinatorEpoch,
+        currentTxnFirstOffset: e.currentTxnFirstOffset,
+        lastTimestamp: e.lastTimestamp,
+        firstSequence: last?.firstSeq ?? -1,
+        lastSequence: last?.lastSeq ?? -1,
+        lastOffset: last?.lastOffset ?? -1,
+        offsetDelta: last ? last.lastSeq - last.firstSeq : 0,
+      }
+    })
+  } catch (error) {
+    file.error = {message: (error as Error).message, position: 0}
+  }
+  return file
+}
+
+function dumpTxnIndex(fd: number, path: string, options: DumpOptions): DumpedFile {
+  const data = readAll(fd)
+  const file: DumpedFile = {abortedTransactions: [], baseOffset: baseOffsetOf(path), path, type: 'txnindex'}
+  try {
+    file.abortedTransactions = decodeAbortedTxns(data, path).slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+  } catch (error) {
+    file.error = {message: (error as Error).message, position: 0}
+    return file
+  }
+  if (data.length % ABORTED_TXN_ENTRY_SIZE !== 0) {
+    file.error = {message: `file size ${data.length} is not a multiple of the ${ABORTED_TXN_ENTRY_SIZE}-byte entry size`, position: data.length - (data.length % ABORTED_TXN_ENTRY_SIZE)}
   }
   return file
 }

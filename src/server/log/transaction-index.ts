@@ -22,47 +22,14 @@
  * its append lock. Reads (collect) are synchronous over the loaded entries.
  */
 
-import {readInt64, writeInt64} from '../../lib/records/big-endian.js'
+import {ABORTED_TXN_ENTRY_SIZE, type AbortedTxn, decodeAbortedTxns, encodeAbortedTxn} from '../../lib/records/aborted-transactions.js'
 import {RECORD_BATCH_OVERHEAD} from '../../lib/records/batch.js'
 import {RecordReader} from '../../lib/records/varint.js'
 import type {FileSystem} from './fs.js'
 import {isNotFound, renameIfExists, unlinkIfExists, writeFully} from './fs.js'
 
-export const ABORTED_TXN_ENTRY_SIZE = 34
-const ABORTED_TXN_VERSION = 0
-
-export interface AbortedTxn {
-  producerId: number
-  firstOffset: number
-  lastOffset: number
-  lastStableOffset: number
-}
-
-export function encodeAbortedTxn(txn: AbortedTxn): Buffer {
-  const buf = Buffer.alloc(ABORTED_TXN_ENTRY_SIZE)
-  buf.writeInt16BE(ABORTED_TXN_VERSION, 0)
-  writeInt64(buf, 2, txn.producerId)
-  writeInt64(buf, 10, txn.firstOffset)
-  writeInt64(buf, 18, txn.lastOffset)
-  writeInt64(buf, 26, txn.lastStableOffset)
-  return buf
-}
-
-/** Decodes whole entries; a trailing partial entry (torn write) is ignored. Throws on an unknown version. */
-export function decodeAbortedTxns(buf: Buffer, path = ''): AbortedTxn[] {
-  const entries: AbortedTxn[] = []
-  for (let at = 0; at + ABORTED_TXN_ENTRY_SIZE <= buf.length; at += ABORTED_TXN_ENTRY_SIZE) {
-    const version = buf.readInt16BE(at)
-    if (version !== ABORTED_TXN_VERSION) throw new Error(`Unexpected aborted transaction version ${version} in ${path} at ${at}`)
-    entries.push({
-      producerId: readInt64(buf, at + 2),
-      firstOffset: readInt64(buf, at + 10),
-      lastOffset: readInt64(buf, at + 18),
-      lastStableOffset: readInt64(buf, at + 26),
-    })
-  }
-  return entries
-}
+export {ABORTED_TXN_ENTRY_SIZE, decodeAbortedTxns, encodeAbortedTxn}
+export type {AbortedTxn}
 
 /**
  * The control record type (0 ABORT, 1 COMMIT, ...) of an uncompressed control

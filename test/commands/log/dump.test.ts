@@ -1,4 +1,4 @@
-import {copyFileSync, existsSync, readdirSync, truncateSync} from 'node:fs'
+import {copyFileSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -73,6 +73,45 @@ describe('kcli log dump', () => {
     for (const e of timeindex!.entries!) expect(e.offset).toBeGreaterThanOrEqual(16_389)
     const human = await kcli(LogDump, '127.0.0.1:1', [files[1]!])
     expect(human.stdout.split('\n')[1]).toMatch(/^offset: \d+ position: \d+$/)
+  })
+
+  it.skipIf(!hasGolden)("decodes Kafka 4.0's producer snapshots; a corrupt one fails its CRC (exit 1)", async () => {
+    const snapshot = join(golden, '00000000000000018003.snapshot')
+    const run = await kcli<LogDumpResult>(LogDump, '127.0.0.1:1', [snapshot, '--json'])
+    expect(run.exitCode).toBe(0)
+    const [file] = json<LogDumpResult>(run).files
+    expect(file!.type).toBe('snapshot')
+    expect(file!.producers!.length).toBeGreaterThan(0)
+    for (const p of file!.producers!) {
+      expect(p.producerId).toBeGreaterThanOrEqual(0)
+      expect(p.lastOffset).toBeLessThan(18_003)
+      expect(p.lastSequence - p.firstSequence).toBe(p.offsetDelta)
+    }
+    const human = await kcli(LogDump, '127.0.0.1:1', [snapshot])
+    expect(human.stdout.split('\n')[1]).toMatch(/^producerId: \d+ producerEpoch: \d+ coordinatorEpoch: -?\d+ currentTxnFirstOffset: -1 lastTimestamp: \d+ firstSequence: \d+ lastSequence: \d+ lastOffset: \d+ offsetDelta: \d+$/)
+
+    const copy = join(dir, '00000000000000018003.snapshot')
+    copyFileSync(snapshot, copy)
+    const bytes = readFileSync(copy)
+    bytes[bytes.length - 1] ^= 0xff
+    writeFileSync(copy, bytes)
+    const corrupt = await kcli(LogDump, '127.0.0.1:1', [copy])
+    expect(corrupt.exitCode).toBe(1)
+    expect(corrupt.stdout).toContain('Found Snapshot CRC mismatch at byte position 0')
+  })
+
+  it('decodes a .txnindex: the aborted transaction of kcli produce --transactional-id on bad input', async () => {
+    await kcli(TopicsCreate, broker.bootstrap, ['aborted'])
+    const run = await kcli(Produce, broker.bootstrap, ['-t', 'aborted', '--transactional-id', 'dump-tx', '--value-encoding', 'json'], {stdin: '"ok"\n{bad\n'})
+    expect(run.exitCode).toBe(1)
+    const partitionDir = join(broker.dataDir, readdirSync(broker.dataDir).find((d) => d.startsWith('aborted-'))!)
+    const txnindex = join(partitionDir, '00000000000000000000.txnindex')
+    const dumped = await kcli<LogDumpResult>(LogDump, '127.0.0.1:1', [txnindex, '--json'])
+    expect(dumped.exitCode).toBe(0)
+    // The "ok" record at offset 0, its ABORT marker at 1.
+    expect(json<LogDumpResult>(dumped).files[0]!.abortedTransactions).toEqual([{firstOffset: 0, lastOffset: 1, lastStableOffset: 2, producerId: expect.any(Number)}])
+    const human = await kcli(LogDump, '127.0.0.1:1', [txnindex])
+    expect(human.stdout.split('\n')[1]).toMatch(/^version: 0 producerId: \d+ firstOffset: 0 lastOffset: 1 lastStableOffset: 2$/)
   })
 
   it('rejects other files (exit 2) and missing ones (exit 1)', async () => {
