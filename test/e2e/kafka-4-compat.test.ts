@@ -28,6 +28,9 @@ import TopicsDescribe, {type TopicsDescribeResult} from '../../src/commands/topi
 import TopicsList, {type TopicsListResult} from '../../src/commands/topics/list.js'
 import TransactionsDescribe, {type TransactionsDescribeResult} from '../../src/commands/transactions/describe.js'
 import TransactionsList, {type TransactionsListResult} from '../../src/commands/transactions/list.js'
+import UsersDelete from '../../src/commands/users/delete.js'
+import UsersList, {type UsersListResult} from '../../src/commands/users/list.js'
+import UsersSetPassword from '../../src/commands/users/set-password.js'
 import {Connection} from '../../src/lib/client/connection.js'
 import type {RecordJson} from '../../src/lib/client/record-format.js'
 import {API_KEYS, ApiKey, decodeResponse} from '../../src/lib/protocol/index.js'
@@ -236,6 +239,13 @@ describe.skipIf(!HAVE_REFERENCE)('kcli commands through a proxy that makes our b
     expect((await ok('transactions list', TransactionsList, [])).stdout).toMatch(/^compat-tx +\d+ +CompleteCommit +1$/m)
     const described = json<TransactionsDescribeResult>(await ok('transactions describe', TransactionsDescribe, ['compat-tx', '--json']))
     expect(described.transactions[0]).toMatchObject({state: 'CompleteCommit', transactionalId: 'compat-tx'})
+  })
+
+  it('users set-password, list and delete (SCRAM credentials, KIP-554)', async () => {
+    await ok('users set-password', UsersSetPassword, ['compat-user', '--password-stdin'], 'compat-pw')
+    const listed = json<UsersListResult>(await ok('users list', UsersList, ['--json']))
+    expect(listed.users.map((u) => u.user)).toEqual(['compat-user'])
+    await ok('users delete', UsersDelete, ['compat-user'])
   })
 
   it('every request kcli sent is within what Kafka 4.0 advertises', () => {

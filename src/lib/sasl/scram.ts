@@ -55,6 +55,11 @@ function salted(hash: Hash, password: string, salt: Buffer, iterations: number):
   return pbkdf2Sync(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, iterations, hash.length, hash.name)
 }
 
+/** PBKDF2 of the password, what a client sends in AlterUserScramCredentials (KIP-554). */
+export function saltedPassword(mechanism: ScramMechanism, password: string, salt: Buffer, iterations: number): Buffer {
+  return salted(hashOf(mechanism), password, salt, iterations)
+}
+
 /** The credential stored for `password` (a random 32-byte salt unless one is given). */
 export function scramCredential(mechanism: ScramMechanism, password: string, iterations = MIN_ITERATIONS, salt: Buffer = randomBytes(32)): ScramCredential {
   const hash = hashOf(mechanism)
