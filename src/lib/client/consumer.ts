@@ -24,8 +24,8 @@
 
 import {ApiKey} from '../protocol/generated/api-keys.js'
 import type {FetchResponse} from '../protocol/generated/fetch-response.js'
-import {iterateBatches} from '../records/batch.js'
-import {ControlRecordType, decodeControlRecordKey, decodeRecordBatch, type Record} from '../records/record.js'
+import {iterateBatches, validateBatch} from '../records/batch.js'
+import {ControlRecordType, controlRecordType, decodeRecordBatch, type Record} from '../records/record.js'
 import {Admin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP} from './admin.js'
 import {type KafkaClient, sleep} from './client.js'
 import {ErrorCode, isStaleMetadataCode, KafkaError} from './errors.js'
@@ -115,10 +115,10 @@ interface Fetched {
   seekEpoch: number
 }
 
-/** Whether the control batch at `position` is a transaction ABORT marker. */
-async function isAbortMarker(records: Buffer, position: number): Promise<boolean> {
-  const [marker] = (await decodeRecordBatch(records, position)).records
-  return marker !== undefined && decodeControlRecordKey(marker.key).type === ControlRecordType.Abort
+/** Whether the control batch at `position` is a transaction ABORT marker (CRC-checked; its key read in place). */
+function isAbortMarker(records: Buffer, position: number): boolean {
+  validateBatch(records, position)
+  return controlRecordType(records, position) === ControlRecordType.Abort
 }
 
 function tpKey(topic: string, partition: number): string {
@@ -457,7 +457,7 @@ export class Consumer {
           while (abortedQueue.length > 0 && abortedQueue[0]!.firstOffset <= bounds.nextOffset - 1n) abortedProducers.add(abortedQueue.shift()!.producerId)
           const producerId = BigInt(header.producerId)
           if (header.isControl) {
-            if (abortedProducers.has(producerId) && (await isAbortMarker(records, position))) abortedProducers.delete(producerId)
+            if (abortedProducers.has(producerId) && isAbortMarker(records, position)) abortedProducers.delete(producerId)
           } else if (header.isTransactional && abortedProducers.has(producerId)) {
             push(empty)
             continue

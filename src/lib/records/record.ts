@@ -370,6 +370,28 @@ export function encodeControlRecordKey(type: ControlRecordType): Buffer {
   return key
 }
 
+/**
+ * The control record type (0 ABORT, 1 COMMIT, ...) of an uncompressed control
+ * batch starting at `position`, read from its first record's key without
+ * decoding the batch; undefined if the batch has no readable key.
+ */
+export function controlRecordType(batch: Buffer, position = 0): number | undefined {
+  try {
+    const reader = new RecordReader(batch, position + RECORD_BATCH_OVERHEAD, batch.length)
+    reader.readVarint() // record length
+    reader.readInt8() // attributes
+    reader.readVarlong() // timestamp delta
+    reader.readVarint() // offset delta
+    const keyLength = reader.readVarint()
+    if (keyLength < 4) return undefined
+    const at = reader.position
+    if (at + 4 > batch.length) return undefined
+    return batch.readInt16BE(at + 2)
+  } catch {
+    return undefined
+  }
+}
+
 /** Decodes a control record's key; throws CorruptRecordError if it is null, short or has a negative version. */
 export function decodeControlRecordKey(key: Buffer | null, position = 0): ControlRecordKey {
   if (key === null || key.length < CONTROL_RECORD_KEY_SIZE) {

@@ -23,35 +23,13 @@
  */
 
 import {ABORTED_TXN_ENTRY_SIZE, type AbortedTxn, decodeAbortedTxns, encodeAbortedTxn} from '../../lib/records/aborted-transactions.js'
-import {RECORD_BATCH_OVERHEAD} from '../../lib/records/batch.js'
-import {RecordReader} from '../../lib/records/varint.js'
 import type {FileSystem} from './fs.js'
 import {isNotFound, renameIfExists, unlinkIfExists, writeFully} from './fs.js'
 
 export {ABORTED_TXN_ENTRY_SIZE, decodeAbortedTxns, encodeAbortedTxn}
 export type {AbortedTxn}
 
-/**
- * The control record type (0 ABORT, 1 COMMIT, ...) of an uncompressed control
- * batch starting at `position`, read from its first record's key without
- * decoding the batch; undefined if the batch has no readable key.
- */
-export function controlRecordType(batch: Buffer, position = 0): number | undefined {
-  try {
-    const reader = new RecordReader(batch, position + RECORD_BATCH_OVERHEAD, batch.length)
-    reader.readVarint() // record length
-    reader.readInt8() // attributes
-    reader.readVarlong() // timestamp delta
-    reader.readVarint() // offset delta
-    const keyLength = reader.readVarint()
-    if (keyLength < 4) return undefined
-    const at = reader.position
-    if (at + 4 > batch.length) return undefined
-    return batch.readInt16BE(at + 2)
-  } catch {
-    return undefined
-  }
-}
+export {controlRecordType} from '../../lib/records/record.js'
 
 export class TransactionIndex {
   private list: AbortedTxn[] | undefined
