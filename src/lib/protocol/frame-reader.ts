@@ -3,15 +3,17 @@
  * connection: the broker reading requests and the client reading responses.
  *
  * Bytes arrive in one of two ways:
- * - push(chunk): a chunk the socket allocated ('data' events; the broker's accepted sockets);
+ * - push(chunk): a chunk the socket allocated ('data' events; the broker's accepted sockets).
+ *   While nothing is buffered, frames wholly inside the chunk are handed over as views of it,
+ *   without a copy; the rest goes through the scratch buffer as below;
  * - readBuffer() / didRead(n): the socket reads straight into memory this reader owns (net.Socket's
  *   `onread` option; the client). Small frames are read into a reusable scratch buffer and copied
  *   out; a frame larger than the scratch buffer gets a buffer of its exact size, and once its first
  *   bytes are in, later reads go straight into it. A 1 MiB fetch response then costs one allocation
  *   and no copy, where 'data' events cost sixteen 64 KiB allocations and a copy to join them.
  *
- * Every frame handed to onFrame is a Buffer of its own (never a view of the scratch buffer), so
- * callers may keep slices of it. A size outside 0..maxFrameSize throws FrameSizeError before
+ * Every frame handed to onFrame is a Buffer of its own or a view of a pushed chunk (never of the
+ * scratch buffer), so callers may keep slices of it. A size outside 0..maxFrameSize throws FrameSizeError before
  * anything of that frame is allocated.
  */
 
@@ -70,9 +72,15 @@ export class FrameReader {
     this.parse()
   }
 
-  /** A chunk received by other means: copied through readBuffer()/didRead(). */
+  /** A chunk received by other means (never reused by its owner): whole frames as views of it, the rest copied through readBuffer()/didRead(). */
   push(chunk: Buffer): void {
     let at = 0
+    while (this.frame === undefined && this.end === this.start && chunk.length - at >= SIZE_BYTES) {
+      const size = this.checkSize(chunk.readInt32BE(at))
+      if (chunk.length - at - SIZE_BYTES < size) break
+      this.options.onFrame(chunk.subarray(at + SIZE_BYTES, at + SIZE_BYTES + size))
+      at += SIZE_BYTES + size
+    }
     while (at < chunk.length) {
       const target = this.readBuffer()
       const n = chunk.copy(target, 0, at, Math.min(chunk.length, at + target.length))
@@ -84,8 +92,7 @@ export class FrameReader {
   private parse(): void {
     const {scratch} = this
     while (this.end - this.start >= SIZE_BYTES) {
-      const size = scratch.readInt32BE(this.start)
-      if (size < 0 || size > this.options.maxFrameSize) throw new FrameSizeError(size, this.options.maxFrameSize)
+      const size = this.checkSize(scratch.readInt32BE(this.start))
       const bodyStart = this.start + SIZE_BYTES
       const available = this.end - bodyStart
       if (available >= size) {
@@ -110,5 +117,10 @@ export class FrameReader {
       this.end -= this.start
       this.start = 0
     }
+  }
+
+  private checkSize(size: number): number {
+    if (size < 0 || size > this.options.maxFrameSize) throw new FrameSizeError(size, this.options.maxFrameSize)
+    return size
   }
 }
