@@ -61,12 +61,17 @@ export function parseProperties(text: string): Map<string, string> {
   return out
 }
 
-function readPem(key: string, path: string): string {
+/** The file a setting names; a SecurityConfigError naming the setting when it cannot be read. */
+function readSetting(key: string, path: string): Buffer {
   try {
-    return readFileSync(path, 'utf8')
+    return readFileSync(path)
   } catch (error) {
     throw new SecurityConfigError(`${key}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
+}
+
+function readPem(key: string, path: string): string {
+  return readSetting(key, path).toString('utf8')
 }
 
 /** Security settings from client properties (Kafka's names, or librdkafka's where noted above). */
@@ -123,16 +128,17 @@ export function securityFromProperties(props: ReadonlyMap<string, string>): Secu
     if (keystoreType === 'PKCS12') {
       const location = get('ssl.keystore.location')
       if (location === undefined) throw new SecurityConfigError('ssl.keystore.location: required with ssl.keystore.type=PKCS12')
-      try {
-        tls.pfx = readFileSync(location)
-      } catch (error) {
-        throw new SecurityConfigError(`ssl.keystore.location: cannot read ${location}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-      }
+      tls.pfx = readSetting('ssl.keystore.location', location)
       tls.passphrase = get('ssl.keystore.password')
     } else if (keystoreType === 'PEM') {
-      const chain = get('ssl.keystore.certificate.chain') ?? (get('ssl.certificate.location') ? readPem('ssl.certificate.location', get('ssl.certificate.location')!) : undefined)
-      const key = get('ssl.keystore.key') ?? (get('ssl.key.location') ? readPem('ssl.key.location', get('ssl.key.location')!) : undefined)
-      const both = get('ssl.keystore.location') ? readPem('ssl.keystore.location', get('ssl.keystore.location')!) : undefined
+      /** The PEM file a setting names, if it is set. */
+      const pemAt = (key: string) => {
+        const path = get(key)
+        return path === undefined ? undefined : readPem(key, path)
+      }
+      const chain = get('ssl.keystore.certificate.chain') ?? pemAt('ssl.certificate.location')
+      const key = get('ssl.keystore.key') ?? pemAt('ssl.key.location')
+      const both = pemAt('ssl.keystore.location')
       const cert = chain ?? both
       const privateKey = key ?? both
       if ((cert === undefined) !== (privateKey === undefined)) throw new SecurityConfigError('ssl.keystore: a client certificate needs both the certificate chain and the private key')
