@@ -141,8 +141,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       } catch (error) {
         throw new UsageError(`${variable}: ${(error as Error).message}`)
       }
-      const given = flags[name] !== undefined && metadata[name]?.setFromDefault !== true
-      if (given && JSON.stringify(flags[name]) !== JSON.stringify(value)) this.out.errorLine(`Warning: ${variable}=${raw} overrides --${name} on the command line`)
+      if (givenOnCommandLine(name, flags, metadata) && JSON.stringify(flags[name]) !== JSON.stringify(value)) this.out.errorLine(`Warning: ${variable}=${raw} overrides --${name} on the command line`)
       flags[name] = value
       set.add(name)
     }
@@ -163,7 +162,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     for (const [name, raw] of Object.entries(profile.values)) {
       const definition = definitions[name]
       if (!definition || name === 'profile' || name === 'json') continue
-      const given = fromEnv.has(name) || (flags[name] !== undefined && metadata[name]?.setFromDefault !== true)
+      const given = fromEnv.has(name) || givenOnCommandLine(name, flags, metadata)
       if (given) continue
       try {
         flags[name] = await parseFlagValue(definition, raw)
@@ -195,17 +194,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const pairs = this.flags['client-config'] ?? []
     if (file === undefined && pairs.length === 0) return undefined
     const {parseProperties, SecurityConfigError, securityFromProperties} = await import('../client/security.js')
+    const {parseKeyValue} = await import('../client/cli-input.js')
     let props: Map<string, string>
     try {
       props = file === undefined ? new Map() : parseProperties(readFileSync(file, 'utf8'))
     } catch (error) {
       throw new UsageError(`--command-config: ${(error as Error).message}`)
     }
-    for (const pair of pairs) {
-      const eq = pair.indexOf('=')
-      if (eq <= 0) throw new UsageError(`--client-config expects key=value, got ${JSON.stringify(pair)}`)
-      props.set(pair.slice(0, eq).trim(), pair.slice(eq + 1))
-    }
+    for (const pair of pairs) props.set(...parseKeyValue(pair, '--client-config'))
     try {
       return securityFromProperties(props)
     } catch (error) {
@@ -270,6 +266,11 @@ interface FlagDefinition {
   min?: number
   max?: number
   parse?: (input: string, context: unknown, options: unknown) => Promise<unknown>
+}
+
+/** Whether a flag has a value that oclif did not take from its default. */
+function givenOnCommandLine(name: string, flags: Record<string, unknown>, metadata: Record<string, {setFromDefault?: boolean} | undefined>): boolean {
+  return flags[name] !== undefined && metadata[name]?.setFromDefault !== true
 }
 
 /** The environment variable of a flag: --bootstrap-server -> KCLI_BOOTSTRAP_SERVER. */
