@@ -7,16 +7,13 @@
 import {randomBytes} from 'node:crypto'
 
 import {ApiKey} from '../protocol/generated/api-keys.js'
-import {MAX_ITERATIONS, MIN_ITERATIONS, saltedPassword, SCRAM_MECHANISMS, type ScramMechanism} from '../sasl/scram.js'
+import {MAX_ITERATIONS, MIN_ITERATIONS, SCRAM_MECHANISM_NUMBERS, SCRAM_MECHANISM_TYPES, saltedPassword, type ScramMechanism} from '../sasl/scram.js'
 import type {ItemResult} from './admin.js'
 import type {KafkaClient} from './client.js'
 import {errorName, KafkaError} from './errors.js'
 
-/** KIP-554's mechanism numbers. */
-const MECHANISM_NUMBER: Record<ScramMechanism, number> = {'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2}
-
 export function mechanismName(n: number): string {
-  return SCRAM_MECHANISMS.find((m) => MECHANISM_NUMBER[m] === n) ?? `UNKNOWN(${n})`
+  return SCRAM_MECHANISM_TYPES[n] ?? `UNKNOWN(${n})`
 }
 
 export interface ScramUser extends ItemResult {
@@ -49,12 +46,12 @@ export class UsersAdmin {
   async setPassword(user: string, mechanism: ScramMechanism, password: string, iterations = MIN_ITERATIONS): Promise<UserChange> {
     if (iterations < MIN_ITERATIONS || iterations > MAX_ITERATIONS) throw new RangeError(`iterations must be ${MIN_ITERATIONS}-${MAX_ITERATIONS}`)
     const salt = randomBytes(32)
-    return this.alter({deletions: [], upsertions: [{iterations, mechanism: MECHANISM_NUMBER[mechanism], name: user, salt, saltedPassword: saltedPassword(mechanism, password, salt, iterations)}]}, user)
+    return this.alter({deletions: [], upsertions: [{iterations, mechanism: SCRAM_MECHANISM_NUMBERS[mechanism], name: user, salt, saltedPassword: saltedPassword(mechanism, password, salt, iterations)}]}, user)
   }
 
   /** Deletes `user`'s credential for `mechanism`. */
   async delete(user: string, mechanism: ScramMechanism): Promise<UserChange> {
-    return this.alter({deletions: [{mechanism: MECHANISM_NUMBER[mechanism], name: user}], upsertions: []}, user)
+    return this.alter({deletions: [{mechanism: SCRAM_MECHANISM_NUMBERS[mechanism], name: user}], upsertions: []}, user)
   }
 
   private async alter(body: {deletions: {name: string; mechanism: number}[]; upsertions: {name: string; mechanism: number; iterations: number; salt: Buffer; saltedPassword: Buffer}[]}, user: string): Promise<UserChange> {

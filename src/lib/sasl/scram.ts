@@ -37,6 +37,10 @@ function hashOf(mechanism: ScramMechanism): Hash {
   return mechanism === 'SCRAM-SHA-256' ? {length: 32, name: 'sha256'} : {length: 64, name: 'sha512'}
 }
 
+/** KIP-554's numbers for the mechanisms (Kafka's org.apache.kafka.clients.admin.ScramMechanism), in AlterUserScramCredentials and DescribeUserScramCredentials. */
+export const SCRAM_MECHANISM_NUMBERS: Readonly<Record<ScramMechanism, number>> = {'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2}
+export const SCRAM_MECHANISM_TYPES: Readonly<Record<number, ScramMechanism>> = {1: 'SCRAM-SHA-256', 2: 'SCRAM-SHA-512'}
+
 export function isScramMechanism(name: string): name is ScramMechanism {
   return (SCRAM_MECHANISMS as readonly string[]).includes(name)
 }

@@ -14,13 +14,9 @@
 // Not implemented: authorization (ALTER on the cluster).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
-import {MAX_ITERATIONS, MIN_ITERATIONS, type ScramMechanism, scramCredentialFromSalted} from '../../lib/sasl/scram.js'
+import {MAX_ITERATIONS, MIN_ITERATIONS, SCRAM_MECHANISM_TYPES, type ScramMechanism, scramCredentialFromSalted} from '../../lib/sasl/scram.js'
 import type {StoredScramCredential} from '../controller/metadata-store.js'
 import {defineHandler} from './handler.js'
-
-/** Kafka's ScramMechanism type numbers (org.apache.kafka.clients.admin.ScramMechanism). */
-export const SCRAM_MECHANISM_TYPES: Readonly<Record<number, ScramMechanism>> = {1: 'SCRAM-SHA-256', 2: 'SCRAM-SHA-512'}
-export const SCRAM_MECHANISM_NUMBERS: Readonly<Record<ScramMechanism, number>> = {'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2}
 
 interface Failure {
   errorCode: number

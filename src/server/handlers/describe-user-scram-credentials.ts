@@ -10,7 +10,7 @@
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {SCRAM_MECHANISMS} from '../../lib/sasl/scram.js'
-import {SCRAM_MECHANISM_NUMBERS} from './alter-user-scram-credentials.js'
+import {SCRAM_MECHANISM_NUMBERS} from '../../lib/sasl/scram.js'
 import {defineHandler} from './handler.js'
 
 export const describeUserScramCredentials = defineHandler({
