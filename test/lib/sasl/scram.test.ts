@@ -1,3 +1,5 @@
+import {createHash, createHmac, pbkdf2Sync} from 'node:crypto'
+
 import {describe, expect, it} from 'vitest'
 
 import {parsePlainMessage, plainMessage} from '../../../src/lib/sasl/plain.js'
@@ -79,5 +81,16 @@ describe('SCRAM server and librdkafka', () => {
     const other = new ScramServer('SCRAM-SHA-256', () => credential, 'SERVER')
     other.respond(client.firstMessage())
     expect(() => other.respond(Buffer.from(final.replace('r=CLIENTSERVER', 'r=XSERVERX')))).toThrow(/nonce/)
+
+    // librdkafka's form, signed as librdkafka signs it (the proof over the message as sent): accepted.
+    const third = new ScramServer('SCRAM-SHA-256', () => credential, 'SERVER')
+    const serverFirst = third.respond(Buffer.from('n,,n=u,r=CLIENT')).toString()
+    const withoutProof = 'c=biws,r=CLIENTCLIENTSERVER'
+    const salted = pbkdf2Sync('pw', credential.salt, credential.iterations, 32, 'sha256')
+    const clientKey = createHmac('sha256', salted).update('Client Key').digest()
+    const signature = createHmac('sha256', createHash('sha256').update(clientKey).digest()).update(`n=u,r=CLIENT,${serverFirst},${withoutProof}`).digest()
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ signature[i]!))
+    expect(third.respond(Buffer.from(`${withoutProof},p=${proof.toString('base64')}`)).toString()).toMatch(/^v=/)
+    expect(third.done).toBe(true)
   })
 })
