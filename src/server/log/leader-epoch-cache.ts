@@ -77,13 +77,23 @@ export class LeaderEpochCache {
 
   /** Records that `epoch` starts at `startOffset`, if it is newer than the latest epoch. Returns whether it changed. */
   async assign(epoch: number, startOffset: number): Promise<boolean> {
+    if (!this.assignInMemory(epoch, startOffset)) return false
+    await this.persist()
+    return true
+  }
+
+  /**
+   * assign() without writing the file, for the log's append, which publishes every change of one
+   * append in one synchronous step and writes the file after it with persist(). Returns whether
+   * the history changed.
+   */
+  assignInMemory(epoch: number, startOffset: number): boolean {
     if (epoch < 0) return false
     const latest = this.entries[this.entries.length - 1]
     if (latest && (epoch <= latest.epoch || startOffset < latest.startOffset)) return false
     // A new epoch at the same start offset as the previous one replaces it (Kafka does the same).
     if (latest && latest.startOffset === startOffset) this.entries.pop()
     this.entries.push({epoch, startOffset})
-    await this.persist()
     return true
   }
 
@@ -125,7 +135,8 @@ export class LeaderEpochCache {
 
   private unsynced = false
 
-  private async persist(): Promise<void> {
+  /** Replaces the file with the history in memory (not fsynced: see sync()). */
+  async persist(): Promise<void> {
     await writeFileAtomic(this.fs, this.path, formatCheckpoint(this.entries.map((e) => [e.epoch, e.startOffset])), {sync: false})
     this.unsynced = true
   }

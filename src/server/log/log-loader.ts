@@ -204,20 +204,9 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     let recovering: LogSegment | undefined
     const onBatch = async (header: RecordBatchHeader, batch: Buffer): Promise<void> => {
       // Rebuilds the segment's .txnindex (reset by recover()) as the log does on append.
-      if (header.isControl && header.isTransactional && header.producerId >= 0) {
-        const firstOffset = producerState.openTransactionFirstOffset(header.producerId)
-        producerState.update(header)
-        if (firstOffset >= 0 && controlRecordType(batch) === ControlRecordType.Abort) {
-          await recovering!.txnIndex.append({
-            producerId: header.producerId,
-            firstOffset,
-            lastOffset: header.baseOffset,
-            lastStableOffset: producerState.firstUnstableOffset() ?? header.lastOffset + 1,
-          })
-        }
-      } else {
-        producerState.update(header)
-      }
+      const [aborted] = producerState.abortedTransactions([{header, isAbortMarker: () => controlRecordType(batch) === ControlRecordType.Abort}])
+      if (aborted) await recovering!.txnIndex.append(aborted)
+      producerState.update(header)
       if (header.partitionLeaderEpoch >= 0) await leaderEpochCache.assign(header.partitionLeaderEpoch, header.baseOffset)
     }
     for (let i = first; i < segments.length; i++) {

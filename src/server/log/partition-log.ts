@@ -32,6 +32,13 @@
  * concurrently with anything: they work on a snapshot of the segment list
  * and of the log end offset, and deleted segments stay readable until their
  * files are unlinked.
+ *
+ * What a reader can observe of an append — the log end offset, the producer
+ * state (and so the last stable offset), the aborted transactions of the
+ * `.txnindex`, the leader epochs — changes in one synchronous step after all
+ * of the append's I/O is done, never across an await: bytes past the log end
+ * offset are not read, and an index entry written ahead stays unseen until
+ * that step.
  */
 
 import * as nodePath from 'node:path'
@@ -445,6 +452,16 @@ export class PartitionLog {
     let messages = 0
     for (const {header} of batches) messages += header.lastOffsetDelta + 1
     const flushNow = this.unflushedMessages + messages >= config.flushMessages
+    // The transactions this append aborts go into the segment's .txnindex file first, unseen.
+    const aborted = this.producerState.abortedTransactions(
+      batches.map(({header, position}) => ({header, isAbortMarker: () => controlRecordType(records, position) === ControlRecordType.Abort})),
+    )
+    try {
+      await segment.txnIndex.write(aborted)
+    } catch (error) {
+      await segment.rollback(undo)
+      throw storageError(`Writing the transaction index of ${segment.log.path}`, error)
+    }
     if (flushNow) {
       try {
         await segment.flush()
@@ -453,28 +470,30 @@ export class PartitionLog {
         throw storageError(`fsync of ${segment.log.path}`, error)
       }
     }
-    this.nextOffset = last.lastOffset + 1
-    for (const {header, position} of batches) {
-      try {
-        await this.updateProducerState(header, records, position, segment)
-      } catch (error) {
-        throw storageError(`Writing the transaction index of ${segment.log.path}`, error)
-      }
-      if (header.partitionLeaderEpoch >= 0 && header.partitionLeaderEpoch > (this.leaderEpochCache.latestEpoch() ?? -1)) {
-        try {
-          await this.leaderEpochCache.assign(header.partitionLeaderEpoch, header.baseOffset)
-          if (flushNow) await this.leaderEpochCache.sync()
-        } catch (error) {
-          throw storageError('Writing leader-epoch-checkpoint', error)
-        }
-      }
+    // One synchronous step publishes everything a reader can observe of this append: the log end
+    // offset (and so the high watermark), the producer state (and so the last stable offset), the
+    // aborted transactions and the leader epochs. No await in between: a fetch that saw the last
+    // stable offset pass an aborted batch and not yet its aborted transaction handed the batch to
+    // read_committed consumers (issue 12).
+    segment.txnIndex.publish(aborted)
+    let epochChanged = false
+    for (const {header} of batches) {
+      this.producerState.update(header)
+      if (header.partitionLeaderEpoch >= 0) epochChanged = this.leaderEpochCache.assignInMemory(header.partitionLeaderEpoch, header.baseOffset) || epochChanged
     }
-    if (this.unflushedMessages + messages >= config.flushMessages) {
+    this.nextOffset = last.lastOffset + 1
+    if (flushNow) {
       this.unflushedMessages = 0
       this.recoveryPointOffset = this.nextOffset
       this.lastFlushTime = now
     } else {
       this.unflushedMessages += messages
+    }
+    try {
+      if (epochChanged) await this.leaderEpochCache.persist()
+      if (flushNow) await this.leaderEpochCache.sync()
+    } catch (error) {
+      throw storageError('Writing leader-epoch-checkpoint', error)
     }
     return {
       baseOffset: first.baseOffset,
@@ -483,27 +502,6 @@ export class PartitionLog {
       logStartOffset: this.startOffset,
       duplicate: false,
       sizeInBytes: records.length,
-    }
-  }
-
-  /**
-   * Applies an appended batch to the producer state; an ABORT marker also adds
-   * the aborted transaction to the segment's `.txnindex`.
-   */
-  private async updateProducerState(header: RecordBatchHeader, records: Buffer, position: number, segment: LogSegment): Promise<void> {
-    if (!header.isControl || !header.isTransactional || header.producerId < 0) {
-      this.producerState.update(header)
-      return
-    }
-    const firstOffset = this.producerState.openTransactionFirstOffset(header.producerId)
-    this.producerState.update(header)
-    if (firstOffset >= 0 && controlRecordType(records, position) === ControlRecordType.Abort) {
-      await segment.txnIndex.append({
-        producerId: header.producerId,
-        firstOffset,
-        lastOffset: header.baseOffset,
-        lastStableOffset: this.producerState.firstUnstableOffset() ?? header.lastOffset + 1,
-      })
     }
   }
 
@@ -632,7 +630,10 @@ export class PartitionLog {
       )
     }
     const empty = {records: Buffer.alloc(0), firstOffset: offset, nextOffset: offset, logStartOffset, logEndOffset}
-    if (offset === logEndOffset || (opts.maxOffset !== undefined && offset >= opts.maxOffset)) return empty
+    // Never past the log end offset this read started with: an append in flight has bytes in the
+    // active segment that are not published yet.
+    const maxOffset = Math.min(opts.maxOffset ?? logEndOffset, logEndOffset)
+    if (offset >= maxOffset) return empty
     const minOneMessage = opts.minOneMessage ?? true
     try {
       for (let i = this.floorSegmentIndex(segments, offset); i < segments.length; i++) {
@@ -640,7 +641,7 @@ export class PartitionLog {
         const maxPosition = segment === segments[segments.length - 1] ? undefined : segment.size
         const result = await segment.read(offset, maxBytes, {
           minOneMessage,
-          ...(opts.maxOffset !== undefined ? {maxOffset: opts.maxOffset} : {}),
+          maxOffset,
           ...(maxPosition !== undefined ? {maxPosition} : {}),
           ...(opts.allocate ? {allocate: opts.allocate} : {}),
         })

@@ -16,6 +16,7 @@
  */
 
 import * as nodePath from 'node:path'
+import type {AbortedTxn} from '../../lib/records/aborted-transactions.js'
 import type {RecordBatchHeader} from '../../lib/records/batch.js'
 import {type BatchMetadata, CorruptSnapshotError, decodeSnapshot, encodeSnapshot, NUM_BATCHES_TO_RETAIN, type ProducerStateEntry, SNAPSHOT_SUFFIX} from '../../lib/records/producer-snapshot.js'
 import {LogError} from './errors.js'
@@ -117,6 +118,35 @@ export class ProducerStateManager {
       )
     }
     return undefined
+  }
+
+  /**
+   * The transactions that appending `batches` (in this order, offsets assigned) aborts: the
+   * `.txnindex` entries their ABORT markers add, each with the last stable offset once its marker
+   * is in. Computed without changing the state, so that the log can write the entries before it
+   * applies the batches with update() (Kafka's completed transactions of a ProducerAppendInfo).
+   */
+  abortedTransactions(batches: ReadonlyArray<{header: RecordBatchHeader; isAbortMarker: () => boolean}>): AbortedTxn[] {
+    let ongoing: Map<number, number> | undefined
+    const aborted: AbortedTxn[] = []
+    for (const {header, isAbortMarker} of batches) {
+      if (!header.isTransactional || header.producerId < 0) continue
+      ongoing ??= new Map(this.ongoing)
+      if (!header.isControl) {
+        if (!ongoing.has(header.producerId)) ongoing.set(header.producerId, header.baseOffset)
+        continue
+      }
+      const firstOffset = ongoing.get(header.producerId)
+      ongoing.delete(header.producerId)
+      if (firstOffset === undefined || !isAbortMarker()) continue
+      let lastStableOffset = header.lastOffset + 1
+      for (const first of ongoing.values()) {
+        lastStableOffset = first
+        break
+      }
+      aborted.push({producerId: header.producerId, firstOffset, lastOffset: header.baseOffset, lastStableOffset})
+    }
+    return aborted
   }
 
   /** Applies one appended batch (offsets already assigned). */

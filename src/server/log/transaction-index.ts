@@ -19,7 +19,12 @@
  * it, and a segment that was not flushed is re-scanned by recovery).
  *
  * Not safe for concurrent mutation; the owning log serializes writes under
- * its append lock. Reads (collect) are synchronous over the loaded entries.
+ * its append lock. An append is two steps so that a reader never sees an
+ * aborted transaction before or after the log state it belongs to: write()
+ * puts the entries in the file (invisible: collect() reads the in-memory
+ * list), publish() adds them to the list synchronously, in the same step in
+ * which the log moves its end offset and producer state past their markers.
+ * The file is read once (single flight), on the first use.
  */
 
 import {ABORTED_TXN_ENTRY_SIZE, type AbortedTxn, decodeAbortedTxns, encodeAbortedTxn} from '../../lib/records/aborted-transactions.js'
@@ -33,6 +38,7 @@ export {controlRecordType} from '../../lib/records/record.js'
 
 export class TransactionIndex {
   private list: AbortedTxn[] | undefined
+  private loading: Promise<AbortedTxn[]> | undefined
 
   constructor(
     private readonly fs: FileSystem,
@@ -44,35 +50,71 @@ export class TransactionIndex {
     return this.load()
   }
 
-  private async load(): Promise<AbortedTxn[]> {
-    if (!this.list) {
-      try {
-        this.list = decodeAbortedTxns(await this.fs.readFile(this.path), this.path)
-      } catch (error) {
-        if (!isNotFound(error)) throw error
-        this.list = []
-      }
-    }
-    return this.list
+  private load(): Promise<AbortedTxn[]> {
+    if (this.list) return Promise.resolve(this.list)
+    this.loading ??= this.readFile().then(
+      (list) => {
+        // A rewrite() while the file was read wins: it is newer.
+        this.list ??= list
+        this.loading = undefined
+        return this.list
+      },
+      (error: unknown) => {
+        this.loading = undefined
+        throw error
+      },
+    )
+    return this.loading
   }
 
-  /** Appends one entry to the file (created if missing). */
-  async append(txn: AbortedTxn): Promise<void> {
+  private async readFile(): Promise<AbortedTxn[]> {
+    try {
+      return decodeAbortedTxns(await this.fs.readFile(this.path), this.path)
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      return []
+    }
+  }
+
+  /**
+   * Writes `txns` (in marker order, after every published entry) to the file,
+   * not yet visible to collect(); publish() makes them visible. A write that is
+   * never published is overwritten by the next one (and dropped on load only
+   * if torn: derived data, rebuilt by recovery).
+   */
+  async write(txns: readonly AbortedTxn[]): Promise<void> {
+    if (txns.length === 0) return
     const list = await this.load()
-    const last = list[list.length - 1]
-    if (last && txn.lastOffset <= last.lastOffset) {
-      throw new Error(`Aborted transaction ending at ${txn.lastOffset} is not after the last one (${last.lastOffset}) in ${this.path}`)
+    let previous = list[list.length - 1]?.lastOffset ?? -1
+    for (const txn of txns) {
+      if (txn.lastOffset <= previous) {
+        throw new Error(`Aborted transaction ending at ${txn.lastOffset} is not after the last one (${previous}) in ${this.path}`)
+      }
+      previous = txn.lastOffset
     }
     const handle = await this.fs.open(this.path, 'readWrite')
     try {
       const bytes = list.length * ABORTED_TXN_ENTRY_SIZE
-      await writeFully(handle, encodeAbortedTxn(txn), bytes)
+      const end = bytes + txns.length * ABORTED_TXN_ENTRY_SIZE
+      await writeFully(handle, Buffer.concat(txns.map(encodeAbortedTxn)), bytes)
       const size = await handle.size()
-      if (size > bytes + ABORTED_TXN_ENTRY_SIZE) await handle.truncate(bytes + ABORTED_TXN_ENTRY_SIZE)
+      if (size > end) await handle.truncate(end)
     } finally {
       await handle.close()
     }
-    list.push(txn)
+  }
+
+  /** Makes entries that write() put in the file visible to collect(); synchronous. */
+  publish(txns: readonly AbortedTxn[]): void {
+    if (txns.length === 0) return
+    if (!this.list) throw new Error(`publish() before write() in ${this.path}`)
+    this.list.push(...txns)
+  }
+
+  /** write() and publish() in one go (recovery, where nothing reads concurrently). */
+  async append(txn: AbortedTxn): Promise<void> {
+    await this.write([txn])
+    this.publish([txn])
   }
 
   /** Aborted transactions overlapping [fetchOffset, upperBoundOffset). */

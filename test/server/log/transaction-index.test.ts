@@ -1,9 +1,12 @@
+import {rm} from 'node:fs/promises'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ControlRecordType, buildRecordBatch, endTransactionMarkerRecord} from '../../../src/lib/records/record.js'
+import {NodeFileSystem} from '../../../src/server/log/fs.js'
 import {MemoryFileSystem} from '../../../src/server/log/memory-fs.js'
 import {PartitionLog} from '../../../src/server/log/partition-log.js'
 import {ABORTED_TXN_ENTRY_SIZE, controlRecordType, decodeAbortedTxns, encodeAbortedTxn} from '../../../src/server/log/transaction-index.js'
-import {ManualClock, makeBatch, testConfig} from './helpers.js'
+import {ManualClock, makeBatch, makeTempDir, testConfig} from './helpers.js'
 
 const DIR = '/data/topic-0'
 
@@ -123,5 +126,49 @@ describe('PartitionLog transactions: LSO and aborted transactions', () => {
     const crashed = await open(fs, clock, {hadCleanShutdown: false, recoveryPoint: 0}, 600)
     expect(await crashed.collectAbortedTransactions(0, crashed.logEndOffset)).toHaveLength(1)
     await crashed.close()
+  })
+})
+
+describe('PartitionLog transactions under concurrency (issue 12)', () => {
+  it('a reader running while aborts are appended never sees an aborted batch below the LSO without its aborted transaction', async () => {
+    sequences = new Map()
+    // The real file system: its I/O gives the reader turns in the middle of an append.
+    const dir = await makeTempDir()
+    const clock = new ManualClock()
+    const log = await PartitionLog.open({fs: new NodeFileSystem(), dir: join(dir, 'topic-0'), config: testConfig({segmentBytes: 4096}), clock})
+    let writing = true
+    let checks = 0
+    const violations: string[] = []
+    const reader = (async () => {
+      // Bounded: the writer below appends 120 batches; the reader stops with it.
+      for (let i = 0; i < 1_000_000 && writing; i++) {
+        const lastStableOffset = log.lastStableOffset()
+        const read = await log.read(0, 1 << 20, {maxOffset: lastStableOffset})
+        const aborted = await log.collectAbortedTransactions(0, read.nextOffset)
+        for (let position = 0; position < read.records.length; ) {
+          const batch = read.records.subarray(position)
+          const baseOffset = Number(batch.readBigInt64BE(0))
+          const size = batch.readInt32BE(8) + 12
+          const isControl = (batch.readInt16BE(21) & 0x20) !== 0
+          if (!isControl && !aborted.some((t) => t.firstOffset <= baseOffset && baseOffset <= t.lastOffset)) {
+            violations.push(`batch at ${baseOffset} below LSO ${lastStableOffset} with no aborted transaction`)
+          }
+          position += size
+        }
+        checks++
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    })()
+    for (let round = 0; round < 60; round++) {
+      await log.append(await txnBatch(100, 3, clock))
+      await log.append(await marker(100, ControlRecordType.Abort, clock), {origin: 'coordinator'})
+    }
+    writing = false
+    await reader
+    expect(checks).toBeGreaterThan(60)
+    expect(violations).toEqual([])
+    expect(log.numberOfSegments).toBeGreaterThan(1)
+    await log.close()
+    await rm(dir, {recursive: true, force: true})
   })
 })
