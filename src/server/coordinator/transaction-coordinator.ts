@@ -122,6 +122,11 @@ export class TransactionCoordinator {
     }
   }
 
+  /** Whether an open transaction has committed offsets of this group and partition (OffsetFetch's requireStable). */
+  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
+    return this.offsets?.hasPending(groupId, topic, partition) ?? false
+  }
+
   static async start(options: TransactionCoordinatorOptions): Promise<TransactionCoordinator> {
     const coordinator = new TransactionCoordinator(options)
     await coordinator.offsets?.rebuildPending()

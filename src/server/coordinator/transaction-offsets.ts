@@ -12,6 +12,10 @@
  * and rebuildPending() reads the open ones back here, so a transaction completed after a crash
  * (PrepareCommit found on load) still applies its offsets.
  *
+ * A partition with pending offsets is what OffsetFetch's requireStable (KIP-447) answers
+ * UNSTABLE_OFFSET_COMMIT for: hasPending() is true from before the batch is appended until its
+ * marker has applied or dropped them, so no fetch of the committed offset can slip in between.
+ *
  * Owned by the TransactionCoordinator; mutated only from its per-transaction-id lock and markers.
  */
 import {iterateBatches} from '../../lib/records/batch.js'
@@ -19,7 +23,7 @@ import {buildRecordBatch, decodeRecordBatch} from '../../lib/records/record.js'
 import type {ReplicaManager} from '../replica-manager.js'
 import {OFFSETS_TOPIC} from './coordinator-log.js'
 import type {GroupCoordinator} from './group-coordinator.js'
-import {encodeOffsetCommitKey, encodeOffsetCommitValue} from './records.js'
+import {decodeCoordinatorKey, encodeOffsetCommitKey, encodeOffsetCommitValue} from './records.js'
 
 interface PendingRecord {
   key: Buffer
@@ -35,9 +39,16 @@ export interface TxnOffset {
   metadata: string
 }
 
+/** The key of `pendingCounts`: group, topic and partition of an offset. */
+function offsetKey(group: string, topic: string, partition: number): string {
+  return `${group}\u0000${topic}\u0000${partition}`
+}
+
 export class TransactionOffsets {
   /** producer id -> __consumer_offsets partition -> records waiting for the marker. */
   private readonly pending = new Map<number, Map<number, PendingRecord[]>>()
+  /** How many pending records name each group/topic/partition. */
+  private readonly pendingCounts = new Map<string, number>()
 
   constructor(
     private readonly groups: GroupCoordinator,
@@ -57,21 +68,59 @@ export class TransactionOffsets {
       timestamp,
     }))
     const batch = await buildRecordBatch({records, producerId, producerEpoch, baseSequence: -1, isTransactional: true})
-    await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
+    // Pending before the append (as Kafka's prepareTxnOffsetCommit): a requireStable fetch never
+    // sees the old committed offset while these are on their way.
+    this.addPending(producerId, partition, records)
+    try {
+      await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
+    } catch (error) {
+      this.removePending(producerId, partition, records)
+      throw error
+    }
     this.replicas.notifyAppend(p)
+  }
+
+  /** Whether a transaction still open has offsets of this group and partition (KIP-447's unstable offset). */
+  hasPending(groupId: string, topic: string, partition: number): boolean {
+    return this.pendingCounts.has(offsetKey(groupId, topic, partition))
+  }
+
+  private addPending(producerId: number, partition: number, records: readonly PendingRecord[]): void {
     let byPartition = this.pending.get(producerId)
     if (!byPartition) this.pending.set(producerId, (byPartition = new Map()))
     byPartition.set(partition, [...(byPartition.get(partition) ?? []), ...records])
+    this.count(records, 1)
+  }
+
+  private removePending(producerId: number, partition: number, records: readonly PendingRecord[]): void {
+    const byPartition = this.pending.get(producerId)
+    const list = byPartition?.get(partition)
+    if (!byPartition || !list) return
+    const kept = list.filter((r) => !records.includes(r))
+    if (kept.length > 0) byPartition.set(partition, kept)
+    else byPartition.delete(partition)
+    if (byPartition.size === 0) this.pending.delete(producerId)
+    this.count(records, -1)
+  }
+
+  private count(records: readonly PendingRecord[], delta: 1 | -1): void {
+    for (const r of records) {
+      const key = decodeCoordinatorKey(r.key)
+      if (key.type !== 'offset') continue
+      const k = offsetKey(key.group, key.topic, key.partition)
+      const n = (this.pendingCounts.get(k) ?? 0) + delta
+      if (n > 0) this.pendingCounts.set(k, n)
+      else this.pendingCounts.delete(k)
+    }
   }
 
   /** A marker was written: apply (COMMIT) or drop (ABORT) the producer's pending offsets of that partition. */
   onMarker(topic: string, partition: number, producerId: number, commit: boolean): void {
     if (topic !== OFFSETS_TOPIC) return
-    const byPartition = this.pending.get(producerId)
-    const records = byPartition?.get(partition)
-    if (!byPartition || !records) return
-    byPartition.delete(partition)
-    if (byPartition.size === 0) this.pending.delete(producerId)
+    const records = this.pending.get(producerId)?.get(partition)
+    if (!records) return
+    // Applied and no longer pending in one step.
+    this.removePending(producerId, partition, records)
     if (commit) this.groups.applyCommittedTransactionalOffsets(records)
   }
 
@@ -89,11 +138,9 @@ export class TransactionOffsets {
           for (const {position, header} of iterateBatches(read.records)) {
             if (header.producerId !== producerId || !header.isTransactional || header.isControl || header.baseOffset < firstOffset) continue
             const batch = await decodeRecordBatch(read.records, position)
-            let byPartition = this.pending.get(producerId)
-            if (!byPartition) this.pending.set(producerId, (byPartition = new Map()))
-            const list = byPartition.get(p.partition) ?? []
-            for (const r of batch.records) if (r.key) list.push({key: r.key, value: r.value, timestamp: r.timestamp})
-            byPartition.set(p.partition, list)
+            const records: PendingRecord[] = []
+            for (const r of batch.records) if (r.key) records.push({key: r.key, value: r.value, timestamp: r.timestamp})
+            this.addPending(producerId, p.partition, records)
             count += batch.records.length
           }
           offset = Math.max(read.nextOffset, offset + 1)

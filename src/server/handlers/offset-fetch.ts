@@ -6,10 +6,11 @@
 // metadata; an unknown group answers the same for every partition (no error), as Kafka does.
 // v9 carries the member id and epoch of a KIP-848 member, which are checked (an admin client
 // sends epoch -1). Commits still being written for the group are waited for first, so a member
-// that just got a partition reads what its previous owner committed. requireStable (v7+) has
-// nothing to wait for: there are no transactional offset commits yet.
-// Errors: UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH (v9), COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR.
-// Not implemented: UNSTABLE_OFFSET_COMMIT (pending transactional offsets; the transactions issue).
+// that just got a partition reads what its previous owner committed. requireStable (v7+, KIP-447:
+// read_committed consumers send it): a partition with offsets of a transaction still open
+// (TxnOffsetCommit before its marker) answers UNSTABLE_OFFSET_COMMIT, and the client retries.
+// Errors: UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH (v9), COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR;
+// per partition UNSTABLE_OFFSET_COMMIT.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
@@ -25,7 +26,20 @@ export const offsetFetch = defineHandler({
     const v = ctx.apiVersion
     const fetchOne = async (groupId: string, memberId: string | null, memberEpoch: number, topics: Array<{name: string; partitionIndexes: number[]}> | null): Promise<OffsetFetchResult> => {
       if (!groups) return {errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: []}
-      return groups.fetchOffsets({groupId, memberId, memberEpoch, topics})
+      const result = await groups.fetchOffsets({groupId, memberId, memberEpoch, topics})
+      const transactions = ctx.broker.transactions
+      if (!request.requireStable || !transactions) return result
+      return {
+        ...result,
+        topics: result.topics.map((t) => ({
+          ...t,
+          partitions: t.partitions.map((p) =>
+            transactions.hasPendingOffsets(groupId, t.name, p.partitionIndex)
+              ? {...p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT}
+              : p,
+          ),
+        })),
+      }
     }
     if (v >= 8) {
       const results = []
