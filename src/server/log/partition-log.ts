@@ -905,14 +905,16 @@ export class PartitionLog {
         return
       }
       try {
+        // Readers stop at the new end before any byte goes: the log end offset (and with it the
+        // high watermark and the LSO) moves down first, in the same step as the segment list.
         const keep = this.segments.filter((s) => s.baseOffset <= targetOffset)
         const drop = this.segments.slice(keep.length)
         this.segments = keep
+        this.nextOffset = targetOffset
+        this.recoveryPointOffset = Math.min(this.recoveryPointOffset, targetOffset)
         for (const segment of drop) await segment.deleteFiles()
         const active = this.activeSegment
         await active.truncateTo(targetOffset)
-        this.nextOffset = targetOffset
-        this.recoveryPointOffset = Math.min(this.recoveryPointOffset, targetOffset)
         await this.leaderEpochCache.truncateFromEnd(targetOffset)
         await this.leaderEpochCache.sync()
         await this.producerState.deleteSnapshots('above', targetOffset)
