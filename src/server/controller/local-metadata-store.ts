@@ -11,7 +11,7 @@ import {promises as fs} from 'node:fs'
 import {join} from 'node:path'
 import {randomUuid} from '../../lib/protocol/uuid.js'
 import type {ScramCredential, ScramMechanism} from '../../lib/sasl/scram.js'
-import {type BrokerRegistration, MetadataError, type MetadataStore, type PartitionAssignment, type ScramCredentialChanges, type StoredScramCredential, type TopicMetadata} from './metadata-store.js'
+import {type BrokerRegistration, fromPersistedScram, MetadataError, type MetadataStore, type PersistedScramCredential, toPersistedScram, type PartitionAssignment, type ScramCredentialChanges, type StoredScramCredential, type TopicMetadata} from './metadata-store.js'
 
 export const METADATA_FILE = '__kcli_metadata.json'
 
@@ -23,21 +23,6 @@ interface PersistedState {
   nextProducerId?: number
   /** user -> mechanism -> credential (absent in files written before SCRAM support). */
   scramCredentials?: Record<string, Partial<Record<ScramMechanism, PersistedScramCredential>>>
-}
-
-interface PersistedScramCredential {
-  salt: string
-  iterations: number
-  storedKey: string
-  serverKey: string
-}
-
-function toPersisted(c: ScramCredential): PersistedScramCredential {
-  return {salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64')}
-}
-
-function fromPersisted(c: PersistedScramCredential): ScramCredential {
-  return {salt: Buffer.from(c.salt, 'base64'), iterations: c.iterations, storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64')}
 }
 
 /** Kafka's cluster ids are 16 random bytes as base64url (22 characters). */
@@ -151,14 +136,14 @@ export class LocalMetadataStore implements MetadataStore {
   scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
     const all = this.state.scramCredentials ?? {}
     const stored = Object.hasOwn(all, user) ? all[user]![mechanism] : undefined
-    return stored ? fromPersisted(stored) : undefined
+    return stored ? fromPersistedScram(stored) : undefined
   }
 
   scramCredentials(): StoredScramCredential[] {
     const out: StoredScramCredential[] = []
     for (const [user, byMechanism] of Object.entries(this.state.scramCredentials ?? {})) {
       for (const [mechanism, stored] of Object.entries(byMechanism)) {
-        if (stored) out.push({user, mechanism: mechanism as ScramMechanism, credential: fromPersisted(stored)})
+        if (stored) out.push({user, mechanism: mechanism as ScramMechanism, credential: fromPersistedScram(stored)})
       }
     }
     return out
@@ -176,7 +161,7 @@ export class LocalMetadataStore implements MetadataStore {
         if (Object.keys(rest).length === 0) delete all[user]
         else all[user] = rest
       }
-      for (const {user, mechanism, credential} of changes.upsertions) all[user] = {...all[user], [mechanism]: toPersisted(credential)}
+      for (const {user, mechanism, credential} of changes.upsertions) all[user] = {...all[user], [mechanism]: toPersistedScram(credential)}
       this.state.scramCredentials = {...all}
     })
   }

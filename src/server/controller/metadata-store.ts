@@ -43,6 +43,22 @@ export interface StoredScramCredential {
   credential: ScramCredential
 }
 
+/** A SCRAM credential as the stores keep it (JSON: bytes as base64). */
+export interface PersistedScramCredential {
+  salt: string
+  iterations: number
+  storedKey: string
+  serverKey: string
+}
+
+export function toPersistedScram(c: ScramCredential): PersistedScramCredential {
+  return {salt: c.salt.toString('base64'), iterations: c.iterations, storedKey: c.storedKey.toString('base64'), serverKey: c.serverKey.toString('base64')}
+}
+
+export function fromPersistedScram(c: PersistedScramCredential): ScramCredential {
+  return {salt: Buffer.from(c.salt, 'base64'), iterations: c.iterations, storedKey: Buffer.from(c.storedKey, 'base64'), serverKey: Buffer.from(c.serverKey, 'base64')}
+}
+
 export interface ScramCredentialChanges {
   upsertions: StoredScramCredential[]
   deletions: Array<{user: string; mechanism: ScramMechanism}>
