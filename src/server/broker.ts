@@ -8,7 +8,7 @@ import {join, resolve} from 'node:path'
 import type {ResolvedBrokerConfig, SecurityProtocol} from '../lib/config/broker-configs.js'
 import type {BrokerServices} from './broker-services.js'
 import {LocalMetadataStore} from './controller/local-metadata-store.js'
-import type {MetadataStore} from './controller/metadata-store.js'
+import {type MetadataStore, MetadataStoreError} from './controller/metadata-store.js'
 import {ProducerIdManager} from './controller/producer-id-manager.js'
 import {effectiveTopicConfigs, TopicManager} from './controller/topic-manager.js'
 import {GroupCoordinator} from './coordinator/group-coordinator.js'
@@ -66,9 +66,14 @@ export class Broker {
     // Keystores, JAAS users, mechanisms: a ConfigError naming the key before anything is opened.
     const listeners = config.listeners.map((l) => ({name: l.name, host: l.host, port: l.port, security: resolveListenerSecurity(config, l)}))
     await mkdir(this.dataDir, {recursive: true})
-    const metadata = await LocalMetadataStore.open(this.dataDir, {nodeId: config.nodeId, host: config.advertisedListeners[0]!.host, port: config.advertisedListeners[0]!.port, rack: null})
+    const metadata = await this.openMetadataStore()
     this.metadata = metadata
-    await this.writeMetaProperties(metadata.clusterId)
+    try {
+      await this.writeMetaProperties(metadata.clusterId)
+    } catch (error) {
+      await metadata.close()
+      throw error
+    }
     let topics!: TopicManager
     const topicConfigs = (name: string) => {
       const topic = metadata.topic(name)
@@ -164,6 +169,26 @@ export class Broker {
     return this.stopping
   }
 
+  /** The embedded store in the data directory, or the cluster's etcd (metadata.store). */
+  private async openMetadataStore(): Promise<MetadataStore> {
+    const {config, log} = this
+    const advertised = config.advertisedListeners[0]!
+    const self = {nodeId: config.nodeId, host: advertised.host, port: advertised.port, rack: config.get('broker.rack')}
+    const location = config.metadataStore
+    if (location.kind === 'local') return LocalMetadataStore.open(this.dataDir, self)
+    // etcd3 (gRPC) is loaded only by brokers that use it.
+    const {EtcdMetadataStore} = await import('./controller/etcd-metadata-store.js')
+    return EtcdMetadataStore.open({
+      endpoints: location.endpoints,
+      prefix: location.prefix,
+      self,
+      sessionTimeoutMs: config.int('broker.session.timeout.ms'),
+      heartbeatIntervalMs: config.int('broker.heartbeat.interval.ms'),
+      onSessionLost: (reason) => log.error({reason}, 'lost the etcd session; rejoining when etcd answers'),
+      onSessionRestored: () => log.info('etcd session restored'),
+    })
+  }
+
   /** Kafka's meta.properties: which cluster and node this data directory belongs to. */
   private async writeMetaProperties(clusterId: string): Promise<void> {
     const path = join(this.dataDir, 'meta.properties')
@@ -176,6 +201,12 @@ export class Broker {
     const nodeLine = /^node\.id=(\d+)$/m.exec(existing ?? '')
     if (nodeLine && Number(nodeLine[1]) !== this.config.nodeId) {
       throw new Error(`${path} belongs to node.id=${nodeLine[1]}, not ${this.config.nodeId}`)
+    }
+    const clusterLine = /^cluster\.id=(\S+)$/m.exec(existing ?? '')
+    if (clusterLine && clusterLine[1] !== clusterId) {
+      throw new MetadataStoreError(
+        `The data directory ${this.dataDir} belongs to cluster ${clusterLine[1]}, but the metadata store (${this.config.get('metadata.store') ?? 'local'}) holds cluster ${clusterId}: use another data directory or the cluster's metadata store`,
+      )
     }
     if (existing === undefined) {
       await writeFile(path, `#\n#${new Date().toString()}\nnode.id=${this.config.nodeId}\nversion=1\ncluster.id=${clusterId}\n`)

@@ -11,6 +11,7 @@
  * read-only here, because kcli reads them only at start.
  */
 import {type ConfigDefinition, ConfigDefs, ConfigError, LONG_MAX, parseConfigValue} from './config-def.js'
+import {type MetadataStoreLocation, parseMetadataStoreLocation} from './metadata-store-location.js'
 import {TOPIC_CONFIGS} from './topic-configs.js'
 
 const INT_MAX = '2147483647'
@@ -29,6 +30,10 @@ const LOG_DEFAULTS: ConfigDefinition[] = TOPIC_CONFIGS.definitions
 export const BROKER_CONFIGS = new ConfigDefs([
   {name: 'node.id', type: 'int', default: '1', min: 0, readOnly: true, doc: 'The broker id (kcli defaults it to 1 for the embedded single broker).'},
   {name: 'broker.id', type: 'int', default: '-1', min: -1, readOnly: true, doc: 'Alias of node.id.'},
+  {name: 'metadata.store', type: 'string', default: null, readOnly: true, doc: "Where the cluster's metadata lives: empty or 'local' (the embedded store in the data directory, one broker), or etcd://host:port[,host:port...][/prefix] (a cluster of brokers sharing an etcd; default prefix /kcli)."},
+  {name: 'broker.session.timeout.ms', type: 'int', default: '9000', min: 1, readOnly: true, doc: "How long a broker's etcd session (its registration, and the controllership if it holds it) lives without a heartbeat answered."},
+  {name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000', min: 1, readOnly: true, doc: "How often a broker renews its etcd session (at most a third of broker.session.timeout.ms)."},
+  {name: 'broker.rack', type: 'string', default: null, readOnly: true, doc: 'The rack of this broker, for rack-aware replica placement.'},
   {name: 'listeners', type: 'list', default: 'PLAINTEXT://127.0.0.1:9092', readOnly: true, doc: 'Listeners: name://host:port, comma-separated.'},
   {name: 'advertised.listeners', type: 'list', default: null, readOnly: true, doc: 'Listeners given to clients in Metadata, when they differ from listeners.'},
   {name: 'log.dirs', type: 'string', default: null, readOnly: true, doc: 'The data directory (kcli uses one).'},
@@ -115,6 +120,8 @@ export interface ResolvedBrokerConfig {
   listeners: ResolvedListener[]
   advertisedListeners: ListenerAddress[]
   logDir: string | null
+  /** metadata.store: the embedded local store or an etcd cluster. */
+  metadataStore: MetadataStoreLocation
   get(name: string): string | null
   /** `name` for one listener: its listener.name.<listener>.<name> override, else `name` (or its default). */
   listenerConfig(listener: string, name: string): ListenerConfigValue
@@ -164,6 +171,12 @@ export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBroke
     if (names.has(l.name)) throw new ConfigError('listeners', get('listeners'), `Each listener must have a different name, listeners: ${get('listeners')}`)
     names.add(l.name)
   }
+  let metadataStore: MetadataStoreLocation
+  try {
+    metadataStore = parseMetadataStoreLocation(get('metadata.store') ?? '')
+  } catch (error) {
+    throw new ConfigError('metadata.store', get('metadata.store'), (error as Error).message)
+  }
   const advertised = get('advertised.listeners')
   const listenerConfig = (listener: string, name: string): ListenerConfigValue => {
     const prefixed = `listener.name.${listener.toLowerCase()}.${name}`
@@ -176,6 +189,7 @@ export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBroke
     listeners,
     advertisedListeners: advertised ? parseListeners('advertised.listeners', advertised) : addresses,
     logDir: (get('log.dirs') ?? get('log.dir'))?.split(',')[0]?.trim() ?? null,
+    metadataStore,
     get,
     listenerConfig,
     int: num,

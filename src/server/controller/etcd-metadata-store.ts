@@ -37,6 +37,7 @@ import {
   fromPersistedScram,
   MetadataError,
   type MetadataStore,
+  MetadataStoreError,
   type PartitionAssignment,
   type PersistedScramCredential,
   type ScramCredentialChanges,
@@ -63,9 +64,6 @@ export interface EtcdMetadataStoreOptions {
   /** Called when a new session is established after a loss. */
   onSessionRestored?: () => void
 }
-
-/** Start-up and connection problems, with the endpoint named; `kcli server start` exits on them. */
-export class MetadataStoreError extends Error {}
 
 interface StoredTopic {
   topicId: string

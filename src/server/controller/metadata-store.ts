@@ -70,6 +70,9 @@ export class MetadataError extends Error {
   }
 }
 
+/** The store cannot be used (etcd unreachable, a node.id or cluster conflict), its cause named; `kcli server start` exits on it. */
+export class MetadataStoreError extends Error {}
+
 export interface MetadataStore {
   readonly clusterId: string
   /** The controller's broker id. */

@@ -6,8 +6,9 @@
  * messages that name them; another prefix is another cluster.
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {EtcdMetadataStore, MetadataStoreError} from '../../../src/server/controller/etcd-metadata-store.js'
-import {parseMetadataStoreLocation} from '../../../src/server/controller/metadata-store-url.js'
+import {EtcdMetadataStore} from '../../../src/server/controller/etcd-metadata-store.js'
+import {MetadataStoreError} from '../../../src/server/controller/metadata-store.js'
+import {parseMetadataStoreLocation} from '../../../src/lib/config/metadata-store-location.js'
 import {etcdMissing, freePort, startEtcd, type TestEtcd} from '../../e2e/etcd.js'
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
