@@ -9,21 +9,25 @@ export type {Logger}
 
 const LEVELS: Record<number, string> = {10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL'}
 
+/** One of pino's JSON lines as a short human line (a line that is not JSON comes back as it is). */
+export function formatLogLine(line: string): string {
+  try {
+    const {level, time, msg, err, ...rest} = JSON.parse(line) as Record<string, unknown>
+    const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    const clock = typeof time === 'string' ? time.slice(11, 23) : ''
+    const error = err && typeof err === 'object' ? `\n  ${String((err as {stack?: string}).stack ?? (err as {message?: string}).message)}` : ''
+    return `${clock} ${LEVELS[level as number] ?? level} ${String(msg ?? '')} ${fields.join(' ')}${error}`
+  } catch {
+    return line
+  }
+}
+
 /** Renders pino's JSON lines as short human lines. */
 export function prettyStream(out: NodeJS.WritableStream): DestinationStream {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       for (const line of chunk.toString('utf8').split('\n')) {
-        if (line === '') continue
-        try {
-          const {level, time, msg, err, ...rest} = JSON.parse(line) as Record<string, unknown>
-          const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          const clock = typeof time === 'string' ? time.slice(11, 23) : ''
-          const error = err && typeof err === 'object' ? `\n  ${String((err as {stack?: string}).stack ?? (err as {message?: string}).message)}` : ''
-          out.write(`${clock} ${LEVELS[level as number] ?? level} ${String(msg ?? '')} ${fields.join(' ')}${error}\n`)
-        } catch {
-          out.write(`${line}\n`)
-        }
+        if (line !== '') out.write(`${formatLogLine(line)}\n`)
       }
       callback()
     },
