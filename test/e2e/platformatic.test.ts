@@ -4,7 +4,12 @@
  * v1...) against the in-process broker: admin (topics, partitions, configs, offsets, groups),
  * produce (partitions, keys, headers, every codec the client has on this Node, idempotent), a
  * classic consumer group of two members (rebalance on join and leave, committed offsets resume),
- * and a KIP-848 group of two members.
+ * a KIP-848 group of two members, transactions (commit visible to read_committed, abort not;
+ * offsets committed in a transaction), and what it found:
+ *
+ * - Its transactional producer passes the producer id it got as an idempotent producer to
+ *   InitProducerId for a new transactional id; Kafka takes it (the new id's metadata has epoch
+ *   -1), kcli answered INVALID_PRODUCER_ID_MAPPING.
  *
  * Every request's API key and version is recorded through the client's diagnostics channel and
  * logged at the end, with the range the broker advertises.
@@ -17,6 +22,7 @@ import {
   Consumer,
   type ConsumerOptions,
   connectionsApiChannel,
+  FetchIsolationLevels,
   IncrementalAlterConfigOperationTypes,
   ListOffsetTimestamps,
   type Message,
@@ -300,6 +306,49 @@ describe('@platformatic/kafka 1.35 against the broker', () => {
     expect(second.map((m) => m.value).sort()).toEqual(Array.from({length: 8}, (_, i) => `b-${i}`).sort())
     await m1.close()
     await m2.close()
+  })
+
+  it('transactions: a committed transaction is visible to read_committed, an aborted one is not; offsets commit with the transaction', async () => {
+    const topic = 'plt-txn'
+    await admin.createTopics({topics: [topic], partitions: 2, replicas: 1})
+    const producer = newProducer('plt-txn', {transactionalId: 'plt-txn', idempotent: true, acks: -1})
+    const send = async (prefix: string, end: 'commit' | 'abort') => {
+      const tx = await producer.beginTransaction()
+      await tx.send({messages: Array.from({length: 4}, (_, i) => ({topic, partition: i % 2, key: `${prefix}${i}`, value: `${prefix}-${i}`}))})
+      await (end === 'commit' ? tx.commit() : tx.abort())
+    }
+    await send('committed', 'commit')
+    await send('aborted', 'abort')
+    await send('later', 'commit')
+
+    const committedReader = newConsumer('plt-rc', 'plt-rc', {isolationLevel: FetchIsolationLevels.READ_COMMITTED})
+    const rc = await committedReader.consume({topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED})
+    const committed = await collector(rc).take(8)
+    expect(committed.map((m) => m.value).sort()).toEqual(['committed-0', 'committed-1', 'committed-2', 'committed-3', 'later-0', 'later-1', 'later-2', 'later-3'])
+
+    const uncommittedReader = newConsumer('plt-ru', 'plt-ru')
+    const ru = await uncommittedReader.consume({topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED})
+    const all = await collector(ru).take(12)
+    expect(all.filter((m) => m.value.startsWith('aborted-'))).toHaveLength(4)
+
+    // Consume-transform-produce: the reader's offsets commit inside a transaction.
+    const tx = await producer.beginTransaction()
+    await tx.addConsumer(committedReader)
+    await tx.send({messages: [{topic, partition: 0, key: 'out', value: 'transformed'}]})
+    for (const m of committed) await tx.addOffset(m)
+    await tx.commit()
+    const offsets = await admin.listConsumerGroupOffsets({groups: ['plt-rc']})
+    expect(offsets[0]!.topics.find((t) => t.name === topic)!.partitions.map((p) => [p.partitionIndex, p.committedOffset]).sort()).toEqual([
+      [0, 8n],
+      [1, 8n],
+    ])
+    // Per partition: 2 committed records + marker, 2 aborted + marker, 2 + marker; partition 0
+    // then the transformed record and its marker.
+    const lso = await admin.listOffsets({topics: [{name: topic, partitions: [{partitionIndex: 0, timestamp: ListOffsetTimestamps.LATEST}]}], isolationLevel: FetchIsolationLevels.READ_COMMITTED})
+    expect(lso[0]!.partitions[0]!.offset).toBe(11n)
+    await rc.close()
+    await ru.close()
+    await producer.close()
   })
 
 })
