@@ -10,6 +10,10 @@
  * - Its transactional producer passes the producer id it got as an idempotent producer to
  *   InitProducerId for a new transactional id; Kafka takes it (the new id's metadata has epoch
  *   -1), kcli answered INVALID_PRODUCER_ID_MAPPING.
+ * - Its consumers send a subscription that says version 1 but carries only the version-0 fields
+ *   (topics, user data). Kafka reads a subscription's version-0 prefix to learn the topics, so
+ *   OffsetDelete of a topic the group does not subscribe to succeeds; kcli failed to parse it and
+ *   refused every partition with GROUP_SUBSCRIBED_TO_TOPIC.
  *
  * Every request's API key and version is recorded through the client's diagnostics channel and
  * logged at the end, with the range the broker advertises.
@@ -33,9 +37,10 @@ import {
   stringSerializers,
 } from '@platformatic/kafka'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {apiKeyInfo} from '../../src/lib/protocol/generated/api-keys.js'
+import {ApiKey, apiKeyInfo} from '../../src/lib/protocol/generated/api-keys.js'
+import {ConsumerProtocolSubscription} from '../../src/lib/protocol/generated/consumer-protocol-subscription.js'
 import {startBroker, type TestBroker} from './harness.js'
-import {advertisedApis} from './peers.js'
+import {advertisedApis, RawClient} from './peers.js'
 import {waitUntil} from './groups-support.js'
 
 type StringConsumer = Consumer<string, string, string, string>
@@ -349,6 +354,39 @@ describe('@platformatic/kafka 1.35 against the broker', () => {
     await rc.close()
     await ru.close()
     await producer.close()
+  })
+
+  it('OffsetDelete of a topic the group does not subscribe to succeeds though the subscription says v1 with only v0 fields', async () => {
+    const group = 'plt-offset-delete'
+    await admin.createTopics({topics: ['plt-od-subscribed', 'plt-od-other'], partitions: 1, replicas: 1})
+    const consumer = newConsumer('plt-od', group)
+    const stream = await consumer.consume({topics: ['plt-od-subscribed'], mode: 'latest', autocommit: false})
+    await waitUntil(() => (partitionsOf(consumer).length === 1 ? true : undefined), 20_000, 'the member to be assigned')
+    // The member commits for both topics (its generation makes the commit valid for any topic).
+    await consumer.commit({
+      offsets: [
+        {topic: 'plt-od-subscribed', partition: 0, offset: 0n, leaderEpoch: 0},
+        {topic: 'plt-od-other', partition: 0, offset: 0n, leaderEpoch: 0},
+      ],
+    })
+    // The premise: the member's subscription declares version 1 and holds exactly version 0's fields.
+    const raw = await RawClient.connect(broker.port)
+    const [described] = (await raw.request(ApiKey.DescribeGroups, 5, {groups: [group]}).finally(() => raw.close())).groups
+    expect(described).toMatchObject({groupState: 'Stable', protocolType: 'consumer', protocolData: 'roundrobin'})
+    const metadata = described!.members[0]!.memberMetadata
+    expect(metadata.readInt16BE(0)).toBe(1)
+    const v0 = ConsumerProtocolSubscription.decode(metadata, 0, 2)
+    expect(v0.topics).toEqual(['plt-od-subscribed'])
+    expect(metadata.length).toBe(2 + ConsumerProtocolSubscription.encode(v0, 0).length)
+    expect(() => ConsumerProtocolSubscription.decode(metadata, 1, 2)).toThrow()
+
+    const deleted = await admin.deleteConsumerGroupOffsets({groupId: group, topics: [{name: 'plt-od-other', partitionIndexes: [0]}]})
+    expect(deleted).toEqual([{name: 'plt-od-other', partitionIndexes: [0]}])
+    expect(await rejection(admin.deleteConsumerGroupOffsets({groupId: group, topics: [{name: 'plt-od-subscribed', partitionIndexes: [0]}]}))).toContain('GROUP_SUBSCRIBED_TO_TOPIC')
+    const left = await admin.listConsumerGroupOffsets({groups: [group]})
+    expect(left[0]!.topics.map((t) => t.name)).toEqual(['plt-od-subscribed'])
+    await stream.close()
+    await consumer.close()
   })
 
 })

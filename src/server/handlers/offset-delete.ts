@@ -1,8 +1,9 @@
 // OffsetDelete: v0
 //
 // Behaviour: deletes a group's committed offsets of some partitions (tombstones in
-// __consumer_offsets). Refused per partition for topics the group's members subscribe to; a
-// partition without an offset is left out of the answer, as Kafka does.
+// __consumer_offsets). Refused per partition for topics the group's members subscribe to (read
+// from each member's subscription as version 0, as Kafka does); a partition without an offset is
+// left out of the answer.
 // Errors: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP (a classic group with members that does not use the
 // consumer protocol, so its subscriptions are unknown), GROUP_SUBSCRIBED_TO_TOPIC (per
 // partition), INVALID_GROUP_ID, COORDINATOR_NOT_AVAILABLE.

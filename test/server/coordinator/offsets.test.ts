@@ -6,10 +6,10 @@
  */
 import {describe, expect, it} from 'vitest'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
-import type {ClassicGroup} from '../../../src/server/coordinator/classic-group.js'
+import {ClassicGroup} from '../../../src/server/coordinator/classic-group.js'
 import type {OffsetCommitRequestData} from '../../../src/server/coordinator/group-coordinator.js'
 import {decodeCoordinatorKey} from '../../../src/server/coordinator/records.js'
-import {type Harness, harness, joinNew} from './helpers.js'
+import {type Harness, harness, joinNew, subscription} from './helpers.js'
 
 const E = ErrorCode
 
@@ -29,8 +29,8 @@ async function fetchOne(h: Harness, topic: string, partition: number, groupId = 
 }
 
 /** A one-member stable classic group subscribed to `orders`; returns the member id. */
-async function stableMember(h: Harness): Promise<string> {
-  const a = await joinNew(h)
+async function stableMember(h: Harness, metadata = subscription(['orders'])): Promise<string> {
+  const a = await joinNew(h, {protocols: [{name: 'range', metadata}]})
   const j = await a.join
   await h.coordinator.syncGroup({groupId: 'g', generationId: j.generationId, memberId: a.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: []})
   return a.memberId
@@ -177,6 +177,41 @@ describe('OffsetDelete, DeleteGroups, ListGroups, DescribeGroups', () => {
     expect((await fetchOne(h, 'payments', 0)).committedOffset).toBe(-1n)
     expect((await fetchOne(h, 'payments', 1)).committedOffset).toBe(1n)
     expect((await h.coordinator.deleteOffsets({groupId: 'nope', topics: []})).errorCode).toBe(E.GROUP_ID_NOT_FOUND)
+  })
+
+  it('reads a subscription as its version-0 prefix, as Kafka does: version 1 with only version-0 fields (@platformatic/kafka)', async () => {
+    const h = await harness()
+    // The exact bytes @platformatic/kafka 1.35 sends: version 1, topics ["orders"], null user
+    // data, and none of version 1's owned partitions.
+    const v1WithV0Fields = Buffer.from('0001' + '00000001' + '0006' + Buffer.from('orders').toString('hex') + 'ffffffff', 'hex')
+    const member = await stableMember(h, v1WithV0Fields)
+    await h.coordinator.commitOffsets(commit({generationIdOrMemberEpoch: 1, memberId: member, offsets: [['orders', 0, 1], ['payments', 0, 1]]}))
+    const r = await h.coordinator.deleteOffsets({groupId: 'g', topics: [{name: 'orders', partitions: [0]}, {name: 'payments', partitions: [0]}]})
+    expect(r).toEqual({
+      errorCode: E.NONE,
+      topics: [
+        {name: 'orders', partitions: [{partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC}]},
+        {name: 'payments', partitions: [{partitionIndex: 0, errorCode: E.NONE}]},
+      ],
+    })
+    expect((await fetchOne(h, 'payments', 0)).committedOffset).toBe(-1n)
+  })
+
+  it('knows the topics of every subscription version, later unknown ones too, and refuses every partition when one does not parse', () => {
+    const group = (metadata: Buffer) => {
+      const g = new ClassicGroup('g', 0)
+      g.protocolType = 'consumer'
+      g.protocolName = 'range'
+      g.members.set('m', {memberId: 'm', groupInstanceId: null, clientId: 'c', clientHost: 'h', rebalanceTimeoutMs: 1, sessionTimeoutMs: 1, protocolType: 'consumer', protocols: [{name: 'range', metadata}], assignment: Buffer.alloc(0), isNew: false})
+      return g
+    }
+    for (let version = 0; version <= 3; version++) expect(group(subscription(['orders', 'payments'], version)).subscribedTopics()).toEqual(new Set(['orders', 'payments']))
+    // A version from the future: version 3's fields and more after them.
+    const future = Buffer.concat([subscription(['orders'], 3), Buffer.from('cafe', 'hex')])
+    future.writeInt16BE(9, 0)
+    expect(group(future).subscribedTopics()).toEqual(new Set(['orders']))
+    expect(group(Buffer.from('00', 'hex')).subscribedTopics()).toBeUndefined()
+    expect(group(Buffer.from('0000' + '00000002' + '0001', 'hex')).subscribedTopics()).toBeUndefined()
   })
 
   it('deletes only empty groups, with tombstones for the group and its offsets', async () => {
