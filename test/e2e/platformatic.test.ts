@@ -14,6 +14,8 @@
  *   (topics, user data). Kafka reads a subscription's version-0 prefix to learn the topics, so
  *   OffsetDelete of a topic the group does not subscribe to succeeds; kcli failed to parse it and
  *   refused every partition with GROUP_SUBSCRIBED_TO_TOPIC.
+ * - OffsetDelete answers every partition asked for (Kafka 4.0): kcli left out those without an
+ *   offset, unknown ones too, where Kafka answers NONE and UNKNOWN_TOPIC_OR_PARTITION.
  *
  * Every request's API key and version is recorded through the client's diagnostics channel and
  * logged at the end, with the range the broker advertises.
@@ -385,6 +387,10 @@ describe('@platformatic/kafka 1.35 against the broker', () => {
     expect(await rejection(admin.deleteConsumerGroupOffsets({groupId: group, topics: [{name: 'plt-od-subscribed', partitionIndexes: [0]}]}))).toContain('GROUP_SUBSCRIBED_TO_TOPIC')
     const left = await admin.listConsumerGroupOffsets({groups: [group]})
     expect(left[0]!.topics.map((t) => t.name)).toEqual(['plt-od-subscribed'])
+    // Kafka 4.0 answers every partition asked for: one without an offset NONE, an unknown one
+    // UNKNOWN_TOPIC_OR_PARTITION.
+    expect(await admin.deleteConsumerGroupOffsets({groupId: group, topics: [{name: 'plt-od-other', partitionIndexes: [0]}]})).toEqual([{name: 'plt-od-other', partitionIndexes: [0]}])
+    expect(await rejection(admin.deleteConsumerGroupOffsets({groupId: group, topics: [{name: 'plt-od-other', partitionIndexes: [3]}]}))).toContain('UNKNOWN_TOPIC_OR_PARTITION')
     await stream.close()
     await consumer.close()
   })

@@ -1169,13 +1169,17 @@ export class GroupCoordinator {
     const deleted: Array<{topic: string; partition: number}> = []
     const topics = req.topics.map((t) => {
       const partitions: Array<{partitionIndex: number; errorCode: number}> = []
-      if (subscribed === undefined || subscribed.has(t.name)) {
-        for (const p of t.partitions) partitions.push({partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC})
-      } else {
-        const byPartition = this.offsets.get(req.groupId)?.get(t.name)
-        for (const p of t.partitions) {
-          if (!byPartition?.has(p)) continue
+      const partitionCount = this.topics.partitionCount(t.name)
+      const isSubscribed = subscribed === undefined || subscribed.has(t.name)
+      const byPartition = this.offsets.get(req.groupId)?.get(t.name)
+      for (const p of t.partitions) {
+        // Kafka answers every partition asked for: unknown ones (KafkaApis), those of a topic the
+        // group consumes, and the others NONE, with a tombstone where an offset exists.
+        if (partitionCount === undefined || p < 0 || p >= partitionCount) partitions.push({partitionIndex: p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
+        else if (isSubscribed) partitions.push({partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC})
+        else {
           partitions.push({partitionIndex: p, errorCode: ErrorCode.NONE})
+          if (!byPartition?.has(p)) continue
           records.push({key: encodeOffsetCommitKey(req.groupId, t.name, p), value: null})
           deleted.push({topic: t.name, partition: p})
         }

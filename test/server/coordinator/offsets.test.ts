@@ -168,12 +168,15 @@ describe('OffsetDelete, DeleteGroups, ListGroups, DescribeGroups', () => {
     const h = await harness()
     const member = await stableMember(h)
     await h.coordinator.commitOffsets(commit({generationIdOrMemberEpoch: 1, memberId: member, offsets: [['orders', 0, 1], ['payments', 0, 1], ['payments', 1, 1]]}))
-    const r = await h.coordinator.deleteOffsets({groupId: 'g', topics: [{name: 'orders', partitions: [0]}, {name: 'payments', partitions: [0, 2]}]})
+    const r = await h.coordinator.deleteOffsets({groupId: 'g', topics: [{name: 'orders', partitions: [0, 6]}, {name: 'payments', partitions: [0, 2]}, {name: 'nope', partitions: [0]}]})
     expect(r.errorCode).toBe(E.NONE)
+    // Every partition asked for is answered (Kafka 4.0), payments-2 without an offset too.
     expect(r.topics).toEqual([
-      {name: 'orders', partitions: [{partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC}]},
-      {name: 'payments', partitions: [{partitionIndex: 0, errorCode: E.NONE}]},
+      {name: 'orders', partitions: [{partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC}, {partitionIndex: 6, errorCode: E.UNKNOWN_TOPIC_OR_PARTITION}]},
+      {name: 'payments', partitions: [{partitionIndex: 0, errorCode: E.NONE}, {partitionIndex: 2, errorCode: E.NONE}]},
+      {name: 'nope', partitions: [{partitionIndex: 0, errorCode: E.UNKNOWN_TOPIC_OR_PARTITION}]},
     ])
+    expect(h.log.all().filter((rec) => rec.value === null)).toHaveLength(1)
     expect((await fetchOne(h, 'payments', 0)).committedOffset).toBe(-1n)
     expect((await fetchOne(h, 'payments', 1)).committedOffset).toBe(1n)
     expect((await h.coordinator.deleteOffsets({groupId: 'nope', topics: []})).errorCode).toBe(E.GROUP_ID_NOT_FOUND)
