@@ -16,6 +16,9 @@
  *   refused every partition with GROUP_SUBSCRIBED_TO_TOPIC.
  * - OffsetDelete answers every partition asked for (Kafka 4.0): kcli left out those without an
  *   offset, unknown ones too, where Kafka answers NONE and UNKNOWN_TOPIC_OR_PARTITION.
+ * - An OffsetCommit whose every partition is rejected (unknown topic or partition) created an
+ *   empty group: afterwards ListGroups showed it and OffsetDelete succeeded where Kafka answers
+ *   GROUP_ID_NOT_FOUND. A commit to a partition the topic does not have was stored.
  *
  * Every request's API key and version is recorded through the client's diagnostics channel and
  * logged at the end, with the range the broker advertises.
@@ -395,6 +398,17 @@ describe('@platformatic/kafka 1.35 against the broker', () => {
     await consumer.close()
   })
 
+  it('an OffsetCommit whose every partition is rejected creates no group', async () => {
+    await admin.createTopics({topics: ['plt-no-group'], partitions: 1, replicas: 1})
+    const unknownTopic = admin.alterConsumerGroupOffsets({groupId: 'plt-never', topics: [{name: 'plt-missing', partitionOffsets: [{partition: 0, offset: 1n}]}]})
+    expect(await rejection(unknownTopic)).toContain('UNKNOWN_TOPIC_OR_PARTITION')
+    const unknownPartition = admin.alterConsumerGroupOffsets({groupId: 'plt-never', topics: [{name: 'plt-no-group', partitionOffsets: [{partition: 7, offset: 1n}]}]})
+    expect(await rejection(unknownPartition)).toContain('UNKNOWN_TOPIC_OR_PARTITION')
+
+    expect([...(await admin.listGroups()).keys()]).not.toContain('plt-never')
+    expect(await rejection(admin.deleteConsumerGroupOffsets({groupId: 'plt-never', topics: [{name: 'plt-no-group', partitionIndexes: [0]}]}))).toContain('GROUP_ID_NOT_FOUND')
+    expect((await admin.describeGroups({groups: ['plt-never']})).get('plt-never')?.state).toBe('DEAD')
+  })
 })
 
 function partitionsOf(consumer: StringConsumer): number[] {

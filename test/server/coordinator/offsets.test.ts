@@ -50,11 +50,31 @@ describe('OffsetCommit and OffsetFetch', () => {
     expect((h.coordinator.group('g') as ClassicGroup).state).toBe('Empty')
   })
 
-  it('checks per partition: unknown topics, metadata over offset.metadata.max.bytes', async () => {
+  it('checks per partition: unknown topics and partitions (as KafkaApis), metadata over offset.metadata.max.bytes', async () => {
     const h = await harness({offsetMetadataMaxBytes: 5})
-    const req = commit({offsets: [['nope', 0, 1], ['orders', 0, 100000]]})
+    const req = commit({offsets: [['nope', 0, 1], ['orders', 0, 100000], ['orders', 6, 1], ['orders', -1, 1], ['orders', 1, 1]]})
     const r = await h.coordinator.commitOffsets(req)
-    expect(r.topics.map((t) => t.partitions[0]!.errorCode)).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION, E.OFFSET_METADATA_TOO_LARGE])
+    expect(r.topics.map((t) => t.partitions.map((p) => p.errorCode))).toEqual([[E.UNKNOWN_TOPIC_OR_PARTITION], [E.OFFSET_METADATA_TOO_LARGE, E.UNKNOWN_TOPIC_OR_PARTITION, E.UNKNOWN_TOPIC_OR_PARTITION, E.NONE]])
+    const all = await h.coordinator.fetchOffsets({groupId: 'g', memberId: null, memberEpoch: -1, topics: null})
+    expect(all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([['orders', [[1, 1n]]]])
+  })
+
+  it('a commit that stores nothing creates no group (unknown topics and partitions, metadata too large)', async () => {
+    const h = await harness({offsetMetadataMaxBytes: 5})
+    const rejected = await h.coordinator.commitOffsets(commit({groupId: 'never', offsets: [['nope', 0, 1], ['orders', 6, 1], ['orders', 0, 100000]]}))
+    expect(rejected.topics.map((t) => t.partitions.map((p) => p.errorCode))).toEqual([[E.UNKNOWN_TOPIC_OR_PARTITION], [E.UNKNOWN_TOPIC_OR_PARTITION, E.OFFSET_METADATA_TOO_LARGE]])
+    expect(h.coordinator.group('never')).toBeUndefined()
+    expect(h.coordinator.listGroups({states: [], types: []})).toEqual([])
+    expect((await h.coordinator.deleteOffsets({groupId: 'never', topics: [{name: 'orders', partitions: [0]}]})).errorCode).toBe(E.GROUP_ID_NOT_FOUND)
+    expect(h.log.all()).toEqual([])
+    // Nothing known is left to commit: the group is not looked at (KafkaApis answers alone), so
+    // a generation for a group that does not exist is not GROUP_ID_NOT_FOUND here...
+    const unknownOnly = await h.coordinator.commitOffsets(commit({groupId: 'never', generationIdOrMemberEpoch: 3, memberId: 'm', offsets: [['nope', 0, 1]]}))
+    expect(unknownOnly.topics[0]!.partitions[0]!.errorCode).toBe(E.UNKNOWN_TOPIC_OR_PARTITION)
+    // ...and where something is, the group's error goes to those partitions only.
+    const mixed = await h.coordinator.commitOffsets(commit({groupId: 'never', generationIdOrMemberEpoch: 3, memberId: 'm', offsets: [['nope', 0, 1], ['orders', 0, 1]]}))
+    expect(mixed.topics.map((t) => t.partitions[0]!.errorCode)).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION, E.GROUP_ID_NOT_FOUND])
+    expect(h.coordinator.group('never')).toBeUndefined()
   })
 
   it('checks the member and generation of a classic group', async () => {
@@ -87,6 +107,9 @@ describe('OffsetCommit and OffsetFetch', () => {
     h.log.failAppends = new Error('disk full')
     const r = await h.coordinator.commitOffsets(commit({offsets: [['orders', 0, 9]]}))
     expect(r.topics[0]!.partitions[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE)
+    // The simple group a failed first commit would have made is gone with it.
+    expect((await h.coordinator.commitOffsets(commit({groupId: 'new'}))).topics[0]!.partitions[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE)
+    expect(h.coordinator.group('new')).toBeUndefined()
     h.log.failAppends = undefined
     expect((await fetchOne(h, 'orders', 0)).committedOffset).toBe(5n)
   })
