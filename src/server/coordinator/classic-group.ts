@@ -209,7 +209,10 @@ export class ClassicGroup {
 
   /**
    * The topics the members subscribe to, when the group uses the consumer protocol and every
-   * subscription decodes; undefined when that cannot be known.
+   * subscription decodes; undefined when that cannot be known. As Kafka's
+   * ClassicGroup.computeSubscribedTopics, each subscription is read as version 0 whatever version
+   * it declares: every version starts with version 0's fields (topics, user data) and only appends
+   * to them, and some clients (@platformatic/kafka) declare version 1 but send only those fields.
    */
   subscribedTopics(): Set<string> | undefined {
     if (this.protocolType !== 'consumer' || this.protocolName === null) return this.members.size === 0 ? new Set() : undefined
@@ -218,9 +221,8 @@ export class ClassicGroup {
       const p = m.protocols.find((x) => x.name === this.protocolName)
       if (!p) return undefined
       try {
-        const version = p.metadata.readInt16BE(0)
-        const sub = ConsumerProtocolSubscription.decode(p.metadata, Math.min(Math.max(version, 0), ConsumerProtocolSubscription.maxVersion), 2)
-        for (const t of sub.topics) topics.add(t)
+        if (p.metadata.length < 2) return undefined
+        for (const t of ConsumerProtocolSubscription.decode(p.metadata, 0, 2).topics) topics.add(t)
       } catch {
         return undefined
       }

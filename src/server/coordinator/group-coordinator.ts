@@ -1029,50 +1029,65 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------
   // Offsets
 
+  /**
+   * OffsetCommit. As Kafka: unknown topics and partitions are answered UNKNOWN_TOPIC_OR_PARTITION
+   * before the group is looked at (KafkaApis), and when nothing else is left the group is not
+   * looked at at all; a group error applies to the other partitions. A commit that stores nothing
+   * (every partition rejected) creates no group: Kafka's simple group comes into being with the
+   * offset records that name it.
+   */
   async commitOffsets(req: OffsetCommitRequestData): Promise<OffsetCommitResult> {
-    const failAll = (errorCode: number): OffsetCommitResult => ({topics: req.topics.map((t) => ({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, errorCode}))}))})
-    let group: Group
-    try {
-      if (this.stopped) throw new GroupError('NOT_COORDINATOR')
-      if (req.groupId === '') throw new GroupError('INVALID_GROUP_ID')
-      group = this.validateOffsetCommit(req)
-    } catch (error) {
-      return failAll(codeOf(error))
-    }
-    const now = this.timer.now()
-    const records: CoordinatorRecord[] = []
-    const accepted: Array<{topic: string; partition: number; offset: OffsetAndMetadata}> = []
     const result: OffsetCommitResult = {topics: []}
+    const known: Array<{topic: string; request: OffsetCommitRequestData['topics'][number]['partitions'][number]; answer: {partitionIndex: number; errorCode: number}; storable: boolean}> = []
     for (const t of req.topics) {
       const partitions = []
-      const topicExists = this.topics.partitionCount(t.name) !== undefined
+      const partitionCount = this.topics.partitionCount(t.name)
       for (const p of t.partitions) {
-        const metadata = p.committedMetadata ?? ''
-        if (!topicExists) {
-          partitions.push({partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
-        } else if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) {
-          partitions.push({partitionIndex: p.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE})
-        } else {
-          partitions.push({partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE})
-          const offset: OffsetAndMetadata = {
-            committedOffset: p.committedOffset,
-            leaderEpoch: p.committedLeaderEpoch,
-            metadata,
-            commitTimestamp: now,
-            expireTimestamp: req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1,
-          }
-          accepted.push({topic: t.name, partition: p.partitionIndex, offset})
-          records.push({key: encodeOffsetCommitKey(req.groupId, t.name, p.partitionIndex), value: encodeOffsetCommitValue({offset: offset.committedOffset, leaderEpoch: offset.leaderEpoch, metadata, commitTimestamp: now, expireTimestamp: offset.expireTimestamp})})
-        }
+        const answer = {partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number}
+        partitions.push(answer)
+        if (partitionCount === undefined || p.partitionIndex < 0 || p.partitionIndex >= partitionCount) continue
+        known.push({topic: t.name, request: p, answer, storable: Buffer.byteLength(p.committedMetadata ?? '', 'utf8') <= this.config.offsetMetadataMaxBytes})
       }
       result.topics.push({name: t.name, partitions})
     }
-    if (records.length === 0) return result
+    if (known.length === 0) return result
+    let existing: Group | null
+    try {
+      if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+      if (req.groupId === '') throw new GroupError('INVALID_GROUP_ID')
+      existing = this.validateOffsetCommit(req)
+    } catch (error) {
+      const errorCode = codeOf(error)
+      for (const k of known) k.answer.errorCode = errorCode
+      return result
+    }
+    for (const k of known) k.answer.errorCode = k.storable ? ErrorCode.NONE : ErrorCode.OFFSET_METADATA_TOO_LARGE
+    const storable = known.filter((k) => k.storable)
+    if (storable.length === 0) return result
+    const group = existing ?? new ClassicGroup(req.groupId, this.timer.now())
+    if (!existing) this.groups.set(req.groupId, group)
+    const now = this.timer.now()
+    const records: CoordinatorRecord[] = []
+    const accepted: Array<{topic: string; partition: number; offset: OffsetAndMetadata}> = []
+    for (const {topic, request: p} of storable) {
+      const metadata = p.committedMetadata ?? ''
+      const offset: OffsetAndMetadata = {
+        committedOffset: p.committedOffset,
+        leaderEpoch: p.committedLeaderEpoch,
+        metadata,
+        commitTimestamp: now,
+        expireTimestamp: req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : -1,
+      }
+      accepted.push({topic, partition: p.partitionIndex, offset})
+      records.push({key: encodeOffsetCommitKey(req.groupId, topic, p.partitionIndex), value: encodeOffsetCommitValue({offset: offset.committedOffset, leaderEpoch: offset.leaderEpoch, metadata, commitTimestamp: now, expireTimestamp: offset.expireTimestamp})})
+    }
     try {
       await this.trackCommit(req.groupId, this.write(req.groupId, records))
     } catch (error) {
       this.logger?.error({err: error, groupId: req.groupId}, 'writing offset commits failed')
-      for (const t of result.topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) p.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
+      for (const k of storable) k.answer.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
+      // Kafka's timeline reverts a failed write: the simple group it created goes with it.
+      if (!existing && this.groups.get(req.groupId) === group && !this.offsets.has(req.groupId)) this.groups.delete(req.groupId)
       return result
     }
     if (this.groups.get(req.groupId) !== group) {
@@ -1084,16 +1099,14 @@ export class GroupCoordinator {
     return result
   }
 
-  /** Kafka's validateOffsetCommit: returns the group (creating a simple group when allowed). */
-  private validateOffsetCommit(req: OffsetCommitRequestData): Group {
-    let group = this.groups.get(req.groupId)
+  /**
+   * Kafka's validateOffsetCommit: the group, or null when there is none and the commit may create
+   * a simple group (generation -1: the admin client or a consumer without group management).
+   */
+  private validateOffsetCommit(req: OffsetCommitRequestData): Group | null {
+    const group = this.groups.get(req.groupId)
     if (!group) {
-      if (req.generationIdOrMemberEpoch < 0) {
-        // The admin client or a consumer without group management: a "simple" group.
-        group = new ClassicGroup(req.groupId, this.timer.now())
-        this.groups.set(req.groupId, group)
-        return group
-      }
+      if (req.generationIdOrMemberEpoch < 0) return null
       // OffsetCommit v9+ answers GROUP_ID_NOT_FOUND; older versions ILLEGAL_GENERATION.
       throw new GroupError(req.apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION')
     }
@@ -1169,13 +1182,17 @@ export class GroupCoordinator {
     const deleted: Array<{topic: string; partition: number}> = []
     const topics = req.topics.map((t) => {
       const partitions: Array<{partitionIndex: number; errorCode: number}> = []
-      if (subscribed === undefined || subscribed.has(t.name)) {
-        for (const p of t.partitions) partitions.push({partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC})
-      } else {
-        const byPartition = this.offsets.get(req.groupId)?.get(t.name)
-        for (const p of t.partitions) {
-          if (!byPartition?.has(p)) continue
+      const partitionCount = this.topics.partitionCount(t.name)
+      const isSubscribed = subscribed === undefined || subscribed.has(t.name)
+      const byPartition = this.offsets.get(req.groupId)?.get(t.name)
+      for (const p of t.partitions) {
+        // Kafka answers every partition asked for: unknown ones (KafkaApis), those of a topic the
+        // group consumes, and the others NONE, with a tombstone where an offset exists.
+        if (partitionCount === undefined || p < 0 || p >= partitionCount) partitions.push({partitionIndex: p, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
+        else if (isSubscribed) partitions.push({partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC})
+        else {
           partitions.push({partitionIndex: p, errorCode: ErrorCode.NONE})
+          if (!byPartition?.has(p)) continue
           records.push({key: encodeOffsetCommitKey(req.groupId, t.name, p), value: null})
           deleted.push({topic: t.name, partition: p})
         }

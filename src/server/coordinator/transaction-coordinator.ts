@@ -336,7 +336,9 @@ export class TransactionCoordinator {
       const now = this.now()
       let meta = this.txns.get(transactionalId)
       if (!meta) {
-        if (expected.producerId >= 0) throw new TransactionError('INVALID_PRODUCER_ID_MAPPING')
+        // A new transactional id takes any expected producer id, as Kafka's isValidProducerId
+        // does for metadata just created (epoch -1): clients that were idempotent producers
+        // first (@platformatic/kafka) pass the id they had.
         meta = {
           transactionalId,
           producerId: await this.options.producerIds.generate(),

@@ -3,10 +3,12 @@
 // Behaviour: stores committed offsets (with leader epoch, v6+, and metadata) in
 // __consumer_offsets; they are visible to OffsetFetch once written. Checks as Kafka 4.0 does: a
 // classic group member's id and generation (an empty group accepts commits without them, from
-// the admin client or consumers that assign partitions themselves, creating a "simple" group);
-// a KIP-848 member's epoch. A commit during CompletingRebalance is refused with
+// the admin client or consumers that assign partitions themselves, creating a "simple" group
+// when the commit stores an offset); a KIP-848 member's epoch. Unknown topics and partitions are
+// answered first, as KafkaApis does: the group is checked only for the partitions that exist,
+// and not at all when none does. A commit during CompletingRebalance is refused with
 // REBALANCE_IN_PROGRESS. The retention time of v2-v4 becomes the offset's expire timestamp.
-// Errors (per partition): UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE
+// Errors (per partition): UNKNOWN_TOPIC_OR_PARTITION (topic or partition), OFFSET_METADATA_TOO_LARGE
 // (offset.metadata.max.bytes), ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
 // REBALANCE_IN_PROGRESS, GROUP_ID_NOT_FOUND (v9+, a generation for a group that does not exist;
 // older versions ILLEGAL_GENERATION), STALE_MEMBER_EPOCH, UNSUPPORTED_VERSION (a KIP-848 member

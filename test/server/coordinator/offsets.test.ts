@@ -6,10 +6,10 @@
  */
 import {describe, expect, it} from 'vitest'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
-import type {ClassicGroup} from '../../../src/server/coordinator/classic-group.js'
+import {ClassicGroup} from '../../../src/server/coordinator/classic-group.js'
 import type {OffsetCommitRequestData} from '../../../src/server/coordinator/group-coordinator.js'
 import {decodeCoordinatorKey} from '../../../src/server/coordinator/records.js'
-import {type Harness, harness, joinNew} from './helpers.js'
+import {type Harness, harness, joinNew, subscription} from './helpers.js'
 
 const E = ErrorCode
 
@@ -29,8 +29,8 @@ async function fetchOne(h: Harness, topic: string, partition: number, groupId = 
 }
 
 /** A one-member stable classic group subscribed to `orders`; returns the member id. */
-async function stableMember(h: Harness): Promise<string> {
-  const a = await joinNew(h)
+async function stableMember(h: Harness, metadata = subscription(['orders'])): Promise<string> {
+  const a = await joinNew(h, {protocols: [{name: 'range', metadata}]})
   const j = await a.join
   await h.coordinator.syncGroup({groupId: 'g', generationId: j.generationId, memberId: a.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: []})
   return a.memberId
@@ -50,11 +50,31 @@ describe('OffsetCommit and OffsetFetch', () => {
     expect((h.coordinator.group('g') as ClassicGroup).state).toBe('Empty')
   })
 
-  it('checks per partition: unknown topics, metadata over offset.metadata.max.bytes', async () => {
+  it('checks per partition: unknown topics and partitions (as KafkaApis), metadata over offset.metadata.max.bytes', async () => {
     const h = await harness({offsetMetadataMaxBytes: 5})
-    const req = commit({offsets: [['nope', 0, 1], ['orders', 0, 100000]]})
+    const req = commit({offsets: [['nope', 0, 1], ['orders', 0, 100000], ['orders', 6, 1], ['orders', -1, 1], ['orders', 1, 1]]})
     const r = await h.coordinator.commitOffsets(req)
-    expect(r.topics.map((t) => t.partitions[0]!.errorCode)).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION, E.OFFSET_METADATA_TOO_LARGE])
+    expect(r.topics.map((t) => t.partitions.map((p) => p.errorCode))).toEqual([[E.UNKNOWN_TOPIC_OR_PARTITION], [E.OFFSET_METADATA_TOO_LARGE, E.UNKNOWN_TOPIC_OR_PARTITION, E.UNKNOWN_TOPIC_OR_PARTITION, E.NONE]])
+    const all = await h.coordinator.fetchOffsets({groupId: 'g', memberId: null, memberEpoch: -1, topics: null})
+    expect(all.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([['orders', [[1, 1n]]]])
+  })
+
+  it('a commit that stores nothing creates no group (unknown topics and partitions, metadata too large)', async () => {
+    const h = await harness({offsetMetadataMaxBytes: 5})
+    const rejected = await h.coordinator.commitOffsets(commit({groupId: 'never', offsets: [['nope', 0, 1], ['orders', 6, 1], ['orders', 0, 100000]]}))
+    expect(rejected.topics.map((t) => t.partitions.map((p) => p.errorCode))).toEqual([[E.UNKNOWN_TOPIC_OR_PARTITION], [E.UNKNOWN_TOPIC_OR_PARTITION, E.OFFSET_METADATA_TOO_LARGE]])
+    expect(h.coordinator.group('never')).toBeUndefined()
+    expect(h.coordinator.listGroups({states: [], types: []})).toEqual([])
+    expect((await h.coordinator.deleteOffsets({groupId: 'never', topics: [{name: 'orders', partitions: [0]}]})).errorCode).toBe(E.GROUP_ID_NOT_FOUND)
+    expect(h.log.all()).toEqual([])
+    // Nothing known is left to commit: the group is not looked at (KafkaApis answers alone), so
+    // a generation for a group that does not exist is not GROUP_ID_NOT_FOUND here...
+    const unknownOnly = await h.coordinator.commitOffsets(commit({groupId: 'never', generationIdOrMemberEpoch: 3, memberId: 'm', offsets: [['nope', 0, 1]]}))
+    expect(unknownOnly.topics[0]!.partitions[0]!.errorCode).toBe(E.UNKNOWN_TOPIC_OR_PARTITION)
+    // ...and where something is, the group's error goes to those partitions only.
+    const mixed = await h.coordinator.commitOffsets(commit({groupId: 'never', generationIdOrMemberEpoch: 3, memberId: 'm', offsets: [['nope', 0, 1], ['orders', 0, 1]]}))
+    expect(mixed.topics.map((t) => t.partitions[0]!.errorCode)).toEqual([E.UNKNOWN_TOPIC_OR_PARTITION, E.GROUP_ID_NOT_FOUND])
+    expect(h.coordinator.group('never')).toBeUndefined()
   })
 
   it('checks the member and generation of a classic group', async () => {
@@ -87,6 +107,9 @@ describe('OffsetCommit and OffsetFetch', () => {
     h.log.failAppends = new Error('disk full')
     const r = await h.coordinator.commitOffsets(commit({offsets: [['orders', 0, 9]]}))
     expect(r.topics[0]!.partitions[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE)
+    // The simple group a failed first commit would have made is gone with it.
+    expect((await h.coordinator.commitOffsets(commit({groupId: 'new'}))).topics[0]!.partitions[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE)
+    expect(h.coordinator.group('new')).toBeUndefined()
     h.log.failAppends = undefined
     expect((await fetchOne(h, 'orders', 0)).committedOffset).toBe(5n)
   })
@@ -168,15 +191,53 @@ describe('OffsetDelete, DeleteGroups, ListGroups, DescribeGroups', () => {
     const h = await harness()
     const member = await stableMember(h)
     await h.coordinator.commitOffsets(commit({generationIdOrMemberEpoch: 1, memberId: member, offsets: [['orders', 0, 1], ['payments', 0, 1], ['payments', 1, 1]]}))
-    const r = await h.coordinator.deleteOffsets({groupId: 'g', topics: [{name: 'orders', partitions: [0]}, {name: 'payments', partitions: [0, 2]}]})
+    const r = await h.coordinator.deleteOffsets({groupId: 'g', topics: [{name: 'orders', partitions: [0, 6]}, {name: 'payments', partitions: [0, 2]}, {name: 'nope', partitions: [0]}]})
     expect(r.errorCode).toBe(E.NONE)
+    // Every partition asked for is answered (Kafka 4.0), payments-2 without an offset too.
     expect(r.topics).toEqual([
-      {name: 'orders', partitions: [{partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC}]},
-      {name: 'payments', partitions: [{partitionIndex: 0, errorCode: E.NONE}]},
+      {name: 'orders', partitions: [{partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC}, {partitionIndex: 6, errorCode: E.UNKNOWN_TOPIC_OR_PARTITION}]},
+      {name: 'payments', partitions: [{partitionIndex: 0, errorCode: E.NONE}, {partitionIndex: 2, errorCode: E.NONE}]},
+      {name: 'nope', partitions: [{partitionIndex: 0, errorCode: E.UNKNOWN_TOPIC_OR_PARTITION}]},
     ])
+    expect(h.log.all().filter((rec) => rec.value === null)).toHaveLength(1)
     expect((await fetchOne(h, 'payments', 0)).committedOffset).toBe(-1n)
     expect((await fetchOne(h, 'payments', 1)).committedOffset).toBe(1n)
     expect((await h.coordinator.deleteOffsets({groupId: 'nope', topics: []})).errorCode).toBe(E.GROUP_ID_NOT_FOUND)
+  })
+
+  it('reads a subscription as its version-0 prefix, as Kafka does: version 1 with only version-0 fields (@platformatic/kafka)', async () => {
+    const h = await harness()
+    // The exact bytes @platformatic/kafka 1.35 sends: version 1, topics ["orders"], null user
+    // data, and none of version 1's owned partitions.
+    const v1WithV0Fields = Buffer.from('0001' + '00000001' + '0006' + Buffer.from('orders').toString('hex') + 'ffffffff', 'hex')
+    const member = await stableMember(h, v1WithV0Fields)
+    await h.coordinator.commitOffsets(commit({generationIdOrMemberEpoch: 1, memberId: member, offsets: [['orders', 0, 1], ['payments', 0, 1]]}))
+    const r = await h.coordinator.deleteOffsets({groupId: 'g', topics: [{name: 'orders', partitions: [0]}, {name: 'payments', partitions: [0]}]})
+    expect(r).toEqual({
+      errorCode: E.NONE,
+      topics: [
+        {name: 'orders', partitions: [{partitionIndex: 0, errorCode: E.GROUP_SUBSCRIBED_TO_TOPIC}]},
+        {name: 'payments', partitions: [{partitionIndex: 0, errorCode: E.NONE}]},
+      ],
+    })
+    expect((await fetchOne(h, 'payments', 0)).committedOffset).toBe(-1n)
+  })
+
+  it('knows the topics of every subscription version, later unknown ones too, and refuses every partition when one does not parse', () => {
+    const group = (metadata: Buffer) => {
+      const g = new ClassicGroup('g', 0)
+      g.protocolType = 'consumer'
+      g.protocolName = 'range'
+      g.members.set('m', {memberId: 'm', groupInstanceId: null, clientId: 'c', clientHost: 'h', rebalanceTimeoutMs: 1, sessionTimeoutMs: 1, protocolType: 'consumer', protocols: [{name: 'range', metadata}], assignment: Buffer.alloc(0), isNew: false})
+      return g
+    }
+    for (let version = 0; version <= 3; version++) expect(group(subscription(['orders', 'payments'], version)).subscribedTopics()).toEqual(new Set(['orders', 'payments']))
+    // A version from the future: version 3's fields and more after them.
+    const future = Buffer.concat([subscription(['orders'], 3), Buffer.from('cafe', 'hex')])
+    future.writeInt16BE(9, 0)
+    expect(group(future).subscribedTopics()).toEqual(new Set(['orders']))
+    expect(group(Buffer.from('00', 'hex')).subscribedTopics()).toBeUndefined()
+    expect(group(Buffer.from('0000' + '00000002' + '0001', 'hex')).subscribedTopics()).toBeUndefined()
   })
 
   it('deletes only empty groups, with tombstones for the group and its offsets', async () => {

@@ -44,6 +44,11 @@ describe('TransactionCoordinator', () => {
     expect(await code(tc.initProducerId('tx', 0, {producerId: -1, producerEpoch: -1}))).toBe('INVALID_TRANSACTION_TIMEOUT')
     const first = await tc.initProducerId('tx', 60000, {producerId: -1, producerEpoch: -1})
     expect(first.producerEpoch).toBe(0)
+    // A new transactional id takes any expected producer id (Kafka: metadata just created has
+    // epoch -1); @platformatic/kafka passes the id it had as an idempotent producer.
+    const fresh = await tc.initProducerId('tx-fresh', 60000, {producerId: 424242, producerEpoch: 0})
+    expect(fresh.producerEpoch).toBe(0)
+    expect(fresh.producerId).not.toBe(424242)
     const second = await tc.initProducerId('tx', 60000, {producerId: -1, producerEpoch: -1})
     expect(second).toEqual({producerId: first.producerId, producerEpoch: 1})
     expect(await code(tc.addPartitions('tx', first.producerId, 0, [{topic: '__transaction_state', partition: 0}]))).toBe('PRODUCER_FENCED')
