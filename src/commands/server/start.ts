@@ -1,13 +1,13 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {UsageError} from '../../lib/cli/errors.js'
 import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
 import type {BrokerStatus} from '../../server/broker.js'
 
-export default class ServerStart extends BaseCommand<typeof ServerStart> {
+export default class ServerStart extends KcliCommand<typeof ServerStart> {
   static override summary = 'Run a Kafka-compatible broker.'
   static override description = `Starts one broker that speaks the Kafka protocol: PLAINTEXT on 127.0.0.1:9092 and a data directory of its own by default, no other process needed. Configuration uses Kafka's broker config names: a server.properties file, then --override key=value flags, then KCLI_* environment variables (KCLI_LOG_DIRS sets log.dirs). Stops cleanly on SIGTERM or SIGINT (a second signal forces).`
   static override examples = [
