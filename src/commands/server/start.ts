@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 
 import {KcliCommand} from '../../lib/cli/base-command.js'
-import {UsageError} from '../../lib/cli/errors.js'
+import {SystemError, UsageError} from '../../lib/cli/errors.js'
 import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
 import type {BrokerStatus} from '../../server/broker.js'
@@ -58,7 +58,7 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
     }
     // The broker is imported here, not at the top: oclif loads every command module to list
     // commands (there is no manifest), and `kcli --help` should not pay for loading a broker.
-    const [{Broker}, {createLogger}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js')])
+    const [{Broker}, {createLogger}, {ListenerBindError}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js'), import('../../server/network/socket-server.js')])
     const log = createLogger({level: flags['log-level']})
     const broker = new Broker(config, log)
     let status
@@ -67,6 +67,8 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
     } catch (error) {
       // A listener's security settings (keystores, JAAS users, SASL mechanisms) are checked at start.
       if (error instanceof ConfigError) throw new UsageError(error.message)
+      // A port in use, a privileged port, an address not on this host: exit 1, as Kafka does.
+      if (error instanceof ListenerBindError) throw new SystemError(error.message, error.code, {cause: error})
       throw error
     }
     if (!this.jsonEnabled()) {
