@@ -17,7 +17,7 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
     {command: '<%= config.bin %> <%= command.id %> --override num.partitions=6 --override log.retention.hours=24', description: 'Override broker configs.'},
   ]
   static override args = {
-    properties: Args.string({description: 'A server.properties file.', required: false}),
+    properties: Args.string({description: 'A server.properties file.', ignoreStdin: true, required: false}),
   }
   /** Broker configs have KCLI_* variables of their own (KCLI_LOG_DIRS), read by the config loader. */
   static override withoutEnv = ['override']

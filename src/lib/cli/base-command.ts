@@ -65,6 +65,8 @@ export const CLIENT_FLAGS = {
     helpGroup: 'CLIENT',
     helpValue: '<key=value>',
     multiple: true,
+    // -X a=b orders: `orders` is the command's argument, not a second property.
+    multipleNonGreedy: true,
     summary: 'A client property, e.g. security.protocol=SASL_SSL (repeatable; wins over --command-config; librdkafka names as for kcat -X work too).',
   }),
   'command-config': Flags.string({
