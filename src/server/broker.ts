@@ -1,6 +1,7 @@
 /**
  * The broker's lifecycle: start (data directory, metadata, partition logs, listeners), serve,
- * and controlled shutdown (stop accepting, answer what was read, flush and close the logs).
+ * and controlled shutdown (stop accepting, answer what was read, flush and close the logs). A
+ * start whose listeners cannot bind stops what it had started and rejects with the ListenerBindError.
  */
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
@@ -137,7 +138,13 @@ export class Broker {
       },
       this.registry,
     )
-    bound = await this.socketServer.start()
+    try {
+      bound = await this.socketServer.start()
+    } catch (error) {
+      // A listener could not bind (ListenerBindError): stop what started, so nothing is left running.
+      await this.stop()
+      throw error
+    }
     const status: BrokerStatus = {
       nodeId: config.nodeId,
       clusterId: metadata.clusterId,

@@ -126,7 +126,7 @@ describe('kcli produce and consume', () => {
   it('usage errors exit 2; a missing topic exits 1', async () => {
     const noTopic = await kcli(Produce, broker.bootstrap, [], {stdin: 'x\n'})
     expect(noTopic.exitCode).toBe(2)
-    expect(noTopic.stderr).toMatch(/--topic is required/)
+    expect(noTopic.stderr).toBe("Error: a topic is required when records come from stdin or --file: kcli produce TOPIC, or --topic TOPIC See 'kcli produce --help'.\n")
     const badOffset = await kcli(Consume, broker.bootstrap, ['-t', 'range', '--offset', 'yesterday'])
     expect(badOffset.exitCode).toBe(2)
     const badFormat = await kcli(Consume, broker.bootstrap, ['-t', 'range', '-f', '%q'])
@@ -134,6 +134,35 @@ describe('kcli produce and consume', () => {
     const missing = await kcli(Consume, broker.bootstrap, ['-t', 'no-such-topic', '--json'])
     expect(missing.exitCode).toBe(1)
     expect(JSON.parse(missing.stderr).error).toMatchObject({kafka: {code: 3, name: 'UNKNOWN_TOPIC_OR_PARTITION'}, kind: 'kafka'})
+  })
+
+  // Issue 12: `kcli produce TOPIC` answered "command produce:TOPIC not found".
+  it('takes the topic as the argument as well as with -t; both only when they agree', async () => {
+    const produced = await kcli<ProduceResult>(Produce, broker.bootstrap, ['by-argument'], {stdin: 'a\nb\n'})
+    expect(produced.stderr).toBe('')
+    expect(produced.exitCode).toBe(0)
+    expect(produced.result).toMatchObject({count: 2, topic: 'by-argument'})
+    // Repeatable flags do not swallow the argument: -H k=v TOPIC, -p 0 TOPIC.
+    const withHeader = await kcli<ProduceResult>(Produce, broker.bootstrap, ['-H', 'source=test', 'by-argument', '-t', 'by-argument'], {stdin: 'c\n'})
+    expect(withHeader.exitCode).toBe(0)
+    expect(withHeader.result).toMatchObject({count: 1, topic: 'by-argument'})
+
+    const consumed = await kcli(Consume, broker.bootstrap, ['-p', '0', 'by-argument', '--from-beginning', '--exit', '-f', '%s %h\\n'])
+    expect(consumed.stderr).toBe('')
+    expect(consumed.exitCode).toBe(0)
+    expect(consumed.stdout).toBe('a \nb \nc source=test\n')
+    const same = await kcli(Consume, broker.bootstrap, ['by-argument', '-t', 'by-argument', '--from-beginning', '--exit'])
+    expect(same.stdout).toBe('a\nb\nc\n')
+
+    const twice = await kcli(Produce, broker.bootstrap, ['by-argument', '-t', 'other'], {stdin: 'x\n'})
+    expect(twice.exitCode).toBe(2)
+    expect(twice.stderr).toBe("Error: the topic is given both as the argument (by-argument) and with --topic (other); give it once See 'kcli produce --help'.\n")
+    const twiceConsume = await kcli(Consume, broker.bootstrap, ['by-argument', '-t', 'by-argument', '-t', 'other', '--json'])
+    expect(twiceConsume.exitCode).toBe(2)
+    expect(JSON.parse(twiceConsume.stderr).error).toEqual({exitCode: 2, kind: 'usage', message: 'the topic is given both as the argument (by-argument) and with --topic (by-argument, other); give it once'})
+    const none = await kcli(Consume, broker.bootstrap, ['--from-beginning'])
+    expect(none.exitCode).toBe(2)
+    expect(none.stderr).toBe("Error: a topic is required: kcli consume TOPIC, or --topic TOPIC See 'kcli consume --help'.\n")
   })
 
   it('a missing topic exits 1 when the broker does not auto-create topics', async () => {

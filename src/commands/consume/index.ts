@@ -1,10 +1,10 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {UsageError} from '../../lib/cli/errors.js'
 import {toJsonText} from '../../lib/cli/output.js'
 import type {Admin} from '../../lib/client/admin.js'
-import {type EndSpec, parseEndSpec, parseStartSpec, type StartSpec} from '../../lib/client/cli-input.js'
+import {type EndSpec, parseEndSpec, parseStartSpec, type StartSpec, topicsFromArgumentOrFlag} from '../../lib/client/cli-input.js'
 import type {PartitionPosition} from '../../lib/client/consumer.js'
 import {ENCODINGS, type Encoding} from '../../lib/client/encoding.js'
 import type {Record as KafkaRecord} from '../../lib/records/record.js'
@@ -56,14 +56,18 @@ function valuesWithNewlines(records: readonly KafkaRecord[], n: number, buffers:
 }
 
 export default class Consume extends BaseCommand<typeof Consume> {
-  static override description = `Prints records as they arrive, one per line (the value; --format for more), until Ctrl-C, --count records, or with --exit the end of each partition as it was when consuming started. Starts at the latest offset unless --from-beginning or --offset: N, -N (the last N records of each partition), @time (epoch ms, ISO date, or relative like @-1h), beginning, end. --to stops before an offset or a time. With --group the partitions come from the consumer group, consumption starts at its committed offsets, and offsets are committed as records are printed and at the end. With --json every record is one JSON object on its own line (key and value as text, or base64 when not UTF-8: see keyEncoding/valueEncoding).`
+  static override description = `Prints the records of the topic given as the argument or with --topic as they arrive, one per line (the value; --format for more), until Ctrl-C, --count records, or with --exit the end of each partition as it was when consuming started. Starts at the latest offset unless --from-beginning or --offset: N, -N (the last N records of each partition), @time (epoch ms, ISO date, or relative like @-1h), beginning, end. --to stops before an offset or a time. With --group the partitions come from the consumer group, consumption starts at its committed offsets, and offsets are committed as records are printed and at the end. With --json every record is one JSON object on its own line (key and value as text, or base64 when not UTF-8: see keyEncoding/valueEncoding).`
   static override examples = [
-    {command: '<%= config.bin %> <%= command.id %> -t orders --from-beginning --exit', description: 'Everything in the topic, then exit.'},
-    {command: '<%= config.bin %> <%= command.id %> -t orders --offset -10 --exit', description: 'The last 10 records of each partition.'},
-    {command: '<%= config.bin %> <%= command.id %> -t orders --offset @-1h --to @-30m -f "%p:%o %k=%s\\n"', description: 'An hour ago to half an hour ago, kcat-style format.'},
-    {command: '<%= config.bin %> <%= command.id %> -t orders -g billing --count 100', description: 'As consumer group billing, 100 records, offsets committed.'},
-    {command: '<%= config.bin %> <%= command.id %> -t blobs --from-beginning --exit --json | jq -r .value', description: 'One JSON object per record.'},
+    {command: '<%= config.bin %> <%= command.id %> orders --from-beginning --exit', description: 'Everything in the topic, then exit (-t orders says the same).'},
+    {command: '<%= config.bin %> <%= command.id %> orders --offset -10 --exit', description: 'The last 10 records of each partition.'},
+    {command: '<%= config.bin %> <%= command.id %> orders --offset @-1h --to @-30m -f "%p:%o %k=%s\\n"', description: 'An hour ago to half an hour ago, kcat-style format.'},
+    {command: '<%= config.bin %> <%= command.id %> -t orders -t refunds -g billing --count 100', description: 'Two topics as consumer group billing, 100 records, offsets committed.'},
+    {command: '<%= config.bin %> <%= command.id %> blobs --from-beginning --exit --json | jq -r .value', description: 'One JSON object per record.'},
   ]
+  static override args = {
+    // ignoreStdin: oclif would otherwise take a missing argument from piped stdin.
+    topic: Args.string({description: 'Topic to consume (or --topic; asked for on a terminal if neither is given).', ignoreStdin: true}),
+  }
   static override flags = {
     count: Flags.integer({char: 'c', min: 1, summary: 'Exit after this many records.'}),
     exit: Flags.boolean({char: 'e', summary: 'Exit at the end of the partitions (their latest offsets when consuming started).'}),
@@ -73,9 +77,9 @@ export default class Consume extends BaseCommand<typeof Consume> {
     'isolation-level': Flags.string({default: 'read_uncommitted', options: ['read_uncommitted', 'read_committed'], summary: 'Transactional records to show.'}),
     'key-encoding': Flags.string({options: [...ENCODINGS], summary: 'Keys in --json: text (base64 if not UTF-8), json, base64.'}),
     offset: Flags.string({char: 'o', helpValue: '<N|-N|@time|beginning|end>', summary: 'Where to start in each partition.'}),
-    partition: Flags.integer({char: 'p', min: 0, multiple: true, summary: 'Only this partition (repeatable; not with --group).'}),
+    partition: Flags.integer({char: 'p', min: 0, multiple: true, multipleNonGreedy: true, summary: 'Only this partition (repeatable; not with --group).'}),
     to: Flags.string({helpValue: '<N|@time>', summary: 'Stop before this offset, or at the first record at or after this time.'}),
-    topic: Flags.string({char: 't', helpValue: '<name>', multiple: true, summary: 'Topic to consume (repeatable; asked for on a terminal if missing).'}),
+    topic: Flags.string({char: 't', helpValue: '<name>', multiple: true, multipleNonGreedy: true, summary: 'Topic to consume, as the argument can also give it (repeatable: several topics).'}),
     'value-encoding': Flags.string({options: [...ENCODINGS], summary: 'Values in --json: text (base64 if not UTF-8), json, base64.'}),
   }
   static override summary = 'Consume records and print them.'
@@ -100,15 +104,15 @@ export default class Consume extends BaseCommand<typeof Consume> {
       }
     }
 
+    let topics = topicsFromArgumentOrFlag(this.args.topic, flags.topic)
+    const interactive = process.stdin.isTTY === true && this.out.isTTY
+    if (topics === undefined && !interactive) throw new UsageError(`a topic is required: ${this.config.bin} consume TOPIC, or --topic TOPIC`)
+
     const client = await this.kafka()
     const {Consumer} = await import('../../lib/client/consumer.js')
     const {Admin} = await import('../../lib/client/admin.js')
     const admin = new Admin(client)
-    let topics = flags.topic
-    if (!topics || topics.length === 0) {
-      if (!(process.stdin.isTTY && this.out.isTTY)) throw new UsageError('--topic is required')
-      topics = [await this.pickTopic(admin)]
-    }
+    topics ??= [await this.pickTopic(admin)]
     for (const topic of topics) await this.withTimeout('reading metadata', client.topic(topic))
 
     const consumer = new Consumer(client, {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {KcliError, UsageError} from '../../lib/cli/errors.js'
 import type {DumpedBatch, DumpedFile} from '../../lib/client/segment-dump.js'
 
@@ -17,7 +17,7 @@ function batchLine(b: DumpedBatch): string {
   )
 }
 
-export default class LogDump extends BaseCommand<typeof LogDump> {
+export default class LogDump extends KcliCommand<typeof LogDump> {
   static override args = {
     file: Args.string({description: 'Segment (.log), offset index (.index), time index (.timeindex), producer snapshot (.snapshot) or transaction index (.txnindex) files.', required: true}),
   }

@@ -1,11 +1,11 @@
 import {closeSync, fstatSync, openSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {KcliError, UsageError} from '../../lib/cli/errors.js'
-import {parseKeyValue} from '../../lib/client/cli-input.js'
+import {parseKeyValue, topicsFromArgumentOrFlag} from '../../lib/client/cli-input.js'
 import {ENCODINGS, type Encoding} from '../../lib/client/encoding.js'
 import type {Acks, CompressionName, Producer, ProducerRecord, RecordMetadata} from '../../lib/client/producer.js'
 
@@ -37,27 +37,31 @@ function stdinIsFile(): boolean {
 }
 
 export default class Produce extends BaseCommand<typeof Produce> {
-  static override description = `Produces one record per input line, from stdin or --file. With --key-separator each line is split at the first separator into key and value. --value-encoding base64 takes base64 lines and produces the decoded bytes (for binary values); json checks each value is a JSON document. On a terminal without input piped in, it asks for the topic and then for record after record (an empty line ends). With --json it prints the partition and offset of every record.`
+  static override description = `Produces one record per input line, from stdin or --file, to the topic given as the argument or with --topic. With --key-separator each line is split at the first separator into key and value. --value-encoding base64 takes base64 lines and produces the decoded bytes (for binary values); json checks each value is a JSON document. On a terminal without input piped in, it asks for the topic and then for record after record (an empty line ends). With --json it prints the partition and offset of every record.`
   static override examples = [
-    {command: 'seq 100000 | <%= config.bin %> <%= command.id %> -t numbers', description: 'A record per line from stdin.'},
-    {command: 'printf "user1:login\\nuser2:logout\\n" | <%= config.bin %> <%= command.id %> -t events --key-separator : --json', description: 'Keyed records; print partitions and offsets.'},
-    {command: '<%= config.bin %> <%= command.id %> -t blobs --file values.b64 --value-encoding base64 --compression zstd', description: 'Binary values from base64 lines, compressed.'},
-    {command: '<%= config.bin %> <%= command.id %> -t orders --header source=cli --partition 0 --acks 1', description: 'With a header, to partition 0, leader acknowledgement only.'},
-    {command: 'cat batch.txt | <%= config.bin %> <%= command.id %> -t payments --transactional-id loader-1', description: 'The whole input as one transaction: read_committed consumers see all of it or none.'},
+    {command: 'seq 100000 | <%= config.bin %> <%= command.id %> numbers', description: 'A record per line from stdin (-t numbers says the same).'},
+    {command: 'printf "user1:login\\nuser2:logout\\n" | <%= config.bin %> <%= command.id %> events --key-separator : --json', description: 'Keyed records; print partitions and offsets.'},
+    {command: '<%= config.bin %> <%= command.id %> blobs --file values.b64 --value-encoding base64 --compression zstd', description: 'Binary values from base64 lines, compressed.'},
+    {command: '<%= config.bin %> <%= command.id %> orders --header source=cli --partition 0 --acks 1', description: 'With a header, to partition 0, leader acknowledgement only.'},
+    {command: 'cat batch.txt | <%= config.bin %> <%= command.id %> payments --transactional-id loader-1', description: 'The whole input as one transaction: read_committed consumers see all of it or none.'},
     {command: '<%= config.bin %> <%= command.id %>', description: 'Interactive: pick a topic, then type records.'},
   ]
+  static override args = {
+    // ignoreStdin: oclif would otherwise take a missing argument from stdin, which holds the records.
+    topic: Args.string({description: 'Topic to produce to (or --topic; asked for on a terminal if neither is given).', ignoreStdin: true}),
+  }
   static override flags = {
     acks: Flags.string({default: 'all', options: ['all', '-1', '1', '0'], summary: 'Acknowledgements: all (-1), 1 (leader), 0 (none).'}),
     'batch-size': Flags.integer({helpValue: '<bytes>', min: 1, summary: 'Bytes per batch (default 1000000).'}),
     compression: Flags.string({default: 'none', options: [...COMPRESSIONS], summary: 'Compression codec.'}),
     file: Flags.string({char: 'f', helpValue: '<path>', summary: 'Read records from this file instead of stdin.'}),
-    header: Flags.string({char: 'H', helpValue: '<key=value>', multiple: true, summary: 'A header on every record (repeatable).'}),
+    header: Flags.string({char: 'H', helpValue: '<key=value>', multiple: true, multipleNonGreedy: true, summary: 'A header on every record (repeatable).'}),
     idempotent: Flags.boolean({summary: 'Idempotent producer (no duplicates on retry; implies --acks all).'}),
     'key-encoding': Flags.string({default: 'text', options: [...ENCODINGS], summary: 'How keys are written in the input.'}),
     'key-separator': Flags.string({char: 'K', helpValue: '<sep>', summary: 'Split each line at the first <sep> into key and value.'}),
     'linger-ms': Flags.integer({min: 0, summary: 'How long batches wait for more records (default 5).'}),
     partition: Flags.integer({char: 'p', min: 0, summary: 'Produce to this partition (default: by key, or sticky for no key).'}),
-    topic: Flags.string({char: 't', helpValue: '<name>', summary: 'Topic to produce to (asked for on a terminal if missing).'}),
+    topic: Flags.string({char: 't', helpValue: '<name>', summary: 'Topic to produce to, as the argument can also give it.'}),
     'value-encoding': Flags.string({default: 'text', options: [...ENCODINGS], summary: 'How values are written in the input: text, json, base64.'}),
     'transactional-id': Flags.string({helpValue: '<id>', summary: 'Produce the whole input as one transaction (committed at the end, aborted on failure); implies --idempotent.'}),
   }
@@ -65,9 +69,9 @@ export default class Produce extends BaseCommand<typeof Produce> {
 
   async run(): Promise<ProduceResult> {
     const interactive = this.flags.file === undefined && process.stdin.isTTY === true
-    let topic = this.flags.topic
+    let topic = topicsFromArgumentOrFlag(this.args.topic, this.flags.topic === undefined ? undefined : [this.flags.topic])?.[0]
     if (topic === undefined) {
-      if (!interactive) throw new UsageError('--topic is required when records come from stdin or --file')
+      if (!interactive) throw new UsageError(`a topic is required when records come from stdin or --file: ${this.config.bin} produce TOPIC, or --topic TOPIC`)
       topic = await this.pickTopic()
     }
     const transactionalId = this.flags['transactional-id']

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {UsageError} from '../../lib/cli/errors.js'
 import {loadProfiles, saveProfiles} from '../../lib/cli/profiles.js'
 import {parseKeyValues} from '../../lib/client/cli-input.js'
@@ -12,7 +12,7 @@ export interface ProfileAddResult {
   path: string
 }
 
-export default class ProfileAdd extends BaseCommand<typeof ProfileAdd> {
+export default class ProfileAdd extends KcliCommand<typeof ProfileAdd> {
   static override args = {
     name: Args.string({description: 'Profile name.', required: true}),
   }

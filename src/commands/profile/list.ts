@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {loadProfiles, profilesPath} from '../../lib/cli/profiles.js'
 
 export interface ProfileListResult {
@@ -7,7 +7,7 @@ export interface ProfileListResult {
   profiles: {name: string; current: boolean; values: Record<string, string>}[]
 }
 
-export default class ProfileList extends BaseCommand<typeof ProfileList> {
+export default class ProfileList extends KcliCommand<typeof ProfileList> {
   static override description = `Lists the saved profiles with their bootstrap servers and settings; the current one is marked.`
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'Saved profiles.'},

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {NotFoundError} from '../../lib/cli/errors.js'
 import {loadProfiles, profilesPath, saveProfiles} from '../../lib/cli/profiles.js'
 
@@ -9,7 +9,7 @@ export interface ProfileRemoveResult {
   current: string | null
 }
 
-export default class ProfileRemove extends BaseCommand<typeof ProfileRemove> {
+export default class ProfileRemove extends KcliCommand<typeof ProfileRemove> {
   static override args = {
     name: Args.string({description: 'Profile to remove.', required: true}),
   }

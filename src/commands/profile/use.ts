@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {NotFoundError} from '../../lib/cli/errors.js'
 import {loadProfiles, profilesPath, saveProfiles} from '../../lib/cli/profiles.js'
 
@@ -8,7 +8,7 @@ export interface ProfileUseResult {
   current: string
 }
 
-export default class ProfileUse extends BaseCommand<typeof ProfileUse> {
+export default class ProfileUse extends KcliCommand<typeof ProfileUse> {
   static override args = {
     name: Args.string({description: 'Profile to make current.', required: true}),
   }

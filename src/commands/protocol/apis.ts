@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {NotFoundError} from '../../lib/cli/errors.js'
 import {API_KEYS} from '../../lib/protocol/generated/api-keys.js'
 
@@ -41,7 +41,7 @@ function versionRange({maxVersion, minVersion}: ApiInfo): string {
   return minVersion === maxVersion ? `${minVersion}` : `${minVersion}-${maxVersion}`
 }
 
-export default class ProtocolApis extends BaseCommand<typeof ProtocolApis> {
+export default class ProtocolApis extends KcliCommand<typeof ProtocolApis> {
   static override description = `Lists the Kafka protocol's API keys as kcli's codec knows them (Kafka 4.0 message definitions): key, name, version range, first flexible version, and the listeners that serve it. These are the versions kcli can encode and decode, not what a given broker supports. APIs that Kafka 4.0 removed show no versions.`
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'List every API key.'},

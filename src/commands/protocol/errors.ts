@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
 import {NotFoundError} from '../../lib/cli/errors.js'
 import {ERROR_CODES, type ErrorCodeInfo} from '../../lib/protocol/generated/errors.js'
 
@@ -8,7 +8,7 @@ export interface ProtocolErrorsResult {
   errorCodes: ErrorCodeInfo[]
 }
 
-export default class ProtocolErrors extends BaseCommand<typeof ProtocolErrors> {
+export default class ProtocolErrors extends KcliCommand<typeof ProtocolErrors> {
   static override description = `Lists Kafka's error codes (from Kafka 4.0's errors table): the number a broker puts in a response, its name, and whether a client may retry. With --code, shows one code and its message.`
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'List every error code.'},

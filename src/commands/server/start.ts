@@ -1,13 +1,13 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/cli/base-command.js'
-import {UsageError} from '../../lib/cli/errors.js'
+import {KcliCommand} from '../../lib/cli/base-command.js'
+import {SystemError, UsageError} from '../../lib/cli/errors.js'
 import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
 import type {BrokerStatus} from '../../server/broker.js'
 
-export default class ServerStart extends BaseCommand<typeof ServerStart> {
+export default class ServerStart extends KcliCommand<typeof ServerStart> {
   static override summary = 'Run a Kafka-compatible broker.'
   static override description = `Starts one broker that speaks the Kafka protocol: PLAINTEXT on 127.0.0.1:9092 and a data directory of its own by default, no other process needed. Configuration uses Kafka's broker config names: a server.properties file, then --override key=value flags, then KCLI_* environment variables (KCLI_LOG_DIRS sets log.dirs). Stops cleanly on SIGTERM or SIGINT (a second signal forces).`
   static override examples = [
@@ -17,7 +17,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     {command: '<%= config.bin %> <%= command.id %> --override num.partitions=6 --override log.retention.hours=24', description: 'Override broker configs.'},
   ]
   static override args = {
-    properties: Args.string({description: 'A server.properties file.', required: false}),
+    properties: Args.string({description: 'A server.properties file.', ignoreStdin: true, required: false}),
   }
   /** Broker configs have KCLI_* variables of their own (KCLI_LOG_DIRS), read by the config loader. */
   static override withoutEnv = ['override']
@@ -58,7 +58,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     }
     // The broker is imported here, not at the top: oclif loads every command module to list
     // commands (there is no manifest), and `kcli --help` should not pay for loading a broker.
-    const [{Broker}, {createLogger}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js')])
+    const [{Broker}, {createLogger}, {ListenerBindError}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js'), import('../../server/network/socket-server.js')])
     const log = createLogger({level: flags['log-level']})
     const broker = new Broker(config, log)
     let status
@@ -67,6 +67,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     } catch (error) {
       // A listener's security settings (keystores, JAAS users, SASL mechanisms) are checked at start.
       if (error instanceof ConfigError) throw new UsageError(error.message)
+      // A port in use, a privileged port, an address not on this host: exit 1, as Kafka does.
+      if (error instanceof ListenerBindError) throw new SystemError(error.message, error.code, {cause: error})
       throw error
     }
     if (!this.jsonEnabled()) {

@@ -10,7 +10,7 @@ export interface UsersListResult {
 
 export default class UsersList extends BaseCommand<typeof UsersList> {
   static override args = {
-    user: Args.string({description: 'Only these users (all with SCRAM credentials when none is given).'}),
+    user: Args.string({description: 'Only these users (all with SCRAM credentials when none is given).', ignoreStdin: true}),
   }
   static override description = `Lists the SASL/SCRAM users of the cluster with their mechanisms and iteration counts (DescribeUserScramCredentials, KIP-554: what kafka-configs --describe --entity-type users shows). Secrets are never shown: the cluster keeps only salted hashes. A user named but unknown is reported (RESOURCE_NOT_FOUND) and makes the exit code 1.`
   static override examples = [

@@ -1,18 +1,26 @@
-// BaseCommand: what every kcli command extends.
+// The base classes of the kcli commands.
 //
-// It gives each command
-// - the global flags --bootstrap-server, --timeout (ms), --profile and --json;
-// - a KCLI_* environment variable for every flag but --json, named after it (--bootstrap-server:
-//   KCLI_BOOTSTRAP_SERVER; multiple values comma-separated, booleans true/1/yes);
-// - profiles (src/lib/cli/profiles.ts): named sets of flag values.
-//   Precedence, as the toolkit's spec puts it ("flags override the profile, env KCLI_* override
-//   both"): environment > command line > profile > default. A variable that overrides a flag given
-//   on the command line is reported on stderr, so that it never does so silently;
-// - `this.kafka()`: a client (src/lib/client) for --bootstrap-server, closed when the command ends;
+// KcliCommand is what every command extends, directly or through BaseCommand. It gives
+// - the global flag --json (oclif's enableJsonFlag), and no other global flag;
+// - a KCLI_* environment variable for each flag of the command but --json, named after it
+//   (--bootstrap-server: KCLI_BOOTSTRAP_SERVER; multiple values comma-separated, booleans
+//   true/1/yes); only the command's own flags read one, so KCLI_BOOTSTRAP_SERVER never reaches
+//   `server start`;
+// - profiles (src/lib/cli/profiles.ts), for a command that has --profile: named sets of flag
+//   values. Precedence, as the toolkit's spec puts it ("flags override the profile, env KCLI_*
+//   override both"): environment > command line > profile > default. A variable that overrides a
+//   flag given on the command line is reported on stderr, so that it never does so silently;
 // - parsed `this.flags` / `this.args`, typed from the subclass's static flags and args;
 // - `this.out` (src/lib/cli/output.ts) for tables and lines for people, silent with --json;
 // - the error-to-exit-code mapping of src/lib/cli/errors.ts: one line on stderr
 //   (`{"error": {...}}` with --json), exit 0 ok, 1 Kafka or per-item failure, 2 usage.
+// The commands that talk to no cluster extend it directly: `server start` (the broker),
+// `protocol`, `profile` and `log dump`. Their --help lists no client flag, and one given to them
+// is a usage error (exit 2).
+//
+// BaseCommand extends it for the commands that talk to a cluster: the client flags (--help's
+// CLIENT FLAGS) --bootstrap-server, --timeout (ms), --profile, --command-config and -X, and
+// `this.kafka()`, a client (src/lib/client) for them, closed when the command ends.
 //
 // A command's run() returns a typed result; with --json that result, and nothing else, is what
 // goes to stdout. Without --json, run() prints for people through `this.out` and the result is
@@ -40,70 +48,68 @@ import {resolveProfile} from './profiles.js'
 
 export const DEFAULT_TIMEOUT_MS = 30_000
 
-export type BaseFlags = (typeof BaseCommand)['baseFlags']
-export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<BaseFlags & T['flags']>
+/** The flags of every command that talks to a cluster (BaseCommand's), in --help's CLIENT FLAGS. */
+export const CLIENT_FLAGS = {
+  'bootstrap-server': Flags.string({
+    default: DEFAULT_BOOTSTRAP_SERVER,
+    helpGroup: 'CLIENT',
+    helpValue: '<host:port,...>',
+    async parse(input) {
+      parseBootstrapServers(input)
+      return input
+    },
+    summary: 'Broker(s) to connect to, comma-separated.',
+  }),
+  'client-config': Flags.string({
+    char: 'X',
+    helpGroup: 'CLIENT',
+    helpValue: '<key=value>',
+    multiple: true,
+    // -X a=b orders: `orders` is the command's argument, not a second property.
+    multipleNonGreedy: true,
+    summary: 'A client property, e.g. security.protocol=SASL_SSL (repeatable; wins over --command-config; librdkafka names as for kcat -X work too).',
+  }),
+  'command-config': Flags.string({
+    helpGroup: 'CLIENT',
+    helpValue: '<file>',
+    summary: "Client properties file, as Kafka's tools take it: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*, ssl.keystore.*.",
+  }),
+  profile: Flags.string({
+    helpGroup: 'CLIENT',
+    helpValue: '<name>',
+    summary: 'Take unset flags from this profile (see `kcli profile list`); default: the current profile.',
+  }),
+  timeout: Flags.integer({
+    default: DEFAULT_TIMEOUT_MS,
+    helpGroup: 'CLIENT',
+    helpValue: '<ms>',
+    min: 1,
+    summary: 'How long to wait for the cluster, in milliseconds.',
+  }),
+}
+
+export type ClientFlags = typeof CLIENT_FLAGS
+export type InferredFlags<T extends typeof Command, B extends Interfaces.FlagInput = Interfaces.FlagInput<{}>> = Interfaces.InferredFlags<B & T['flags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-export abstract class BaseCommand<T extends typeof Command> extends Command {
-  static override baseFlags = {
-    'bootstrap-server': Flags.string({
-      default: DEFAULT_BOOTSTRAP_SERVER,
-      helpGroup: 'GLOBAL',
-      helpValue: '<host:port,...>',
-      async parse(input) {
-        parseBootstrapServers(input)
-        return input
-      },
-      summary: 'Broker(s) to connect to, comma-separated.',
-    }),
-    'client-config': Flags.string({
-      char: 'X',
-      helpGroup: 'GLOBAL',
-      helpValue: '<key=value>',
-      multiple: true,
-      summary: 'A client property, e.g. security.protocol=SASL_SSL (repeatable; wins over --command-config; librdkafka names as for kcat -X work too).',
-    }),
-    'command-config': Flags.string({
-      helpGroup: 'GLOBAL',
-      helpValue: '<file>',
-      summary: "Client properties file, as Kafka's tools take it: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*, ssl.keystore.*.",
-    }),
-    profile: Flags.string({
-      helpGroup: 'GLOBAL',
-      helpValue: '<name>',
-      summary: 'Take unset flags from this profile (see `kcli profile list`); default: the current profile.',
-    }),
-    timeout: Flags.integer({
-      default: DEFAULT_TIMEOUT_MS,
-      helpGroup: 'GLOBAL',
-      helpValue: '<ms>',
-      min: 1,
-      summary: 'How long to wait for the cluster, in milliseconds.',
-    }),
-  }
-
+/** What every kcli command extends: --json, KCLI_* variables, profiles, output and exit codes (see above). */
+export abstract class KcliCommand<T extends typeof Command, B extends Interfaces.FlagInput = Interfaces.FlagInput<{}>> extends Command {
   static override enableJsonFlag = true
   /** Flags that take no KCLI_* variable (their values have another environment source). */
   static withoutEnv: readonly string[] = []
 
   protected args!: InferredArgs<T>
-  protected flags!: InferredFlags<T>
+  protected flags!: InferredFlags<T, B>
   protected out!: Output
   /** All positional arguments, in order (for commands with strict = false taking several). */
   protected positionals: string[] = []
   /** The profile whose values filled unset flags, if any. */
   protected profileName: string | undefined
-  private kafkaClient: KafkaClient | undefined
-
-  /** --bootstrap-server as addresses (already validated while parsing). */
-  protected get bootstrapServers(): BrokerAddress[] {
-    return parseBootstrapServers(this.flags['bootstrap-server'])
-  }
 
   override async init(): Promise<void> {
     await super.init()
     this.out = new Output({json: this.jsonEnabled()})
-    const ctor = this.ctor as typeof BaseCommand
+    const ctor = this.ctor as typeof KcliCommand
     let parsed
     try {
       parsed = await this.parse({
@@ -122,7 +128,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const metadata = parsed.metadata.flags as Record<string, {setFromDefault?: boolean} | undefined>
     const fromEnv = await this.applyEnvironment(flags, metadata, definitions, ctor.withoutEnv)
     await this.applyProfile(flags, metadata, definitions, fromEnv)
-    this.flags = flags as InferredFlags<T>
+    this.flags = flags as InferredFlags<T, B>
     this.args = parsed.args as InferredArgs<T>
     this.positionals = (parsed.argv as unknown[]).map(String)
   }
@@ -172,6 +178,45 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
   }
 
+  /**
+   * Report the error once and exit with its code. Never calls super.catch(), which would set
+   * process.exitCode (and so fail a test runner that runs commands in-process).
+   */
+  protected override async catch(error: Error): Promise<never> {
+    if (error instanceof ReportedError) throw error
+    this.out ??= new Output({json: this.jsonEnabled()})
+    const kcliError = toKcliError(error)
+    const json = this.jsonEnabled()
+    if (json) {
+      // A partial failure still has a result: print it, so that scripts see what succeeded.
+      if (kcliError instanceof PartialFailureError && kcliError.result !== undefined) this.logJson(kcliError.result)
+      this.out.errorLine(toJsonText({error: kcliError.toJson()}))
+    } else {
+      const hint = kcliError.kind === 'usage' && this.id ? ` See '${this.config.bin} ${this.id.replaceAll(':', ' ')} --help'.` : ''
+      this.out.errorLine(`${this.out.errorColor.red('Error:')} ${kcliError.message}${hint}`)
+      if (kcliError.kind === 'internal' && process.env.DEBUG && error.stack) this.out.errorLine(error.stack)
+    }
+
+    throw new ReportedError(kcliError.exitCode, error)
+  }
+
+  /** The --json output: pretty JSON, never coloured, bigint as exact numbers. */
+  override logJson(json: unknown): void {
+    this.out.printJson(json)
+  }
+}
+
+/** What the commands that talk to a cluster extend: KcliCommand with the client flags and a Kafka client. */
+export abstract class BaseCommand<T extends typeof Command> extends KcliCommand<T, ClientFlags> {
+  static override baseFlags = CLIENT_FLAGS
+
+  private kafkaClient: KafkaClient | undefined
+
+  /** --bootstrap-server as addresses (already validated while parsing). */
+  protected get bootstrapServers(): BrokerAddress[] {
+    return parseBootstrapServers(this.flags['bootstrap-server'])
+  }
+
   /** A Kafka client for --bootstrap-server, --timeout and the security settings, made on first use and closed when the command ends. */
   protected async kafka(): Promise<KafkaClient> {
     if (!this.kafkaClient) {
@@ -215,33 +260,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.kafkaClient = undefined
     await client?.close()
     await super.finally(error)
-  }
-
-  /**
-   * Report the error once and exit with its code. Never calls super.catch(), which would set
-   * process.exitCode (and so fail a test runner that runs commands in-process).
-   */
-  protected override async catch(error: Error): Promise<never> {
-    if (error instanceof ReportedError) throw error
-    this.out ??= new Output({json: this.jsonEnabled()})
-    const kcliError = toKcliError(error)
-    const json = this.jsonEnabled()
-    if (json) {
-      // A partial failure still has a result: print it, so that scripts see what succeeded.
-      if (kcliError instanceof PartialFailureError && kcliError.result !== undefined) this.logJson(kcliError.result)
-      this.out.errorLine(toJsonText({error: kcliError.toJson()}))
-    } else {
-      const hint = kcliError.kind === 'usage' && this.id ? ` See '${this.config.bin} ${this.id.replaceAll(':', ' ')} --help'.` : ''
-      this.out.errorLine(`${this.out.errorColor.red('Error:')} ${kcliError.message}${hint}`)
-      if (kcliError.kind === 'internal' && process.env.DEBUG && error.stack) this.out.errorLine(error.stack)
-    }
-
-    throw new ReportedError(kcliError.exitCode, error)
-  }
-
-  /** The --json output: pretty JSON, never coloured, bigint as exact numbers. */
-  override logJson(json: unknown): void {
-    this.out.printJson(json)
   }
 
   /** Reject with a TimeoutError (exit 1) if `promise` takes longer than --timeout. */

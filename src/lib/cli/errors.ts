@@ -1,7 +1,8 @@
 // Errors a command throws, and how each maps to an exit code.
 //
 //   0  ok
-//   1  a Kafka error, a per-item failure, something not found, a timeout, or an internal error
+//   1  a Kafka error, a per-item failure, something not found, a timeout, a system error (a port in
+//      use), or an internal error
 //   2  usage: unknown command or flag, missing or malformed flag/argument values
 //
 // BaseCommand.catch() turns any error into one line on stderr (or {"error": {...}} with --json)
@@ -16,12 +17,14 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
-export type ErrorKind = 'internal' | 'kafka' | 'not-found' | 'partial-failure' | 'timeout' | 'usage'
+export type ErrorKind = 'internal' | 'kafka' | 'not-found' | 'partial-failure' | 'system' | 'timeout' | 'usage'
 
 /** The `error` member of the `{"error": {...}}` object printed with --json. */
 export interface ErrorJson {
   /** Kafka's error code and name, for `kafka` errors. */
   kafka?: {code: number; name: string; retriable?: boolean}
+  /** The system's error code (EADDRINUSE), for `system` errors. */
+  system?: {code: string}
   kind: ErrorKind
   message: string
   exitCode: number
@@ -126,6 +129,21 @@ export class PartialFailureError<R = unknown> extends KcliError {
 export class NotFoundError extends KcliError {
   constructor(message: string) {
     super(message, 'not-found', EXIT_FAILURE)
+  }
+}
+
+/** The operating system refused what the command needs: a listener's port in use, no permission. Exit code 1. */
+export class SystemError extends KcliError {
+  /** The system's error code: EADDRINUSE, EACCES, EADDRNOTAVAIL... */
+  readonly code: string | undefined
+
+  constructor(message: string, code: string | undefined, options?: {cause?: unknown}) {
+    super(message, 'system', EXIT_FAILURE, options)
+    this.code = code
+  }
+
+  override toJson(): ErrorJson {
+    return this.code === undefined ? super.toJson() : {...super.toJson(), system: {code: this.code}}
   }
 }
 

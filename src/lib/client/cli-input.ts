@@ -1,9 +1,22 @@
 // What the commands parse from the command line, and how they report per-item failures: `k=v`
 // pairs, durations (`15m`), points in time (`2024-05-01T10:00:00Z`, `-1h`, epoch ms), topic and
-// partition lists (`orders:0,1`). Kept out of src/commands (oclif loads every file there as a
-// command) and free of oclif, so it is tested on its own.
+// partition lists (`orders:0,1`), a topic given as the argument or with --topic. Kept out of
+// src/commands (oclif loads every file there as a command) and free of oclif, so it is tested on
+// its own.
 
 import {PartialFailureError, UsageError, type ItemFailure} from '../cli/errors.js'
+
+/**
+ * The topics of `produce` and `consume`: the argument (`kcli produce orders`) or --topic (`-t
+ * orders`, repeatable for consume). Both only when they name the same one topic; undefined when
+ * neither names any.
+ */
+export function topicsFromArgumentOrFlag(argument: string | undefined, flag: readonly string[] | undefined): string[] | undefined {
+  const fromFlag = flag ?? []
+  if (argument === undefined) return fromFlag.length > 0 ? [...fromFlag] : undefined
+  if (fromFlag.length === 0 || (fromFlag.length === 1 && fromFlag[0] === argument)) return [argument]
+  throw new UsageError(`the topic is given both as the argument (${argument}) and with --topic (${fromFlag.join(', ')}); give it once`)
+}
 
 /** `key=value` (the value may contain '='); throws UsageError naming the flag. */
 export function parseKeyValue(input: string, flag: string): [string, string] {

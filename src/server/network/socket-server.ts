@@ -7,9 +7,14 @@
  * is handed over once its TLS handshake is done. With ssl.client.auth=requested a client may come
  * without a certificate, but one whose certificate does not verify is closed (Java's
  * wantClientAuth); on SSL listeners a verified client certificate's subject is the principal.
+ *
+ * A listener that cannot bind (its port in use, a privileged port, an address not on this host)
+ * fails start() with a ListenerBindError naming it and its address, after closing the listeners
+ * bound before it: nothing is left listening.
  */
 import {createServer, type Server, type Socket} from 'node:net'
 import {createServer as createTlsServer, type TLSSocket} from 'node:tls'
+import {formatBrokerAddress} from '../../lib/cli/bootstrap-server.js'
 import type {SecurityProtocol} from '../../lib/config/broker-configs.js'
 import {ConnectionSecurity} from '../security/connection-security.js'
 import type {ListenerSecurity} from '../security/listener-security.js'
@@ -36,6 +41,31 @@ export interface SocketServerOptions {
 export interface BoundListener extends ListenerConfig {
   boundPort: number
   securityProtocol: SecurityProtocol
+}
+
+/** A listener could not bind its address; `code` is the system's (EADDRINUSE, EACCES, EADDRNOTAVAIL...). */
+export class ListenerBindError extends Error {
+  readonly code: string | undefined
+
+  constructor(
+    readonly listener: string,
+    readonly host: string,
+    readonly port: number,
+    cause: NodeJS.ErrnoException,
+  ) {
+    // Kafka's wording ("Socket server failed to bind to host:port: reason"), with the listener.
+    super(`socket server failed to bind to ${formatBrokerAddress({host: host || '0.0.0.0', port})} for listener ${listener}: ${bindFailure(cause, host, port)}`, {cause})
+    this.name = 'ListenerBindError'
+    this.code = cause.code
+  }
+}
+
+/** "address already in use (EADDRINUSE)" from node's "listen EADDRINUSE: address already in use 127.0.0.1:9092". */
+function bindFailure(error: NodeJS.ErrnoException, host: string, port: number): string {
+  let reason = error.message.replace(/^listen [A-Z]+: /, '')
+  const address = [` ${host}:${port}`, ` ${host}`].find((a) => reason.endsWith(a))
+  if (address) reason = reason.slice(0, -address.length)
+  return error.code && !reason.includes(error.code) ? `${reason} (${error.code})` : reason
 }
 
 export class SocketServer {
@@ -100,13 +130,19 @@ export class SocketServer {
       } else {
         server = createServer({noDelay: true}, (socket) => accept(socket))
       }
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(listener.port, listener.host, () => {
-          server.off('error', reject)
-          resolve()
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(listener.port, listener.host, () => {
+            server.off('error', reject)
+            resolve()
+          })
         })
-      })
+      } catch (error) {
+        await this.stop(0)
+        this.bound = []
+        throw new ListenerBindError(listener.name, listener.host, listener.port, error as NodeJS.ErrnoException)
+      }
       const address = server.address()
       this.servers.push({server, listener})
       this.bound.push({...listener, securityProtocol: security.protocol, boundPort: typeof address === 'object' && address ? address.port : listener.port})

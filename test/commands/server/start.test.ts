@@ -1,8 +1,10 @@
 import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer, Server} from 'node:net'
 import {join} from 'node:path'
-import {afterEach, describe, expect, it} from 'vitest'
-import {PROJECT_ROOT, removeDir, spawnBroker, tempDir} from '../../e2e/harness.js'
+import {afterEach, describe, expect, it, vi} from 'vitest'
+import {ListenerBindError} from '../../../src/server/network/socket-server.js'
+import {PROJECT_ROOT, removeDir, spawnBroker, startBroker, tempDir} from '../../e2e/harness.js'
 
 function startSync(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', ...args], {
@@ -13,10 +15,76 @@ function startSync(args: string[]) {
   })
 }
 
+/** A port held by a plain net server on 127.0.0.1, as another process would hold it. */
+async function holdPort(): Promise<{server: Server; port: number}> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {server, port: (server.address() as {port: number}).port}
+}
+
 describe('kcli server start', () => {
   const dirs: string[] = []
-  afterEach(() => {
+  const held: Server[] = []
+  afterEach(async () => {
     for (const d of dirs.splice(0)) removeDir(d)
+    await Promise.all(held.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
+  })
+
+  // Issue 12: a port in use answered "internal error: listen EADDRINUSE" (and left the listeners
+  // bound before it open in-process).
+  it('a listener whose port is in use: one line naming the listener and address, exit 1, no stack', async () => {
+    const dir = tempDir()
+    dirs.push(dir)
+    const {server, port} = await holdPort()
+    held.push(server)
+    const line = `socket server failed to bind to 127.0.0.1:${port} for listener PLAINTEXT: address already in use (EADDRINUSE)`
+    const quiet = startSync(['--data-dir', dir, '--port', String(port), '--log-level', 'warn'])
+    expect(quiet.status).toBe(1)
+    expect(quiet.stdout).toBe('')
+    expect(quiet.stderr).toBe(`Error: ${line}\n`)
+
+    // At the default log level the broker's own log lines come first; the error is still the last line, with no stack.
+    const logged = startSync(['--data-dir', dir, '--port', String(port)])
+    expect(logged.status).toBe(1)
+    expect(logged.stderr.trimEnd().split('\n').at(-1)).toBe(`Error: ${line}`)
+    expect(logged.stderr).not.toMatch(/^\s+at /m)
+
+    const json = startSync(['--data-dir', dir, '--port', String(port), '--log-level', 'warn', '--json'])
+    expect(json.status).toBe(1)
+    expect(json.stdout).toBe('')
+    expect(JSON.parse(json.stderr)).toEqual({error: {exitCode: 1, kind: 'system', message: line, system: {code: 'EADDRINUSE'}}})
+  })
+
+  it('a second listener whose port is in use: names that listener; the first, bound already, is closed again', async () => {
+    const dir = tempDir()
+    dirs.push(dir)
+    const {server, port} = await holdPort()
+    held.push(server)
+    const overrides = {
+      'listeners': `PLAINTEXT://127.0.0.1:0,EXTERNAL://127.0.0.1:${port}`,
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT',
+    }
+    const run = startSync(['--data-dir', dir, '--log-level', 'warn', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])])
+    expect(run.status).toBe(1)
+    expect(run.stderr).toBe(`Error: socket server failed to bind to 127.0.0.1:${port} for listener EXTERNAL: address already in use (EADDRINUSE)\n`)
+
+    // In-process: the broker's start fails with the listener named, and leaves nothing listening.
+    const listen = vi.spyOn(Server.prototype, 'listen')
+    let error: unknown
+    let listeners: Server[]
+    try {
+      error = await startBroker(overrides, join(dir, 'in-process')).catch((e: unknown) => e)
+      listeners = [...(listen.mock.contexts as Server[])]
+    } finally {
+      listen.mockRestore()
+    }
+    expect(error).toBeInstanceOf(ListenerBindError)
+    expect(error).toMatchObject({listener: 'EXTERNAL', host: '127.0.0.1', port, code: 'EADDRINUSE'})
+    expect(listeners).toHaveLength(2)
+    expect(listeners.map((l) => l.listening)).toEqual([false, false])
+    // ...and stopped what it had started: the same data directory starts again.
+    const again = await startBroker({}, join(dir, 'in-process'))
+    await again.stop({keepData: true})
   })
 
   it('rejects an invalid config value at start, naming the key (exit 2)', () => {

@@ -1,7 +1,11 @@
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
 import {Args, Flags} from '@oclif/core'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BaseCommand} from '../../../src/lib/cli/base-command.js'
+import {BaseCommand, KcliCommand} from '../../../src/lib/cli/base-command.js'
 import {type ErrorJson, KafkaError, PartialFailureError} from '../../../src/lib/cli/errors.js'
 import {runCommand} from './run-command.js'
 
@@ -48,6 +52,16 @@ class Probe extends BaseCommand<typeof Probe> {
 
     this.out.line(`connect to ${this.flags['bootstrap-server']} within ${this.flags.timeout} ms`)
     return result
+  }
+}
+
+/** A command that talks to no cluster (as `server start`, `protocol`, `profile`): no client flags. */
+class LocalProbe extends KcliCommand<typeof LocalProbe> {
+  static override flags = {level: Flags.integer({min: 0})}
+  static override id = 'local-probe'
+
+  async run(): Promise<Record<string, unknown>> {
+    return {...this.flags}
   }
 }
 
@@ -104,6 +118,37 @@ describe('BaseCommand flags', () => {
     expect(JSON.parse(run.stdout)).toEqual(run.result)
     expect(run.result).toMatchObject({name: 'topic-a', timeout: 500})
     expect(run.stderr).toBe('')
+  })
+})
+
+describe('KcliCommand: a command without the client flags', () => {
+  it.each([['--bootstrap-server', 'kafka:9092'], ['-X', 'security.protocol=SSL'], ['--command-config', 'client.properties'], ['--profile', 'prod'], ['--timeout', '5000']])('rejects the client flag %s as a usage error (exit 2)', async (flag, value) => {
+    const run = await runCommand(LocalProbe, [flag, value])
+    expect(run.exitCode).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(`Error: Nonexistent flag: ${flag} See 'kcli local-probe --help'.\n`)
+  })
+
+  it('reads KCLI_* for its own flags only, and takes nothing from a profile', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'kcli-local-probe-'))
+    try {
+      mkdirSync(join(config, 'kcli'))
+      writeFileSync(join(config, 'kcli', 'profiles.json'), JSON.stringify({current: 'bad', profiles: {bad: {'bootstrap-server': 'kafka:99999', level: '7', timeout: '0'}}}))
+      const env = {KCLI_BOOTSTRAP_SERVER: 'kafka:99999', KCLI_LEVEL: '3', KCLI_PROFILE: 'missing', KCLI_TIMEOUT: '0', XDG_CONFIG_HOME: config}
+      const run = await runCommand(LocalProbe, ['--json'], {env})
+      expect(run.stderr).toBe('')
+      expect(run.exitCode).toBe(0)
+      expect(run.result).toEqual({json: true, level: 3})
+      // The same environment and profile break a client command: they are its flags.
+      const client = await runCommand(Probe, [], {env: {...env, KCLI_PROFILE: undefined, KCLI_TIMEOUT: undefined}})
+      expect(client.exitCode).toBe(2)
+      expect(client.stderr).toMatch(/^Error: KCLI_BOOTSTRAP_SERVER: "kafka:99999": port must be 1-65535/)
+      const profiled = await runCommand(Probe, [], {env: {XDG_CONFIG_HOME: config, KCLI_BOOTSTRAP_SERVER: undefined, KCLI_PROFILE: undefined, KCLI_TIMEOUT: undefined}})
+      expect(profiled.exitCode).toBe(2)
+      expect(profiled.stderr).toMatch(/^Error: profile bad: /)
+    } finally {
+      rmSync(config, {force: true, recursive: true})
+    }
   })
 })
 

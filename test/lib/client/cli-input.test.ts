@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {PartialFailureError, UsageError} from '../../../src/lib/cli/errors.js'
-import {failIfAny, parseDuration, parseEndSpec, parseKeyValues, parseStartSpec, parseTime, parseTopicPartitions} from '../../../src/lib/client/cli-input.js'
+import {failIfAny, parseDuration, parseEndSpec, parseKeyValues, parseStartSpec, parseTime, parseTopicPartitions, topicsFromArgumentOrFlag} from '../../../src/lib/client/cli-input.js'
 
 const NOW = Date.parse('2024-05-01T12:00:00Z')
 
@@ -10,6 +10,16 @@ describe('command-line input', () => {
     expect(parseKeyValues(['a=1,b=2', 'c=x=y'], '--config')).toEqual({a: '1', b: '2', c: 'x=y'})
     expect(parseKeyValues(['follower.replication.throttled.replicas=0:1,1:2'], '--config')).toEqual({'follower.replication.throttled.replicas': '0:1,1:2'})
     expect(() => parseKeyValues(['novalue'], '--config')).toThrow(UsageError)
+  })
+
+  it('the topic as the argument or with --topic, both only when they agree', () => {
+    expect(topicsFromArgumentOrFlag('orders', undefined)).toEqual(['orders'])
+    expect(topicsFromArgumentOrFlag(undefined, ['a', 'b'])).toEqual(['a', 'b'])
+    expect(topicsFromArgumentOrFlag('orders', ['orders'])).toEqual(['orders'])
+    expect(topicsFromArgumentOrFlag(undefined, undefined)).toBeUndefined()
+    expect(topicsFromArgumentOrFlag(undefined, [])).toBeUndefined()
+    expect(() => topicsFromArgumentOrFlag('orders', ['payments'])).toThrow(UsageError)
+    expect(() => topicsFromArgumentOrFlag('orders', ['orders', 'payments'])).toThrow('the topic is given both as the argument (orders) and with --topic (orders, payments); give it once')
   })
 
   it('durations', () => {
