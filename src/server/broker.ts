@@ -145,6 +145,9 @@ export class Broker {
       await this.stop()
       throw error
     }
+    // A cluster's brokers find each other by their registrations: with the address clients use.
+    const first = services.advertisedListener(config.advertisedListeners[0]!.name)
+    await metadata.updateRegistration?.({nodeId: config.nodeId, host: first.host, port: first.port, rack: config.get('broker.rack')})
     const status: BrokerStatus = {
       nodeId: config.nodeId,
       clusterId: metadata.clusterId,

@@ -15,15 +15,20 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
     {command: '<%= config.bin %> <%= command.id %> config/server.properties', description: 'Start from a Kafka-style properties file.'},
     {command: '<%= config.bin %> <%= command.id %> --data-dir /tmp/kcli --port 0 --json', description: 'Ephemeral port; print where it listens as JSON.'},
     {command: '<%= config.bin %> <%= command.id %> --override num.partitions=6 --override log.retention.hours=24', description: 'Override broker configs.'},
+    {command: '<%= config.bin %> <%= command.id %> --metadata etcd://10.0.0.5:2379/prod --override node.id=2', description: 'A broker of a cluster whose metadata is in etcd.'},
   ]
   static override args = {
     properties: Args.string({description: 'A server.properties file.', ignoreStdin: true, required: false}),
   }
-  /** Broker configs have KCLI_* variables of their own (KCLI_LOG_DIRS), read by the config loader. */
-  static override withoutEnv = ['override']
+  /** Broker configs have KCLI_* variables of their own (KCLI_LOG_DIRS, KCLI_METADATA_STORE), read by the config loader. */
+  static override withoutEnv = ['override', 'metadata']
   static override flags = {
     override: Flags.string({multiple: true, helpValue: '<key=value>', summary: 'Set a broker config (repeatable).'}),
     'data-dir': Flags.string({helpValue: '<dir>', summary: 'The data directory (log.dirs).'}),
+    metadata: Flags.string({
+      helpValue: '<etcd://host:port,...[/prefix]>',
+      summary: "Where the cluster's metadata lives (metadata.store): an etcd shared by the cluster's brokers; default: the embedded store in the data directory.",
+    }),
     port: Flags.integer({min: 0, max: 65535, helpValue: '<port>', summary: 'Port of the PLAINTEXT listener on 127.0.0.1 (0: any free port).'}),
     'log-level': Flags.option({options: ['trace', 'debug', 'info', 'warn', 'error'] as const, default: 'info', summary: 'Broker log level.'})(),
   }
@@ -46,6 +51,7 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
       explicit[o.slice(0, eq).trim()] = o.slice(eq + 1)
     }
     if (flags['data-dir']) explicit['log.dirs'] = flags['data-dir']
+    if (flags.metadata !== undefined) explicit['metadata.store'] = flags.metadata
     if (flags.port !== undefined) explicit.listeners = `PLAINTEXT://127.0.0.1:${flags.port}`
     Object.assign(explicit, brokerConfigsFromEnv(process.env))
 
@@ -58,7 +64,12 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
     }
     // The broker is imported here, not at the top: oclif loads every command module to list
     // commands (there is no manifest), and `kcli --help` should not pay for loading a broker.
-    const [{Broker}, {createLogger}, {ListenerBindError}] = await Promise.all([import('../../server/broker.js'), import('../../server/logger.js'), import('../../server/network/socket-server.js')])
+    const [{Broker}, {createLogger}, {ListenerBindError}, {MetadataStoreError}] = await Promise.all([
+      import('../../server/broker.js'),
+      import('../../server/logger.js'),
+      import('../../server/network/socket-server.js'),
+      import('../../server/controller/metadata-store.js'),
+    ])
     const log = createLogger({level: flags['log-level']})
     const broker = new Broker(config, log)
     let status
@@ -69,6 +80,8 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
       if (error instanceof ConfigError) throw new UsageError(error.message)
       // A port in use, a privileged port, an address not on this host: exit 1, as Kafka does.
       if (error instanceof ListenerBindError) throw new SystemError(error.message, error.code, {cause: error})
+      // etcd unreachable, a node.id a live broker holds, a data directory of another cluster.
+      if (error instanceof MetadataStoreError) throw new SystemError(error.message, undefined, {cause: error})
       throw error
     }
     if (!this.jsonEnabled()) {

@@ -132,7 +132,7 @@ export class NotFoundError extends KcliError {
   }
 }
 
-/** The operating system refused what the command needs: a listener's port in use, no permission. Exit code 1. */
+/** The operating system or a service the command needs refused: a listener's port in use, no permission, etcd unreachable. Exit code 1. */
 export class SystemError extends KcliError {
   /** The system's error code: EADDRINUSE, EACCES, EADDRNOTAVAIL... */
   readonly code: string | undefined

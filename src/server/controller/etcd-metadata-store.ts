@@ -92,6 +92,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
+/** gRPC's long error text, as one short reason. */
+function connectionProblem(error: Error): string {
+  const code = /\b(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN)\b/.exec(error.message)?.[1]
+  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)'
+  if (code) return code
+  return error.message.split('\n')[0]!.slice(0, 200)
+}
+
 export class EtcdMetadataStore implements MetadataStore {
   private readonly entries = new Map<string, Entry>()
   /** The etcd revision the copy reflects. */
@@ -122,7 +130,13 @@ export class EtcdMetadataStore implements MetadataStore {
     const store = new EtcdMetadataStore(client, options)
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     try {
-      await withTimeout(store.createClusterId(), connectTimeoutMs, () => `Cannot reach ${where} (metadata.store): no answer in ${connectTimeoutMs} ms`)
+      await withTimeout(
+        store.createClusterId().catch((error: Error) => {
+          throw new MetadataStoreError(`Cannot reach ${where} (metadata.store): ${connectionProblem(error)}`)
+        }),
+        connectTimeoutMs,
+        () => `Cannot reach ${where} (metadata.store): no answer in ${connectTimeoutMs} ms`,
+      )
       await store.loadAndWatch()
       await store.startSession(options.sessionTimeoutMs + 1000)
     } catch (error) {
@@ -254,7 +268,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private async register(lease: Lease, waitMs: number): Promise<void> {
     const {self} = this.options
     const key = this.key(`brokers/${self.nodeId}`)
-    const value = JSON.stringify({nodeId: self.nodeId, host: self.host, port: self.port, rack: self.rack, leaseId: await lease.grant()})
+    const value = this.registrationValue(await lease.grant())
     const deadline = Date.now() + waitMs
     for (;;) {
       const result = await this.client.if(key, 'Create', '==', 0).then(lease.put(key).value(value)).commit()
@@ -271,6 +285,23 @@ export class EtcdMetadataStore implements MetadataStore {
       }
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
+  }
+
+  async updateRegistration(self: BrokerRegistration): Promise<void> {
+    this.options.self = self
+    const lease = this.lease
+    if (!lease) return
+    const key = this.key(`brokers/${self.nodeId}`)
+    const result = await this.client
+      .if(key, 'Lease', '==', await lease.grant())
+      .then(lease.put(key).value(this.registrationValue(await lease.grant())))
+      .commit()
+    await this.caughtUp(Number(result.header.revision))
+  }
+
+  private registrationValue(leaseId: string): string {
+    const {self} = this.options
+    return JSON.stringify({nodeId: self.nodeId, host: self.host, port: self.port, rack: self.rack, leaseId})
   }
 
   /** Takes the controller key if nobody holds it. */

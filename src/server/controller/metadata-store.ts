@@ -101,5 +101,10 @@ export interface MetadataStore {
   scramCredentials(): StoredScramCredential[]
   /** Applies upsertions and deletions at once (AlterUserScramCredentials); a deletion of a missing credential is ignored. */
   alterScramCredentials(changes: ScramCredentialChanges): Promise<void>
+  /**
+   * Replaces this broker's registration (its address once the listeners are bound: a listener on
+   * port 0 gets its port only then). Stores of one broker have nothing to do.
+   */
+  updateRegistration?(self: BrokerRegistration): Promise<void>
   close(): Promise<void>
 }
