@@ -19,8 +19,10 @@ export interface ConfigDefinition {
   /** Range for numbers (inclusive). */
   min?: number
   max?: number
-  /** Allowed values for strings; for lists, allowed elements. */
+  /** Allowed values for strings; for lists, allowed elements (Kafka's ValidString / ValidList: an empty list is valid). */
   validValues?: readonly string[]
+  /** For lists: Kafka's validator of the whole list, when it is not ValidList; throws ConfigError. */
+  validateList?: (name: string, items: readonly string[]) => void
   /** For topic configs: the broker config that supplies the default (DEFAULT_CONFIG synonym). */
   brokerSynonym?: string
   sensitive?: boolean
@@ -49,8 +51,8 @@ export type ConfigValue = boolean | number | string | string[] | null
 
 /** Checks a value against its definition; returns it typed (longs as numbers; Long.MAX_VALUE is Infinity). */
 export function parseConfigValue(def: ConfigDefinition, value: string | null): ConfigValue {
-  const fail = (reason: string): never => {
-    throw new ConfigError(def.name, value, reason)
+  const fail = (reason: string, shown = value): never => {
+    throw new ConfigError(def.name, shown, reason)
   }
   if (value === null) {
     if (def.default !== null) fail('must not be null')
@@ -80,10 +82,14 @@ export function parseConfigValue(def: ConfigDefinition, value: string | null): C
       return n
     }
     case 'list': {
+      // Kafka's ConfigDef: a blank value is the empty list; otherwise every comma separates two
+      // items, so "a,,b" and "a," hold an empty item.
       const items = trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim())
       if (def.validValues) {
-        for (const item of items) if (!def.validValues.includes(item)) fail(`String must be one of: ${def.validValues.join(', ')}`)
+        // ValidList names the offending item, not the whole value.
+        for (const item of items) if (!def.validValues.includes(item)) fail(`String must be one of: ${def.validValues.join(', ')}`, item)
       }
+      def.validateList?.(def.name, items)
       return items
     }
     default:

@@ -1,11 +1,23 @@
 /**
  * Kafka 4.0's topic configs: names, types, defaults and valid ranges as Kafka's LogConfig
  * declares them, and the broker config each one takes its default from (its DEFAULT_CONFIG
- * synonym in DescribeConfigs).
+ * synonym in DescribeConfigs). The three lists validate as Kafka 4.0's: cleanup.policy with
+ * ValidList (compact and/or delete; the empty list is valid: neither deletion nor compaction),
+ * the throttled-replica lists with ThrottledReplicaListValidator.
  */
-import {type ConfigDefinition, ConfigDefs, LONG_MAX} from './config-def.js'
+import {type ConfigDefinition, ConfigDefs, ConfigError, LONG_MAX} from './config-def.js'
 
 const COMPRESSION_TYPES = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] as const
+
+/**
+ * Kafka's ThrottledReplicaListValidator: the literal '*' (alone), or partitionId:brokerId pairs
+ * (empty items allowed); its message shows the list as Java prints it.
+ */
+function throttledReplicaList(name: string, items: readonly string[]): void {
+  const trimmed = items.map((s) => s.trim())
+  if (trimmed.every((s) => /^(?:[0-9]+:[0-9]+)?$/.test(s)) || trimmed.join('') === '*') return
+  throw new ConfigError(name, `[${items.join(', ')}]`, `${name} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`)
+}
 
 export const TOPIC_CONFIGS = new ConfigDefs([
   {name: 'cleanup.policy', type: 'list', default: 'delete', validValues: ['compact', 'delete'], brokerSynonym: 'log.cleanup.policy', doc: 'Retention policy for old log segments: delete and/or compact.'},
@@ -17,9 +29,9 @@ export const TOPIC_CONFIGS = new ConfigDefs([
   {name: 'file.delete.delay.ms', type: 'long', default: '60000', min: 0, brokerSynonym: 'log.segment.delete.delay.ms', doc: 'Time to wait before deleting a file from the filesystem.'},
   {name: 'flush.messages', type: 'long', default: LONG_MAX, min: 1, brokerSynonym: 'log.flush.interval.messages', doc: 'Force an fsync after this many messages.'},
   {name: 'flush.ms', type: 'long', default: LONG_MAX, min: 0, doc: 'Force an fsync after this much time.'},
-  {name: 'follower.replication.throttled.replicas', type: 'list', default: '', doc: 'Replicas throttled on the follower side.'},
+  {name: 'follower.replication.throttled.replicas', type: 'list', default: '', validateList: throttledReplicaList, doc: 'Replicas throttled on the follower side.'},
   {name: 'index.interval.bytes', type: 'int', default: '4096', min: 0, brokerSynonym: 'log.index.interval.bytes', doc: 'How often an offset index entry is added.'},
-  {name: 'leader.replication.throttled.replicas', type: 'list', default: '', doc: 'Replicas throttled on the leader side.'},
+  {name: 'leader.replication.throttled.replicas', type: 'list', default: '', validateList: throttledReplicaList, doc: 'Replicas throttled on the leader side.'},
   {name: 'local.retention.bytes', type: 'long', default: '-2', min: -2, brokerSynonym: 'log.local.retention.bytes', doc: 'Local retention for tiered storage.'},
   {name: 'local.retention.ms', type: 'long', default: '-2', min: -2, brokerSynonym: 'log.local.retention.ms', doc: 'Local retention for tiered storage.'},
   {name: 'max.compaction.lag.ms', type: 'long', default: LONG_MAX, min: 1, brokerSynonym: 'log.cleaner.max.compaction.lag.ms', doc: 'Maximum time a message stays ineligible for compaction.'},

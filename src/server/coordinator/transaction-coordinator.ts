@@ -14,8 +14,9 @@
  * --EndTxn--> PrepareCommit|PrepareAbort --markers written--> CompleteCommit|CompleteAbort.
  * InitProducerId bumps the epoch (fencing the previous producer: its requests get
  * PRODUCER_FENCED, its produce INVALID_PRODUCER_EPOCH from the log) and aborts an Ongoing
- * transaction first, with the bumped epoch. A timed-out transaction is aborted with a bumped
- * epoch too, so the zombie is fenced.
+ * transaction first, with a fenced epoch; the producer id and epoch a client passes (KIP-360)
+ * are checked by Kafka's rules (see initProducerId). A timed-out transaction is aborted with a
+ * fenced epoch too, so the zombie is fenced.
  *
  * Concurrency: requests for one transactional id run one at a time (a promise chain per id);
  * different ids run concurrently. Markers go to the partitions' logs through the normal append
@@ -48,8 +49,14 @@ import {
   type TransactionLogValue,
 } from './transaction-log.js'
 
-/** Kafka's Short.MaxValue - 1: past it, InitProducerId starts a new producer id. */
-const MAX_EPOCH = 32766
+/** RecordBatch.NO_PRODUCER_ID / NO_PRODUCER_EPOCH. */
+const NO_PRODUCER_ID = -1
+const NO_PRODUCER_EPOCH = -1
+
+/** Kafka's TransactionMetadata.isEpochExhausted: from Short.MaxValue - 1 on, InitProducerId starts a new producer id. */
+function isEpochExhausted(producerEpoch: number): boolean {
+  return producerEpoch >= 32766
+}
 const DEFAULT_SEGMENT_BYTES = 100 * 1024 * 1024
 /** transaction.abort.timed.out.transaction.cleanup.interval.ms (Kafka's default). */
 export const DEFAULT_ABORT_INTERVAL_MS = 10_000
@@ -326,73 +333,83 @@ export class TransactionCoordinator {
   /**
    * InitProducerId with a transactional id. `expected` is the producer id and epoch the client
    * passes (v3+, KIP-360; -1/-1 for none). Returns the producer id and the new epoch.
+   *
+   * Kafka's TransactionCoordinator.handleInitProducerId rules:
+   * - a transactional id seen for the first time gets a new producer id with epoch 0, whatever
+   *   `expected` says (its metadata has no epoch yet, so there is nothing to mismatch);
+   * - otherwise a given `expected` must name the current producer id, or the previous one with an
+   *   exhausted epoch (a retry after a producer id change): else PRODUCER_FENCED;
+   * - an open transaction is aborted with a fenced epoch (bumped, no last epoch) first. Kafka
+   *   answers that call CONCURRENT_TRANSACTIONS and the client retries; here the retry's answer
+   *   is given at once, since the markers are written before this call returns;
+   * - then the epoch is bumped: without `expected`, from the current one; with it, only if
+   *   `expected` has the current epoch (a retry of the last bump, `expected` = the epoch before
+   *   it, gets the current epoch unchanged; any other epoch: PRODUCER_FENCED). An exhausted epoch
+   *   (32766 and up) gets a new producer id with epoch 0 instead.
    */
   initProducerId(transactionalId: string, txnTimeoutMs: number, expected: {producerId: number; producerEpoch: number}): Promise<{producerId: number; producerEpoch: number}> {
     if (transactionalId === '') return Promise.reject(new TransactionError('INVALID_REQUEST', 'Empty transactional id'))
     if (txnTimeoutMs <= 0 || txnTimeoutMs > this.maxTimeoutMs) {
       return Promise.reject(new TransactionError('INVALID_TRANSACTION_TIMEOUT', `The transaction timeout ${txnTimeoutMs} is larger than the maximum value allowed by the broker (as configured by transaction.max.timeout.ms: ${this.maxTimeoutMs})`))
     }
+    const given = expected.producerId === NO_PRODUCER_ID && expected.producerEpoch === NO_PRODUCER_EPOCH ? undefined : expected
     return this.withLock(transactionalId, async () => {
-      const now = this.now()
-      let meta = this.txns.get(transactionalId)
-      if (!meta) {
-        // A new transactional id takes any expected producer id, as Kafka's isValidProducerId
-        // does for metadata just created (epoch -1): clients that were idempotent producers
-        // first (@platformatic/kafka) pass the id they had.
-        meta = {
-          transactionalId,
-          producerId: await this.options.producerIds.generate(),
-          lastProducerId: -1,
-          producerEpoch: 0,
-          lastProducerEpoch: -1,
-          txnTimeoutMs,
-          state: TransactionState.Empty,
-          partitions: new Map(),
-          txnStartTimestamp: -1,
-          txnLastUpdateTimestamp: now,
-        }
-        await this.persist(meta)
-        this.txns.set(transactionalId, meta)
-        this.byProducerId.set(meta.producerId, transactionalId)
-        return {producerId: meta.producerId, producerEpoch: meta.producerEpoch}
+      const existing = this.txns.get(transactionalId)
+      const meta: TransactionMetadata = existing ?? {
+        transactionalId,
+        producerId: await this.options.producerIds.generate(),
+        lastProducerId: NO_PRODUCER_ID,
+        producerEpoch: NO_PRODUCER_EPOCH,
+        lastProducerEpoch: NO_PRODUCER_EPOCH,
+        txnTimeoutMs,
+        state: TransactionState.Empty,
+        partitions: new Map(),
+        txnStartTimestamp: -1,
+        txnLastUpdateTimestamp: this.now(),
       }
-      if (expected.producerId >= 0) {
-        // KIP-360: the client's current id/epoch must be ours (or a retry of the last bump).
-        const current = expected.producerId === meta.producerId && expected.producerEpoch === meta.producerEpoch
-        const retry = expected.producerId === meta.lastProducerId || (expected.producerId === meta.producerId && expected.producerEpoch === meta.lastProducerEpoch)
-        if (!current && !retry) throw new TransactionError('PRODUCER_FENCED')
-        if (retry && meta.state === TransactionState.Empty) return {producerId: meta.producerId, producerEpoch: meta.producerEpoch}
+      // Kafka's isValidProducerId.
+      if (given && !(meta.producerEpoch === NO_PRODUCER_EPOCH || given.producerId === meta.producerId || (given.producerId === meta.lastProducerId && isEpochExhausted(given.producerEpoch)))) {
+        throw new TransactionError('PRODUCER_FENCED')
       }
       if (meta.state === TransactionState.PrepareCommit || meta.state === TransactionState.PrepareAbort) {
+        // Kafka answers CONCURRENT_TRANSACTIONS while its marker channel completes the transaction.
         await this.completeTransaction(meta, meta.state === TransactionState.PrepareCommit)
       }
       if (meta.state === TransactionState.Ongoing) {
-        // Fence the previous producer: abort its transaction with a bumped epoch.
-        this.bumpEpoch(meta)
+        this.fenceEpoch(meta)
         await this.endTransaction(meta, false)
       }
-      this.bumpEpoch(meta)
-      meta.txnTimeoutMs = txnTimeoutMs
-      meta.state = TransactionState.Empty
-      meta.partitions = new Map()
-      meta.txnStartTimestamp = -1
-      meta.txnLastUpdateTimestamp = now
-      if (meta.producerEpoch > MAX_EPOCH || meta.producerEpoch < 0) {
-        this.byProducerId.delete(meta.producerId)
-        meta.lastProducerId = meta.producerId
-        meta.producerId = await this.options.producerIds.generate()
-        meta.producerEpoch = 0
-        meta.lastProducerEpoch = -1
-        this.byProducerId.set(meta.producerId, transactionalId)
+      let next: Pick<TransactionMetadata, 'producerId' | 'lastProducerId' | 'producerEpoch' | 'lastProducerEpoch'>
+      if (isEpochExhausted(meta.producerEpoch) && (!given || given.producerEpoch === meta.producerEpoch)) {
+        next = {producerId: await this.options.producerIds.generate(), lastProducerId: meta.producerId, producerEpoch: 0, lastProducerEpoch: given ? meta.producerEpoch : NO_PRODUCER_EPOCH}
+      } else if (!given) {
+        next = {producerId: meta.producerId, lastProducerId: meta.producerId, producerEpoch: meta.producerEpoch + 1, lastProducerEpoch: NO_PRODUCER_EPOCH}
+      } else if (meta.producerEpoch === NO_PRODUCER_EPOCH || given.producerEpoch === meta.producerEpoch) {
+        next = {producerId: meta.producerId, lastProducerId: meta.producerId, producerEpoch: meta.producerEpoch + 1, lastProducerEpoch: meta.producerEpoch}
+      } else if (given.producerEpoch === meta.lastProducerEpoch) {
+        // A retry of a bump whose answer the client did not get.
+        next = {producerId: meta.producerId, lastProducerId: meta.producerId, producerEpoch: meta.producerEpoch, lastProducerEpoch: meta.lastProducerEpoch}
+      } else {
+        throw new TransactionError('PRODUCER_FENCED')
       }
-      await this.persist(meta)
+      const updated: TransactionMetadata = {...meta, ...next, txnTimeoutMs, state: TransactionState.Empty, partitions: new Map(), txnStartTimestamp: -1, txnLastUpdateTimestamp: this.now()}
+      await this.persist(updated)
+      if (existing && this.byProducerId.get(existing.producerId) === transactionalId) this.byProducerId.delete(existing.producerId)
+      Object.assign(meta, updated)
+      this.txns.set(transactionalId, meta)
+      this.byProducerId.set(meta.producerId, transactionalId)
       return {producerId: meta.producerId, producerEpoch: meta.producerEpoch}
     })
   }
 
-  private bumpEpoch(meta: TransactionMetadata): void {
-    meta.lastProducerEpoch = meta.producerEpoch
+  /**
+   * Kafka's prepareFenceProducerEpoch, before the coordinator aborts a transaction itself (a new
+   * producer's InitProducerId, a timeout): the epoch is bumped so the old producer is fenced, and
+   * no last epoch is kept, so it cannot pass for a retry of a bump either.
+   */
+  private fenceEpoch(meta: TransactionMetadata): void {
     meta.producerEpoch++
+    meta.lastProducerEpoch = NO_PRODUCER_EPOCH
   }
 
   /** The transaction of `transactionalId` for this producer id and epoch, or Kafka's error. */
@@ -520,7 +537,7 @@ export class TransactionCoordinator {
       await this.withLock(meta.transactionalId, async () => {
         if (meta.state !== TransactionState.Ongoing || meta.txnStartTimestamp + meta.txnTimeoutMs >= this.now()) return
         this.options.log?.info({transactionalId: meta.transactionalId, producerId: meta.producerId}, 'aborting a timed-out transaction')
-        this.bumpEpoch(meta)
+        this.fenceEpoch(meta)
         await this.endTransaction(meta, false)
         aborted++
       }).catch((error: unknown) => {

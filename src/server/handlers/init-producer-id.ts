@@ -1,15 +1,18 @@
 // InitProducerId: v0-5
 //
-// Behaviour: without a transactional id, a new producer id (unique across restarts: ids come in
-// blocks reserved in the metadata store) with epoch 0 — also when the client passes its current
-// id and epoch (v3+, KIP-360), as Kafka does for idempotent producers.
-// With a transactional id, the transaction coordinator's answer: a new producer id (epoch 0) the
-// first time, else the epoch bumped, which fences the previous producer of that id (an open
-// transaction of it is aborted first); past epoch 32766 a new producer id. The transaction
-// timeout must be in (0, transaction.max.timeout.ms].
-// Errors: INVALID_REQUEST (empty transactional id), INVALID_TRANSACTION_TIMEOUT,
-// PRODUCER_FENCED (v3+ with an id/epoch that is not the current one; INVALID_PRODUCER_EPOCH
-// before v4, as Kafka), INVALID_PRODUCER_ID_MAPPING, CONCURRENT_TRANSACTIONS,
+// Behaviour: the producer id and epoch the client passes (v3+, KIP-360) are checked first, as
+// Kafka's KafkaApis does: -1/-1 means none, and only one of them -1 is INVALID_REQUEST.
+// Without a transactional id, a new producer id (unique across restarts: ids come in blocks
+// reserved in the metadata store) with epoch 0, whatever id and epoch the client passed, as
+// Kafka does for idempotent producers.
+// With a transactional id, the transaction coordinator's answer (Kafka's rules, see
+// TransactionCoordinator.initProducerId): a new producer id with epoch 0 the first time the id
+// is seen (any passed id/epoch is accepted then), else the epoch bumped, which fences the previous
+// producer of that id (an open transaction of it is aborted first); past epoch 32766 a new
+// producer id. A passed id/epoch that is not the current one (nor a retry of the last bump) is
+// PRODUCER_FENCED. The transaction timeout must be in (0, transaction.max.timeout.ms].
+// Errors: INVALID_REQUEST (empty transactional id; an id without an epoch or the reverse),
+// INVALID_TRANSACTION_TIMEOUT, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v4, as Kafka),
 // COORDINATOR_NOT_AVAILABLE (no transaction coordinator; a failed __transaction_state write).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
@@ -21,11 +24,15 @@ export const initProducerId = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(request, ctx) {
+    // Absent before v3: the decoder gives -1/-1.
+    const expected = {producerId: Number(request.producerId), producerEpoch: request.producerEpoch}
+    if ((expected.producerId === -1) !== (expected.producerEpoch === -1)) {
+      return {throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1}
+    }
     if (request.transactionalId !== null) {
       const coordinator = ctx.broker.transactions
       if (!coordinator) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, producerId: -1n, producerEpoch: -1}
       try {
-        const expected = ctx.apiVersion >= 3 ? {producerId: Number(request.producerId), producerEpoch: request.producerEpoch} : {producerId: -1, producerEpoch: -1}
         const result = await coordinator.initProducerId(request.transactionalId, request.transactionTimeoutMs, expected)
         return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(result.producerId), producerEpoch: result.producerEpoch}
       } catch (error) {

@@ -10,8 +10,9 @@
 // Kafka's order (unknown partition, then these, then acks): exactly one whole batch (INVALID_RECORD
 // for none or more), magic 2 (INVALID_RECORD for 0 and 1, CORRUPT_MESSAGE for others), no zstd
 // before v7 (UNSUPPORTED_COMPRESSION_TYPE).
-// A compacted topic refuses records without a key (INVALID_RECORD with the record's index, as
-// Kafka's LogValidator).
+// A compacted topic (cleanup.policy with compact) refuses a batch with records without a key:
+// INVALID_RECORD with a record error for every such record (KIP-467, as Kafka's LogValidator) and
+// Kafka's message listing the first three.
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
 // UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
 // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
@@ -22,8 +23,9 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import type {ProduceResponse} from '../../lib/protocol/generated/produce-response.js'
 import type {Encodable} from '../../lib/protocol/message.js'
-import {firstRecordWithoutKey, isCompactedPolicy} from '../compacted-keys.js'
+import {recordErrorsMessage, recordsWithoutKey} from '../compacted-keys.js'
 import {LogError} from '../log/errors.js'
+import {isCompacted} from '../log/log-config.js'
 import {recompress, targetCompression} from '../recompress.js'
 import {defineHandler} from './handler.js'
 import {verifyTransactionalBatch} from './transactions-support.js'
@@ -69,16 +71,16 @@ export const produce = defineHandler({
           continue
         }
         try {
-          const configs = topicManager.effectiveConfigs(topic)
-          if (isCompactedPolicy(configs['cleanup.policy'])) {
-            const keyless = await firstRecordWithoutKey(sent)
-            if (keyless >= 0) {
-              const message = `Compacted topic cannot accept message without key in topic partition ${topic.name}-${p.index}.`
+          if (isCompacted(partition.log.config)) {
+            const recordErrors = await recordsWithoutKey(sent, `${topic.name}-${p.index}`)
+            if (recordErrors.length > 0) {
+              // Kafka's RecordValidationException: the log start offset is reported too.
               failed = true
-              partitionResponses.push({index: p.index, errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [{batchIndex: keyless, batchIndexErrorMessage: message}], errorMessage: message})
+              partitionResponses.push({index: p.index, errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(partition.log.logStartOffset), recordErrors, errorMessage: recordErrorsMessage(recordErrors)})
               continue
             }
           }
+          const configs = topicManager.effectiveConfigs(topic)
           const target = targetCompression(configs['compression.type'])
           const records = target === undefined ? sent : await recompress(sent, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
           const result = await partition.log.append(records, {leaderEpoch: partition.leaderEpoch})

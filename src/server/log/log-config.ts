@@ -4,7 +4,8 @@
  * Kafka's "Long.MAX_VALUE means never" values are Infinity here.
  */
 
-export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete'
+/** '' (an empty cleanup.policy, which Kafka 4.0 accepts): neither deletion by retention nor compaction. */
+export type CleanupPolicy = '' | 'delete' | 'compact' | 'compact,delete'
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime'
 
 export interface LogConfig {
@@ -104,9 +105,9 @@ export function logConfigFromTopicConfigs(configs: Readonly<Record<string, strin
       if (value !== 'CreateTime' && value !== 'LogAppendTime') throw new RangeError(`${name}=${value}`)
       config.messageTimestampType = value
     } else if (key === 'cleanupPolicy') {
-      const parts = value.split(',').map((s) => s.trim()).filter(Boolean).sort()
-      const joined = parts.join(',')
-      if (joined !== 'delete' && joined !== 'compact' && joined !== 'compact,delete') throw new RangeError(`${name}=${value}`)
+      // A list (duplicates allowed, as Kafka's ValidList); empty means neither policy.
+      const joined = [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))].sort().join(',')
+      if (joined !== '' && joined !== 'delete' && joined !== 'compact' && joined !== 'compact,delete') throw new RangeError(`${name}=${value}`)
       config.cleanupPolicy = joined
     } else {
       const n = value === LONG_MAX ? Infinity : Number(value)
@@ -117,12 +118,14 @@ export function logConfigFromTopicConfigs(configs: Readonly<Record<string, strin
   return config
 }
 
+/** Kafka's LogConfig.compact: cleanup.policy lists compact. */
 export function isCompacted(config: LogConfig): boolean {
-  return config.cleanupPolicy !== 'delete'
+  return config.cleanupPolicy.includes('compact')
 }
 
+/** Kafka's LogConfig.delete: cleanup.policy lists delete (retention.ms / retention.bytes apply). */
 export function isDeleteEnabled(config: LogConfig): boolean {
-  return config.cleanupPolicy !== 'compact'
+  return config.cleanupPolicy.includes('delete')
 }
 
 /** An injectable wall clock (milliseconds since the epoch). */

@@ -81,3 +81,90 @@ describe('TransactionCoordinator', () => {
     expect(await code(tc.initProducerId('tx', 60000, {producerId: first.producerId, producerEpoch: 1}))).toBe('PRODUCER_FENCED')
   }, 30_000)
 })
+
+// Issue 12: a brand-new transactional id with producer id 0 / epoch 0 (what @platformatic/kafka
+// sends) was answered INVALID_PRODUCER_ID_MAPPING; Kafka accepts it. These pin Kafka's
+// handleInitProducerId rules for a passed id/epoch (KIP-360) in every state.
+describe('TransactionCoordinator.initProducerId with a producer id and epoch (KIP-360)', () => {
+  const none = {producerId: -1, producerEpoch: -1}
+  const partition = [{topic: '__transaction_state', partition: 0}]
+  async function coordinator(): Promise<TransactionCoordinator> {
+    const tb = await startTxnBroker({'transaction.max.timeout.ms': '60000'})
+    brokers.push(tb)
+    return coordinatorOf(tb)
+  }
+
+  it('a new transactional id takes any id and epoch: it gets a new producer id with epoch 0', async () => {
+    const tc = await coordinator()
+    const a = await tc.initProducerId('new-a', 60000, {producerId: 0, producerEpoch: 0})
+    expect(a.producerEpoch).toBe(0)
+    const b = await tc.initProducerId('new-b', 60000, {producerId: 123456, producerEpoch: 7})
+    expect(b.producerEpoch).toBe(0)
+    expect(b.producerId).not.toBe(a.producerId)
+    expect(tc.transaction('new-b')).toMatchObject({producerId: b.producerId, producerEpoch: 0, lastProducerEpoch: -1, state: TransactionState.Empty})
+  })
+
+  it('Empty, CompleteCommit, CompleteAbort: the current epoch bumps, the one before is a retry, anything else is fenced', async () => {
+    const tc = await coordinator()
+    const {producerId} = await tc.initProducerId('tx', 60000, none)
+    // Empty at epoch 0: the client's current id/epoch bumps it and remembers 0 as the last epoch.
+    expect(await tc.initProducerId('tx', 60000, {producerId, producerEpoch: 0})).toEqual({producerId, producerEpoch: 1})
+    expect(tc.transaction('tx')).toMatchObject({producerEpoch: 1, lastProducerEpoch: 0})
+    // The same request again (its answer lost): the same answer, no second bump.
+    expect(await tc.initProducerId('tx', 60000, {producerId, producerEpoch: 0})).toEqual({producerId, producerEpoch: 1})
+    expect(await code(tc.initProducerId('tx', 60000, {producerId, producerEpoch: 5}))).toBe('PRODUCER_FENCED')
+    expect(await code(tc.initProducerId('tx', 60000, {producerId: producerId + 1, producerEpoch: 1}))).toBe('PRODUCER_FENCED')
+    for (const commit of [true, false]) {
+      const epoch = tc.transaction('tx')!.producerEpoch
+      await tc.addPartitions('tx', producerId, epoch, partition)
+      await tc.endTxn('tx', producerId, epoch, commit)
+      expect(tc.transaction('tx')!.state).toBe(commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort)
+      expect(await tc.initProducerId('tx', 60000, {producerId, producerEpoch: epoch})).toEqual({producerId, producerEpoch: epoch + 1})
+      expect(tc.transaction('tx')).toMatchObject({state: TransactionState.Empty, lastProducerEpoch: epoch})
+    }
+    // Another producer initialised without an id (a new instance): the old epoch is no retry any more.
+    const old = tc.transaction('tx')!.producerEpoch
+    expect(await tc.initProducerId('tx', 60000, none)).toEqual({producerId, producerEpoch: old + 1})
+    expect(await code(tc.initProducerId('tx', 60000, {producerId, producerEpoch: old}))).toBe('PRODUCER_FENCED')
+  })
+
+  it('Ongoing: the transaction is aborted with a fenced epoch; the caller with the old epoch is fenced, a new producer gets the next epoch', async () => {
+    const tc = await coordinator()
+    const {producerId} = await tc.initProducerId('tx', 60000, none)
+    await tc.addPartitions('tx', producerId, 0, partition)
+    expect(await code(tc.initProducerId('tx', 60000, {producerId, producerEpoch: 0}))).toBe('PRODUCER_FENCED')
+    expect(tc.transaction('tx')).toMatchObject({state: TransactionState.CompleteAbort, producerEpoch: 1, lastProducerEpoch: -1})
+    await tc.initProducerId('tx', 60000, {producerId, producerEpoch: 1})
+    await tc.addPartitions('tx', producerId, 2, partition)
+    expect(await tc.initProducerId('tx', 60000, none)).toEqual({producerId, producerEpoch: 4})
+  })
+
+  it('a transaction aborted for its timeout fences its producer: its epoch does not pass for a retry', async () => {
+    const tc = await coordinator()
+    const {producerId} = await tc.initProducerId('tx', 60000, none)
+    await tc.addPartitions('tx', producerId, 0, partition)
+    tc.transaction('tx')!.txnStartTimestamp = 0
+    expect(await tc.abortTimedOutTransactions()).toBe(1)
+    expect(tc.transaction('tx')).toMatchObject({state: TransactionState.CompleteAbort, producerEpoch: 1, lastProducerEpoch: -1})
+    expect(await code(tc.initProducerId('tx', 60000, {producerId, producerEpoch: 0}))).toBe('PRODUCER_FENCED')
+  })
+
+  it('an exhausted epoch gets a new producer id; the old id with the exhausted epoch is a retry of that change', async () => {
+    const tc = await coordinator()
+    const first = await tc.initProducerId('tx', 60000, none)
+    tc.transaction('tx')!.producerEpoch = 32766
+    const rotated = await tc.initProducerId('tx', 60000, {producerId: first.producerId, producerEpoch: 32766})
+    expect(rotated.producerId).not.toBe(first.producerId)
+    expect(rotated.producerEpoch).toBe(0)
+    expect(tc.transaction('tx')).toMatchObject({lastProducerId: first.producerId, lastProducerEpoch: 32766})
+    expect(await tc.initProducerId('tx', 60000, {producerId: first.producerId, producerEpoch: 32766})).toEqual(rotated)
+    // The old id with an epoch that is not exhausted is a zombie.
+    expect(await code(tc.initProducerId('tx', 60000, {producerId: first.producerId, producerEpoch: 3}))).toBe('PRODUCER_FENCED')
+    // Without an id: a new producer id too, and no last epoch.
+    tc.transaction('tx')!.producerEpoch = 32767
+    const again = await tc.initProducerId('tx', 60000, none)
+    expect(again.producerEpoch).toBe(0)
+    expect(again.producerId).not.toBe(rotated.producerId)
+    expect(tc.transaction('tx')).toMatchObject({lastProducerId: rotated.producerId, lastProducerEpoch: -1})
+  })
+})

@@ -125,11 +125,13 @@ describe('AlterConfigs on topics', () => {
     expect((await described(Topic, 'ac-mixed'))['retention.ms']).toEqual(['77', 1])
   })
 
-  it('refuses a value the partition log cannot take (empty cleanup.policy) instead of breaking the log', async () => {
+  // Issue 12: Kafka 4.0's ValidList takes the empty list; the log then neither deletes by
+  // retention nor compacts (this used to be refused as a value the log could not take).
+  it('accepts an empty cleanup.policy: neither deletion nor compaction', async () => {
     await ctx.createTopic('ac-empty-policy')
-    expect(await alter([{resourceType: Topic, resourceName: 'ac-empty-policy', configs: [{name: 'cleanup.policy', value: ''}]}])).toEqual([
-      {type: Topic, name: 'ac-empty-policy', code: ErrorCode.INVALID_CONFIG, message: 'Invalid value  for configuration cleanup.policy: not supported by this broker'},
-    ])
+    expect(await alter([{resourceType: Topic, resourceName: 'ac-empty-policy', configs: [{name: 'cleanup.policy', value: ''}]}])).toEqual([{type: Topic, name: 'ac-empty-policy', code: ErrorCode.NONE, message: null}])
+    expect((await described(Topic, 'ac-empty-policy', ['cleanup.policy']))['cleanup.policy']).toEqual(['', 1])
+    expect(ctx.broker.broker['replicas']!.get('ac-empty-policy', 0)!.log.config.cleanupPolicy).toBe('')
   })
 })
 
@@ -175,7 +177,7 @@ describe('AlterConfigs on brokers', () => {
       ['', [{name: 'num.partitions', value: '3'}], 'Cannot update these configs dynamically: Set(num.partitions)'],
       ['1', [{name: 'log.dirs', value: '/tmp/x'}, {name: 'listeners', value: 'PLAINTEXT://:1'}], 'Cannot update these configs dynamically: Set(log.dirs, listeners)'],
       ['', [{name: 'log.retention.ms', value: 'abc'}], 'Invalid value abc for configuration log.retention.ms: Not a number of type LONG'],
-      ['', [{name: 'log.cleanup.policy', value: ''}], 'Invalid value  for configuration cleanup.policy: not supported by this broker'],
+      ['', [{name: 'log.cleanup.policy', value: 'sometimes'}], 'Invalid value sometimes for configuration log.cleanup.policy: String must be one of: compact, delete'],
       ['2', [], 'Unexpected broker id, expected 1, but received 2'],
       ['one', [], 'Node id must be an integer, but it is: one'],
     ]
@@ -183,6 +185,14 @@ describe('AlterConfigs on brokers', () => {
       expect(await alter([{resourceType: Broker, resourceName: name, configs}])).toEqual([{type: Broker, name, code: ErrorCode.INVALID_REQUEST, message}])
     }
     expect(await described(Broker, '')).toEqual({})
+  })
+
+  it('takes an empty log.cleanup.policy as the cluster default, which topics without their own follow', async () => {
+    await ctx.createTopic('ac-default-empty-policy')
+    expect(await alter([{resourceType: Broker, resourceName: '', configs: [{name: 'log.cleanup.policy', value: ''}]}])).toEqual([{type: Broker, name: '', code: ErrorCode.NONE, message: null}])
+    expect(ctx.broker.broker['replicas']!.get('ac-default-empty-policy', 0)!.log.config.cleanupPolicy).toBe('')
+    await alter([{resourceType: Broker, resourceName: '', configs: []}])
+    expect(ctx.broker.broker['replicas']!.get('ac-default-empty-policy', 0)!.log.config.cleanupPolicy).toBe('delete')
   })
 
   it('accepts broker config names it does not know, as Kafka, and shows them as sensitive', async () => {

@@ -48,6 +48,36 @@ describe('IncrementalAlterConfigs on topics', () => {
     expect(ctx.broker.broker['replicas']!.get('iac-list', 0)!.log.config.cleanupPolicy).toBe('compact')
   })
 
+  // Issue 12: Kafka 4.0's ValidList accepts the empty list, so cleanup.policy can be left empty
+  // (neither deletion nor compaction); kcli answered INVALID_CONFIG.
+  it('SUBTRACT of the last cleanup.policy value and SET "" leave it empty, described as ""', async () => {
+    await ctx.createTopic('iac-empty-subtract', {configs: [{name: 'cleanup.policy', value: 'compact'}]})
+    expect(await change(Topic, 'iac-empty-subtract', [{name: 'cleanup.policy', configOperation: SUBTRACT, value: 'compact'}])).toEqual(OK)
+    expect(await topicConfigs('iac-empty-subtract')).toEqual({'cleanup.policy': ''})
+    expect(ctx.broker.broker['replicas']!.get('iac-empty-subtract', 0)!.log.config.cleanupPolicy).toBe('')
+    await ctx.createTopic('iac-empty-set')
+    expect(await change(Topic, 'iac-empty-set', [{name: 'cleanup.policy', configOperation: SET, value: ''}])).toEqual(OK)
+    expect(await topicConfigs('iac-empty-set')).toEqual({'cleanup.policy': ''})
+    // APPEND to the empty list starts from it, not from the default.
+    expect(await change(Topic, 'iac-empty-set', [{name: 'cleanup.policy', configOperation: APPEND, value: 'compact'}])).toEqual(OK)
+    expect(await topicConfigs('iac-empty-set')).toEqual({'cleanup.policy': 'compact'})
+  })
+
+  it('validates list configs as Kafka 4.0: ValidList items, ThrottledReplicaListValidator', async () => {
+    await ctx.createTopic('iac-lists')
+    const invalid = (value: string, reason: string) => ({code: ErrorCode.INVALID_CONFIG, message: `Invalid value ${value} for configuration cleanup.policy: ${reason}`})
+    expect(await change(Topic, 'iac-lists', [{name: 'cleanup.policy', configOperation: SET, value: 'compact,sometimes'}])).toEqual(invalid('sometimes', 'String must be one of: compact, delete'))
+    expect(await change(Topic, 'iac-lists', [{name: 'cleanup.policy', configOperation: SET, value: 'compact,'}])).toEqual(invalid('', 'String must be one of: compact, delete'))
+    expect(await change(Topic, 'iac-lists', [{name: 'cleanup.policy', configOperation: SET, value: ' compact , delete ,compact'}])).toEqual(OK)
+    expect(ctx.broker.broker['replicas']!.get('iac-lists', 0)!.log.config.cleanupPolicy).toBe('compact,delete')
+    for (const key of ['leader.replication.throttled.replicas', 'follower.replication.throttled.replicas']) {
+      for (const value of ['*', '0:1,1:1', ' 0:1 , 2:1', '', '0:1,,1:1']) expect(await change(Topic, 'iac-lists', [{name: key, configOperation: SET, value}])).toEqual(OK)
+      const reason = `${key} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`
+      expect(await change(Topic, 'iac-lists', [{name: key, configOperation: SET, value: '0:1,broker2'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: `Invalid value [0:1, broker2] for configuration ${key}: ${reason}`})
+      expect(await change(Topic, 'iac-lists', [{name: key, configOperation: APPEND, value: '*'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: `Invalid value [0:1, 1:1, *] for configuration ${key}: ${reason}`})
+    }
+  })
+
   it('refuses APPEND/SUBTRACT on a config that is not a list with INVALID_CONFIG', async () => {
     await ctx.createTopic('iac-not-list')
     expect(await change(Topic, 'iac-not-list', [{name: 'retention.ms', configOperation: APPEND, value: '1'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: "Can't APPEND to key retention.ms because its type is not LIST."})
