@@ -120,7 +120,7 @@ export function decodeTransactionLogValue(value: Buffer): TransactionLogValue {
     r.taggedFields('TransactionLogValue', (tag, tr) => {
       if (tag === 0) result.previousProducerId = Number(tr.int64('TransactionLogValue.previousProducerId'))
       else if (tag === 1) result.nextProducerId = Number(tr.int64('TransactionLogValue.nextProducerId'))
-      else if (tag === 2) result.clientTransactionVersion = tr.int8('TransactionLogValue.clientTransactionVersion')
+      else if (tag === 2) result.clientTransactionVersion = tr.int16('TransactionLogValue.clientTransactionVersion')
       else return false
       return true
     })

@@ -33,6 +33,33 @@ describe('transaction log format', () => {
     // Java: "tx-1".hashCode() = ((116 * 31 + 120) * 31 + 45) * 31 + 49 = 3572520; % 50 = 20.
     expect(transactionStatePartition('tx-1', 50)).toBe(20)
   })
+
+  it('reads TransactionLogValue v1 (flexible) with its tagged fields, ClientTransactionVersion an int16 as in Kafka's schema (it was read as an int8)', () => {
+    const b = (hex: string) => Buffer.from(hex.replace(/\s/g, ''), 'hex')
+    const value = Buffer.concat([
+      b('0001'), // version 1
+      b('0000000000000fa0'), // producerId 4000
+      b('0003'), // producerEpoch
+      b('0000ea60'), // timeout 60000
+      b('01'), // Ongoing
+      b('02' + '02' + '74' + '03' + '00000000' + '00000002' + '00'), // [{topic 't', partitionIds [0, 2]}]
+      b('0000000000000011'), // last update 17
+      b('000000000000000b'), // start 11
+      b('03' + '00' + '08' + '0000000000000f9f' + '01' + '08' + 'ffffffffffffffff' + '02' + '02' + '0002'), // tags 0, 1, 2
+    ])
+    expect(decodeTransactionLogValue(value)).toEqual({
+      producerId: 4000,
+      producerEpoch: 3,
+      transactionTimeoutMs: 60000,
+      state: TransactionState.Ongoing,
+      partitions: [{topic: 't', partitionIds: [0, 2]}],
+      lastUpdateTimestampMs: 17,
+      startTimestampMs: 11,
+      previousProducerId: 3999,
+      nextProducerId: -1,
+      clientTransactionVersion: 2,
+    })
+  })
 })
 
 describe('TransactionCoordinator', () => {
