@@ -311,19 +311,34 @@ export class TransactionCoordinator {
     return true
   }
 
+  /**
+   * Writes `meta` with `changes` to __transaction_state, then applies them to `meta` in one step:
+   * no request (produce verification, DescribeTransactions, a retry) ever sees a state that the log
+   * does not hold, and a failed write leaves `meta` as it was (Kafka's pendingState).
+   */
+  private async transition(meta: TransactionMetadata, changes: Partial<TransactionMetadata>): Promise<void> {
+    await this.persist({...meta, ...changes})
+    Object.assign(meta, changes)
+  }
+
   /** PrepareX is persisted: write the markers, then persist CompleteX. */
   private async completeTransaction(meta: TransactionMetadata, commit: boolean): Promise<void> {
     await this.writeMarkers(meta, commit)
-    meta.state = commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort
-    meta.partitions = new Map()
-    meta.txnLastUpdateTimestamp = this.now()
-    await this.persist(meta)
+    await this.transition(meta, {state: commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort, partitions: new Map(), txnLastUpdateTimestamp: this.now()})
   }
 
-  private async endTransaction(meta: TransactionMetadata, commit: boolean): Promise<void> {
-    meta.state = commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort
-    meta.txnLastUpdateTimestamp = this.now()
-    await this.persist(meta)
+  /**
+   * EndTxn's work, and the coordinator's own aborts. With `fence` (Kafka's
+   * prepareFenceProducerEpoch: a new producer's InitProducerId, a timeout) the epoch is bumped in
+   * the same step, so the old producer is fenced, and no last epoch is kept, so it cannot pass for
+   * a retry of a bump either.
+   */
+  private async endTransaction(meta: TransactionMetadata, commit: boolean, fence = false): Promise<void> {
+    await this.transition(meta, {
+      state: commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort,
+      txnLastUpdateTimestamp: this.now(),
+      ...(fence ? {producerEpoch: meta.producerEpoch + 1, lastProducerEpoch: NO_PRODUCER_EPOCH} : {}),
+    })
     await this.completeTransaction(meta, commit)
   }
 
@@ -376,8 +391,7 @@ export class TransactionCoordinator {
         await this.completeTransaction(meta, meta.state === TransactionState.PrepareCommit)
       }
       if (meta.state === TransactionState.Ongoing) {
-        this.fenceEpoch(meta)
-        await this.endTransaction(meta, false)
+        await this.endTransaction(meta, false, true)
       }
       let next: Pick<TransactionMetadata, 'producerId' | 'lastProducerId' | 'producerEpoch' | 'lastProducerEpoch'>
       if (isEpochExhausted(meta.producerEpoch) && (!given || given.producerEpoch === meta.producerEpoch)) {
@@ -400,16 +414,6 @@ export class TransactionCoordinator {
       this.byProducerId.set(meta.producerId, transactionalId)
       return {producerId: meta.producerId, producerEpoch: meta.producerEpoch}
     })
-  }
-
-  /**
-   * Kafka's prepareFenceProducerEpoch, before the coordinator aborts a transaction itself (a new
-   * producer's InitProducerId, a timeout): the epoch is bumped so the old producer is fenced, and
-   * no last epoch is kept, so it cannot pass for a retry of a bump either.
-   */
-  private fenceEpoch(meta: TransactionMetadata): void {
-    meta.producerEpoch++
-    meta.lastProducerEpoch = NO_PRODUCER_EPOCH
   }
 
   /** The transaction of `transactionalId` for this producer id and epoch, or Kafka's error. */
@@ -439,20 +443,14 @@ export class TransactionCoordinator {
         if (!set) next.set(p.topic, (set = new Set()))
         set.add(p.partition)
       }
-      const previous = {state: meta.state, partitions: meta.partitions, start: meta.txnStartTimestamp, update: meta.txnLastUpdateTimestamp}
-      if (meta.state !== TransactionState.Ongoing) meta.txnStartTimestamp = now
-      meta.state = TransactionState.Ongoing
-      meta.partitions = next
-      meta.txnLastUpdateTimestamp = now
-      try {
-        await this.persist(meta)
-      } catch (error) {
-        meta.state = previous.state
-        meta.partitions = previous.partitions
-        meta.txnStartTimestamp = previous.start
-        meta.txnLastUpdateTimestamp = previous.update
-        throw error
-      }
+      // Produce verification sees the partition only once __transaction_state has it: a batch
+      // accepted before a failed write would get no marker and hold the LSO forever.
+      await this.transition(meta, {
+        state: TransactionState.Ongoing,
+        partitions: next,
+        txnLastUpdateTimestamp: now,
+        txnStartTimestamp: meta.state === TransactionState.Ongoing ? meta.txnStartTimestamp : now,
+      })
     })
   }
 
@@ -537,8 +535,7 @@ export class TransactionCoordinator {
       await this.withLock(meta.transactionalId, async () => {
         if (meta.state !== TransactionState.Ongoing || meta.txnStartTimestamp + meta.txnTimeoutMs >= this.now()) return
         this.options.log?.info({transactionalId: meta.transactionalId, producerId: meta.producerId}, 'aborting a timed-out transaction')
-        this.fenceEpoch(meta)
-        await this.endTransaction(meta, false)
+        await this.endTransaction(meta, false, true)
         aborted++
       }).catch((error: unknown) => {
         if (!(error instanceof TransactionError && error.code === 'NOT_COORDINATOR')) throw error

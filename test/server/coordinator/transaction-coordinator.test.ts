@@ -1,6 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {TransactionError, type TransactionCoordinator} from '../../../src/server/coordinator/transaction-coordinator.js'
 import {TransactionState, decodeTransactionLogKey, decodeTransactionLogValue, encodeTransactionLogKey, encodeTransactionLogValue, transactionStatePartition} from '../../../src/server/coordinator/transaction-log.js'
+import type {ReplicaManager} from '../../../src/server/replica-manager.js'
 import type {TestBroker} from '../../e2e/harness.js'
 import {startTxnBroker} from '../../e2e/transactions-support.js'
 
@@ -34,7 +35,7 @@ describe('transaction log format', () => {
     expect(transactionStatePartition('tx-1', 50)).toBe(20)
   })
 
-  it('reads TransactionLogValue v1 (flexible) with its tagged fields, ClientTransactionVersion an int16 as in Kafka's schema (it was read as an int8)', () => {
+  it('reads TransactionLogValue v1 (flexible) with its tagged fields, ClientTransactionVersion an int16 as the schema says (it was read as an int8)', () => {
     const b = (hex: string) => Buffer.from(hex.replace(/\s/g, ''), 'hex')
     const value = Buffer.concat([
       b('0001'), // version 1
@@ -193,5 +194,29 @@ describe('TransactionCoordinator.initProducerId with a producer id and epoch (KI
     expect(again.producerEpoch).toBe(0)
     expect(again.producerId).not.toBe(rotated.producerId)
     expect(tc.transaction('tx')).toMatchObject({lastProducerId: rotated.producerId, lastProducerEpoch: -1})
+  })
+})
+
+describe('TransactionCoordinator state is visible only once __transaction_state holds it (issue 12)', () => {
+  it('produce verification never sees a partition of AddPartitionsToTxn before its record is in the log', async () => {
+    const tb = await startTxnBroker()
+    brokers.push(tb)
+    const tc = coordinatorOf(tb)
+    const {producerId} = await tc.initProducerId('tx-visible', 60000, {producerId: -1, producerEpoch: -1})
+    const {replicas} = tb.broker as unknown as {replicas: ReplicaManager}
+    const stateLog = replicas.get('__transaction_state', transactionStatePartition('tx-visible', tc.statePartitions))!.log
+    const before = stateLog.logEndOffset
+    const adding = tc.addPartitions('tx-visible', producerId, 0, [{topic: '__transaction_state', partition: 0}])
+    let done = false
+    void adding.then(() => (done = true))
+    const violations: number[] = []
+    // A reader running while the writer works: bounded by the write (at most a few thousand turns).
+    for (let i = 0; i < 100_000 && !done; i++) {
+      if (tc.verifyPartition('tx-visible', producerId, 0, '__transaction_state', 0) === 'NONE' && stateLog.logEndOffset === before) violations.push(i)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await adding
+    expect(violations).toEqual([])
+    expect(tc.verifyPartition('tx-visible', producerId, 0, '__transaction_state', 0)).toBe('NONE')
   })
 })
