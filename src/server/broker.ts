@@ -4,7 +4,6 @@
  * start whose listeners cannot bind stops what it had started and rejects with the ListenerBindError.
  */
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
-import {homedir} from 'node:os'
 import {join, resolve} from 'node:path'
 import type {ResolvedBrokerConfig, SecurityProtocol} from '../lib/config/broker-configs.js'
 import type {BrokerServices} from './broker-services.js'
@@ -23,13 +22,13 @@ import {logConfigFromTopicConfigs} from './log/log-config.js'
 import {LogManager} from './log/log-manager.js'
 import {NodeFileSystem} from './log/fs.js'
 import {ReplicaManager} from './replica-manager.js'
+import {kcliDataHome} from './dev-cluster.js'
 import {HandlerRegistry} from './request-dispatcher.js'
 import {resolveListenerSecurity} from './security/listener-security.js'
 
 /** Where the embedded broker keeps its data when log.dirs is not set. */
 export function defaultDataDir(): string {
-  const base = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share')
-  return join(base, 'kcli', 'data')
+  return join(kcliDataHome(), 'data')
 }
 
 /** Bytes of read-ahead requests per connection before reading pauses. */

@@ -11,9 +11,15 @@
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {createServer} from 'node:net'
+import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {formatLogLine} from './logger.js'
+
+/** kcli's data home: `$XDG_DATA_HOME/kcli` (`~/.local/share/kcli`); the broker's `data`, the dev cluster's `cluster`. */
+export function kcliDataHome(): string {
+  return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'kcli')
+}
 
 export const ETCD_INSTALL_HINT = 'sudo apt-get install -y etcd-server'
 
