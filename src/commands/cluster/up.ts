@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {KcliCommand} from '../../lib/cli/base-command.js'
+import {parseKeyValue} from '../../lib/client/cli-input.js'
 import {SystemError, UsageError} from '../../lib/cli/errors.js'
 
 export interface ClusterUpResult {
@@ -38,9 +39,8 @@ export default class ClusterUp extends KcliCommand<typeof ClusterUp> {
     if (!flags.prefix.startsWith('/')) throw new UsageError(`--prefix must start with /, got ${JSON.stringify(flags.prefix)}`)
     const overrides: Record<string, string> = {}
     for (const o of flags.override ?? []) {
-      const eq = o.indexOf('=')
-      if (eq <= 0) throw new UsageError(`--override expects key=value, got ${JSON.stringify(o)}`)
-      overrides[o.slice(0, eq).trim()] = o.slice(eq + 1)
+      const [key, value] = parseKeyValue(o, '--override')
+      overrides[key] = value
     }
     const {DevCluster, DevClusterError, kcliDataHome} = await import('../../server/dev-cluster.js')
     const {join, resolve} = await import('node:path')

@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 
 import {KcliCommand} from '../../lib/cli/base-command.js'
+import {parseKeyValue} from '../../lib/client/cli-input.js'
 import {SystemError, UsageError} from '../../lib/cli/errors.js'
 import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
@@ -46,9 +47,8 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
       Object.assign(explicit, parseProperties(text))
     }
     for (const o of flags.override ?? []) {
-      const eq = o.indexOf('=')
-      if (eq <= 0) throw new UsageError(`--override expects key=value, got ${JSON.stringify(o)}`)
-      explicit[o.slice(0, eq).trim()] = o.slice(eq + 1)
+      const [key, value] = parseKeyValue(o, '--override')
+      explicit[key] = value
     }
     if (flags['data-dir']) explicit['log.dirs'] = flags['data-dir']
     if (flags.metadata !== undefined) explicit['metadata.store'] = flags.metadata
