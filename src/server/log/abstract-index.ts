@@ -21,6 +21,9 @@
 import type {FileSystem} from './fs.js'
 import {isNotFound, renameIfExists, unlinkIfExists, writeFully} from './fs.js'
 
+/** Shared by every empty index: nothing writes into a zero-length buffer (reserve() allocates). */
+const EMPTY = Buffer.alloc(0)
+
 export class CorruptIndexError extends Error {
   constructor(
     message: string,
@@ -32,7 +35,7 @@ export class CorruptIndexError extends Error {
 }
 
 export abstract class AbstractIndex {
-  protected buf: Buffer = Buffer.alloc(0)
+  protected buf: Buffer = EMPTY
   protected count = 0
   /** Entries known to be in the file; entries past this are written on flush. */
   private persisted = 0
@@ -75,7 +78,7 @@ export abstract class AbstractIndex {
 
   /** Marks the index as freshly created (no file contents to read). */
   initEmpty(): void {
-    this.buf = Buffer.alloc(0)
+    this.buf = EMPTY
     this.count = 0
     this.persisted = 0
     this.fileNeedsTruncate = true
@@ -87,7 +90,7 @@ export abstract class AbstractIndex {
    * segment): nothing is read or written now; the next flush creates the file.
    */
   initNew(): void {
-    this.buf = Buffer.alloc(0)
+    this.buf = EMPTY
     this.count = 0
     this.persisted = 0
     this.fileNeedsTruncate = false
@@ -135,7 +138,7 @@ export abstract class AbstractIndex {
 
   unload(): boolean {
     if (!this.canUnload()) return false
-    this.buf = Buffer.alloc(0)
+    this.buf = EMPTY
     this.loadedFlag = false
     return true
   }
