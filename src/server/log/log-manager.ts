@@ -198,11 +198,13 @@ export class LogManager {
    */
   async getOrCreateLogs(specs: ReadonlyArray<{topic: string; partition: number; topicId?: string; config?: LogConfig}>): Promise<PartitionLog[]> {
     const created: PartitionLog[] = []
-    const missing = specs.filter((s) => !this.logs.has(partitionKey(s.topic, s.partition)))
+    const missing = new Map<string, (typeof specs)[number]>()
+    for (const s of specs) {
+      const key = partitionKey(s.topic, s.partition)
+      if (!this.logs.has(key)) missing.set(key, s)
+    }
     try {
-      await this.forEachConcurrently(missing, async ({topic, partition, topicId, config}) => {
-        const key = partitionKey(topic, partition)
-        if (this.logs.has(key)) return // named twice in the batch
+      await this.forEachConcurrently([...missing], async ([key, {topic, topicId, config}]) => {
         const log = await PartitionLog.open({
           fs: this.opts.fs,
           dir: nodePath.join(this.opts.dataDir, key),
