@@ -69,15 +69,18 @@ export class ReplicaManager {
     return [...this.partitions.values()]
   }
 
-  /** Opens (creating when new) the logs of every partition of `topic` assigned to this broker. */
+  /**
+   * Opens (creating when new) the logs of every partition of `topic` assigned to this broker: one
+   * batch for the LogManager, which creates them a few at a time and makes them durable together.
+   */
   async ensurePartitions(topic: TopicMetadata): Promise<void> {
+    const missing = topic.partitions.filter((p) => !this.partitions.has(ReplicaManager.key(topic.name, p.partition)))
+    if (missing.length === 0) return
     const config = logConfigFromTopicConfigs(this.options.topicConfigs(topic))
-    for (const p of topic.partitions) {
-      const key = ReplicaManager.key(topic.name, p.partition)
-      if (this.partitions.has(key)) continue
-      const log = await this.options.logs.getOrCreateLog(topic.name, p.partition, {topicId: topic.topicId, config})
-      this.partitions.set(key, new Partition(topic.name, p.partition, topic.topicId, log, p.leaderEpoch))
-    }
+    const logs = await this.options.logs.getOrCreateLogs(missing.map((p) => ({topic: topic.name, partition: p.partition, topicId: topic.topicId, config})))
+    missing.forEach((p, i) => {
+      this.partitions.set(ReplicaManager.key(topic.name, p.partition), new Partition(topic.name, p.partition, topic.topicId, logs[i]!, p.leaderEpoch))
+    })
   }
 
   /** Applies changed topic configs to open logs. */

@@ -9,7 +9,10 @@
  * of either shape). Indexes are derived data: recovery rebuilds them from the
  * .log, so the file is only written and fsynced when the segment becomes
  * inactive (roll), on clean shutdown, and after truncation; an unflushed index
- * only ever belongs to a segment that recovery re-scans.
+ * only ever belongs to a segment that recovery re-scans. A flush with sync
+ * fsyncs only a file written or truncated since its last fsync: an index
+ * loaded and left alone costs nothing on close. A new partition's first
+ * segment has no index files until its first flush (initNew()).
  *
  * Not safe for concurrent mutation; the owning segment serializes writes.
  * Lookups are synchronous and may interleave with appends freely.
@@ -17,6 +20,9 @@
 
 import type {FileSystem} from './fs.js'
 import {isNotFound, renameIfExists, unlinkIfExists, writeFully} from './fs.js'
+
+/** Shared by every empty index: nothing writes into a zero-length buffer (reserve() allocates). */
+const EMPTY = Buffer.alloc(0)
 
 export class CorruptIndexError extends Error {
   constructor(
@@ -29,12 +35,16 @@ export class CorruptIndexError extends Error {
 }
 
 export abstract class AbstractIndex {
-  protected buf: Buffer = Buffer.alloc(0)
+  protected buf: Buffer = EMPTY
   protected count = 0
   /** Entries known to be in the file; entries past this are written on flush. */
   private persisted = 0
   /** The file may hold entries we dropped (truncation); rewrite its length on flush. */
   private fileNeedsTruncate = false
+  /** The file was written or truncated since its last fsync. */
+  private unsynced = false
+  /** False for a new segment's index until its first flush creates the file. */
+  private fileCreated = true
   private loadedFlag = false
   /** The last load() found no file. */
   missing = false
@@ -68,10 +78,23 @@ export abstract class AbstractIndex {
 
   /** Marks the index as freshly created (no file contents to read). */
   initEmpty(): void {
-    this.buf = Buffer.alloc(0)
+    this.buf = EMPTY
     this.count = 0
     this.persisted = 0
     this.fileNeedsTruncate = true
+    this.loadedFlag = true
+  }
+
+  /**
+   * An empty index whose file does not exist yet (a new partition's first
+   * segment): nothing is read or written now; the next flush creates the file.
+   */
+  initNew(): void {
+    this.buf = EMPTY
+    this.count = 0
+    this.persisted = 0
+    this.fileNeedsTruncate = false
+    this.fileCreated = false
     this.loadedFlag = true
   }
 
@@ -115,7 +138,7 @@ export abstract class AbstractIndex {
 
   unload(): boolean {
     if (!this.canUnload()) return false
-    this.buf = Buffer.alloc(0)
+    this.buf = EMPTY
     this.loadedFlag = false
     return true
   }
@@ -173,16 +196,22 @@ export abstract class AbstractIndex {
   /** Writes unpersisted entries (and a shorter length after truncation) to the file; fsyncs if asked. */
   async flush(sync: boolean): Promise<void> {
     if (!this.loadedFlag) return
-    if (this.persisted === this.count && !this.fileNeedsTruncate && !sync) return
+    const write = this.persisted !== this.count || this.fileNeedsTruncate || !this.fileCreated
+    if (!write && !(sync && this.unsynced)) return
     const handle = await this.fs.open(this.path, 'readWrite')
     try {
       if (this.fileNeedsTruncate) await handle.truncate(this.persisted * this.entrySize)
       const from = this.persisted * this.entrySize
       const to = this.count * this.entrySize
       if (to > from) await writeFully(handle, this.buf, from, from, to - from)
-      if (sync) await handle.sync()
       this.persisted = this.count
       this.fileNeedsTruncate = false
+      this.fileCreated = true
+      if (write) this.unsynced = true
+      if (sync) {
+        await handle.sync()
+        this.unsynced = false
+      }
     } finally {
       await handle.close()
     }

@@ -14,6 +14,8 @@
  * path); the log calls sync() when it flushes, before advancing its recovery
  * point. A file lost in a crash is rebuilt by recovery from the batches'
  * partitionLeaderEpoch fields after the recovery point; load() drops a corrupt file.
+ * A new partition has no file until its first epoch (a missing file is an empty
+ * history; Kafka creates an empty one).
  */
 
 import * as nodePath from 'node:path'
@@ -31,6 +33,8 @@ export interface EpochEntry {
 export class LeaderEpochCache {
   private entries: EpochEntry[] = []
   readonly path: string
+  /** The file may exist (false only after load() found none and nothing was written since). */
+  private fileExists = true
 
   constructor(
     private readonly fs: FileSystem,
@@ -39,14 +43,22 @@ export class LeaderEpochCache {
     this.path = nodePath.join(dir, LEADER_EPOCH_CHECKPOINT_FILE)
   }
 
-  /** Reads the file; a missing file is an empty history, a corrupt one is discarded (returns false). */
-  async load(): Promise<boolean> {
-    let data: Buffer
-    try {
-      data = await this.fs.readFile(this.path)
-    } catch (error) {
-      if (isNotFound(error)) return true
-      throw error
+  /**
+   * Reads the file; a missing file is an empty history, a corrupt one is discarded (returns false).
+   * `exists: false` (from a directory listing the caller has) skips the read.
+   */
+  async load(exists = true): Promise<boolean> {
+    let data: Buffer | undefined
+    if (exists) {
+      try {
+        data = await this.fs.readFile(this.path)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+      }
+    }
+    if (data === undefined) {
+      this.fileExists = false
+      return true
     }
     try {
       const rows = parseCheckpoint(data, 2, this.path).map(([e, o]) => ({
@@ -115,6 +127,7 @@ export class LeaderEpochCache {
   }
 
   async clear(): Promise<void> {
+    if (this.entries.length === 0 && !this.fileExists) return
     this.entries = []
     await this.persist()
   }
@@ -138,6 +151,7 @@ export class LeaderEpochCache {
   /** Replaces the file with the history in memory (not fsynced: see sync()). */
   async persist(): Promise<void> {
     await writeFileAtomic(this.fs, this.path, formatCheckpoint(this.entries.map((e) => [e.epoch, e.startOffset])), {sync: false})
+    this.fileExists = true
     this.unsynced = true
   }
 

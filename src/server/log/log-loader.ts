@@ -19,6 +19,15 @@
  *    log, plus any epochs seen by recovery. Aborted-transaction indexes
  *    (`.txnindex`) are trusted below the recovery point and rebuilt, from the
  *    ABORT markers and the producer state, for the segments recovery re-scans.
+ * 5. A directory without segments (a new partition) gets an empty segment
+ *    whose files appear with its first append, and no leader-epoch-checkpoint
+ *    is written until there is an epoch to record (a missing file is an empty
+ *    history). Opening a new partition writes nothing here.
+ *
+ * Directory entries created, renamed or removed here are not fsynced:
+ * `changedDirectory` tells the caller to sync the directory (PartitionLog
+ * does on its first flush or on close; LogManager does for a batch of new
+ * partitions before CreateTopics answers).
  *
  * Runs once per partition, before any other access to the directory.
  */
@@ -28,7 +37,7 @@ import type {RecordBatchHeader} from '../../lib/records/batch.js'
 import type {FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
 import {isNotFound, unlinkIfExists} from './fs.js'
-import {LeaderEpochCache} from './leader-epoch-cache.js'
+import {LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache} from './leader-epoch-cache.js'
 import type {LogConfig} from './log-config.js'
 import {
   CLEANED_FILE_SUFFIX,
@@ -59,6 +68,8 @@ export interface LoadOptions {
   /** From log-start-offset-checkpoint. */
   logStartOffset: number
   hadCleanShutdown: boolean
+  /** mkdir the directory first (default true; LogManager passes false for directories it listed). */
+  createDir?: boolean
 }
 
 export interface RecoveryReport {
@@ -82,6 +93,10 @@ export interface LoadedLog {
   producerState: ProducerStateManager
   leaderEpochCache: LeaderEpochCache
   report: RecoveryReport
+  /** Entries of the directory were created, renamed or removed and the directory is not fsynced yet. */
+  changedDirectory: boolean
+  /** The directory's entries as listed before loading. */
+  files: readonly string[]
 }
 
 function segmentConfig(config: LogConfig): {indexIntervalBytes: number; segmentIndexBytes: number} {
@@ -91,7 +106,9 @@ function segmentConfig(config: LogConfig): {indexIntervalBytes: number; segmentI
 export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   const started = performance.now()
   const {fs, dir, config, handleCache, now} = opts
-  await fs.mkdir(dir)
+  // A directory mkdir just made has nothing in it to list.
+  const created = (opts.createDir ?? true) && (await fs.mkdir(dir))
+  let changedDirectory = false
   const report: RecoveryReport = {
     hadCleanShutdown: opts.hadCleanShutdown,
     recoveredSegments: 0,
@@ -102,13 +119,14 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   }
 
   // 1. Leftovers.
-  const names = await fs.readdir(dir)
+  const names = created ? [] : await fs.readdir(dir)
   const swaps: number[] = []
   const logs = new Set<number>()
   for (const name of names) {
     const path = nodePath.join(dir, name)
     if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith('.tmp')) {
       await unlinkIfExists(fs, path)
+      changedDirectory = true
     } else if (name.endsWith(LOG_FILE_SUFFIX + SWAP_FILE_SUFFIX)) {
       const offset = offsetFromFilename(name)
       if (offset !== undefined) swaps.push(offset)
@@ -122,8 +140,10 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     if (offset === undefined || logs.has(offset) || swaps.includes(offset)) continue
     if ([INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX].some((s) => name.endsWith(s))) {
       await unlinkIfExists(fs, nodePath.join(dir, name))
+      changedDirectory = true
     }
   }
+  if (swaps.length > 0) changedDirectory = true
 
   // 2. Interrupted compaction: install swap segments over the segments they replace.
   for (const base of swaps.sort((a, b) => a - b)) {
@@ -161,7 +181,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   const producerState = new ProducerStateManager(fs, dir)
   producerState.setDirectoryListing(names)
   const leaderEpochCache = new LeaderEpochCache(fs, dir)
-  await leaderEpochCache.load()
+  await leaderEpochCache.load(names.includes(LEADER_EPOCH_CHECKPOINT_FILE))
   const replayProducerState = async (from: number, to: number): Promise<void> => {
     for (const segment of segments) {
       const next = segments[segments.indexOf(segment) + 1]
@@ -189,6 +209,8 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     const snapshot = await producerState.loadLatestSnapshot(logEndOffset, logStartOffset)
     if (snapshot === undefined || snapshot < logEndOffset) await replayProducerState(snapshot ?? logStartOffset, logEndOffset)
   } else {
+    // Recovery may truncate, delete and rewrite indexes; the directory is synced before the recovery point moves.
+    if (segments.length > 0) changedDirectory = true
     // Recover from the segment holding the recovery point.
     let first = 0
     for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= opts.recoveryPoint) first = i
@@ -243,9 +265,14 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
 
   if (segments.length === 0 || logStartOffset > logEndOffset) {
     // Nothing usable (new partition, or recovery cut below the log start offset).
-    for (const segment of segments.splice(0)) await segment.deleteFiles()
+    for (const segment of segments.splice(0)) {
+      await segment.deleteFiles()
+      changedDirectory = true
+    }
     const start = logStartOffset
-    segments.push(await LogSegment.create(fs, dir, start, segmentConfig(config), handleCache, now))
+    // Every segment file of this base offset is gone (step 1 removed orphan indexes): a fresh
+    // segment, whose files appear with its first append.
+    segments.push(await LogSegment.create(fs, dir, start, segmentConfig(config), handleCache, now, '', true))
     logStartOffset = start
     logEndOffset = start
     producerState.reset(start)
@@ -255,8 +282,8 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
 
   await leaderEpochCache.truncateFromEnd(logEndOffset)
   await leaderEpochCache.truncateFromStart(logStartOffset)
-  await producerState.deleteSnapshots('above', logEndOffset)
-  await producerState.deleteSnapshots('below', segments[0]!.baseOffset)
+  if ((await producerState.deleteSnapshots('above', logEndOffset)) > 0) changedDirectory = true
+  if ((await producerState.deleteSnapshots('below', segments[0]!.baseOffset)) > 0) changedDirectory = true
   producerState.mapEndOffset = logEndOffset
   await leaderEpochCache.sync() // the recovery point will be the log end offset
 
@@ -269,5 +296,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     producerState,
     leaderEpochCache,
     report,
+    changedDirectory,
+    files: names,
   }
 }

@@ -240,13 +240,15 @@ export class MemoryFileSystem implements FileSystem {
     return [...names].sort()
   }
 
-  async mkdir(path: string): Promise<void> {
+  async mkdir(path: string): Promise<boolean> {
     path = nodePath.resolve(path)
+    const created = !this.dirs.has(path)
     while (!this.dirs.has(path)) {
       if (this.files.has(path)) throw errnoError('EEXIST', path)
       this.dirs.add(path)
       path = nodePath.dirname(path)
     }
+    return created
   }
 
   async rmrf(path: string): Promise<void> {

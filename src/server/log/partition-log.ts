@@ -22,6 +22,12 @@
  * - Durability: flush() fsyncs the unflushed segments and advances the
  *   recovery point; roll fsyncs the old segment and its indexes; close() is a
  *   clean shutdown (indexes and a producer snapshot written and synced).
+ *   Only what changed is synced: flush and close fsync the directory when
+ *   entries were created, renamed or removed since its last sync (a new
+ *   partition's files, `.deleted` renames, unlinks), close writes a producer
+ *   snapshot only when the files on disk would not give the state already, and
+ *   index files untouched since their last fsync are not opened. Closing a log
+ *   that has not changed since it was opened writes nothing.
  *
  * Concurrency: the log is single-writer. Every mutating method (append,
  * roll, flush, truncateTo, deleteOldSegments, deleteRecordsBefore, close)
@@ -90,8 +96,14 @@ export interface PartitionLogOptions {
   logStartOffset?: number
   /** The data directory had a clean-shutdown marker (default false). */
   hadCleanShutdown?: boolean
-  /** Topic id for partition.metadata; written if the file is missing. */
+  /**
+   * Topic id for partition.metadata; written if the file is missing (fsynced
+   * before its rename, as Kafka's PartitionMetadataFile; the directory entry
+   * is synced with the rest of the directory, see syncDirectory()).
+   */
   topicId?: string
+  /** mkdir the directory first (default true; false for directories the caller listed). */
+  createDir?: boolean
 }
 
 export type AppendOrigin = 'client' | 'replication' | 'coordinator'
@@ -170,6 +182,8 @@ export class PartitionLog {
   private pendingDeletes: PendingDelete[] = []
   private lock: Promise<unknown> = Promise.resolve()
   private closed = false
+  /** Entries of the directory changed since its last fsync. */
+  private dirChanged: boolean
 
   private constructor(
     private readonly fs: FileSystem,
@@ -190,6 +204,7 @@ export class PartitionLog {
     this.recoveryPointOffset = loaded.recoveryPoint
     this.producerState = loaded.producerState
     this.leaderEpochCache = loaded.leaderEpochCache
+    this.dirChanged = loaded.changedDirectory
     this.lastFlushTime = clock.now()
   }
 
@@ -211,12 +226,15 @@ export class PartitionLog {
         recoveryPoint: opts.recoveryPoint ?? 0,
         logStartOffset: opts.logStartOffset ?? 0,
         hadCleanShutdown: opts.hadCleanShutdown ?? false,
+        createDir: opts.createDir ?? true,
       })
       if (opts.topicId !== undefined) {
         const path = nodePath.join(opts.dir, PARTITION_METADATA_FILE)
-        const existing = await readPartitionMetadata(opts.fs, path)
-        if (existing === undefined) await writePartitionMetadata(opts.fs, path, opts.topicId)
-        else if (existing !== opts.topicId) {
+        const existing = loaded.files.includes(PARTITION_METADATA_FILE) ? await readPartitionMetadata(opts.fs, path) : undefined
+        if (existing === undefined) {
+          await writePartitionMetadata(opts.fs, path, opts.topicId)
+          loaded.changedDirectory = true
+        } else if (existing !== opts.topicId) {
           throw new LogError('UNKNOWN_SERVER_ERROR', `Partition directory ${opts.dir} belongs to topic id ${existing}, not ${opts.topicId}`)
         }
       }
@@ -442,6 +460,7 @@ export class PartitionLog {
     const last = batches[batches.length - 1]!.header
 
     const segment = await this.maybeRoll(records.length, first, last.lastOffset)
+    if (segment.unwritten) this.dirChanged = true // the write creates the segment's .log
     let undo: AppendUndo
     try {
       undo = await segment.append(records, batches, verifyLate ? () => this.verifyBatches(records, batches, origin) : undefined)
@@ -456,6 +475,7 @@ export class PartitionLog {
     const aborted = this.producerState.abortedTransactions(
       batches.map(({header, position}) => ({header, isAbortMarker: () => controlRecordType(records, position) === ControlRecordType.Abort})),
     )
+    if (aborted.length > 0) this.dirChanged = true // the segment's .txnindex may be new
     try {
       await segment.txnIndex.write(aborted)
     } catch (error) {
@@ -465,6 +485,7 @@ export class PartitionLog {
     if (flushNow) {
       try {
         await segment.flush()
+        await this.syncDirIfChanged()
       } catch (error) {
         await segment.rollback(undo)
         throw storageError(`fsync of ${segment.log.path}`, error)
@@ -731,6 +752,7 @@ export class PartitionLog {
       for (let i = this.floorSegmentIndex(this.segments, this.recoveryPointOffset); i < this.segments.length; i++) {
         await this.segments[i]!.flush()
       }
+      await this.syncDirIfChanged()
       await this.leaderEpochCache.sync()
     } catch (error) {
       throw storageError(`fsync of ${this.dir}`, error)
@@ -802,6 +824,7 @@ export class PartitionLog {
     this.segments = this.segments.slice(deletable.length)
     const newStart = this.segments[0]!.baseOffset
     if (newStart > this.startOffset) this.startOffset = newStart
+    this.dirChanged = true
     try {
       await this.leaderEpochCache.truncateFromStart(this.startOffset)
       const dueAt = this.clock.now() + this.configValue.fileDeleteDelayMs
@@ -858,8 +881,12 @@ export class PartitionLog {
     const now = this.clock.now()
     const keep: PendingDelete[] = []
     for (const pending of this.pendingDeletes) {
-      if (force || pending.dueAt <= now) await pending.segment.deleteFiles()
-      else keep.push(pending)
+      if (force || pending.dueAt <= now) {
+        this.dirChanged = true
+        await pending.segment.deleteFiles()
+      } else {
+        keep.push(pending)
+      }
     }
     this.pendingDeletes = keep
   }
@@ -977,8 +1004,11 @@ export class PartitionLog {
         for (const segment of this.segments) await segment.close()
         await this.leaderEpochCache.sync()
         this.producerState.mapEndOffset = this.nextOffset
-        await this.producerState.takeSnapshot()
-        await this.fs.syncDir(this.dir)
+        if (await this.producerState.needsSnapshot(this.startOffset)) {
+          await this.producerState.takeSnapshot() // syncs the directory
+          this.dirChanged = false
+        }
+        await this.syncDirIfChanged()
         this.recoveryPointOffset = this.nextOffset
       } catch (error) {
         throw storageError(`Closing ${this.dir}`, error)
@@ -986,6 +1016,26 @@ export class PartitionLog {
         this.closed = true
       }
     })
+  }
+
+  /**
+   * fsyncs the directory if entries were created, renamed or removed since its
+   * last sync. LogManager calls it for each new partition before CreateTopics
+   * answers, after creating a batch of them without fsyncs.
+   */
+  syncDirectory(): Promise<void> {
+    return this.exclusive(() => this.syncDirIfChanged())
+  }
+
+  private async syncDirIfChanged(): Promise<void> {
+    if (!this.dirChanged) return
+    this.dirChanged = false
+    try {
+      await this.fs.syncDir(this.dir)
+    } catch (error) {
+      this.dirChanged = true
+      throw error
+    }
   }
 
   /** Closes file handles without flushing anything (simulates a crash in tests; used after a fatal error). */

@@ -5,8 +5,10 @@
  *   version: 0
  *   topic_id: <topic id, 22 characters of URL-safe base64 without padding>
  *
- * Written atomically once the topic id is known; read on load to detect a
- * directory left over from a deleted topic of the same name.
+ * Written atomically once the topic id is known (the contents fsynced before
+ * the rename, so the file is whole or absent; the rename is made durable by the
+ * caller's fsync of the partition directory); read when a partition is
+ * created, to detect a directory left over from a deleted topic of the same name.
  */
 
 import type {FileSystem} from './fs.js'
@@ -38,5 +40,5 @@ export async function readPartitionMetadata(fs: FileSystem, path: string): Promi
 }
 
 export async function writePartitionMetadata(fs: FileSystem, path: string, topicId: string): Promise<void> {
-  await writeFileAtomic(fs, path, formatPartitionMetadata(topicId))
+  await writeFileAtomic(fs, path, formatPartitionMetadata(topicId), {syncDir: false})
 }

@@ -9,8 +9,11 @@
  * Snapshot file `<20-digit offset>.snapshot`: the state after every batch
  * below `offset`, in Kafka's format (src/lib/records/producer-snapshot.ts).
  * Snapshots are taken on roll (at the new segment's base offset) and on clean
- * shutdown (at the log end offset). On load the log replays batch headers from
- * the latest snapshot at or below the recovery point.
+ * shutdown (at the log end offset) unless the files on disk already give the
+ * state (Kafka's takeSnapshot skips an offset it has: here, a snapshot written
+ * or loaded since the last change, or an empty state with nothing to replay,
+ * so an empty or unchanged partition writes nothing on close). On load the log
+ * replays batch headers from the latest snapshot at or below the recovery point.
  *
  * Owned by one PartitionLog; mutated only under its append lock.
  */
@@ -43,8 +46,19 @@ export class ProducerStateManager {
    * (appends start transactions in offset order; loading sorts).
    */
   private ongoing = new Map<number, number>()
+  private mapEnd = 0
+  /** The state changed since the last snapshot written or loaded. */
+  private changedSinceSnapshot = true
+
   /** The state reflects every batch below this offset. */
-  mapEndOffset = 0
+  get mapEndOffset(): number {
+    return this.mapEnd
+  }
+
+  set mapEndOffset(offset: number) {
+    if (offset !== this.mapEnd) this.changedSinceSnapshot = true
+    this.mapEnd = offset
+  }
 
   constructor(
     private readonly fs: FileSystem,
@@ -152,6 +166,7 @@ export class ProducerStateManager {
   /** Applies one appended batch (offsets already assigned). */
   update(header: RecordBatchHeader): void {
     this.mapEndOffset = Math.max(this.mapEndOffset, header.lastOffset + 1)
+    this.changedSinceSnapshot = true
     if (header.producerId < 0) return
     let entry = this.producers.get(header.producerId)
     if (!entry) {
@@ -195,7 +210,10 @@ export class ProducerStateManager {
   /** Drops producers idle for producer.id.expiration.ms without an open transaction. */
   removeExpiredProducers(now: number, expirationMs: number): void {
     for (const [id, entry] of this.producers) {
-      if (entry.currentTxnFirstOffset < 0 && now - entry.lastTimestamp >= expirationMs) this.producers.delete(id)
+      if (entry.currentTxnFirstOffset < 0 && now - entry.lastTimestamp >= expirationMs) {
+        this.producers.delete(id)
+        this.changedSinceSnapshot = true
+      }
     }
   }
 
@@ -204,6 +222,7 @@ export class ProducerStateManager {
     this.producers = new Map()
     this.ongoing = new Map()
     this.mapEndOffset = offset
+    this.changedSinceSnapshot = true
   }
 
   /** Snapshot offsets on disk; read from the directory once, then maintained here (this manager owns the files). */
@@ -221,11 +240,25 @@ export class ProducerStateManager {
     return [...this.snapshotOffsets!].sort((a, b) => a - b)
   }
 
-  /** Writes `<mapEndOffset>.snapshot`. */
+  /** Writes `<mapEndOffset>.snapshot` (fsynced, and its directory). */
   async takeSnapshot(): Promise<void> {
     const path = nodePath.join(this.dir, snapshotFilename(this.mapEndOffset))
     await writeFileAtomic(this.fs, path, encodeSnapshot(this.producers.values()))
     this.snapshotOffsets?.add(this.mapEndOffset)
+    this.changedSinceSnapshot = false
+  }
+
+  /**
+   * Whether a load of the files as they are (the latest snapshot at or below
+   * mapEndOffset, then the batches after it, from `logStartOffset` when there is
+   * none) would miss this state: false after a snapshot was written or loaded
+   * with no change since, and for an empty state with no snapshot and nothing to
+   * replay (a new partition).
+   */
+  async needsSnapshot(logStartOffset: number): Promise<boolean> {
+    if (!this.changedSinceSnapshot) return false
+    if (this.producers.size > 0 || this.mapEndOffset > logStartOffset) return true
+    return (await this.listSnapshotOffsets()).some((o) => o <= this.mapEndOffset)
   }
 
   /**
@@ -241,6 +274,7 @@ export class ProducerStateManager {
         this.producers = new Map(entries.map((e) => [e.producerId, e]))
         this.rebuildOngoing()
         this.mapEndOffset = offset
+        this.changedSinceSnapshot = false
         return offset
       } catch (error) {
         if (!(error instanceof CorruptSnapshotError) && !isNotFound(error)) throw error
@@ -252,14 +286,20 @@ export class ProducerStateManager {
   }
 
   async deleteSnapshot(offset: number): Promise<void> {
+    if (offset === this.mapEndOffset) this.changedSinceSnapshot = true
     this.snapshotOffsets?.delete(offset)
     await unlinkIfExists(this.fs, nodePath.join(this.dir, snapshotFilename(offset)))
   }
 
-  /** Deletes snapshots with offset < `offset` (retention) or > `offset` (truncation), per `which`. */
-  async deleteSnapshots(which: 'below' | 'above', offset: number): Promise<void> {
+  /** Deletes snapshots with offset < `offset` (retention) or > `offset` (truncation), per `which`; returns how many. */
+  async deleteSnapshots(which: 'below' | 'above', offset: number): Promise<number> {
+    let deleted = 0
     for (const o of await this.listSnapshotOffsets()) {
-      if (which === 'below' ? o < offset : o > offset) await this.deleteSnapshot(o)
+      if (which === 'below' ? o < offset : o > offset) {
+        await this.deleteSnapshot(o)
+        deleted++
+      }
     }
+    return deleted
   }
 }

@@ -75,6 +75,75 @@ describe('LogManager', () => {
     expect(fs.stats.openHandles).toBe(0)
   })
 
+  it('issue 12: creates partitions with two fsyncs each and one per batch; an untouched partition costs no fsync on shutdown or restart', async () => {
+    const fs = new MemoryFileSystem()
+    const config = testConfig()
+    const topicId = 'yGYSuzrhTqKoZ8QnSlcrjw'
+    const count = 50
+    let manager = await LogManager.open({fs, dataDir: DATA, configFor: () => config})
+    let syncs = fs.stats.syncs
+    await manager.getOrCreateLogs(Array.from({length: count}, (_, p) => ({topic: 'wide', partition: p, topicId})))
+    // partition.metadata fsynced before its rename, the partition directory, then the data directory once
+    expect(fs.stats.syncs - syncs).toBe(2 * count + 1)
+    // A new partition is its directory and partition.metadata; the segment's files come with the first append.
+    expect(await fs.readdir(`${DATA}/wide-7`)).toEqual(['partition.metadata'])
+    syncs = fs.stats.syncs
+    let writes = fs.stats.writes
+    await manager.shutdown()
+    // recovery-point-offset-checkpoint, log-start-offset-checkpoint, the marker: each fsynced with its directory
+    expect(fs.stats.syncs - syncs).toBe(6)
+    expect(fs.stats.writes - writes).toBe(3)
+    expect(await fs.readdir(`${DATA}/wide-7`)).toEqual(['partition.metadata'])
+
+    syncs = fs.stats.syncs
+    manager = await LogManager.open({fs, dataDir: DATA, configFor: () => config})
+    expect(manager.hadCleanShutdown).toBe(true)
+    expect(manager.allLogs()).toHaveLength(count)
+    await manager.shutdown()
+    // Opening removes the marker (one directory fsync) and rewrites both checkpoints; closing writes
+    // the checkpoints and the marker. Nothing per partition.
+    expect(fs.stats.syncs - syncs).toBe(5 + 6)
+
+    // The lazily created segment works as any other: written, closed, reopened, recovered after a crash.
+    manager = await LogManager.open({fs, dataDir: DATA, configFor: () => config})
+    const log = manager.getLog('wide', 7)!
+    const batch = await makeBatch(3)
+    await log.append(batch) // patched in place: offsets, leader epoch
+    await manager.shutdown()
+    expect(await fs.readdir(`${DATA}/wide-7`)).toEqual([
+      '00000000000000000000.index',
+      '00000000000000000000.log',
+      '00000000000000000000.timeindex',
+      '00000000000000000003.snapshot',
+      'leader-epoch-checkpoint',
+      'partition.metadata',
+    ])
+    manager = await LogManager.open({fs, dataDir: DATA, configFor: () => config})
+    expect((await readAll(manager.getLog('wide', 7)!)).equals(batch)).toBe(true)
+    syncs = fs.stats.syncs
+    writes = fs.stats.writes
+    await manager.shutdown()
+    // Unchanged since it was opened: no index, snapshot or directory fsync for it either.
+    expect(fs.stats.syncs - syncs).toBe(6)
+    expect(fs.stats.writes - writes).toBe(3)
+  })
+
+  it('issue 12: a power loss right after creating partitions keeps every partition.metadata whole', async () => {
+    const fs = new MemoryFileSystem()
+    const manager = await LogManager.open({fs, dataDir: DATA, configFor: () => testConfig()})
+    await manager.getOrCreateLogs(Array.from({length: 20}, (_, p) => ({topic: 'fresh', partition: p, topicId: 'yGYSuzrhTqKoZ8QnSlcrjw'})))
+    fs.crash()
+    const again = await LogManager.open({fs, dataDir: DATA, configFor: () => testConfig()})
+    expect(again.allLogs()).toHaveLength(20)
+    for (let p = 0; p < 20; p++) {
+      expect((await fs.readFile(`${DATA}/fresh-${p}/partition.metadata`)).toString()).toBe('version: 0\ntopic_id: yGYSuzrhTqKoZ8QnSlcrjw')
+      const log = again.getLog('fresh', p)!
+      expect(log.logEndOffset).toBe(0)
+      await log.append(await makeBatch(1, {seed: p}))
+    }
+    await again.shutdown()
+  })
+
   it('recovers after a crash from the checkpointed recovery points', async () => {
     const fs = new MemoryFileSystem()
     const config = testConfig({segmentBytes: 1500, flushMessages: 1})
