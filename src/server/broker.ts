@@ -91,10 +91,15 @@ export class Broker {
       if (report && report.truncatedBytes > 0) log.warn({partition, report}, 'recovery truncated a torn or invalid tail')
     }
     logs.start()
-    const replicas = new ReplicaManager({logs, log, topicConfigs: (t) => topics.effectiveConfigs(t)})
+    const replicas = new ReplicaManager({nodeId: config.nodeId, logs, log, topicConfigs: (t) => topics.effectiveConfigs(t)})
     this.replicas = replicas
     topics = new TopicManager(metadata, replicas, config)
-    for (const topic of metadata.topics()) await replicas.ensurePartitions(topic)
+    await replicas.reconcile(() => metadata.topics())
+    // In a cluster, topics created, changed or deleted through other brokers (and while this one
+    // was down, above) reach this broker's logs through the store.
+    metadata.onChange?.(() => {
+      replicas.reconcile(() => metadata.topics()).catch((error: unknown) => log.error({err: error}, 'reconciling partitions with the metadata store failed'))
+    })
     const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log})
     this.groups = groups
     const producerIds = new ProducerIdManager(metadata)

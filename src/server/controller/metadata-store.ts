@@ -106,5 +106,7 @@ export interface MetadataStore {
    * port 0 gets its port only then). Stores of one broker have nothing to do.
    */
   updateRegistration?(self: BrokerRegistration): Promise<void>
+  /** Calls `listener` after the store changed through another broker (stores of one broker never do). */
+  onChange?(listener: () => void): void
   close(): Promise<void>
 }

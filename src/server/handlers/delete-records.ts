@@ -19,9 +19,9 @@ export const deleteRecords = defineHandler({
     for (const t of request.topics) {
       const partitions = []
       for (const p of t.partitions) {
-        const partition = ctx.broker.replicas.get(t.name, p.partitionIndex)
+        const {partition, errorCode: notHere} = ctx.broker.replicas.lookup(ctx.broker.metadata.topic(t.name), p.partitionIndex)
         if (!partition) {
-          partitions.push({partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION})
+          partitions.push({partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: notHere})
           continue
         }
         const highWatermark = partition.highWatermark

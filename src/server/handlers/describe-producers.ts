@@ -15,8 +15,8 @@ export const describeProducers = defineHandler({
     const topics = request.topics.map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((index) => {
-        const partition = ctx.broker.replicas.get(t.name, index)
-        if (!partition) return {partitionIndex: index, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: []}
+        const {partition, errorCode: notHere} = ctx.broker.replicas.lookup(ctx.broker.metadata.topic(t.name), index)
+        if (!partition) return {partitionIndex: index, errorCode: notHere, errorMessage: null, activeProducers: []}
         const activeProducers = [...partition.log.producerState.activeProducers().values()].map((e) => {
           const last = e.batches[e.batches.length - 1]
           return {

@@ -10,7 +10,8 @@
 // returned range (from the segments' .txnindex), so the consumer drops their records.
 // Fetch sessions (KIP-227, v7+): epoch 0 creates a session, later epochs send and receive only
 // what changed (src/server/fetch-sessions.ts); epoch -1 fetches without one.
-// Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, NOT_LEADER_OR_FOLLOWER (another broker leads
+// the partition), OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
 // UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR; top level: FETCH_SESSION_ID_NOT_FOUND,
 // INVALID_FETCH_SESSION_EPOCH.
 // Not implemented: follower fetches (replication issue), preferred read replicas (always -1).
@@ -99,12 +100,13 @@ export const fetch = defineHandler({
         entry = {name: topic?.name ?? (byTopicId ? '' : w.topicKey), topicId: topic?.topicId ?? (byTopicId ? w.topicKey : ZERO_UUID), targets: []}
         topicsInOrder.set(w.topicKey, entry)
       }
+      const found = replicas.lookup(topic, w.partition)
       const target: FetchTarget = {
         topicName: entry.name,
         topicId: entry.topicId,
         partitionIndex: w.partition,
-        partition: topic ? replicas.get(topic.name, w.partition) : undefined,
-        unknownCode: byTopicId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        partition: found.partition,
+        unknownCode: byTopicId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : (found.errorCode ?? ErrorCode.NONE),
         fetchOffset: w.fetchOffset,
         partitionMaxBytes: w.partitionMaxBytes,
         currentLeaderEpoch: w.currentLeaderEpoch,

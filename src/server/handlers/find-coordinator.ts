@@ -12,7 +12,11 @@
 // could not be created), INVALID_REQUEST (an unknown key type).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ERROR_CODES, ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {OFFSETS_TOPIC} from '../coordinator/coordinator-log.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
+import {partitionForGroup} from '../coordinator/records.js'
+import {TRANSACTION_STATE_TOPIC, transactionStatePartition} from '../coordinator/transaction-log.js'
+import {brokersFor} from './metadata.js'
 import {defineHandler, type RequestContext} from './handler.js'
 
 const GROUP_KEY = 0
@@ -43,8 +47,23 @@ async function find(key: string, keyType: number, ctx: RequestContext): Promise<
     ctx.broker.log.error({err: error}, 'creating __consumer_offsets failed')
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   }
-  const {host, port} = ctx.broker.advertisedListener(ctx.connection.listenerName)
-  return {key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null}
+  return leaderOf(OFFSETS_TOPIC, (partitions) => partitionForGroup(key, partitions), key, ctx, fail)
+}
+
+/**
+ * The coordinator of a key is the leader of its partition of the internal topic (this broker when
+ * it is the only one); COORDINATOR_NOT_AVAILABLE when that broker is not registered (down).
+ */
+function leaderOf(topicName: string, partitionFor: (partitions: number) => number, key: string, ctx: RequestContext, fail: (errorCode: number) => Answer): Answer {
+  const topic = ctx.broker.metadata.topic(topicName)
+  const leader = topic?.partitions[partitionFor(topic.partitions.length)]?.leader ?? ctx.broker.nodeId
+  if (leader === ctx.broker.nodeId) {
+    const {host, port} = ctx.broker.advertisedListener(ctx.connection.listenerName)
+    return {key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null}
+  }
+  const broker = brokersFor(ctx).find((b) => b.nodeId === leader)
+  if (!broker) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  return {key, nodeId: broker.nodeId, host: broker.host, port: broker.port, errorCode: ErrorCode.NONE, errorMessage: null}
 }
 
 async function findTransactionCoordinator(key: string, ctx: RequestContext, fail: (errorCode: number) => Answer): Promise<Answer> {
@@ -56,8 +75,7 @@ async function findTransactionCoordinator(key: string, ctx: RequestContext, fail
     ctx.broker.log.error({err: error}, 'creating __transaction_state failed')
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   }
-  const {host, port} = ctx.broker.advertisedListener(ctx.connection.listenerName)
-  return {key, nodeId: ctx.broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null}
+  return leaderOf(TRANSACTION_STATE_TOPIC, (partitions) => transactionStatePartition(key, partitions), key, ctx, fail)
 }
 
 export const findCoordinator = defineHandler({

@@ -33,9 +33,9 @@ export const listOffsets = defineHandler({
           continue
         }
         seen.add(p.partitionIndex)
-        const partition = replicas.get(t.name, p.partitionIndex)
+        const {partition, errorCode: notHere} = replicas.lookup(ctx.broker.metadata.topic(t.name), p.partitionIndex)
         if (!partition) {
-          answer.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+          answer.errorCode = notHere
           continue
         }
         const epochError = partition.leaderEpochError(p.currentLeaderEpoch)

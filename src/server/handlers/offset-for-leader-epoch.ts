@@ -17,9 +17,9 @@ export const offsetForLeaderEpoch = defineHandler({
     const topics = request.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((p) => {
-        const partition = ctx.broker.replicas.get(t.topic, p.partition)
+        const {partition, errorCode: notHere} = ctx.broker.replicas.lookup(ctx.broker.metadata.topic(t.topic), p.partition)
         const answer = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({errorCode, partition: p.partition, leaderEpoch, endOffset: BigInt(endOffset)})
-        if (!partition) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if (!partition) return answer(notHere)
         const epochError = partition.leaderEpochError(p.currentLeaderEpoch)
         if (epochError !== ErrorCode.NONE) return answer(epochError)
         const found = partition.log.leaderEpochCache.endOffsetFor(p.leaderEpoch, partition.log.logEndOffset)

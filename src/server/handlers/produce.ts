@@ -13,7 +13,8 @@
 // A compacted topic (cleanup.policy with compact) refuses a batch with records without a key:
 // INVALID_RECORD with a record error for every such record (KIP-467, as Kafka's LogValidator) and
 // Kafka's message listing the first three.
-// Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (another broker leads the partition),
+// INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
 // UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
 // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
 // Transactional batches are verified first (KIP-890 part 1): the partition must be in the
@@ -50,9 +51,9 @@ export const produce = defineHandler({
           if (errorCode !== ErrorCode.NONE) failed = true
           partitionResponses.push({index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage})
         }
-        const partition = topic && replicas.get(topic.name, p.index)
-        if (!partition) {
-          answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        const {partition, errorCode: notHere} = replicas.lookup(topic, p.index)
+        if (!partition || !topic) {
+          answer(notHere ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
           continue
         }
         const sent = p.records
