@@ -5,21 +5,12 @@
  * refusals, each exit 1 with one line naming the conflict: etcd unreachable, a node.id that a live
  * broker holds, a data directory of another cluster.
  */
-import {spawnSync} from 'node:child_process'
-import {join} from 'node:path'
 import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, freePort, startEtcd, type TestEtcd} from './etcd.js'
-import {type BrokerProcess, PROJECT_ROOT, removeDir, spawnBroker, tempDir} from './harness.js'
+import {type BrokerProcess, removeDir, spawnBroker, startServerSync, tempDir} from './harness.js'
 
-function startSync(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--port', '0', '--log-level', 'warn', ...args], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: {...process.env, NO_COLOR: '1'},
-  })
-}
+const startSync = (args: string[]) => startServerSync(['--port', '0', '--log-level', 'warn', ...args])
 
 const SHORT_SESSION = {'broker.session.timeout.ms': '3000', 'broker.heartbeat.interval.ms': '500'}
 

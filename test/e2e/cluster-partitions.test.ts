@@ -12,21 +12,13 @@ import {join} from 'node:path'
 import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
-import {type BrokerProcess, removeDir, spawnBroker, tempDir} from './harness.js'
+import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './harness.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
 import {buildRecordBatch} from '../../src/lib/records/record.js'
 import {kcat, kcatMissing, RawClient} from './peers.js'
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
-
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cluster, replication factor 1', () => {
   let etcd: TestEtcd
@@ -62,7 +54,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cl
       expect(new Set(leaders)).toEqual(new Set([1, 2, 3]))
       // Each broker has exactly the directories of the partitions it leads (created through broker
       // 1's CreateTopics; brokers 2 and 3 learn of them from etcd).
-      await until(() => partitionDirs('spread').every((names, i) => names.length === leaders.filter((l) => l === i + 1).length))
+      await waitUntil(() => partitionDirs('spread').every((names, i) => names.length === leaders.filter((l) => l === i + 1).length), 15_000)
       partitionDirs('spread').forEach((names, i) => expect(names).toEqual(leaders.flatMap((l, p) => (l === i + 1 ? [`spread-${p}`] : [])).sort()))
       // Produce v9 to a broker that does not lead partition 0.
       const other = brokers[leaders[0] === 1 ? 1 : 0]!
@@ -94,7 +86,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cl
     try {
       await consumer.subscribe({topic: 'spread', fromBeginning: true})
       await consumer.run({eachMessage: async ({message}) => void seen.add(message.key!.toString())})
-      await until(() => seen.size === 600, 60_000)
+      await waitUntil(() => seen.size === 600, 60_000)
     } finally {
       await consumer.disconnect()
     }
@@ -116,7 +108,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cl
     } finally {
       await admin.disconnect()
     }
-    await until(() => partitionDirs('spread').every((names) => names.length === 0))
+    await waitUntil(() => partitionDirs('spread').every((names) => names.length === 0), 15_000)
     for (const d of dirs) expect(existsSync(join(d, 'spread-0'))).toBe(false)
   }, 60_000)
 })

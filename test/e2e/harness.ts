@@ -3,7 +3,7 @@
  * directory, or a real `kcli server start` child process (for SIGKILL tests). Everything started
  * here is stopped and removed by `stop()`.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
+import {type ChildProcess, spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
@@ -110,4 +110,23 @@ export async function spawnBroker(dataDir: string, overrides: Record<string, str
 
 export function removeDir(dir: string): void {
   rmSync(dir, {recursive: true, force: true})
+}
+
+/** Runs `kcli server start ARGS` from source (tsx) to its exit, for start-up failures; killed after `timeoutMs`. */
+export function startServerSync(args: readonly string[], timeoutMs = 60_000): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: {...process.env, NO_COLOR: '1'},
+  })
+}
+
+/** Resolves once `condition()` holds, polling every 20 ms; throws after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }

@@ -226,7 +226,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     let recovering: LogSegment | undefined
     const onBatch = async (header: RecordBatchHeader, batch: Buffer): Promise<void> => {
       // Rebuilds the segment's .txnindex (reset by recover()) as the log does on append.
-      const [aborted] = producerState.abortedTransactions([{header, isAbortMarker: () => controlRecordType(batch) === ControlRecordType.Abort}])
+      const [aborted] = producerState.abortedTransactions([{header, position: 0}], () => controlRecordType(batch) === ControlRecordType.Abort)
       if (aborted) await recovering!.txnIndex.append(aborted)
       producerState.update(header)
       if (header.partitionLeaderEpoch >= 0) await leaderEpochCache.assign(header.partitionLeaderEpoch, header.baseOffset)

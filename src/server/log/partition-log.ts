@@ -472,15 +472,15 @@ export class PartitionLog {
     for (const {header} of batches) messages += header.lastOffsetDelta + 1
     const flushNow = this.unflushedMessages + messages >= config.flushMessages
     // The transactions this append aborts go into the segment's .txnindex file first, unseen.
-    const aborted = this.producerState.abortedTransactions(
-      batches.map(({header, position}) => ({header, isAbortMarker: () => controlRecordType(records, position) === ControlRecordType.Abort})),
-    )
-    if (aborted.length > 0) this.dirChanged = true // the segment's .txnindex may be new
-    try {
-      await segment.txnIndex.write(aborted)
-    } catch (error) {
-      await segment.rollback(undo)
-      throw storageError(`Writing the transaction index of ${segment.log.path}`, error)
+    const aborted = this.producerState.abortedTransactions(batches, (position) => controlRecordType(records, position) === ControlRecordType.Abort)
+    if (aborted.length > 0) {
+      this.dirChanged = true // the segment's .txnindex may be new
+      try {
+        await segment.txnIndex.write(aborted)
+      } catch (error) {
+        await segment.rollback(undo)
+        throw storageError(`Writing the transaction index of ${segment.log.path}`, error)
+      }
     }
     if (flushNow) {
       try {

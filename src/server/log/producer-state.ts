@@ -140,10 +140,10 @@ export class ProducerStateManager {
    * is in. Computed without changing the state, so that the log can write the entries before it
    * applies the batches with update() (Kafka's completed transactions of a ProducerAppendInfo).
    */
-  abortedTransactions(batches: ReadonlyArray<{header: RecordBatchHeader; isAbortMarker: () => boolean}>): AbortedTxn[] {
+  abortedTransactions(batches: ReadonlyArray<{header: RecordBatchHeader; position: number}>, isAbortMarker: (position: number) => boolean): AbortedTxn[] {
     let ongoing: Map<number, number> | undefined
     const aborted: AbortedTxn[] = []
-    for (const {header, isAbortMarker} of batches) {
+    for (const {header, position} of batches) {
       if (!header.isTransactional || header.producerId < 0) continue
       ongoing ??= new Map(this.ongoing)
       if (!header.isControl) {
@@ -152,7 +152,7 @@ export class ProducerStateManager {
       }
       const firstOffset = ongoing.get(header.producerId)
       ongoing.delete(header.producerId)
-      if (firstOffset === undefined || !isAbortMarker()) continue
+      if (firstOffset === undefined || !isAbortMarker(position)) continue
       let lastStableOffset = header.lastOffset + 1
       for (const first of ongoing.values()) {
         lastStableOffset = first

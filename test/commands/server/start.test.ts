@@ -4,16 +4,9 @@ import {createServer, Server} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import {ListenerBindError} from '../../../src/server/network/socket-server.js'
-import {PROJECT_ROOT, removeDir, spawnBroker, startBroker, tempDir} from '../../e2e/harness.js'
+import {PROJECT_ROOT, removeDir, spawnBroker, startBroker, startServerSync, tempDir} from '../../e2e/harness.js'
 
-function startSync(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', ...args], {
-    cwd: PROJECT_ROOT,
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: {...process.env, NO_COLOR: '1'},
-  })
-}
+const startSync = (args: string[]) => startServerSync(args, 30_000)
 
 /** A port held by a plain net server on 127.0.0.1, as another process would hold it. */
 async function holdPort(): Promise<{server: Server; port: number}> {

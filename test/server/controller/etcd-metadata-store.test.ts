@@ -10,14 +10,7 @@ import {EtcdMetadataStore} from '../../../src/server/controller/etcd-metadata-st
 import {MetadataStoreError} from '../../../src/server/controller/metadata-store.js'
 import {parseMetadataStoreLocation} from '../../../src/lib/config/metadata-store-location.js'
 import {etcdMissing, freePort, startEtcd, type TestEtcd} from '../../e2e/etcd.js'
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+import {waitUntil} from '../../e2e/harness.js'
 
 describe('metadata.store values', () => {
   it('parses local and etcd://host:port,...[/prefix], and names what is wrong', () => {
@@ -50,33 +43,33 @@ describe.skipIf(etcdMissing !== null)('EtcdMetadataStore on a real etcd', () => 
     try {
       expect(b.clusterId).toBe(a.clusterId)
       expect(a.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/)
-      await until(() => a.brokers().length === 2)
+      await waitUntil(() => a.brokers().length === 2)
       expect(a.brokers().map((x) => x.nodeId)).toEqual([1, 2])
       expect(a.controllerId()).toBe(1)
       expect(b.controllerId()).toBe(1)
 
       const created = await a.createTopic({name: 'orders', partitions: Array.from({length: 250}, (_, p) => ({partition: p, replicas: [1 + (p % 2)], leader: 1 + (p % 2), leaderEpoch: 0, isr: [1 + (p % 2)]})), configs: {'retention.ms': '1000'}, internal: false})
       expect(a.topic('orders')).toEqual(created)
-      await until(() => b.topic('orders') !== undefined)
+      await waitUntil(() => b.topic('orders') !== undefined)
       expect(b.topic('orders')).toEqual(created)
       expect(b.topicById(created.topicId)?.name).toBe('orders')
       await expect(b.createTopic({name: 'orders', partitions: [], configs: {}, internal: false})).rejects.toMatchObject({code: 'TOPIC_ALREADY_EXISTS'})
 
       await b.addPartitions('orders', [{partition: 250, replicas: [2], leader: 2, leaderEpoch: 0, isr: [2]}])
       await b.setTopicConfigs('orders', {'cleanup.policy': 'compact'})
-      await until(() => a.topic('orders')?.partitions.length === 251 && a.topic('orders')?.configs['cleanup.policy'] === 'compact')
+      await waitUntil(() => a.topic('orders')?.partitions.length === 251 && a.topic('orders')?.configs['cleanup.policy'] === 'compact')
 
       await a.setBrokerConfigs('', {'log.retention.ms': '5'})
       await a.setBrokerConfigs(2, {'log.flush.interval.messages': '7'})
-      await until(() => b.brokerConfigs('')['log.retention.ms'] === '5' && b.brokerConfigs(2)['log.flush.interval.messages'] === '7')
+      await waitUntil(() => b.brokerConfigs('')['log.retention.ms'] === '5' && b.brokerConfigs(2)['log.flush.interval.messages'] === '7')
 
       const credential = {salt: Buffer.from('salt'), iterations: 4096, storedKey: Buffer.from('stored'), serverKey: Buffer.from('server')}
       await a.alterScramCredentials({upsertions: [{user: 'al/ice', mechanism: 'SCRAM-SHA-256', credential}], deletions: []})
-      await until(() => b.scramCredential('al/ice', 'SCRAM-SHA-256') !== undefined)
+      await waitUntil(() => b.scramCredential('al/ice', 'SCRAM-SHA-256') !== undefined)
       expect(b.scramCredentials()).toEqual([{user: 'al/ice', mechanism: 'SCRAM-SHA-256', credential}])
 
       await b.deleteTopic('orders')
-      await until(() => a.topic('orders') === undefined)
+      await waitUntil(() => a.topic('orders') === undefined)
       expect(a.topics()).toEqual([])
     } finally {
       await a.close()
@@ -103,7 +96,7 @@ describe.skipIf(etcdMissing !== null)('EtcdMetadataStore on a real etcd', () => 
     try {
       expect(b.controllerId()).toBe(1)
       await a.close()
-      await until(() => b.controllerId() === 2 && b.brokers().length === 1)
+      await waitUntil(() => b.controllerId() === 2 && b.brokers().length === 1)
     } finally {
       await a.close()
       await b.close()
@@ -151,15 +144,15 @@ describe.skipIf(etcdMissing !== null)('EtcdMetadataStore on a real etcd', () => 
       expect(store.sessionAlive()).toBe(true)
       etcd.pause()
       try {
-        await until(() => events.length > 0, 10_000)
+        await waitUntil(() => events.length > 0, 10_000)
         expect(store.sessionAlive()).toBe(false)
         expect(events[0]).toMatch(/^lost: no heartbeat answered by etcd for \d+ ms \(broker.session.timeout.ms=2000\)/)
       } finally {
         etcd.resume()
       }
-      await until(() => events.includes('restored'), 20_000)
+      await waitUntil(() => events.includes('restored'), 20_000)
       expect(store.sessionAlive()).toBe(true)
-      await until(() => store.brokers().some((b) => b.nodeId === 3) && store.controllerId() === 3)
+      await waitUntil(() => store.brokers().some((b) => b.nodeId === 3) && store.controllerId() === 3)
     } finally {
       etcd.resume()
       await store.close()
