@@ -9,6 +9,7 @@ import type {ResolvedBrokerConfig, SecurityProtocol} from '../lib/config/broker-
 import type {BrokerServices} from './broker-services.js'
 import {LocalMetadataStore} from './controller/local-metadata-store.js'
 import {type MetadataStore, MetadataStoreError} from './controller/metadata-store.js'
+import {ClusterController} from './controller/cluster-controller.js'
 import {ProducerIdManager} from './controller/producer-id-manager.js'
 import {effectiveTopicConfigs, TopicManager} from './controller/topic-manager.js'
 import {GroupCoordinator} from './coordinator/group-coordinator.js'
@@ -22,6 +23,7 @@ import {logConfigFromTopicConfigs} from './log/log-config.js'
 import {LogManager} from './log/log-manager.js'
 import {NodeFileSystem} from './log/fs.js'
 import {ReplicaManager} from './replica-manager.js'
+import {ReplicaFetcherManager} from './replication/replica-fetcher.js'
 import {kcliDataHome} from './dev-cluster.js'
 import {HandlerRegistry} from './request-dispatcher.js'
 import {resolveListenerSecurity} from './security/listener-security.js'
@@ -48,6 +50,7 @@ export class Broker {
   private groups?: GroupCoordinator
   private transactions?: TransactionCoordinator
   private registry?: HandlerRegistry
+  private controller?: ClusterController
   private stopping?: Promise<void>
   readonly dataDir: string
   /** Where the broker listens, once started. */
@@ -91,15 +94,40 @@ export class Broker {
       if (report && report.truncatedBytes > 0) log.warn({partition, report}, 'recovery truncated a torn or invalid tail')
     }
     logs.start()
-    const replicas = new ReplicaManager({nodeId: config.nodeId, logs, log, topicConfigs: (t) => topics.effectiveConfigs(t)})
+    // A cluster's store (etcd): followers fetch from leaders, and one broker is the controller.
+    const clustered = metadata.alterPartition !== undefined
+    const fetchers = clustered
+      ? new ReplicaFetcherManager({
+          nodeId: config.nodeId,
+          endpoint: (id) => metadata.brokers().find((b) => b.nodeId === id),
+          maxBytes: config.int('replica.fetch.max.bytes'),
+          responseMaxBytes: config.int('replica.fetch.response.max.bytes'),
+          maxWaitMs: config.int('replica.fetch.wait.max.ms'),
+          minBytes: config.int('replica.fetch.min.bytes'),
+          backoffMs: config.int('replica.fetch.backoff.ms'),
+          socketTimeoutMs: config.int('replica.socket.timeout.ms'),
+          log,
+        })
+      : undefined
+    const replicas = new ReplicaManager({nodeId: config.nodeId, logs, log, metadata, topicConfigs: (t) => topics.effectiveConfigs(t), replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'), fetchers})
     this.replicas = replicas
     topics = new TopicManager(metadata, replicas, config)
+    if (clustered) {
+      this.controller = new ClusterController({
+        nodeId: config.nodeId,
+        metadata,
+        log,
+        uncleanElection: (topic) => topics.effectiveConfigs(topic)['unclean.leader.election.enable'] === 'true',
+      })
+    }
     await replicas.reconcile(() => metadata.topics())
     // In a cluster, topics created, changed or deleted through other brokers (and while this one
-    // was down, above) reach this broker's logs through the store.
+    // was down, above), leaders elected and ISRs changed reach this broker through the store.
     metadata.onChange?.(() => {
+      this.controller?.poke()
       replicas.reconcile(() => metadata.topics()).catch((error: unknown) => log.error({err: error}, 'reconciling partitions with the metadata store failed'))
     })
+    this.controller?.poke()
     const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log})
     this.groups = groups
     const producerIds = new ProducerIdManager(metadata)
@@ -171,6 +199,7 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('broker shutting down')
+      this.controller?.close()
       // Group requests waiting for a rebalance are answered NOT_COORDINATOR first, so that the
       // listeners do not wait for them to finish.
       await this.groups?.shutdown()

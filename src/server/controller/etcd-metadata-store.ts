@@ -7,7 +7,7 @@
  *   brokers/<node.id>                a live broker's registration, bound to its session lease
  *   controller                       {nodeId} of the active controller, bound to its session lease
  *   topics/<name>                    {topicId, configs, internal, partitions: [{partition, replicas}]}
- *   partitions/<topic>/<partition>   {leader, leaderEpoch, isr, partitionEpoch}: partition state
+ *   partitions/<topic>/<partition>   {leader, leaderEpoch, isr, partitionEpoch, leaderBrokerEpoch}: partition state
  *   configs/brokers/<node.id|default> dynamic broker configs
  *   producer_ids                     {next}: the next producer id block's first id
  *   scram/<user, URI-encoded>/<mechanism>  a SCRAM credential (salt, iterations, keys; base64)
@@ -39,6 +39,7 @@ import {
   type MetadataStore,
   MetadataStoreError,
   type PartitionAssignment,
+  type PartitionStateChange,
   type PersistedScramCredential,
   type ScramCredentialChanges,
   type StoredScramCredential,
@@ -77,11 +78,13 @@ interface StoredPartitionState {
   leaderEpoch: number
   isr: number[]
   partitionEpoch: number
+  leaderBrokerEpoch?: number
 }
 
 interface Entry {
   value: string
   modRevision: number
+  createRevision: number
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
@@ -108,6 +111,8 @@ export class EtcdMetadataStore implements MetadataStore {
   private watcher?: Watcher
   private lease?: Lease
   private heartbeat?: NodeJS.Timeout
+  /** The create revision of this broker's registration (its broker epoch), -1 without one. */
+  private epochValue = -1
   private lastHeartbeat = 0
   private closed = false
   private derived?: {topics: TopicMetadata[]; byName: Map<string, TopicMetadata>; byId: Map<string, TopicMetadata>}
@@ -183,7 +188,7 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   private applyPut(kv: IKeyValue): void {
-    this.entries.set(kv.key.toString().slice(this.key('').length), {value: kv.value.toString(), modRevision: Number(kv.mod_revision)})
+    this.entries.set(kv.key.toString().slice(this.key('').length), {value: kv.value.toString(), modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision)})
   }
 
   /** Resolves once the copy reflects `revision`. */
@@ -233,6 +238,10 @@ export class EtcdMetadataStore implements MetadataStore {
    * Whether this broker's session is alive as far as it knows: a heartbeat answered within the
    * session timeout. A broker that is not must not act as a leader (it may have been replaced).
    */
+  brokerEpoch(): number {
+    return this.epochValue
+  }
+
   sessionAlive(): boolean {
     return this.lease !== undefined && Date.now() - this.lastHeartbeat < this.options.sessionTimeoutMs
   }
@@ -240,6 +249,7 @@ export class EtcdMetadataStore implements MetadataStore {
   private sessionLost(lease: Lease, reason: string): void {
     if (this.closed || this.lease !== lease) return
     this.lease = undefined
+    this.epochValue = -1
     clearInterval(this.heartbeat)
     lease.release()
     this.options.onSessionLost?.(reason)
@@ -274,6 +284,7 @@ export class EtcdMetadataStore implements MetadataStore {
       const result = await this.client.if(key, 'Create', '==', 0).then(lease.put(key).value(value)).commit()
       if (result.succeeded) {
         await this.caughtUp(Number(result.header.revision))
+        this.epochValue = Number(result.header.revision)
         return
       }
       if (Date.now() >= deadline) {
@@ -334,7 +345,7 @@ export class EtcdMetadataStore implements MetadataStore {
     for (const [key, entry] of this.entries) {
       if (!key.startsWith('brokers/')) continue
       const r = JSON.parse(entry.value) as BrokerRegistration
-      out.push({nodeId: r.nodeId, host: r.host, port: r.port, rack: r.rack})
+      out.push({nodeId: r.nodeId, host: r.host, port: r.port, rack: r.rack, epoch: entry.createRevision})
     }
     return out.sort((a, b) => a.nodeId - b.nodeId)
   }
@@ -349,7 +360,7 @@ export class EtcdMetadataStore implements MetadataStore {
       const partitions: PartitionAssignment[] = stored.partitions.map((p) => {
         const state = this.entries.get(`partitions/${name}/${p.partition}`)
         const s = state ? (JSON.parse(state.value) as StoredPartitionState) : {leader: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1}
-        return {partition: p.partition, replicas: p.replicas, leader: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr}
+        return {partition: p.partition, replicas: p.replicas, leader: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, partitionEpoch: s.partitionEpoch, leaderBrokerEpoch: s.leaderBrokerEpoch}
       })
       topics.push({name, topicId: stored.topicId, configs: stored.configs, internal: stored.internal, partitions})
     }
@@ -436,7 +447,7 @@ export class EtcdMetadataStore implements MetadataStore {
       internal: topic.internal,
       partitions: topic.partitions.map((p) => ({partition: p.partition, replicas: p.replicas})),
     }
-    await this.caughtUp(await this.putAll(topic.partitions.map((p) => [`partitions/${topic.name}/${p.partition}`, partitionState(p)])))
+    await this.caughtUp(await this.putAll(topic.partitions.map((p) => [`partitions/${topic.name}/${p.partition}`, this.initialState(p)])))
     if (!(await this.swap(`topics/${topic.name}`, 0, JSON.stringify(stored)))) {
       throw new MetadataError('TOPIC_ALREADY_EXISTS', `Topic '${topic.name}' already exists.`)
     }
@@ -459,11 +470,29 @@ export class EtcdMetadataStore implements MetadataStore {
       const {stored, modRevision} = this.storedTopic(name)
       const existing = new Set(stored.partitions.map((p) => p.partition))
       const added = partitions.filter((p) => !existing.has(p.partition))
-      await this.caughtUp(await this.putAll(added.map((p) => [`partitions/${name}/${p.partition}`, partitionState(p)])))
+      await this.caughtUp(await this.putAll(added.map((p) => [`partitions/${name}/${p.partition}`, this.initialState(p)])))
       const next: StoredTopic = {...stored, partitions: [...stored.partitions, ...added.map((p) => ({partition: p.partition, replicas: p.replicas}))]}
       return this.swap(`topics/${name}`, modRevision, JSON.stringify(next))
     })
     return this.topic(name)!
+  }
+
+  /** A new partition's state: led by its first replica, in the epoch of that broker's registration. */
+  private initialState(p: PartitionAssignment): string {
+    const leaderBrokerEpoch = this.entries.get(`brokers/${p.leader}`)?.createRevision
+    const state: StoredPartitionState = {leader: p.leader, leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: 0, ...(leaderBrokerEpoch !== undefined ? {leaderBrokerEpoch} : {})}
+    return JSON.stringify(state)
+  }
+
+  async alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, next: PartitionStateChange): Promise<PartitionAssignment | null> {
+    const key = `partitions/${topic}/${partition}`
+    const entry = this.entries.get(key)
+    if (!entry) return null
+    const current = JSON.parse(entry.value) as StoredPartitionState
+    if (current.partitionEpoch !== expectedPartitionEpoch) return null
+    const state: StoredPartitionState = {leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr, partitionEpoch: current.partitionEpoch + 1, ...(next.leaderBrokerEpoch !== undefined ? {leaderBrokerEpoch: next.leaderBrokerEpoch} : {})}
+    if (!(await this.swap(key, entry.modRevision, JSON.stringify(state)))) return null
+    return this.topic(topic)?.partitions.find((p) => p.partition === partition) ?? null
   }
 
   async setTopicConfigs(name: string, configs: Record<string, string>): Promise<void> {
@@ -513,7 +542,4 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 }
 
-function partitionState(p: PartitionAssignment): string {
-  const state: StoredPartitionState = {leader: p.leader, leaderEpoch: p.leaderEpoch, isr: p.isr, partitionEpoch: 0}
-  return JSON.stringify(state)
-}
+

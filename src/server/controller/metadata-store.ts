@@ -17,6 +17,21 @@ export interface PartitionAssignment {
   leader: number
   leaderEpoch: number
   isr: number[]
+  /** Bumped by every change of the partition's state (leader, ISR): the fence of AlterPartition-like writes (-1 or absent: a store of one broker). */
+  partitionEpoch?: number
+  /**
+   * The broker epoch of the leader's registration when it was elected: a leader that restarted
+   * (a new registration, a new epoch) does not lead until the controller elects it again.
+   */
+  leaderBrokerEpoch?: number
+}
+
+/** The state the controller (elections) and a partition's leader (ISR changes) write. */
+export interface PartitionStateChange {
+  leader: number
+  leaderEpoch: number
+  isr: number[]
+  leaderBrokerEpoch?: number
 }
 
 export interface TopicMetadata {
@@ -34,6 +49,8 @@ export interface BrokerRegistration {
   host: string
   port: number
   rack: string | null
+  /** Which registration of this node id (etcd's create revision of its key): a restarted broker has a new one. */
+  epoch?: number
 }
 
 /** One user's SCRAM credential for one mechanism (KIP-554): never the password or salted password. */
@@ -106,6 +123,16 @@ export interface MetadataStore {
    * port 0 gets its port only then). Stores of one broker have nothing to do.
    */
   updateRegistration?(self: BrokerRegistration): Promise<void>
+  /**
+   * Cluster stores: writes a partition's new state if its partition epoch is still
+   * `expectedPartitionEpoch` (compare-and-swap), bumping it; resolves with the stored state, or
+   * null when the state had moved on (the caller was fenced).
+   */
+  alterPartition?(topic: string, partition: number, expectedPartitionEpoch: number, next: PartitionStateChange): Promise<PartitionAssignment | null>
+  /** Cluster stores: this broker's epoch (its current registration), -1 while it has none. */
+  brokerEpoch?(): number
+  /** Cluster stores: whether this broker's session is alive (else it must not lead). */
+  sessionAlive?(): boolean
   /** Calls `listener` after the store changed through another broker (stores of one broker never do). */
   onChange?(listener: () => void): void
   close(): Promise<void>

@@ -14,7 +14,12 @@
 // the partition), OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
 // UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR; top level: FETCH_SESSION_ID_NOT_FOUND,
 // INVALID_FETCH_SESSION_EPOCH.
-// Not implemented: follower fetches (replication issue), preferred read replicas (always -1).
+// Follower fetches (replica id >= 0: ReplicaState v15+, ReplicaId before): only the leader
+// answers; the fetch offset is the follower's log end offset, which the leader records (ISR,
+// high watermark: replica-manager.ts); reads go up to the log end offset, not the high watermark.
+// A replica id that is not a replica of the partition gets NOT_LEADER_OR_FOLLOWER, a stale
+// current leader epoch FENCED_LEADER_EPOCH.
+// Not implemented: preferred read replicas (always -1).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {EMPTY_BUFFER} from '../../lib/protocol/message.js'
@@ -116,11 +121,24 @@ export const fetch = defineHandler({
       targets.push(target)
     }
 
+    const replicaId = ctx.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId
+    const fromFollower = replicaId >= 0
+    if (fromFollower) {
+      for (const target of targets) {
+        const p = target.partition
+        if (!p || p.leaderEpochError(target.currentLeaderEpoch) !== ErrorCode.NONE) continue
+        const error = replicas.recordFollowerFetch(p, replicaId, target.fetchOffset)
+        if (error !== ErrorCode.NONE) {
+          target.partition = undefined
+          target.unknownCode = error
+        }
+      }
+    }
     const keys = new Set(targets.filter((t) => t.partition).map((t) => ReplicaManager.key(t.topicName, t.partitionIndex)))
     const deadline = Date.now() + Math.max(0, request.maxWaitMs)
     let results: Map<FetchTarget, PartitionResult>
     for (;;) {
-      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1, ctx.allocate)
+      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1 && !fromFollower, fromFollower, ctx.allocate)
       results = read.results
       const remaining = deadline - Date.now()
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || keys.size === 0) break
@@ -148,7 +166,7 @@ export const fetch = defineHandler({
   },
 })
 
-async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: boolean, allocate: (size: number) => Buffer): Promise<{results: Map<FetchTarget, PartitionResult>; bytes: number; errors: boolean}> {
+async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: boolean, fromFollower: boolean, allocate: (size: number) => Buffer): Promise<{results: Map<FetchTarget, PartitionResult>; bytes: number; errors: boolean}> {
   const results = new Map<FetchTarget, PartitionResult>()
   let bytes = 0
   let errors = false
@@ -184,7 +202,7 @@ async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: 
     }
     try {
       const limit = Math.max(0, Math.min(target.partitionMaxBytes, remaining))
-      const read = await partition.log.read(target.fetchOffset, limit, {allocate, minOneMessage: bytes === 0, maxOffset: readCommitted ? lastStableOffset : highWatermark})
+      const read = await partition.log.read(target.fetchOffset, limit, {allocate, minOneMessage: bytes === 0, maxOffset: fromFollower ? undefined : readCommitted ? lastStableOffset : highWatermark})
       if (read.records.length > 0) {
         result.records = read.records
         if (readCommitted) {

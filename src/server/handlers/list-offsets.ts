@@ -4,7 +4,8 @@
 // (the high watermark; for read_committed, isolation level 1, the last stable offset), -3 the record with the largest timestamp (v7+), -4 earliest local (v8+, the log
 // start offset: no tiered storage), or the first record whose timestamp is >= the one asked for
 // (found by the time index, then one batch decoded). No such record: offset -1, timestamp -1.
-// Errors: UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH,
+// OFFSET_NOT_AVAILABLE (latest, on a new leader whose high watermark is below its epoch's start),
 // INVALID_REQUEST (duplicate partitions), KAFKA_STORAGE_ERROR.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
@@ -47,6 +48,12 @@ export const listOffsets = defineHandler({
         try {
           if (timestamp === LATEST) {
             const highWatermark = partition.highWatermark
+            // A new leader whose high watermark has not yet reached its epoch's start (its
+            // followers have not fetched yet): Kafka's OFFSET_NOT_AVAILABLE, retriable.
+            if (highWatermark < partition.leaderEpochStartOffset) {
+              answer.errorCode = ErrorCode.OFFSET_NOT_AVAILABLE
+              continue
+            }
             answer.offset = BigInt(request.isolationLevel === 1 ? partition.log.lastStableOffset(highWatermark) : highWatermark)
             answer.leaderEpoch = partition.leaderEpoch
             continue

@@ -2,8 +2,12 @@
 //
 // Behaviour: for each partition, the batches are validated and appended by the partition log
 // (CRC, sizes, timestamps, idempotent sequences; offsets assigned in place); a topic
-// compression.type other than `producer` recompresses first. With one replica, acks=1 and
-// acks=-1 answer after the local append (flushed per flush.messages / flush.ms). acks=0 gets no
+// compression.type other than `producer` recompresses first. acks=1 answers after the leader's
+// append; acks=-1 (all) checks min.insync.replicas against the ISR first (NOT_ENOUGH_REPLICAS) and
+// answers once the high watermark covers the batch (every ISR member has it), with
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below min.insync.replicas meanwhile,
+// NOT_LEADER_OR_FOLLOWER if leadership moved, REQUEST_TIMED_OUT after the request's timeout.
+// Partitions of one request are appended concurrently. acks=0 gets no
 // response; if a partition fails, the connection is closed instead, as Kafka does, so the producer
 // notices. A retried idempotent batch is answered with the offset it got the first time.
 // Before the log, each partition's records get Kafka's ProduceRequest.validateRecords checks, in
@@ -14,7 +18,7 @@
 // INVALID_RECORD with a record error for every such record (KIP-467, as Kafka's LogValidator) and
 // Kafka's message listing the first three.
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (another broker leads the partition),
-// INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
+// NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
 // UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
 // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
 // Transactional batches are verified first (KIP-890 part 1): the partition must be in the
@@ -45,61 +49,49 @@ export const produce = defineHandler({
     const responses = []
     for (const topicData of request.topicData) {
       const topic = metadata.topic(topicData.name)
-      const partitionResponses: PartitionResponse = []
-      for (const p of topicData.partitionData) {
-        const answer = (errorCode: number, errorMessage: string | null = null) => {
-          if (errorCode !== ErrorCode.NONE) failed = true
-          partitionResponses.push({index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage})
-        }
-        const {partition, errorCode: notHere} = replicas.lookup(topic, p.index)
-        if (!partition || !topic) {
-          answer(notHere ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-          continue
-        }
-        const sent = p.records
-        const invalid = validateRecords(ctx.apiVersion, sent)
-        if (invalid || !sent) {
-          answer(invalid?.errorCode ?? ErrorCode.INVALID_RECORD, invalid?.message ?? null)
-          continue
-        }
-        if (acks !== 0 && acks !== 1 && acks !== -1) {
-          answer(ErrorCode.INVALID_REQUIRED_ACKS)
-          continue
-        }
-        const unverified = verifyTransactionalBatch(ctx, request.transactionalId, sent, topicData.name, p.index)
-        if (unverified !== ErrorCode.NONE) {
-          answer(unverified)
-          continue
-        }
-        try {
-          if (isCompacted(partition.log.config)) {
-            const recordErrors = await recordsWithoutKey(sent, `${topic.name}-${p.index}`)
-            if (recordErrors.length > 0) {
-              // Kafka's RecordValidationException: the log start offset is reported too.
-              failed = true
-              partitionResponses.push({index: p.index, errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(partition.log.logStartOffset), recordErrors, errorMessage: recordErrorsMessage(recordErrors)})
-              continue
-            }
+      // Partitions are appended concurrently, so that acks=all waits for replication overlap.
+      const partitionResponses: PartitionResponse = await Promise.all(
+        topicData.partitionData.map(async (p): Promise<PartitionResponse[number]> => {
+          const answer = (errorCode: number, errorMessage: string | null = null) => {
+            if (errorCode !== ErrorCode.NONE) failed = true
+            return {index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage}
           }
-          const configs = topicManager.effectiveConfigs(topic)
-          const target = targetCompression(configs['compression.type'])
-          const records = target === undefined ? sent : await recompress(sent, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
-          const result = await partition.log.append(records, {leaderEpoch: partition.leaderEpoch})
-          replicas.notifyAppend(partition)
-          partitionResponses.push({
-            index: p.index,
-            errorCode: ErrorCode.NONE,
-            baseOffset: BigInt(result.baseOffset),
-            logAppendTimeMs: BigInt(result.logAppendTime),
-            logStartOffset: BigInt(result.logStartOffset),
-            errorMessage: null,
-          })
-        } catch (error) {
-          if (!(error instanceof LogError)) throw error
-          if (error.code === 'KAFKA_STORAGE_ERROR') ctx.broker.log.error({err: error, topic: topic.name, partition: p.index}, 'append failed')
-          answer(ErrorCode[error.code], error.message)
-        }
-      }
+          const {partition, errorCode: notHere} = replicas.lookup(topic, p.index)
+          if (!partition || !topic) return answer(notHere ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+          const sent = p.records
+          const invalid = validateRecords(ctx.apiVersion, sent)
+          if (invalid || !sent) return answer(invalid?.errorCode ?? ErrorCode.INVALID_RECORD, invalid?.message ?? null)
+          if (acks !== 0 && acks !== 1 && acks !== -1) return answer(ErrorCode.INVALID_REQUIRED_ACKS)
+          const unverified = verifyTransactionalBatch(ctx, request.transactionalId, sent, topicData.name, p.index)
+          if (unverified !== ErrorCode.NONE) return answer(unverified)
+          try {
+            if (isCompacted(partition.log.config)) {
+              const recordErrors = await recordsWithoutKey(sent, `${topic.name}-${p.index}`)
+              if (recordErrors.length > 0) {
+                // Kafka's RecordValidationException: the log start offset is reported too.
+                failed = true
+                return {index: p.index, errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(partition.log.logStartOffset), recordErrors, errorMessage: recordErrorsMessage(recordErrors)}
+              }
+            }
+            const configs = topicManager.effectiveConfigs(topic)
+            const target = targetCompression(configs['compression.type'])
+            const records = target === undefined ? sent : await recompress(sent, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
+            const result = await replicas.appendAsLeader(partition, records, {requiredAcks: acks, timeoutMs: request.timeoutMs})
+            return {
+              index: p.index,
+              errorCode: ErrorCode.NONE,
+              baseOffset: BigInt(result.baseOffset),
+              logAppendTimeMs: BigInt(result.logAppendTime),
+              logStartOffset: BigInt(result.logStartOffset),
+              errorMessage: null,
+            }
+          } catch (error) {
+            if (!(error instanceof LogError)) throw error
+            if (error.code === 'KAFKA_STORAGE_ERROR') ctx.broker.log.error({err: error, topic: topic.name, partition: p.index}, 'append failed')
+            return answer(ErrorCode[error.code], error.message)
+          }
+        }),
+      )
       responses.push({name: topicData.name, partitionResponses})
     }
     if (acks === 0) {

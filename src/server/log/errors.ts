@@ -13,6 +13,8 @@
  * - KAFKA_STORAGE_ERROR: the file system failed (ENOSPC, EIO, failed fsync)
  * - INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER: idempotent producer checks
  * - UNKNOWN_SERVER_ERROR: a bug or unexpected state (e.g. follower append below the log end)
+ * - NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+ *   REQUEST_TIMED_OUT: thrown by the replica manager's leader append (replica-manager.ts)
  */
 
 export type LogErrorCode =
@@ -26,6 +28,11 @@ export type LogErrorCode =
   | 'INVALID_PRODUCER_EPOCH'
   | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
   | 'UNKNOWN_SERVER_ERROR'
+  // The replica manager's, around the log: leadership and acks=all.
+  | 'NOT_LEADER_OR_FOLLOWER'
+  | 'NOT_ENOUGH_REPLICAS'
+  | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND'
+  | 'REQUEST_TIMED_OUT'
 
 export class LogError extends Error {
   constructor(
