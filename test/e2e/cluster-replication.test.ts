@@ -1,0 +1,172 @@
+/**
+ * Issue 13, replication: three `kcli server start` processes on one etcd, a topic with replication
+ * factor 3 and min.insync.replicas=2. kcat (librdkafka) produces with acks=all; every replica
+ * gets the leader's batches byte for byte (followers fetch with Kafka's protocol), the ISR is all
+ * three, and when the leader is SIGKILLed the controller elects another ISR member: every
+ * acknowledged record is still there, acks=all writes go on with two replicas, and the killed
+ * broker comes back as a follower and rejoins the ISR. With two brokers gone, acks=all is refused
+ * with NOT_ENOUGH_REPLICAS (min.insync.replicas=2) while acks=1 is still served.
+ */
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {Kafka, logLevel} from 'kafkajs'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
+import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './harness.js'
+import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
+import {buildRecordBatch} from '../../src/lib/records/record.js'
+import {kcat, kcatMissing, RawClient} from './peers.js'
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
+
+interface PartitionView {
+  partitionId: number
+  leader: number
+  replicas: number[]
+  isr: number[]
+}
+
+describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cluster, replication factor 3', () => {
+  let etcd: TestEtcd
+  const brokers = new Map<number, BrokerProcess>()
+  const dirs = new Map<number, string>()
+  const ports = new Map<number, number>()
+  const overrides = (nodeId: number) => ({
+    'node.id': String(nodeId),
+    'metadata.store': `etcd://${etcd.endpoint}/kcli-rf3`,
+    'broker.session.timeout.ms': '3000',
+    'broker.heartbeat.interval.ms': '500',
+    'replica.lag.time.max.ms': '4000',
+    'replica.fetch.backoff.ms': '200',
+    'offsets.topic.num.partitions': '3',
+    'group.initial.rebalance.delay.ms': '0',
+  })
+  const bootstrap = () => [...brokers.values()].map((b) => b.bootstrap).join(',')
+  const kafka = () => new Kafka({brokers: bootstrap().split(','), clientId: 'cluster-replication', logLevel: logLevel.NOTHING, retry: {retries: 10, initialRetryTime: 100, maxRetryTime: 1000}})
+
+  async function start(nodeId: number): Promise<void> {
+    const dir = dirs.get(nodeId) ?? tempDir()
+    dirs.set(nodeId, dir)
+    const b = await spawnBroker(dir, overrides(nodeId), ports.get(nodeId) ?? 0)
+    ports.set(nodeId, b.port)
+    brokers.set(nodeId, b)
+  }
+
+  async function describeTopic(topic: string): Promise<PartitionView[]> {
+    const admin = kafka().admin()
+    await admin.connect()
+    try {
+      const [meta] = (await admin.fetchTopicMetadata({topics: [topic]})).topics
+      return meta!.partitions.map((p) => ({partitionId: p.partitionId, leader: p.leader, replicas: [...p.replicas].sort(), isr: [...p.isr].sort()})).sort((a, b) => a.partitionId - b.partitionId)
+    } finally {
+      await admin.disconnect()
+    }
+  }
+
+  /** Polls the topic's metadata until `condition` holds (deadline `timeoutMs`). */
+  async function waitForTopic(topic: string, condition: (partitions: PartitionView[]) => boolean, timeoutMs = 30_000): Promise<PartitionView[]> {
+    const deadline = Date.now() + timeoutMs
+    let last: PartitionView[] = []
+    while (Date.now() < deadline) {
+      try {
+        last = await describeTopic(topic)
+        if (condition(last)) return last
+      } catch {
+        // a broker just went away: ask again
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    throw new Error(`topic ${topic} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(last)}`)
+  }
+
+  /** The bytes of a partition's .log segments on one broker, back to back. */
+  function logBytes(nodeId: number, topic: string, partition: number): Buffer {
+    const dir = join(dirs.get(nodeId)!, `${topic}-${partition}`)
+    const files = readdirSync(dir).filter((f) => f.endsWith('.log')).sort()
+    return Buffer.concat(files.map((f) => readFileSync(join(dir, f))))
+  }
+
+  beforeAll(async () => {
+    etcd = await startEtcd()
+    for (const nodeId of [1, 2, 3]) await start(nodeId)
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all([...brokers.values()].map((b) => b.kill('SIGKILL')))
+    await etcd?.stop()
+    for (const d of dirs.values()) removeDir(d)
+  })
+
+  const lines = (from: number, to: number) => Array.from({length: to - from}, (_, i) => `k${from + i}:v${from + i}`)
+
+  it('replicates acks=all writes to every replica, byte for byte, with all three in the ISR', async () => {
+    const admin = kafka().admin()
+    await admin.connect()
+    try {
+      await admin.createTopics({topics: [{topic: 'rep', numPartitions: 3, replicationFactor: 3, configEntries: [{name: 'min.insync.replicas', value: '2'}]}], waitForLeaders: true})
+    } finally {
+      await admin.disconnect()
+    }
+    const created = await waitForTopic('rep', (ps) => ps.length === 3 && ps.every((p) => p.isr.length === 3))
+    expect(created.every((p) => p.replicas.join() === '1,2,3')).toBe(true)
+    expect(new Set(created.map((p) => p.leader))).toEqual(new Set([1, 2, 3]))
+    await kcat(['-b', bootstrap(), '-P', '-t', 'rep', '-K', ':', '-X', 'acks=all'], {input: lines(0, 600).join('\n') + '\n', timeoutMs: 60_000})
+    const out = await kcat(['-b', bootstrap(), '-C', '-t', 'rep', '-o', 'beginning', '-e', '-f', '%k:%s\n'], {timeoutMs: 60_000})
+    expect(out.stdout.toString().trim().split('\n').sort()).toEqual(lines(0, 600).sort())
+    // Followers have the leader's bytes (they fetch continuously; wait for the last fetch).
+    for (const p of [0, 1, 2]) {
+      await waitUntil(() => {
+        const [a, b, c] = [1, 2, 3].map((n) => logBytes(n, 'rep', p))
+        return a!.length > 0 && a!.equals(b!) && a!.equals(c!)
+      }, 15_000)
+    }
+  }, 120_000)
+
+  it('fails over to an ISR member when the leader is SIGKILLed, losing no acknowledged record, and the old leader rejoins', async () => {
+    const before = await describeTopic('rep')
+    const victim = before[0]!.leader
+    await brokers.get(victim)!.kill('SIGKILL')
+    brokers.delete(victim)
+    const after = await waitForTopic('rep', (ps) => ps.every((p) => p.leader !== victim && p.leader >= 0 && !p.isr.includes(victim)))
+    expect(after[0]!.isr.length).toBe(2)
+    // acks=all goes on with two in-sync replicas (min.insync.replicas=2).
+    await kcat(['-b', bootstrap(), '-P', '-t', 'rep', '-K', ':', '-X', 'acks=all'], {input: lines(600, 900).join('\n') + '\n', timeoutMs: 60_000})
+    const out = await kcat(['-b', bootstrap(), '-C', '-t', 'rep', '-o', 'beginning', '-e', '-f', '%k:%s\n'], {timeoutMs: 60_000})
+    expect(out.stdout.toString().trim().split('\n').sort()).toEqual(lines(0, 900).sort())
+    // The old leader comes back as a follower, truncates to the new leaders' logs and rejoins the ISR.
+    await start(victim)
+    await waitForTopic('rep', (ps) => ps.every((p) => p.isr.length === 3), 30_000)
+    for (const p of [0, 1, 2]) {
+      await waitUntil(() => {
+        const [a, b, c] = [1, 2, 3].map((n) => logBytes(n, 'rep', p))
+        return a!.equals(b!) && a!.equals(c!)
+      }, 15_000)
+    }
+  }, 180_000)
+
+  it('refuses acks=all with NOT_ENOUGH_REPLICAS below min.insync.replicas and still serves acks=1', async () => {
+    const [p0] = await describeTopic('rep')
+    const leader = p0!.leader
+    const others = [1, 2, 3].filter((n) => n !== leader)
+    for (const n of others) {
+      await brokers.get(n)!.kill('SIGKILL')
+      brokers.delete(n)
+    }
+    await waitForTopic('rep', (ps) => ps[0]!.leader === leader && ps[0]!.isr.length === 1, 30_000)
+    const raw = await RawClient.connect(brokers.get(leader)!.port)
+    try {
+      const produce = async (acks: number) => {
+        const records = await buildRecordBatch({records: [{key: null, value: Buffer.from(`acks${acks}`), timestamp: Date.now()}]})
+        const response = await raw.request(ApiKey.Produce, 9, {transactionalId: null, acks, timeoutMs: 5000, topicData: [{name: 'rep', partitionData: [{index: 0, records}]}]})
+        return response.responses[0]!.partitionResponses[0]!.errorCode
+      }
+      expect(await produce(-1)).toBe(ErrorCode.NOT_ENOUGH_REPLICAS)
+      expect(await produce(1)).toBe(ErrorCode.NONE)
+    } finally {
+      raw.close()
+    }
+    for (const n of others) await start(n)
+    await waitForTopic('rep', (ps) => ps.every((p) => p.isr.length === 3), 30_000)
+  }, 180_000)
+})

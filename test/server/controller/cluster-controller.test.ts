@@ -1,0 +1,48 @@
+/**
+ * The controller's election rules (decidePartitionState), one case per rule: a valid leader keeps
+ * leading and loses dead followers from the ISR; a dead or restarted leader is replaced by the
+ * first live ISR member in replica order with the next leader epoch; with no live ISR member
+ * the partition goes offline keeping its last ISR, unless unclean election is on.
+ */
+import {describe, expect, it} from 'vitest'
+import {decidePartitionState} from '../../../src/server/controller/cluster-controller.js'
+import type {PartitionAssignment} from '../../../src/server/controller/metadata-store.js'
+
+const state = (over: Partial<PartitionAssignment> = {}): PartitionAssignment => ({partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 5, isr: [1, 2, 3], partitionEpoch: 9, leaderBrokerEpoch: 100, ...over})
+const live = (entries: Array<[number, number]>) => new Map(entries)
+
+describe('decidePartitionState', () => {
+  it('leaves a partition whose leader and ISR are alive', () => {
+    expect(decidePartitionState(state(), live([[1, 100], [2, 200], [3, 300]]), false)).toBeNull()
+  })
+
+  it('removes a dead follower from the ISR without a new leader epoch', () => {
+    expect(decidePartitionState(state(), live([[1, 100], [2, 200]]), false)).toEqual({leader: 1, leaderEpoch: 5, isr: [1, 2], leaderBrokerEpoch: 100})
+  })
+
+  it('elects the first live ISR member in replica order when the leader is gone', () => {
+    expect(decidePartitionState(state({isr: [1, 3, 2]}), live([[2, 200], [3, 300]]), false)).toEqual({leader: 2, leaderEpoch: 6, isr: [3, 2], leaderBrokerEpoch: 200})
+  })
+
+  it('treats a leader registered in another broker epoch as restarted: another ISR member leads and it leaves the ISR', () => {
+    expect(decidePartitionState(state(), live([[1, 101], [2, 200], [3, 300]]), false)).toEqual({leader: 2, leaderEpoch: 6, isr: [2, 3], leaderBrokerEpoch: 200})
+  })
+
+  it('re-elects a restarted leader in its new epoch when it is the only ISR member alive', () => {
+    expect(decidePartitionState(state({isr: [1]}), live([[1, 101], [2, 200]]), false)).toEqual({leader: 1, leaderEpoch: 6, isr: [1], leaderBrokerEpoch: 101})
+  })
+
+  it('takes a partition offline with its last ISR when no ISR member is alive, and leaves it so', () => {
+    const offline = decidePartitionState(state({isr: [1]}), live([[2, 200]]), false)
+    expect(offline).toEqual({leader: -1, leaderEpoch: 6, isr: [1]})
+    expect(decidePartitionState(state({leader: -1, leaderEpoch: 6, isr: [1], leaderBrokerEpoch: undefined}), live([[2, 200]]), false)).toBeNull()
+  })
+
+  it('elects the last ISR member when it comes back', () => {
+    expect(decidePartitionState(state({leader: -1, leaderEpoch: 6, isr: [1], leaderBrokerEpoch: undefined}), live([[1, 150], [2, 200]]), false)).toEqual({leader: 1, leaderEpoch: 7, isr: [1], leaderBrokerEpoch: 150})
+  })
+
+  it('with unclean.leader.election.enable elects a live replica outside the ISR', () => {
+    expect(decidePartitionState(state({isr: [1]}), live([[3, 300]]), true)).toEqual({leader: 3, leaderEpoch: 6, isr: [3], leaderBrokerEpoch: 300})
+  })
+})
