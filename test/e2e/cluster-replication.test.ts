@@ -15,6 +15,7 @@ import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
 import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './harness.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
+import {ZERO_UUID} from '../../src/lib/protocol/uuid.js'
 import {buildRecordBatch} from '../../src/lib/records/record.js'
 import {kcat, kcatMissing, RawClient} from './peers.js'
 
@@ -144,6 +145,78 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cl
       }, 15_000)
     }
   }, 180_000)
+
+  /** Partition 0's leader and leader epoch, from a Metadata v12 request to `port`. */
+  async function leaderOf(port: number, topic: string, partition: number): Promise<{leader: number; leaderEpoch: number; topicId: string}> {
+    const raw = await RawClient.connect(port)
+    try {
+      const response = await raw.request(ApiKey.Metadata, 12, {topics: [{name: topic, topicId: ZERO_UUID}], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false})
+      const t = response.topics[0]!
+      const p = t.partitions.find((x) => x.partitionIndex === partition)!
+      return {leader: p.leaderId, leaderEpoch: p.leaderEpoch, topicId: t.topicId}
+    } finally {
+      raw.close()
+    }
+  }
+
+  it('answers a replica fetch from a broker that is not a replica, and one at a stale leader epoch, with Kafka\'s errors', async () => {
+    const any = [...brokers.values()][0]!
+    const {leader, leaderEpoch, topicId} = await leaderOf(any.port, 'rep', 0)
+    const follower = [1, 2, 3].find((n) => n !== leader)!
+    const raw = await RawClient.connect(brokers.get(leader)!.port)
+    try {
+      const fetch = async (replicaId: number, currentLeaderEpoch: number) => {
+        const response = await raw.request(ApiKey.Fetch, 15, {
+          replicaState: {replicaId, replicaEpoch: -1n},
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [{topicId, partitions: [{partition: 0, currentLeaderEpoch, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20}]}],
+          forgottenTopicsData: [],
+          rackId: '',
+        })
+        return response.responses[0]!.partitions[0]!.errorCode
+      }
+      expect(await fetch(99, leaderEpoch)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      expect(await fetch(follower, leaderEpoch - 1)).toBe(ErrorCode.FENCED_LEADER_EPOCH)
+      expect(await fetch(follower, leaderEpoch + 1)).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH)
+    } finally {
+      raw.close()
+    }
+  }, 60_000)
+
+  it('a leader paused past its session (SIGSTOP) is replaced, and when it wakes it does not acknowledge an acks=all write', async () => {
+    const any = [...brokers.values()][0]!
+    const {leader: zombie} = await leaderOf(any.port, 'rep', 0)
+    const raw = await RawClient.connect(brokers.get(zombie)!.port)
+    try {
+      brokers.get(zombie)!.child.kill('SIGSTOP')
+      const others = [...brokers.entries()].filter(([n]) => n !== zombie)
+      // Another broker is elected (the zombie's session lease expired in etcd).
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const now = await leaderOf(others[0]![1].port, 'rep', 0).catch(() => undefined)
+        if (now && now.leader !== zombie && now.leader >= 0) break
+        if (Date.now() > deadline) throw new Error('no new leader elected')
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      const records = await buildRecordBatch({records: [{key: null, value: Buffer.from('zombie'), timestamp: Date.now()}]})
+      const answer = raw.request(ApiKey.Produce, 9, {transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{name: 'rep', partitionData: [{index: 0, records}]}]}, 20_000)
+      brokers.get(zombie)!.child.kill('SIGCONT')
+      const response = await answer
+      expect(response.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    } finally {
+      raw.close()
+      brokers.get(zombie)!.child.kill('SIGCONT')
+    }
+    // It rejoins as a follower.
+    await waitForTopic('rep', (ps) => ps.every((p) => p.isr.length === 3), 30_000)
+    const out = await kcat(['-b', bootstrap(), '-C', '-t', 'rep', '-o', 'beginning', '-e', '-f', '%s\n'], {timeoutMs: 60_000})
+    expect(out.stdout.toString()).not.toContain('zombie')
+  }, 120_000)
 
   it('refuses acks=all with NOT_ENOUGH_REPLICAS below min.insync.replicas and still serves acks=1', async () => {
     const [p0] = await describeTopic('rep')
