@@ -188,6 +188,23 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('a three-broker cl
     }
   }, 60_000)
 
+  it('a produce to a follower names the current leader and its endpoint (KIP-951, Produce v10)', async () => {
+    const any = [...brokers.values()][0]!
+    const {leader, leaderEpoch} = await leaderOf(any.port, 'rep', 0)
+    const follower = [1, 2, 3].find((n) => n !== leader)!
+    const raw = await RawClient.connect(brokers.get(follower)!.port)
+    try {
+      const records = await buildRecordBatch({records: [{key: null, value: Buffer.from('x'), timestamp: Date.now()}]})
+      const response = await raw.request(ApiKey.Produce, 10, {transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{name: 'rep', partitionData: [{index: 0, records}]}]})
+      const p = response.responses[0]!.partitionResponses[0]!
+      expect(p.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      expect(p.currentLeader).toMatchObject({leaderId: leader, leaderEpoch})
+      expect(response.nodeEndpoints).toEqual([expect.objectContaining({nodeId: leader, host: '127.0.0.1', port: brokers.get(leader)!.port})])
+    } finally {
+      raw.close()
+    }
+  }, 60_000)
+
   it('a leader paused past its session (SIGSTOP) is replaced, and when it wakes it does not acknowledge an acks=all write', async () => {
     const any = [...brokers.values()][0]!
     const {leader: zombie} = await leaderOf(any.port, 'rep', 0)

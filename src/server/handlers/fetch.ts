@@ -11,7 +11,7 @@
 // Fetch sessions (KIP-227, v7+): epoch 0 creates a session, later epochs send and receive only
 // what changed (src/server/fetch-sessions.ts); epoch -1 fetches without one.
 // Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID, NOT_LEADER_OR_FOLLOWER (another broker leads
-// the partition), OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
+// the partition; v12+ names the current leader, v16+ with its endpoint, KIP-951), OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH,
 // UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR; top level: FETCH_SESSION_ID_NOT_FOUND,
 // INVALID_FETCH_SESSION_EPOCH.
 // Follower fetches (replica id >= 0: ReplicaState v15+, ReplicaId before): only the leader
@@ -28,6 +28,7 @@ import {LogError} from '../log/errors.js'
 import {FetchSession, type SessionLookup, type SessionPartition} from '../fetch-sessions.js'
 import {type Partition, ReplicaManager} from '../replica-manager.js'
 import {defineHandler} from './handler.js'
+import {LeaderHints} from './leader-hints.js'
 
 interface FetchTarget {
   topicName: string
@@ -157,12 +158,16 @@ export const fetch = defineHandler({
       return changed
     }
     const responses = []
+    const hints = new LeaderHints(metadata)
     for (const t of topicsInOrder.values()) {
-      const partitions = t.targets.filter(include).map((target) => results.get(target)!)
+      const partitions = t.targets.filter(include).map((target) => {
+        const r = results.get(target)!
+        return LeaderHints.wanted(r.errorCode) ? {...r, currentLeader: hints.currentLeader(metadata.topic(t.name), target.partitionIndex)} : r
+      })
       if (partitions.length > 0) responses.push({topic: t.name, topicId: t.topicId, partitions})
     }
     if (lookup.kind === 'incremental') lookup.session.epoch++
-    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses}
+    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses, nodeEndpoints: hints.nodeEndpoints()}
   },
 })
 

@@ -17,7 +17,8 @@
 // A compacted topic (cleanup.policy with compact) refuses a batch with records without a key:
 // INVALID_RECORD with a record error for every such record (KIP-467, as Kafka's LogValidator) and
 // Kafka's message listing the first three.
-// Errors: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (another broker leads the partition),
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (another broker leads the partition;
+// v10+ names the current leader and its endpoint, KIP-951),
 // NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
 // UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
 // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
@@ -33,6 +34,7 @@ import {LogError} from '../log/errors.js'
 import {isCompacted} from '../log/log-config.js'
 import {recompress, targetCompression} from '../recompress.js'
 import {defineHandler} from './handler.js'
+import {LeaderHints} from './leader-hints.js'
 import {verifyTransactionalBatch} from './transactions-support.js'
 
 type PartitionResponse = Array<NonNullable<NonNullable<Encodable<ProduceResponse>['responses']>[number]['partitionResponses']>[number]>
@@ -47,6 +49,7 @@ export const produce = defineHandler({
     const acks = request.acks
     let failed = false
     const responses = []
+    const hints = new LeaderHints(metadata)
     for (const topicData of request.topicData) {
       const topic = metadata.topic(topicData.name)
       // Partitions are appended concurrently, so that acks=all waits for replication overlap.
@@ -54,7 +57,8 @@ export const produce = defineHandler({
         topicData.partitionData.map(async (p): Promise<PartitionResponse[number]> => {
           const answer = (errorCode: number, errorMessage: string | null = null) => {
             if (errorCode !== ErrorCode.NONE) failed = true
-            return {index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage}
+            const currentLeader = LeaderHints.wanted(errorCode) ? {currentLeader: hints.currentLeader(topic, p.index)} : {}
+            return {index: p.index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage, ...currentLeader}
           }
           const {partition, errorCode: notHere} = replicas.lookup(topic, p.index)
           if (!partition || !topic) return answer(notHere ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -98,7 +102,7 @@ export const produce = defineHandler({
       if (failed) throw new Error('acks=0 produce failed; closing the connection so the producer notices')
       return null
     }
-    return {responses, throttleTimeMs: 0}
+    return {responses, throttleTimeMs: 0, nodeEndpoints: hints.nodeEndpoints()}
   },
 })
 
