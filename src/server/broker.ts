@@ -123,8 +123,16 @@ export class Broker {
     await replicas.reconcile(() => metadata.topics())
     // In a cluster, topics created, changed or deleted through other brokers (and while this one
     // was down, above), leaders elected and ISRs changed reach this broker through the store.
+    // Topic configs and dynamic broker configs changed through another broker reach the logs here.
+    let seenConfigs = configFingerprints(metadata, config.nodeId)
     metadata.onChange?.(() => {
       this.controller?.poke()
+      const configs = configFingerprints(metadata, config.nodeId)
+      if (configs.brokers !== seenConfigs.brokers) topics.brokerConfigsChanged()
+      for (const topic of metadata.topics()) {
+        if (configs.brokers !== seenConfigs.brokers || configs.topics.get(topic.name) !== seenConfigs.topics.get(topic.name)) replicas.updateConfigs(topic)
+      }
+      seenConfigs = configs
       replicas.reconcile(() => metadata.topics()).catch((error: unknown) => log.error({err: error}, 'reconciling partitions with the metadata store failed'))
     })
     this.controller?.poke()
@@ -227,7 +235,10 @@ export class Broker {
       self,
       sessionTimeoutMs: config.int('broker.session.timeout.ms'),
       heartbeatIntervalMs: config.int('broker.heartbeat.interval.ms'),
-      onSessionLost: (reason) => log.error({reason}, 'lost the etcd session; rejoining when etcd answers'),
+      onSessionLost: (reason) => {
+        log.error({reason}, 'lost the etcd session: leading nothing (fenced) until it is back; rejoining when etcd answers')
+        this.replicas?.sessionLost()
+      },
       onSessionRestored: () => log.info('etcd session restored'),
     })
   }
@@ -254,5 +265,13 @@ export class Broker {
     if (existing === undefined) {
       await writeFile(path, `#\n#${new Date().toString()}\nnode.id=${this.config.nodeId}\nversion=1\ncluster.id=${clusterId}\n`)
     }
+  }
+}
+
+/** What the configs of a cluster's store are now, to notice changes made through other brokers. */
+function configFingerprints(metadata: MetadataStore, nodeId: number): {brokers: string; topics: Map<string, string>} {
+  return {
+    brokers: JSON.stringify([metadata.brokerConfigs(''), metadata.brokerConfigs(nodeId)]),
+    topics: new Map(metadata.topics().map((t) => [t.name, JSON.stringify(t.configs)])),
   }
 }

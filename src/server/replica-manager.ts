@@ -565,6 +565,14 @@ export class ReplicaManager {
       )
   }
 
+  /**
+   * This broker's etcd session is lost: it leads nothing until the store says so again (lookup()
+   * already refuses); acks=all writes waiting for replication get NOT_LEADER_OR_FOLLOWER now.
+   */
+  sessionLost(): void {
+    for (const p of this.partitions.values()) this.failWaiters(p, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /**

@@ -313,6 +313,9 @@ class ReplicaFetcher {
           }
         }
         p.updateFollowerHighWatermark(Number(r.highWatermark))
+        // DeleteRecords and retention at the leader move the followers' log start too.
+        const leaderStart = Number(r.logStartOffset)
+        if (leaderStart > p.log.logStartOffset && this.current(f)) await p.log.deleteRecordsBefore(Math.min(leaderStart, p.log.logEndOffset))
       }
     }
     return failed === list.length
