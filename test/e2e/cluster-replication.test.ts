@@ -270,6 +270,31 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
     expect(out.stdout.toString()).not.toContain('zombie')
   }, 120_000)
 
+  it('survives etcd stopping for longer than the session timeout: brokers fence themselves, rejoin, and no acknowledged record is lost', async () => {
+    etcd.pause()
+    // Within the session timeout (3 s) every broker notices it lost its session and stops leading:
+    // writes to its partitions are refused from then on.
+    const raws = await Promise.all([...brokers.values()].map((b) => RawClient.connect(b.port)))
+    try {
+      const records = await buildRecordBatch({records: [{key: null, value: Buffer.from('fenced'), timestamp: Date.now()}]})
+      const deadline = Date.now() + 15_000
+      for (;;) {
+        const answers = await Promise.all(raws.map((raw) => raw.request(ApiKey.Produce, 9, {transactionalId: null, acks: 1, timeoutMs: 2000, topicData: [{name: 'rep', partitionData: [0, 1, 2].map((index) => ({index, records}))}]})))
+        const codes = answers.flatMap((r) => r.responses[0]!.partitionResponses.map((p) => p.errorCode))
+        if (codes.every((c) => c === ErrorCode.NOT_LEADER_OR_FOLLOWER)) break
+        expect(Date.now()).toBeLessThan(deadline)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    } finally {
+      for (const raw of raws) raw.close()
+      etcd.resume()
+    }
+    await waitForTopic('rep', (ps) => ps.every((p) => p.leader > 0 && p.isr.length === 3), 60_000)
+    await kcat(['-b', bootstrap(), '-P', '-t', 'rep', '-K', ':', '-X', 'acks=all'], {input: lines(900, 1000).join('\n') + '\n', timeoutMs: 60_000})
+    const out = await kcat(['-b', bootstrap(), '-C', '-t', 'rep', '-o', 'beginning', '-e', '-f', '%k:%s\n'], {timeoutMs: 60_000})
+    expect(out.stdout.toString().trim().split('\n').filter((l) => l.startsWith('k')).sort()).toEqual(lines(0, 1000).sort())
+  }, 150_000)
+
   it('refuses acks=all with NOT_ENOUGH_REPLICAS below min.insync.replicas and still serves acks=1', async () => {
     const [p0] = await describeTopic('rep')
     const leader = p0!.leader
