@@ -24,6 +24,7 @@ import {LogManager} from './log/log-manager.js'
 import {NodeFileSystem} from './log/fs.js'
 import {ReplicaManager} from './replica-manager.js'
 import {ReplicaFetcherManager} from './replication/replica-fetcher.js'
+import {resolveInterBrokerClient} from './replication/inter-broker.js'
 import {kcliDataHome} from './dev-cluster.js'
 import {HandlerRegistry} from './request-dispatcher.js'
 import {resolveListenerSecurity} from './security/listener-security.js'
@@ -68,6 +69,7 @@ export class Broker {
     const {config, log} = this
     // Keystores, JAAS users, mechanisms: a ConfigError naming the key before anything is opened.
     const listeners = config.listeners.map((l) => ({name: l.name, host: l.host, port: l.port, security: resolveListenerSecurity(config, l)}))
+    const interBroker = resolveInterBrokerClient(config)
     await mkdir(this.dataDir, {recursive: true})
     const metadata = await this.openMetadataStore()
     this.metadata = metadata
@@ -99,7 +101,11 @@ export class Broker {
     const fetchers = clustered
       ? new ReplicaFetcherManager({
           nodeId: config.nodeId,
-          endpoint: (id) => metadata.brokers().find((b) => b.nodeId === id),
+          endpoint: (id) => {
+            const registration = metadata.brokers().find((b) => b.nodeId === id)
+            return registration && interBroker.endpoint(registration)
+          },
+          security: interBroker.security,
           maxBytes: config.int('replica.fetch.max.bytes'),
           responseMaxBytes: config.int('replica.fetch.response.max.bytes'),
           maxWaitMs: config.int('replica.fetch.wait.max.ms'),
@@ -187,7 +193,8 @@ export class Broker {
     }
     // A cluster's brokers find each other by their registrations: with the address clients use.
     const first = services.advertisedListener(config.advertisedListeners[0]!.name)
-    await metadata.updateRegistration?.({nodeId: config.nodeId, host: first.host, port: first.port, rack: config.get('broker.rack')})
+    const advertised = config.advertisedListeners.map((l) => ({name: l.name, ...services.advertisedListener(l.name), securityProtocol: config.listeners.find((x) => x.name === l.name)?.securityProtocol ?? 'PLAINTEXT'}))
+    await metadata.updateRegistration?.({nodeId: config.nodeId, host: first.host, port: first.port, rack: config.get('broker.rack'), listeners: advertised})
     const status: BrokerStatus = {
       nodeId: config.nodeId,
       clusterId: metadata.clusterId,

@@ -312,7 +312,7 @@ export class EtcdMetadataStore implements MetadataStore {
 
   private registrationValue(leaseId: string): string {
     const {self} = this.options
-    return JSON.stringify({nodeId: self.nodeId, host: self.host, port: self.port, rack: self.rack, leaseId})
+    return JSON.stringify({nodeId: self.nodeId, host: self.host, port: self.port, rack: self.rack, ...(self.listeners ? {listeners: self.listeners} : {}), leaseId})
   }
 
   /** Takes the controller key if nobody holds it. */
@@ -345,7 +345,7 @@ export class EtcdMetadataStore implements MetadataStore {
     for (const [key, entry] of this.entries) {
       if (!key.startsWith('brokers/')) continue
       const r = JSON.parse(entry.value) as BrokerRegistration
-      out.push({nodeId: r.nodeId, host: r.host, port: r.port, rack: r.rack, epoch: entry.createRevision})
+      out.push({nodeId: r.nodeId, host: r.host, port: r.port, rack: r.rack, ...(r.listeners ? {listeners: r.listeners} : {}), epoch: entry.createRevision})
     }
     return out.sort((a, b) => a.nodeId - b.nodeId)
   }

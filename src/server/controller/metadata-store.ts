@@ -49,6 +49,8 @@ export interface BrokerRegistration {
   host: string
   port: number
   rack: string | null
+  /** Every advertised listener (cluster stores; host and port above are the first one's). */
+  listeners?: Array<{name: string; host: string; port: number; securityProtocol: string}>
   /** Which registration of this node id (etcd's create revision of its key): a restarted broker has a new one. */
   epoch?: number
 }

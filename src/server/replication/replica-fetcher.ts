@@ -2,6 +2,8 @@
  * The follower side of replication, with Kafka's protocol: one fetcher per leader broker, each a
  * loop over one connection to it.
  *
+ * Connections go to the leader's inter-broker listener with its security (inter-broker.ts).
+ *
  * A partition added to a fetcher (on every leader change) is first truncated: OffsetsForLeaderEpoch
  * (v4, with this broker's replica id) asks the leader where the follower's latest leader epoch
  * ends in the leader's log, and the follower cuts its log to the smaller of that and where the
@@ -18,14 +20,17 @@
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {Connection} from '../../lib/client/connection.js'
+import type {SecuritySettings} from '../../lib/client/security.js'
 import {LogError} from '../log/errors.js'
 import type {Logger} from '../logger.js'
 import {type Partition, ReplicaManager} from '../replica-manager.js'
 
 export interface ReplicaFetcherConfig {
   nodeId: number
-  /** The address of a live broker (its registration). */
+  /** The address of a live broker on the inter-broker listener (its registration). */
   endpoint(nodeId: number): {host: string; port: number} | undefined
+  /** The inter-broker listener's security, as a client. */
+  security?: SecuritySettings
   /** replica.fetch.max.bytes */
   maxBytes: number
   /** replica.fetch.response.max.bytes */
@@ -178,6 +183,7 @@ class ReplicaFetcher {
       clientId: `kcli-replica-fetcher-${this.config.nodeId}`,
       requestTimeoutMs: this.config.socketTimeoutMs,
       connectTimeoutMs: Math.min(10_000, this.config.socketTimeoutMs),
+      ...(this.config.security ? {security: this.config.security} : {}),
     })
     return this.connection
   }
