@@ -126,6 +126,17 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
     }
   }, 120_000)
 
+  it('refuses a replication factor above the registered brokers with INVALID_REPLICATION_FACTOR', async () => {
+    const raw = await RawClient.connect([...brokers.values()][0]!.port)
+    try {
+      const response = await raw.request(ApiKey.CreateTopics, 7, {topics: [{name: 'too-many', numPartitions: 1, replicationFactor: 4, assignments: [], configs: []}], timeoutMs: 5000, validateOnly: false})
+      expect(response.topics[0]!.errorCode).toBe(ErrorCode.INVALID_REPLICATION_FACTOR)
+      expect(response.topics[0]!.errorMessage).toContain('only 3 broker(s) are registered')
+    } finally {
+      raw.close()
+    }
+  }, 30_000)
+
   it('confluent-kafka-python creates an RF=3 topic, sees three replicas and the ISR, and produces (idempotent, acks=all) and consumes', async () => {
     const result = await python<{partitions: Array<{id: number; leader: number; replicas: number[]; isrs: number[]}>; acked: number; read: string[]}>('cluster_rf3.py', [bootstrap(), 'rep-py', '300'], 120_000)
     expect(result.partitions.map((p) => p.replicas)).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]])
