@@ -214,6 +214,7 @@ export class Broker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info('broker shutting down')
+      await this.controlledShutdown()
       this.controller?.close()
       // Group requests waiting for a rebalance are answered NOT_COORDINATOR first, so that the
       // listeners do not wait for them to finish.
@@ -225,6 +226,36 @@ export class Broker {
       this.log.info('broker stopped')
     })()
     return this.stopping
+  }
+
+  /**
+   * Controlled shutdown (a cluster, controlled.shutdown.enable): the registration says this broker
+   * is shutting down, the controller hands the leadership of its partitions to other in-sync
+   * replicas and takes it out of the ISRs; this waits until it leads no partition that another
+   * in-sync replica could lead, at most controlled.shutdown.max.retries rounds of
+   * controlled.shutdown.retry.backoff.ms, then the broker stops as a single broker does.
+   */
+  private async controlledShutdown(): Promise<void> {
+    const {metadata, replicas, config, log} = this
+    if (!metadata?.requestControlledShutdown || !replicas || !this.status || !config.bool('controlled.shutdown.enable')) return
+    const started = Date.now()
+    try {
+      await metadata.requestControlledShutdown()
+    } catch (error) {
+      log.warn({err: error}, 'controlled shutdown: could not tell the controller; stopping without it')
+      return
+    }
+    const movable = () =>
+      replicas.all().filter((p) => {
+        if (!replicas.leads(p)) return false
+        const others = new Set(metadata.brokers().filter((b) => b.nodeId !== config.nodeId && !b.shuttingDown).map((b) => b.nodeId))
+        return p.isr.some((id) => others.has(id))
+      })
+    const deadline = started + config.int('controlled.shutdown.max.retries') * config.int('controlled.shutdown.retry.backoff.ms')
+    while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    const left = movable()
+    if (left.length > 0) log.warn({partitions: left.length, ms: Date.now() - started}, 'controlled shutdown: some leadership did not move in time; stopping anyway')
+    else log.info({ms: Date.now() - started}, 'controlled shutdown: leadership moved to other in-sync replicas')
   }
 
   /** The embedded store in the data directory, or the cluster's etcd (metadata.store). */

@@ -281,6 +281,19 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
     expect(out.stdout.toString()).not.toContain('zombie')
   }, 120_000)
 
+  it('SIGTERM is a controlled shutdown: leadership moves to other in-sync replicas before the broker exits, and it rejoins', async () => {
+    const before = await describeTopic('rep')
+    const victim = before[0]!.leader
+    const exitCode = await brokers.get(victim)!.kill('SIGTERM')
+    brokers.delete(victim)
+    expect(exitCode).toBe(0)
+    // Right after the exit (no session timeout to wait for) nothing is led by it and it is in no ISR.
+    const after = await describeTopic('rep')
+    expect(after.every((p) => p.leader !== victim && p.leader > 0 && !p.isr.includes(victim))).toBe(true)
+    await start(victim)
+    await waitForTopic('rep', (ps) => ps.every((p) => p.isr.length === 3), 30_000)
+  }, 120_000)
+
   it('survives etcd stopping for longer than the session timeout: brokers fence themselves, rejoin, and no acknowledged record is lost', async () => {
     etcd.pause()
     // Within the session timeout (3 s) every broker notices it lost its session and stops leading:

@@ -10,12 +10,15 @@
  *   that are not registered leave the ISR (as Kafka's controller does when it fences a broker),
  *   unless that would empty it;
  * - otherwise (the leader is gone, restarted — a new registration — or there is none) the first
- *   replica, in assignment order, that is in the ISR and registered is elected with the next
+ *   replica, in assignment order, that is in the ISR and registered (and not shutting down) is elected with the next
  *   leader epoch (a restarted leader only when nobody else in the ISR is alive, and it leaves the
  *   ISR when another is elected: it may have lost what it had not flushed); with no such replica
  *   the partition goes offline (leader -1) and keeps its last ISR, so that the first of those
  *   brokers to come back is elected — unless `unclean.leader.election.enable` lets any registered
- *   replica lead (the records it lacks are lost, as in Kafka).
+ *   replica lead (the records it lacks are lost, as in Kafka);
+ * - a broker in controlled shutdown (its registration says so) hands the leadership of each
+ *   partition to another in-sync replica and leaves the ISRs, except where it is the only one left:
+ *   there it leads until it exits.
  */
 import type {Logger} from '../logger.js'
 import type {MetadataStore, PartitionAssignment, PartitionStateChange, TopicMetadata} from './metadata-store.js'
@@ -24,21 +27,32 @@ import type {MetadataStore, PartitionAssignment, PartitionStateChange, TopicMeta
 export type LiveBrokers = ReadonlyMap<number, number | undefined>
 
 /** The change the controller makes to one partition's state, or null to leave it. */
-export function decidePartitionState(p: PartitionAssignment, live: LiveBrokers, uncleanElection: boolean): PartitionStateChange | null {
+export function decidePartitionState(p: PartitionAssignment, live: LiveBrokers, uncleanElection: boolean, shuttingDown: ReadonlySet<number> = new Set()): PartitionStateChange | null {
   const leaderValid = p.leader >= 0 && live.has(p.leader) && (p.leaderBrokerEpoch === undefined || live.get(p.leader) === p.leaderBrokerEpoch)
   const liveIsr = p.isr.filter((id) => live.has(id))
+  const same = (isr: number[]) => isr.length === p.isr.length && isr.every((id, i) => id === p.isr[i])
+  // In-sync replicas that may lead: alive and not shutting down, in assignment order.
+  const eligible = p.replicas.filter((id) => liveIsr.includes(id) && !shuttingDown.has(id))
+  if (leaderValid && (!shuttingDown.has(p.leader) || eligible.length === 0)) {
+    // The leader stays (a shutting-down leader only while no other ISR member can take over);
+    // dead and shutting-down followers leave the ISR.
+    const isr = liveIsr.filter((id) => id === p.leader || !shuttingDown.has(id))
+    if (same(isr)) return null
+    return {leader: p.leader, leaderEpoch: p.leaderEpoch, isr, leaderBrokerEpoch: p.leaderBrokerEpoch}
+  }
   if (leaderValid) {
-    if (liveIsr.length === p.isr.length) return null
-    return {leader: p.leader, leaderEpoch: p.leaderEpoch, isr: liveIsr.length > 0 ? liveIsr : [p.leader], leaderBrokerEpoch: p.leaderBrokerEpoch}
+    // Controlled shutdown of the leader: the first eligible ISR member takes over.
+    const leader = eligible[0]!
+    return {leader, leaderEpoch: p.leaderEpoch + 1, isr: liveIsr.filter((id) => !shuttingDown.has(id)), leaderBrokerEpoch: live.get(leader)}
   }
   const restartedLeader = p.leader >= 0 && live.has(p.leader) ? p.leader : -1
-  const candidates = p.replicas.filter((id) => liveIsr.includes(id))
+  const candidates = [...eligible, ...p.replicas.filter((id) => liveIsr.includes(id) && shuttingDown.has(id))]
   let leader: number | undefined = candidates.find((id) => id !== restartedLeader) ?? candidates[0]
   let isr: number[]
   if (leader !== undefined) {
-    isr = liveIsr.filter((id) => id === leader || id !== restartedLeader)
+    isr = liveIsr.filter((id) => id === leader || (id !== restartedLeader && !shuttingDown.has(id)))
   } else if (uncleanElection) {
-    leader = p.replicas.find((id) => live.has(id))
+    leader = p.replicas.find((id) => live.has(id) && !shuttingDown.has(id)) ?? p.replicas.find((id) => live.has(id))
     isr = leader === undefined ? p.isr : [leader]
   } else {
     isr = p.isr
@@ -98,12 +112,14 @@ export class ClusterController {
     const {metadata, log} = this.options
     const alter = metadata.alterPartition?.bind(metadata)
     if (!alter) return
-    const live: LiveBrokers = new Map(metadata.brokers().map((b) => [b.nodeId, b.epoch]))
+    const registered = metadata.brokers()
+    const live: LiveBrokers = new Map(registered.map((b) => [b.nodeId, b.epoch]))
+    const shuttingDown = new Set(registered.filter((b) => b.shuttingDown).map((b) => b.nodeId))
     for (const topic of metadata.topics()) {
       const unclean = this.options.uncleanElection(topic)
       for (const p of topic.partitions) {
         if (!this.active) return
-        const next = decidePartitionState(p, live, unclean)
+        const next = decidePartitionState(p, live, unclean, shuttingDown)
         if (!next) continue
         try {
           const stored = await alter(topic.name, p.partition, p.partitionEpoch ?? 0, next)

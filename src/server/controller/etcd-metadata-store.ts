@@ -310,9 +310,13 @@ export class EtcdMetadataStore implements MetadataStore {
     await this.caughtUp(Number(result.header.revision))
   }
 
+  async requestControlledShutdown(): Promise<void> {
+    await this.updateRegistration({...this.options.self, shuttingDown: true})
+  }
+
   private registrationValue(leaseId: string): string {
     const {self} = this.options
-    return JSON.stringify({nodeId: self.nodeId, host: self.host, port: self.port, rack: self.rack, ...(self.listeners ? {listeners: self.listeners} : {}), leaseId})
+    return JSON.stringify({nodeId: self.nodeId, host: self.host, port: self.port, rack: self.rack, ...(self.listeners ? {listeners: self.listeners} : {}), ...(self.shuttingDown ? {shuttingDown: true} : {}), leaseId})
   }
 
   /** Takes the controller key if nobody holds it. */
@@ -345,7 +349,7 @@ export class EtcdMetadataStore implements MetadataStore {
     for (const [key, entry] of this.entries) {
       if (!key.startsWith('brokers/')) continue
       const r = JSON.parse(entry.value) as BrokerRegistration
-      out.push({nodeId: r.nodeId, host: r.host, port: r.port, rack: r.rack, ...(r.listeners ? {listeners: r.listeners} : {}), epoch: entry.createRevision})
+      out.push({nodeId: r.nodeId, host: r.host, port: r.port, rack: r.rack, ...(r.listeners ? {listeners: r.listeners} : {}), ...(r.shuttingDown ? {shuttingDown: true} : {}), epoch: entry.createRevision})
     }
     return out.sort((a, b) => a.nodeId - b.nodeId)
   }

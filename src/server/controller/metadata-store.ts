@@ -51,6 +51,8 @@ export interface BrokerRegistration {
   rack: string | null
   /** Every advertised listener (cluster stores; host and port above are the first one's). */
   listeners?: Array<{name: string; host: string; port: number; securityProtocol: string}>
+  /** The broker asked for a controlled shutdown: leadership moves off it and it leaves the ISRs. */
+  shuttingDown?: boolean
   /** Which registration of this node id (etcd's create revision of its key): a restarted broker has a new one. */
   epoch?: number
 }
@@ -131,6 +133,8 @@ export interface MetadataStore {
    * null when the state had moved on (the caller was fenced).
    */
   alterPartition?(topic: string, partition: number, expectedPartitionEpoch: number, next: PartitionStateChange): Promise<PartitionAssignment | null>
+  /** Cluster stores: marks this broker's registration as shutting down (controlled shutdown). */
+  requestControlledShutdown?(): Promise<void>
   /** Cluster stores: this broker's epoch (its current registration), -1 while it has none. */
   brokerEpoch?(): number
   /** Cluster stores: whether this broker's session is alive (else it must not lead). */

@@ -45,4 +45,13 @@ describe('decidePartitionState', () => {
   it('with unclean.leader.election.enable elects a live replica outside the ISR', () => {
     expect(decidePartitionState(state({isr: [1]}), live([[3, 300]]), true)).toEqual({leader: 3, leaderEpoch: 6, isr: [3], leaderBrokerEpoch: 300})
   })
+
+  it('controlled shutdown of the leader: the next eligible ISR member leads and the leaving broker leaves the ISR', () => {
+    expect(decidePartitionState(state(), live([[1, 100], [2, 200], [3, 300]]), false, new Set([1]))).toEqual({leader: 2, leaderEpoch: 6, isr: [2, 3], leaderBrokerEpoch: 200})
+  })
+
+  it('controlled shutdown of a follower: it leaves the ISR; of the only ISR member: it keeps leading', () => {
+    expect(decidePartitionState(state(), live([[1, 100], [2, 200], [3, 300]]), false, new Set([3]))).toEqual({leader: 1, leaderEpoch: 5, isr: [1, 2], leaderBrokerEpoch: 100})
+    expect(decidePartitionState(state({isr: [1]}), live([[1, 100], [2, 200], [3, 300]]), false, new Set([1]))).toBeNull()
+  })
 })
