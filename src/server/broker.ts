@@ -124,6 +124,7 @@ export class Broker {
         metadata,
         log,
         uncleanElection: (topic) => topics.effectiveConfigs(topic)['unclean.leader.election.enable'] === 'true',
+        ...(config.bool('auto.leader.rebalance.enable') ? {autoLeaderRebalance: {percentage: config.int('leader.imbalance.per.broker.percentage'), intervalMs: config.int('leader.imbalance.check.interval.seconds') * 1000}} : {}),
       })
     }
     await replicas.reconcile(() => metadata.topics())

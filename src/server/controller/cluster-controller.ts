@@ -64,6 +64,55 @@ export function decidePartitionState(p: PartitionAssignment, live: LiveBrokers, 
   return {leader, leaderEpoch: p.leaderEpoch + 1, isr, leaderBrokerEpoch: live.get(leader)}
 }
 
+/**
+ * ElectLeaders for one partition (Kafka's ReplicationControlManager.electLeader): PREFERRED moves
+ * leadership to the first replica if it is alive and in the ISR; UNCLEAN elects an ISR member if
+ * one is alive, else any live replica, and only when the partition has no leader. Returns the
+ * change, or the error Kafka answers (ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
+ * ELIGIBLE_LEADERS_NOT_AVAILABLE).
+ */
+export function electLeader(p: PartitionAssignment, type: 'preferred' | 'unclean', live: LiveBrokers, shuttingDown: ReadonlySet<number> = new Set()): PartitionStateChange | 'ELECTION_NOT_NEEDED' | 'PREFERRED_LEADER_NOT_AVAILABLE' | 'ELIGIBLE_LEADERS_NOT_AVAILABLE' {
+  const usable = (id: number) => live.has(id) && !shuttingDown.has(id)
+  const leaderAlive = p.leader >= 0 && live.has(p.leader) && (p.leaderBrokerEpoch === undefined || live.get(p.leader) === p.leaderBrokerEpoch)
+  if (type === 'preferred') {
+    const preferred = p.replicas[0]
+    if (preferred === undefined || (preferred === p.leader && leaderAlive)) return 'ELECTION_NOT_NEEDED'
+    if (!usable(preferred) || !p.isr.includes(preferred)) return 'PREFERRED_LEADER_NOT_AVAILABLE'
+    return {leader: preferred, leaderEpoch: p.leaderEpoch + 1, isr: p.isr, leaderBrokerEpoch: live.get(preferred)}
+  }
+  if (leaderAlive) return 'ELECTION_NOT_NEEDED'
+  const clean = decidePartitionState(p, live, false, shuttingDown)
+  if (clean && clean.leader >= 0) return clean
+  const leader = p.replicas.find(usable)
+  if (leader === undefined) return 'ELIGIBLE_LEADERS_NOT_AVAILABLE'
+  return {leader, leaderEpoch: p.leaderEpoch + 1, isr: [leader], leaderBrokerEpoch: live.get(leader)}
+}
+
+/**
+ * auto.leader.rebalance.enable: the partitions to hand back to their preferred replica — on each
+ * broker whose share of partitions it prefers but does not lead is above
+ * leader.imbalance.per.broker.percentage, those whose preferred replica is alive and in sync.
+ */
+export function imbalancedPartitions(topics: readonly TopicMetadata[], live: LiveBrokers, shuttingDown: ReadonlySet<number>, percentage: number): Array<{topic: string; partition: PartitionAssignment}> {
+  const preferredCount = new Map<number, number>()
+  const notLed = new Map<number, Array<{topic: string; partition: PartitionAssignment}>>()
+  for (const topic of topics) {
+    for (const p of topic.partitions) {
+      const preferred = p.replicas[0]
+      if (preferred === undefined) continue
+      preferredCount.set(preferred, (preferredCount.get(preferred) ?? 0) + 1)
+      if (p.leader !== preferred) notLed.set(preferred, [...(notLed.get(preferred) ?? []), {topic: topic.name, partition: p}])
+    }
+  }
+  const out: Array<{topic: string; partition: PartitionAssignment}> = []
+  for (const [broker, list] of notLed) {
+    if (!live.has(broker) || shuttingDown.has(broker)) continue
+    if ((list.length / preferredCount.get(broker)!) * 100 <= percentage) continue
+    out.push(...list.filter(({partition}) => partition.isr.includes(broker)))
+  }
+  return out
+}
+
 export interface ClusterControllerOptions {
   nodeId: number
   metadata: MetadataStore
@@ -72,17 +121,47 @@ export interface ClusterControllerOptions {
   uncleanElection(topic: TopicMetadata): boolean
   /** How often it looks again without a change (etcd was away, a write failed); default 2 s. */
   recheckIntervalMs?: number
+  /** auto.leader.rebalance.enable, leader.imbalance.per.broker.percentage, leader.imbalance.check.interval.seconds (in ms). */
+  autoLeaderRebalance?: {percentage: number; intervalMs: number}
 }
 
 export class ClusterController {
   private running = false
   private again = false
   private timer?: NodeJS.Timeout
+  private rebalanceTimer?: NodeJS.Timeout
   private closed = false
 
   constructor(private readonly options: ClusterControllerOptions) {
     this.timer = setInterval(() => this.poke(), options.recheckIntervalMs ?? 2000)
     this.timer.unref()
+    const rebalance = options.autoLeaderRebalance
+    if (rebalance) {
+      this.rebalanceTimer = setInterval(() => {
+        if (this.active) void this.rebalanceLeaders(rebalance.percentage)
+      }, rebalance.intervalMs)
+      this.rebalanceTimer.unref()
+    }
+  }
+
+  /** Hands leadership back to preferred replicas where a broker's imbalance is above the threshold. */
+  private async rebalanceLeaders(percentage: number): Promise<void> {
+    const {metadata, log} = this.options
+    const alter = metadata.alterPartition?.bind(metadata)
+    if (!alter) return
+    const registered = metadata.brokers()
+    const live: LiveBrokers = new Map(registered.map((b) => [b.nodeId, b.epoch]))
+    const shuttingDown = new Set(registered.filter((b) => b.shuttingDown).map((b) => b.nodeId))
+    for (const {topic, partition} of imbalancedPartitions(metadata.topics(), live, shuttingDown, percentage)) {
+      const change = electLeader(partition, 'preferred', live, shuttingDown)
+      if (typeof change === 'string') continue
+      try {
+        if (await alter(topic, partition.partition, partition.partitionEpoch ?? 0, change)) log.info({topic, partition: partition.partition, leader: change.leader}, 'auto leader rebalance: preferred replica leads again')
+      } catch (error) {
+        log.warn({err: error, topic, partition: partition.partition}, 'auto leader rebalance: writing the election failed')
+        return
+      }
+    }
   }
 
   /** Whether this broker is the active controller. */
@@ -143,5 +222,6 @@ export class ClusterController {
   close(): void {
     this.closed = true
     clearInterval(this.timer)
+    clearInterval(this.rebalanceTimer)
   }
 }

@@ -5,9 +5,10 @@
 import {alterConfigs} from './alter-configs.js'
 import {createPartitions} from './create-partitions.js'
 import {deleteTopics} from './delete-topics.js'
+import {electLeaders} from './elect-leaders.js'
 import {describeCluster} from './describe-cluster.js'
 import {describeTopicPartitions} from './describe-topic-partitions.js'
 import type {ApiHandler} from './handler.js'
 import {incrementalAlterConfigs} from './incremental-alter-configs.js'
 
-export const ADMIN_HANDLERS: readonly ApiHandler[] = [deleteTopics, alterConfigs, createPartitions, incrementalAlterConfigs, describeCluster, describeTopicPartitions] as ApiHandler[]
+export const ADMIN_HANDLERS: readonly ApiHandler[] = [deleteTopics, alterConfigs, createPartitions, incrementalAlterConfigs, describeCluster, describeTopicPartitions, electLeaders] as ApiHandler[]

@@ -5,7 +5,7 @@
  * the partition goes offline keeping its last ISR, unless unclean election is on.
  */
 import {describe, expect, it} from 'vitest'
-import {decidePartitionState} from '../../../src/server/controller/cluster-controller.js'
+import {decidePartitionState, electLeader, imbalancedPartitions} from '../../../src/server/controller/cluster-controller.js'
 import type {PartitionAssignment} from '../../../src/server/controller/metadata-store.js'
 
 const state = (over: Partial<PartitionAssignment> = {}): PartitionAssignment => ({partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 5, isr: [1, 2, 3], partitionEpoch: 9, leaderBrokerEpoch: 100, ...over})
@@ -53,5 +53,36 @@ describe('decidePartitionState', () => {
   it('controlled shutdown of a follower: it leaves the ISR; of the only ISR member: it keeps leading', () => {
     expect(decidePartitionState(state(), live([[1, 100], [2, 200], [3, 300]]), false, new Set([3]))).toEqual({leader: 1, leaderEpoch: 5, isr: [1, 2], leaderBrokerEpoch: 100})
     expect(decidePartitionState(state({isr: [1]}), live([[1, 100], [2, 200], [3, 300]]), false, new Set([1]))).toBeNull()
+  })
+})
+
+describe('electLeader', () => {
+  const all = live([[1, 100], [2, 200], [3, 300]])
+  it('PREFERRED: moves leadership to the first replica when it is alive and in sync, else says why not', () => {
+    expect(electLeader(state({leader: 2, leaderBrokerEpoch: 200}), 'preferred', all)).toEqual({leader: 1, leaderEpoch: 6, isr: [1, 2, 3], leaderBrokerEpoch: 100})
+    expect(electLeader(state(), 'preferred', all)).toBe('ELECTION_NOT_NEEDED')
+    expect(electLeader(state({leader: 2, leaderBrokerEpoch: 200, isr: [2, 3]}), 'preferred', all)).toBe('PREFERRED_LEADER_NOT_AVAILABLE')
+    expect(electLeader(state({leader: 2, leaderBrokerEpoch: 200}), 'preferred', live([[2, 200], [3, 300]]))).toBe('PREFERRED_LEADER_NOT_AVAILABLE')
+  })
+
+  it('UNCLEAN: only for a partition without a live leader; an out-of-sync replica when no ISR member lives', () => {
+    expect(electLeader(state(), 'unclean', all)).toBe('ELECTION_NOT_NEEDED')
+    expect(electLeader(state({replicas: [2, 3], leader: -1, isr: [2], leaderBrokerEpoch: undefined}), 'unclean', live([[3, 300]]))).toEqual({leader: 3, leaderEpoch: 6, isr: [3], leaderBrokerEpoch: 300})
+    expect(electLeader(state({replicas: [2, 3], leader: -1, isr: [2], leaderBrokerEpoch: undefined}), 'unclean', live([[1, 100]]))).toBe('ELIGIBLE_LEADERS_NOT_AVAILABLE')
+  })
+})
+
+describe('imbalancedPartitions', () => {
+  it('picks, on brokers above the imbalance threshold, the partitions whose in-sync preferred replica does not lead', () => {
+    const topic = {name: 't', topicId: 'x', configs: {}, internal: false, partitions: [
+      state({partition: 0, replicas: [1, 2, 3], leader: 2}),
+      state({partition: 1, replicas: [1, 2, 3], leader: 1}),
+      state({partition: 2, replicas: [2, 3, 1], leader: 2}),
+      state({partition: 3, replicas: [3, 1, 2], leader: 1, isr: [1, 2]}),
+    ]}
+    const picked = imbalancedPartitions([topic], live([[1, 100], [2, 200], [3, 300]]), new Set(), 10)
+    // Broker 1: 1 of 2 not led (50%) -> partition 0. Broker 3: 1 of 1, but not in the ISR -> nothing.
+    expect(picked.map((x) => x.partition.partition)).toEqual([0])
+    expect(imbalancedPartitions([topic], live([[1, 100], [2, 200], [3, 300]]), new Set(), 60)).toEqual([])
   })
 })
