@@ -106,6 +106,15 @@ export class Broker {
             return registration && interBroker.endpoint(registration)
           },
           security: interBroker.security,
+          throttle: {
+            rate: () => Number(metadata.brokerConfigs(config.nodeId)['follower.replication.throttled.rate'] ?? metadata.brokerConfigs('')['follower.replication.throttled.rate'] ?? Number.POSITIVE_INFINITY),
+            throttled: (p) => {
+              if (p.isr.includes(config.nodeId)) return false
+              const topic = metadata.topic(p.topic)
+              const list = topic ? (topics.effectiveConfigs(topic)['follower.replication.throttled.replicas'] ?? '') : ''
+              return list.split(',').some((entry) => entry.trim() === '*' || entry.trim() === `${p.partition}:${config.nodeId}`)
+            },
+          },
           maxBytes: config.int('replica.fetch.max.bytes'),
           responseMaxBytes: config.int('replica.fetch.response.max.bytes'),
           maxWaitMs: config.int('replica.fetch.wait.max.ms'),

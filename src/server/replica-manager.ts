@@ -278,6 +278,11 @@ export class ReplicaManager {
     const leads = a.leader === nodeId && (a.leaderBrokerEpoch === undefined || brokerEpoch === undefined || a.leaderBrokerEpoch === brokerEpoch)
     p.replicas = a.replicas
     const sameRole = leads === p.isLeader && a.leader === p.leader && a.leaderEpoch === p.leaderEpoch
+    if (sameRole && p.isLeader) {
+      // A reassignment adds followers (tracked from their first fetch) and removes others.
+      for (const id of a.replicas) if (id !== nodeId && !p.followers.has(id)) p.followers.set(id, {logEndOffset: -1, lastCaughtUpMs: 0, lastFetchMs: 0, lastFetchLeaderLogEndOffset: -1})
+      for (const id of [...p.followers.keys()]) if (!a.replicas.includes(id)) p.followers.delete(id)
+    }
     if (sameRole) {
       const partitionEpoch = a.partitionEpoch ?? -1
       if (partitionEpoch === p.partitionEpoch && sameMembers(a.isr, p.isr)) return

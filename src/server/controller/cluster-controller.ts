@@ -16,6 +16,9 @@
  *   the partition goes offline (leader -1) and keeps its last ISR, so that the first of those
  *   brokers to come back is elected — unless `unclean.leader.election.enable` lets any registered
  *   replica lead (the records it lacks are lost, as in Kafka);
+ * - a reassignment (KIP-455) whose added replicas have all joined the ISR completes: the replica
+ *   set becomes the target, the removed replicas leave the ISR (and delete their copies), and a
+ *   leader that is not in the target hands over to one that is;
  * - a broker in controlled shutdown (its registration says so) hands the leadership of each
  *   partition to another in-sync replica and leaves the ISRs, except where it is the only one left:
  *   there it leads until it exits.
@@ -28,6 +31,8 @@ export type LiveBrokers = ReadonlyMap<number, number | undefined>
 
 /** The change the controller makes to one partition's state, or null to leave it. */
 export function decidePartitionState(p: PartitionAssignment, live: LiveBrokers, uncleanElection: boolean, shuttingDown: ReadonlySet<number> = new Set()): PartitionStateChange | null {
+  const completed = completeReassignment(p, live)
+  if (completed) return completed
   const leaderValid = p.leader >= 0 && live.has(p.leader) && (p.leaderBrokerEpoch === undefined || live.get(p.leader) === p.leaderBrokerEpoch)
   const liveIsr = p.isr.filter((id) => live.has(id))
   const same = (isr: number[]) => isr.length === p.isr.length && isr.every((id, i) => id === p.isr[i])
@@ -62,6 +67,56 @@ export function decidePartitionState(p: PartitionAssignment, live: LiveBrokers, 
     return {leader: -1, leaderEpoch: p.leaderEpoch + 1, isr}
   }
   return {leader, leaderEpoch: p.leaderEpoch + 1, isr, leaderBrokerEpoch: live.get(leader)}
+}
+
+/**
+ * AlterPartitionReassignments for one partition (KIP-455, as Kafka's controller): the replica set
+ * becomes the target followed by the current replicas not in it; those are `removingReplicas`,
+ * the target's new ones `addingReplicas`. A reassignment in progress is replaced (its original
+ * replicas are the current ones minus those being added). Leader and ISR stay until completion.
+ * Null when the target is the current replica set with nothing in progress.
+ */
+export function startReassignment(p: PartitionAssignment, target: readonly number[]): PartitionStateChange | null {
+  const original = originalReplicas(p)
+  const adding = target.filter((id) => !original.includes(id))
+  const removing = original.filter((id) => !target.includes(id))
+  if (adding.length === 0 && removing.length === 0 && !p.addingReplicas?.length && !p.removingReplicas?.length && sameOrder(target, p.replicas)) return null
+  return {leader: p.leader, leaderEpoch: p.leaderEpoch, isr: p.isr, leaderBrokerEpoch: p.leaderBrokerEpoch, replicas: [...target, ...removing], addingReplicas: adding, removingReplicas: removing}
+}
+
+/** Cancelling (a null target): back to the original replicas; a leader outside them hands over. */
+export function cancelReassignment(p: PartitionAssignment, live: LiveBrokers): PartitionStateChange | 'NO_REASSIGNMENT_IN_PROGRESS' {
+  if (!p.addingReplicas?.length && !p.removingReplicas?.length) return 'NO_REASSIGNMENT_IN_PROGRESS'
+  const original = originalReplicas(p)
+  return finishWith(p, original, live)
+}
+
+/** A reassignment whose added replicas are all in the ISR completes: the removed ones leave. */
+export function completeReassignment(p: PartitionAssignment, live: LiveBrokers): PartitionStateChange | null {
+  if (!p.addingReplicas?.length && !p.removingReplicas?.length) return null
+  if (!(p.addingReplicas ?? []).every((id) => p.isr.includes(id))) return null
+  const target = p.replicas.filter((id) => !(p.removingReplicas ?? []).includes(id))
+  const inSyncTarget = target.filter((id) => p.isr.includes(id) && live.has(id))
+  if (inSyncTarget.length === 0) return null
+  return finishWith(p, target, live)
+}
+
+function finishWith(p: PartitionAssignment, replicas: number[], live: LiveBrokers): PartitionStateChange {
+  const isr = p.isr.filter((id) => replicas.includes(id))
+  if (replicas.includes(p.leader) && isr.length > 0) return {leader: p.leader, leaderEpoch: p.leaderEpoch, isr, leaderBrokerEpoch: p.leaderBrokerEpoch, replicas, addingReplicas: [], removingReplicas: []}
+  // The leader is leaving: the first in-sync replica that stays takes over.
+  const leader = replicas.find((id) => isr.includes(id) && live.has(id))
+  if (leader === undefined) return {leader: -1, leaderEpoch: p.leaderEpoch + 1, isr: isr.length > 0 ? isr : p.isr.filter((id) => replicas.includes(id)), replicas, addingReplicas: [], removingReplicas: []}
+  return {leader, leaderEpoch: p.leaderEpoch + 1, isr, leaderBrokerEpoch: live.get(leader), replicas, addingReplicas: [], removingReplicas: []}
+}
+
+/** The replicas before the reassignment in progress (all of them when there is none). */
+export function originalReplicas(p: PartitionAssignment): number[] {
+  return p.replicas.filter((id) => !(p.addingReplicas ?? []).includes(id))
+}
+
+function sameOrder(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 /**

@@ -7,7 +7,8 @@
  *   brokers/<node.id>                a live broker's registration, bound to its session lease
  *   controller                       {nodeId} of the active controller, bound to its session lease
  *   topics/<name>                    {topicId, configs, internal, partitions: [{partition, replicas}]}
- *   partitions/<topic>/<partition>   {leader, leaderEpoch, isr, partitionEpoch, leaderBrokerEpoch}: partition state
+ *   partitions/<topic>/<partition>   {leader, leaderEpoch, isr, partitionEpoch, leaderBrokerEpoch, and once
+ *                                    reassigned: replicas, addingReplicas, removingReplicas}: partition state
  *   configs/brokers/<node.id|default> dynamic broker configs
  *   producer_ids                     {next}: the next producer id block's first id
  *   scram/<user, URI-encoded>/<mechanism>  a SCRAM credential (salt, iterations, keys; base64)
@@ -79,6 +80,10 @@ interface StoredPartitionState {
   isr: number[]
   partitionEpoch: number
   leaderBrokerEpoch?: number
+  /** Once a reassignment started: the replica set (overrides the topic key's), and what moves. */
+  replicas?: number[]
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 
 interface Entry {
@@ -364,7 +369,16 @@ export class EtcdMetadataStore implements MetadataStore {
       const partitions: PartitionAssignment[] = stored.partitions.map((p) => {
         const state = this.entries.get(`partitions/${name}/${p.partition}`)
         const s = state ? (JSON.parse(state.value) as StoredPartitionState) : {leader: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1}
-        return {partition: p.partition, replicas: p.replicas, leader: s.leader, leaderEpoch: s.leaderEpoch, isr: s.isr, partitionEpoch: s.partitionEpoch, leaderBrokerEpoch: s.leaderBrokerEpoch}
+        return {
+          partition: p.partition,
+          replicas: s.replicas ?? p.replicas,
+          leader: s.leader,
+          leaderEpoch: s.leaderEpoch,
+          isr: s.isr,
+          partitionEpoch: s.partitionEpoch,
+          leaderBrokerEpoch: s.leaderBrokerEpoch,
+          ...(s.addingReplicas?.length || s.removingReplicas?.length ? {addingReplicas: s.addingReplicas ?? [], removingReplicas: s.removingReplicas ?? []} : {}),
+        }
       })
       topics.push({name, topicId: stored.topicId, configs: stored.configs, internal: stored.internal, partitions})
     }
@@ -494,7 +508,19 @@ export class EtcdMetadataStore implements MetadataStore {
     if (!entry) return null
     const current = JSON.parse(entry.value) as StoredPartitionState
     if (current.partitionEpoch !== expectedPartitionEpoch) return null
-    const state: StoredPartitionState = {leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr, partitionEpoch: current.partitionEpoch + 1, ...(next.leaderBrokerEpoch !== undefined ? {leaderBrokerEpoch: next.leaderBrokerEpoch} : {})}
+    const replicas = next.replicas ?? current.replicas
+    const adding = next.addingReplicas ?? (next.replicas ? [] : current.addingReplicas)
+    const removing = next.removingReplicas ?? (next.replicas ? [] : current.removingReplicas)
+    const state: StoredPartitionState = {
+      leader: next.leader,
+      leaderEpoch: next.leaderEpoch,
+      isr: next.isr,
+      partitionEpoch: current.partitionEpoch + 1,
+      ...(next.leaderBrokerEpoch !== undefined ? {leaderBrokerEpoch: next.leaderBrokerEpoch} : {}),
+      ...(replicas ? {replicas} : {}),
+      ...(adding?.length ? {addingReplicas: adding} : {}),
+      ...(removing?.length ? {removingReplicas: removing} : {}),
+    }
     if (!(await this.swap(key, entry.modRevision, JSON.stringify(state)))) return null
     return this.topic(topic)?.partitions.find((p) => p.partition === partition) ?? null
   }

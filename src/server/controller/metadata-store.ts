@@ -24,6 +24,9 @@ export interface PartitionAssignment {
    * (a new registration, a new epoch) does not lead until the controller elects it again.
    */
   leaderBrokerEpoch?: number
+  /** A reassignment in progress (KIP-455): replicas being added (the target's new ones) and being removed. */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 
 /** The state the controller (elections) and a partition's leader (ISR changes) write. */
@@ -32,6 +35,10 @@ export interface PartitionStateChange {
   leaderEpoch: number
   isr: number[]
   leaderBrokerEpoch?: number
+  /** Reassignment (KIP-455): the replica set and what is being added and removed; omitted, they stay as they are. */
+  replicas?: number[]
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 
 export interface TopicMetadata {

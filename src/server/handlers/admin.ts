@@ -10,5 +10,6 @@ import {describeCluster} from './describe-cluster.js'
 import {describeTopicPartitions} from './describe-topic-partitions.js'
 import type {ApiHandler} from './handler.js'
 import {incrementalAlterConfigs} from './incremental-alter-configs.js'
+import {alterPartitionReassignments, listPartitionReassignments} from './partition-reassignments.js'
 
-export const ADMIN_HANDLERS: readonly ApiHandler[] = [deleteTopics, alterConfigs, createPartitions, incrementalAlterConfigs, describeCluster, describeTopicPartitions, electLeaders] as ApiHandler[]
+export const ADMIN_HANDLERS: readonly ApiHandler[] = [deleteTopics, alterConfigs, createPartitions, incrementalAlterConfigs, describeCluster, describeTopicPartitions, electLeaders, alterPartitionReassignments, listPartitionReassignments] as ApiHandler[]

@@ -13,6 +13,10 @@
  * high watermark, up to its own log end, becomes its high watermark. OFFSET_OUT_OF_RANGE below
  * the leader's log start restarts the log there; above the leader's end, truncation again.
  *
+ * Reassignment throttle: out-of-sync replicas listed in follower.replication.throttled.replicas
+ * share follower.replication.throttled.rate bytes per second (a token bucket of one second):
+ * each fetch asks for at most their share, and none while it is spent.
+ *
  * A response is appended only if the partition still follows the same leader in the same role
  * generation (checked in the same synchronous step that queues the append), so a fetch answered
  * after a leader change never lands in the new role's log.
@@ -31,6 +35,12 @@ export interface ReplicaFetcherConfig {
   endpoint(nodeId: number): {host: string; port: number} | undefined
   /** The inter-broker listener's security, as a client. */
   security?: SecuritySettings
+  /**
+   * Reassignment throttle (follower side): the bytes per second (follower.replication.throttled.rate)
+   * shared by the partitions `throttled()` says are moving (out of the ISR and listed in the topic's
+   * follower.replication.throttled.replicas).
+   */
+  throttle?: {rate(): number; throttled(partition: Partition): boolean}
   /** replica.fetch.max.bytes */
   maxBytes: number
   /** replica.fetch.response.max.bytes */
@@ -57,9 +67,28 @@ const FETCH_VERSION = 15
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4
 
 /** Fetches for every partition this broker follows, one ReplicaFetcher per leader. */
+/** A token bucket of bytes per second, holding at most one second of tokens. */
+export class ByteRate {
+  private tokens = 0
+  private last = Date.now()
+
+  /** The bytes that may be fetched now at `rate` bytes per second. */
+  available(rate: number, now = Date.now()): number {
+    this.tokens = Math.min(rate, this.tokens + ((now - this.last) / 1000) * rate)
+    this.last = now
+    return this.tokens
+  }
+
+  spend(bytes: number): void {
+    this.tokens -= bytes
+  }
+}
+
 export class ReplicaFetcherManager {
   private readonly fetchers = new Map<number, ReplicaFetcher>()
   private stopped = false
+  /** One throttle for every fetcher of this broker. */
+  private readonly throttleBucket = new ByteRate()
 
   constructor(private readonly config: ReplicaFetcherConfig) {}
 
@@ -69,7 +98,7 @@ export class ReplicaFetcherManager {
     this.remove(partition)
     let fetcher = this.fetchers.get(leader)
     if (!fetcher) {
-      fetcher = new ReplicaFetcher(leader, this.config)
+      fetcher = new ReplicaFetcher(leader, this.config, this.throttleBucket)
       this.fetchers.set(leader, fetcher)
     }
     fetcher.add(partition)
@@ -101,6 +130,7 @@ class ReplicaFetcher {
   constructor(
     readonly leader: number,
     private readonly config: ReplicaFetcherConfig,
+    private readonly bucket: ByteRate,
   ) {}
 
   keys(): string[] {
@@ -248,7 +278,22 @@ class ReplicaFetcher {
   }
 
   /** One replica fetch; returns whether to back off (errors for every partition). */
-  private async fetch(connection: Connection, list: Followed[]): Promise<boolean> {
+  private async fetch(connection: Connection, all: Followed[]): Promise<boolean> {
+    // Moving replicas share the throttle: left out while it is spent, else each gets its share.
+    const throttle = this.config.throttle
+    const rate = throttle ? throttle.rate() : Number.POSITIVE_INFINITY
+    const throttled = new Set(Number.isFinite(rate) ? all.filter((f) => throttle!.throttled(f.partition)) : [])
+    let throttledMax = this.config.maxBytes
+    let list = all
+    if (throttled.size > 0) {
+      const available = this.bucket.available(rate)
+      if (available <= 0) list = all.filter((f) => !throttled.has(f))
+      else throttledMax = Math.max(1, Math.min(this.config.maxBytes, Math.floor(available / throttled.size)))
+    }
+    if (list.length === 0) {
+      await this.pause(100)
+      return false
+    }
     const byTopic = new Map<string, {topicId: string; partitions: Followed[]}>()
     for (const f of list) {
       const entry = byTopic.get(f.partition.topic) ?? {topicId: f.partition.topicId, partitions: []}
@@ -274,7 +319,7 @@ class ReplicaFetcher {
             fetchOffset: BigInt(f.partition.log.logEndOffset),
             lastFetchedEpoch: f.partition.log.leaderEpochCache.latestEpoch() ?? -1,
             logStartOffset: BigInt(f.partition.log.logStartOffset),
-            partitionMaxBytes: this.config.maxBytes,
+            partitionMaxBytes: throttled.has(f) ? throttledMax : this.config.maxBytes,
           })),
         })),
         forgottenTopicsData: [],
@@ -306,6 +351,7 @@ class ReplicaFetcher {
           continue
         }
         const records = r.records
+        if (records && throttled.has(f)) this.bucket.spend(records.length)
         if (records && records.length > 0) {
           // Checked and queued in one step: a role change after this point queues behind it.
           if (!this.current(f)) continue

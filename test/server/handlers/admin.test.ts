@@ -24,7 +24,7 @@ describe('ADMIN_HANDLERS', () => {
     const res = await ctx.client.send(ApiKey.ApiVersions, 3, {clientSoftwareName: 'kcli-test', clientSoftwareVersion: '0'})
     const advertised = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]))
     const reference = kafkaRanges()
-    expect(ADMIN_HANDLERS.map((h) => h.apiKey).sort((a, b) => a - b)).toEqual([ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.ElectLeaders, ApiKey.IncrementalAlterConfigs, ApiKey.DescribeCluster, ApiKey.DescribeTopicPartitions])
+    expect(ADMIN_HANDLERS.map((h) => h.apiKey).sort((a, b) => a - b)).toEqual([ApiKey.DeleteTopics, ApiKey.AlterConfigs, ApiKey.CreatePartitions, ApiKey.ElectLeaders, ApiKey.IncrementalAlterConfigs, ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments, ApiKey.DescribeCluster, ApiKey.DescribeTopicPartitions])
     for (const key of [...ADMIN_HANDLERS.map((h) => h.apiKey), ApiKey.CreateTopics, ApiKey.DescribeConfigs, ApiKey.Metadata]) {
       expect([key, advertised.get(key)]).toEqual([key, reference.get(key)])
     }

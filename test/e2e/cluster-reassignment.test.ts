@@ -1,0 +1,140 @@
+/**
+ * Issue 14, reassignment (KIP-455) on four `kcli server start` processes: an RF=3 topic on
+ * brokers 1-3 moves onto broker 4 and down to RF=2 (AlterPartitionReassignments); while it copies
+ * (throttled by follower.replication.throttled.rate) ListPartitionReassignments shows the adding
+ * and removing replicas; when the new replicas have joined the ISR the controller completes it —
+ * the replica set is the target, the removed brokers delete their copies — and every record is
+ * still there. A second reassignment cancelled half-way restores the replicas and removes the
+ * partial copy. Bad targets get Kafka's errors and move nothing.
+ */
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
+import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './harness.js'
+import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
+import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
+import {kcat, kcatMissing, RawClient} from './peers.js'
+
+describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a four-broker cluster', () => {
+  let etcd: TestEtcd
+  const brokers = new Map<number, BrokerProcess>()
+  const dirs = new Map<number, string>()
+  const bootstrap = () => [...brokers.values()].map((b) => b.bootstrap).join(',')
+
+  async function admin<T>(fn: (raw: RawClient) => Promise<T>, nodeId = 1): Promise<T> {
+    const raw = await RawClient.connect(brokers.get(nodeId)!.port)
+    try {
+      return await fn(raw)
+    } finally {
+      raw.close()
+    }
+  }
+
+  const metadata = () =>
+    admin(async (raw) => {
+      const r = await raw.request(ApiKey.Metadata, 12, {topics: [{name: 'move', topicId: 'AAAAAAAAAAAAAAAAAAAAAA'}], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false})
+      return r.topics[0]!.partitions.map((p) => ({partition: p.partitionIndex, leader: p.leaderId, replicas: p.replicaNodes, isr: [...p.isrNodes].sort()})).sort((a, b) => a.partition - b.partition)
+    })
+  const listReassignments = () => admin(async (raw) => (await raw.request(ApiKey.ListPartitionReassignments, 0, {timeoutMs: 5000, topics: null})).topics)
+  const reassign = (partitions: Array<{partitionIndex: number; replicas: number[] | null}>) =>
+    admin(async (raw) => (await raw.request(ApiKey.AlterPartitionReassignments, 0, {timeoutMs: 5000, topics: [{name: 'move', partitions}]})).responses[0]!.partitions)
+  const setConfigs = (resourceType: number, resourceName: string, configs: Array<{name: string; value: string | null}>) =>
+    admin(async (raw) => {
+      const r = await raw.request(ApiKey.IncrementalAlterConfigs, 1, {resources: [{resourceType, resourceName, configs: configs.map((c) => ({name: c.name, configOperation: c.value === null ? 1 : 0, value: c.value}))}], validateOnly: false})
+      return r.responses[0]!.errorCode
+    }, resourceType === 4 ? Number(resourceName) : 1) // a broker's own configs go to that broker, as Kafka requires
+
+  async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number): Promise<T> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const value = await read()
+      if (ok(value)) return value
+      if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value)}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  beforeAll(async () => {
+    etcd = await startEtcd()
+    for (const nodeId of [1, 2, 3, 4]) {
+      const dir = tempDir()
+      dirs.set(nodeId, dir)
+      brokers.set(nodeId, await spawnBroker(dir, {'node.id': String(nodeId), 'metadata.store': `etcd://${etcd.endpoint}/kcli-move`, 'broker.session.timeout.ms': '3000', 'broker.heartbeat.interval.ms': '500', 'replica.fetch.backoff.ms': '200', 'offsets.topic.num.partitions': '1'}))
+    }
+    await admin((raw) =>
+      raw.request(ApiKey.CreateTopics, 7, {
+        topics: [{name: 'move', numPartitions: -1, replicationFactor: -1, assignments: [{partitionIndex: 0, brokerIds: [1, 2, 3]}, {partitionIndex: 1, brokerIds: [2, 3, 1]}], configs: []}],
+        timeoutMs: 10_000,
+        validateOnly: false,
+      }),
+    )
+    await waitFor(metadata, (ps) => ps.length === 2 && ps.every((p) => p.isr.length === 3), 30_000)
+    // About 2 MB per partition.
+    const value = 'x'.repeat(1000)
+    const lines = Array.from({length: 4000}, (_, i) => `k${i}:${i}-${value}`).join('\n') + '\n'
+    await kcat(['-b', bootstrap(), '-P', '-t', 'move', '-K', ':', '-X', 'acks=all', '-X', 'linger.ms=20'], {input: lines, timeoutMs: 120_000})
+  }, 180_000)
+
+  afterAll(async () => {
+    await Promise.all([...brokers.values()].map((b) => b.kill('SIGKILL')))
+    await etcd?.stop()
+    for (const d of dirs.values()) removeDir(d)
+  })
+
+  it('refuses bad targets with Kafka\'s errors and moves nothing', async () => {
+    const answers = await reassign([
+      {partitionIndex: 0, replicas: []},
+      {partitionIndex: 1, replicas: [4, 4]},
+    ])
+    expect(answers.map((a) => a.errorCode)).toEqual([ErrorCode.INVALID_REPLICA_ASSIGNMENT, ErrorCode.INVALID_REPLICA_ASSIGNMENT])
+    const unknownBroker = await reassign([{partitionIndex: 0, replicas: [1, 9]}])
+    expect(unknownBroker[0]!.errorMessage).toBe('The manual partition assignment includes broker 9, but no such broker is registered.')
+    const unknownPartition = await reassign([{partitionIndex: 7, replicas: [1, 2]}])
+    expect(unknownPartition[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    const nothingToCancel = await reassign([{partitionIndex: 0, replicas: null}])
+    expect(nothingToCancel[0]!.errorCode).toBe(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS)
+    expect(await listReassignments()).toEqual([])
+    expect((await metadata()).map((p) => p.replicas)).toEqual([[1, 2, 3], [2, 3, 1]])
+  }, 60_000)
+
+  it('moves the partitions onto broker 4 with RF 3 -> 2 under a throttle; completion removes the old copies and loses nothing', async () => {
+    expect(await setConfigs(4, '4', [{name: 'follower.replication.throttled.rate', value: '1000000'}])).toBe(ErrorCode.NONE)
+    expect(await setConfigs(2, 'move', [{name: 'follower.replication.throttled.replicas', value: '*'}])).toBe(ErrorCode.NONE)
+    const started = await reassign([
+      {partitionIndex: 0, replicas: [4, 1]},
+      {partitionIndex: 1, replicas: [4, 2]},
+    ])
+    expect(started.map((a) => a.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE])
+    const inProgress = await listReassignments()
+    expect(inProgress).toEqual([
+      {
+        name: 'move',
+        partitions: [
+          {partitionIndex: 0, replicas: [4, 1, 2, 3], addingReplicas: [4], removingReplicas: [2, 3]},
+          {partitionIndex: 1, replicas: [4, 2, 3, 1], addingReplicas: [4], removingReplicas: [3, 1]},
+        ],
+      },
+    ])
+    const done = await waitFor(metadata, (ps) => ps.every((p) => p.replicas.length === 2), 90_000)
+    expect(done.map((p) => p.replicas)).toEqual([[4, 1], [4, 2]])
+    expect(done.map((p) => p.isr)).toEqual([[1, 4], [2, 4]])
+    expect(await listReassignments()).toEqual([])
+    // The brokers that left delete their copies.
+    await waitUntil(() => !existsSync(join(dirs.get(2)!, 'move-0')) && !existsSync(join(dirs.get(3)!, 'move-0')) && !existsSync(join(dirs.get(3)!, 'move-1')) && !existsSync(join(dirs.get(1)!, 'move-1')), 15_000)
+    const out = await kcat(['-b', bootstrap(), '-C', '-t', 'move', '-o', 'beginning', '-e', '-f', '%k\n'], {timeoutMs: 60_000})
+    expect(new Set(out.stdout.toString().trim().split('\n')).size).toBe(4000)
+  }, 150_000)
+
+  it('a cancelled reassignment restores the replicas and removes the partial copy', async () => {
+    // A crawl (2 KB/s) so that the copy is still going when it is cancelled.
+    expect(await setConfigs(4, '3', [{name: 'follower.replication.throttled.rate', value: '2000'}])).toBe(ErrorCode.NONE)
+    expect((await reassign([{partitionIndex: 0, replicas: [4, 3]}]))[0]!.errorCode).toBe(ErrorCode.NONE)
+    await waitUntil(() => existsSync(join(dirs.get(3)!, 'move-0')), 15_000)
+    expect((await reassign([{partitionIndex: 0, replicas: null}]))[0]!.errorCode).toBe(ErrorCode.NONE)
+    const restored = await waitFor(metadata, (ps) => ps[0]!.replicas.length === 2, 30_000)
+    expect(restored[0]!.replicas).toEqual([4, 1])
+    expect(await listReassignments()).toEqual([])
+    await waitUntil(() => !existsSync(join(dirs.get(3)!, 'move-0')), 15_000)
+  }, 90_000)
+})
