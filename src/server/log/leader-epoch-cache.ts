@@ -133,14 +133,16 @@ export class LeaderEpochCache {
   }
 
   /**
-   * OffsetForLeaderEpoch: the largest epoch <= requestedEpoch and the offset at
-   * which the next epoch starts (logEndOffset for the latest epoch);
-   * {-1, -1} when requestedEpoch is older than the whole history.
+   * OffsetForLeaderEpoch, as Kafka's LeaderEpochFileCache.endOffsetFor: the largest epoch <=
+   * requestedEpoch and the offset at which the next epoch starts (logEndOffset for the latest
+   * epoch); for an epoch older than the whole history, that epoch and the first start offset;
+   * {-1, -1} for an epoch newer than the latest (or no history).
    */
   endOffsetFor(requestedEpoch: number, logEndOffset: number): {epoch: number; endOffset: number} {
     const latest = this.entries[this.entries.length - 1]
-    if (!latest || requestedEpoch < this.entries[0]!.epoch) return {epoch: -1, endOffset: -1}
-    if (requestedEpoch >= latest.epoch) return {epoch: latest.epoch, endOffset: logEndOffset}
+    if (!latest || requestedEpoch < 0 || requestedEpoch > latest.epoch) return {epoch: -1, endOffset: -1}
+    if (requestedEpoch === latest.epoch) return {epoch: latest.epoch, endOffset: logEndOffset}
+    if (requestedEpoch < this.entries[0]!.epoch) return {epoch: requestedEpoch, endOffset: this.entries[0]!.startOffset}
     let i = 0
     while (this.entries[i + 1]!.epoch <= requestedEpoch) i++
     return {epoch: this.entries[i]!.epoch, endOffset: this.entries[i + 1]!.startOffset}

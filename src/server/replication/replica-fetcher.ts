@@ -7,8 +7,10 @@
  * A partition added to a fetcher (on every leader change) is first truncated: OffsetsForLeaderEpoch
  * (v4, with this broker's replica id) asks the leader where the follower's latest leader epoch
  * ends in the leader's log, and the follower cuts its log to the smaller of that and where the
- * same epoch ends locally (KIP-101/KIP-279), so no replica keeps a suffix the leader does not
- * have. Then it fetches: Fetch v15 with ReplicaState {replicaId} from its log end offset, and
+ * same epoch ends locally (KIP-101/KIP-279); when the leader answers with an epoch this replica
+ * does not have, it cuts to where that epoch would end locally — dropping its later epochs from
+ * the log and the epoch history — and asks again with its next older epoch, so no replica keeps
+ * a suffix, or an epoch history, the leader does not have. Then it fetches: Fetch v15 with ReplicaState {replicaId} from its log end offset, and
  * appends what comes back with the leader's offsets and epochs (origin 'replication'); the leader's
  * high watermark, up to its own log end, becomes its high watermark. OFFSET_OUT_OF_RANGE below
  * the leader's log start restarts the log there; above the leader's end, truncation again.
@@ -256,6 +258,8 @@ class ReplicaFetcher {
         const {log} = f.partition
         const leaderEnd = Number(r.endOffset)
         let target: number
+        // Done, or another round with the next older epoch (Kafka's getOffsetTruncationState).
+        let complete = true
         if (leaderEnd < 0) {
           // The leader has no epoch at or below ours: keep only what is committed.
           target = f.partition.highWatermark
@@ -263,16 +267,26 @@ class ReplicaFetcher {
           target = leaderEnd
         } else {
           const local = log.leaderEpochCache.endOffsetFor(r.leaderEpoch, log.logEndOffset)
-          target = local.epoch === r.leaderEpoch ? Math.min(leaderEnd, local.endOffset) : leaderEnd
+          if (local.epoch === r.leaderEpoch) {
+            target = Math.min(leaderEnd, local.endOffset)
+          } else {
+            // This replica does not have the leader's epoch: cut to where that epoch would end
+            // here (its later epochs go from the log and the epoch history) and ask again.
+            target = local.endOffset < 0 ? f.partition.highWatermark : local.endOffset
+            complete = false
+          }
         }
         target = Math.min(target, log.logEndOffset)
         if (target < log.logEndOffset) {
           this.config.log.info({topic: f.partition.topic, partition: f.partition.partition, from: log.logEndOffset, to: target, leader: this.leader}, 'follower truncating its log to the leader epoch boundary')
           await log.truncateTo(target)
+        } else if (!complete) {
+          // Nothing to cut from the log, but epochs that start at its end are not the leader's.
+          await log.withLock(() => log.leaderEpochCache.truncateFromEnd(target))
         }
         if (!this.current(f)) continue
         f.partition.updateFollowerHighWatermark(f.partition.highWatermark)
-        f.truncated = true
+        f.truncated = complete
       }
     }
   }
