@@ -39,6 +39,8 @@ export interface ReplicaBatch {
   lastOffset: number
   /** SHA-1 of the batch's bytes as stored. */
   digest: string
+  /** For a report on a divergence: partitionLeaderEpoch, producer id/epoch, baseSequence, recordCount, crc. */
+  describe?: string
 }
 
 export interface ReplicaLog {
@@ -159,7 +161,7 @@ function firstDifference(a: ReplicaLog, b: ReplicaLog): {offset: number; reason:
     const y = ys[k]
     if (!x || !y) return {offset: (x ?? y)!.baseOffset, reason: `a batch at ${(x ?? y)!.baseOffset} on node ${x ? a.nodeId : b.nodeId} only`}
     if (x.baseOffset !== y.baseOffset || x.lastOffset !== y.lastOffset) return {offset: Math.min(x.baseOffset, y.baseOffset), reason: `batches do not line up: ${x.baseOffset}..${x.lastOffset} on node ${a.nodeId}, ${y.baseOffset}..${y.lastOffset} on node ${b.nodeId}`}
-    if (x.digest !== y.digest) return {offset: x.baseOffset, reason: `different bytes in the batch at ${x.baseOffset}`}
+    if (x.digest !== y.digest) return {offset: x.baseOffset, reason: `different bytes in the batch at ${x.baseOffset}${x.describe ? `: node ${a.nodeId} ${x.describe}, node ${b.nodeId} ${y.describe}` : ''}`}
   }
   return undefined
 }
@@ -177,7 +179,12 @@ export async function readReplicaLog(dataDir: string, nodeId: number, topic: str
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.log')).sort()) {
       const bytes = readFileSync(join(dir, file))
       for (const {position, header} of iterateBatches(bytes)) {
-        batches.push({baseOffset: header.baseOffset, lastOffset: header.lastOffset, digest: createHash('sha1').update(bytes.subarray(position, position + header.sizeInBytes)).digest('hex')})
+        batches.push({
+          baseOffset: header.baseOffset,
+          lastOffset: header.lastOffset,
+          digest: createHash('sha1').update(bytes.subarray(position, position + header.sizeInBytes)).digest('hex'),
+          describe: `{leaderEpoch ${header.partitionLeaderEpoch}, producer ${header.producerId}/${header.producerEpoch}, baseSequence ${header.baseSequence}, records ${header.recordCount}, crc ${header.crc}}`,
+        })
         if (opts.values && !header.isControl) {
           const decoded = await decodeRecordBatch(bytes, position)
           for (const r of decoded.records) records.push({offset: r.offset, value: r.value?.toString('utf8') ?? ''})
