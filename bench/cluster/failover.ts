@@ -104,7 +104,7 @@ async function failover(sessionTimeoutMs: number): Promise<Round[]> {
   return rounds
 }
 
-async function createPartitions(count: number): Promise<{partitions: number; responseMs: number; healthyMs: number}> {
+async function createPartitions(count: number): Promise<{partitions: number; responseMs: number; healthyMs: number | null; error?: string}> {
   const cluster = await TestCluster.start({sessionTimeoutMs: 9000, onEvent: (e) => log(`[${(e.at / 1000).toFixed(1)}s] ${e.what}`)})
   try {
     const kafka = new KafkaClient({bootstrapServers: [{host: '127.0.0.1', port: cluster.port(1)}], clientId: 'cluster-create-bench', requestTimeoutMs: 300_000, retries: 0})
@@ -114,13 +114,14 @@ async function createPartitions(count: number): Promise<{partitions: number; res
       const [created] = await admin.createTopics([{name: 'many', numPartitions: count, replicationFactor: 3}], {timeoutMs: 300_000})
       const responseMs = performance.now() - t0
       if (!created || created.errorCode !== 0) throw new Error(`CreateTopics: ${JSON.stringify(created)}`)
-      await cluster.waitFor('every partition led with a full ISR', async () => {
+      const failed = await cluster.waitFor('every partition led with a full ISR', async () => {
         const ps = await cluster.partitions('many')
         return ps !== undefined && ps.length === count && ps.every((p) => p.leaderId >= 0 && p.isr.length === 3)
       }, 300_000)
-      const healthyMs = performance.now() - t0
-      log(`${count} partitions RF=3: CreateTopics answered in ${Math.round(responseMs)} ms, all led with full ISR in ${Math.round(healthyMs)} ms`)
-      return {partitions: count, responseMs, healthyMs}
+      .then(() => undefined, (error: Error) => error.message)
+      const healthyMs = failed ? null : performance.now() - t0
+      log(`${count} partitions RF=3: CreateTopics answered in ${Math.round(responseMs)} ms, all led with full ISR ${healthyMs === null ? `never: ${failed}` : `in ${Math.round(healthyMs)} ms`}`)
+      return {partitions: count, responseMs, healthyMs, ...(failed ? {error: failed} : {})}
     } finally {
       await kafka.close()
     }
@@ -163,7 +164,7 @@ const text = [
         '',
       ]
     : []),
-  ...(create ? [`CreateTopics of ${create.partitions} partitions with RF=3 on three brokers: answered in ${Math.round(create.responseMs)} ms; every partition led with a full ISR (Metadata) after ${Math.round(create.healthyMs)} ms.`] : []),
+  ...(create ? [`CreateTopics of ${create.partitions} partitions with RF=3 on three brokers: answered in ${Math.round(create.responseMs)} ms; every partition led with a full ISR (Metadata) ${create.healthyMs === null ? `not reached: ${create.error}` : `after ${Math.round(create.healthyMs)} ms`}.`] : []),
 ].join('\n')
 writeFileSync(`${options.out}.md`, text + '\n')
 console.log(text)
