@@ -262,3 +262,30 @@ export async function clearPlanThrottles(ops: ClusterOperations, plan: readonly 
     ],
   }
 }
+
+/**
+ * `cluster drain` / `undrain`: reorders replicas (a reassignment to the same replicas in another
+ * order, which moves no data and which the controller completes at once), waits until none of
+ * them is listed as in progress (at most `timeoutMs`), then runs a preferred election on
+ * `elect`. Returns the per-partition results of both steps.
+ */
+export async function reorderAndElect(
+  ops: ClusterOperations,
+  reorders: readonly {topic: string; partition: number; replicas: number[]}[],
+  elect: readonly {topic: string; partition: number}[],
+  timeoutMs: number,
+): Promise<{reordered: PartitionItemResult[]; elected: PartitionItemResult[]}> {
+  const reordered = reorders.length > 0 ? await ops.alterReassignments(reorders, timeoutMs) : []
+  const started = reordered.filter((r) => r.errorCode === 0)
+  const deadline = Date.now() + timeoutMs
+  for (let pending: {topic: string; partition: number}[] = started; pending.length > 0; ) {
+    pending = await ops.listReassignments(pending, timeoutMs)
+    if (pending.length === 0) break
+    if (Date.now() > deadline) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'REQUEST_TIMED_OUT', `the reordering of ${pending.map((p) => `${p.topic}-${p.partition}`).join(', ')} did not complete within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const failed = new Set(reordered.filter((r) => r.errorCode !== 0).map((r) => `${r.topic}\0${r.partition}`))
+  const toElect = elect.filter((p) => !failed.has(`${p.topic}\0${p.partition}`))
+  const elected = toElect.length > 0 ? await ops.electLeaders('preferred', toElect, timeoutMs) : []
+  return {reordered, elected}
+}
