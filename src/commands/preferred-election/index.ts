@@ -51,7 +51,16 @@ export default class PreferredElection extends BaseCommand<typeof PreferredElect
   static override flags = {
     all: Flags.boolean({aliases: ['all-topic-partitions'], summary: 'Every partition of the cluster (Kafka\'s --all-topic-partitions).'}),
     'dry-run': Flags.boolean({summary: 'Show the leader imbalance per broker and what an election would move; change nothing.'}),
-    'election-type': Flags.string({default: 'preferred', options: ['preferred', 'unclean'], parse: async (v) => v.toLowerCase(), summary: 'preferred: the first replica, if in sync; unclean: any live replica of a partition without leader.'}),
+    'election-type': Flags.string({
+      default: 'preferred',
+      helpValue: '<preferred|unclean>',
+      async parse(input) {
+        const type = input.toLowerCase()
+        if (type !== 'preferred' && type !== 'unclean') throw new Error(`expected preferred or unclean (any case, as Kafka's PREFERRED/UNCLEAN), got ${input}`)
+        return type
+      },
+      summary: 'preferred: the first replica, if in sync; unclean: any live replica of a partition without leader.',
+    }),
     partition: Flags.integer({char: 'p', min: 0, multiple: true, summary: 'A partition of --topic (repeatable; default: all its partitions).'}),
     'path-to-json-file': Flags.string({helpValue: '<file>', summary: "The partitions, in kafka-leader-election.sh's JSON ('-': standard input)."}),
     topic: Flags.string({char: 't', helpValue: '<name>', summary: 'A topic.'}),
