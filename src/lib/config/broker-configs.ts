@@ -43,6 +43,7 @@ export const BROKER_CONFIGS = new ConfigDefs([
   {name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '300', min: 1, readOnly: true, doc: 'How often the controller checks leader imbalance.'},
   {name: 'leader.replication.throttled.rate', type: 'long', default: LONG_MAX, min: 0, doc: 'Bytes per second a leader sends to the throttled replicas of leader.replication.throttled.replicas (kcli throttles on the follower side only).'},
   {name: 'follower.replication.throttled.rate', type: 'long', default: LONG_MAX, min: 0, doc: 'Bytes per second this broker copies into out-of-sync replicas listed in follower.replication.throttled.replicas (reassignment).'},
+  {name: 'replica.alter.log.dirs.io.max.bytes.per.second', type: 'long', default: LONG_MAX, min: 0, doc: 'Throttle of moves between log directories (kcli has one log directory: accepted, never used).'},
   {name: 'replica.lag.time.max.ms', type: 'long', default: '30000', min: 1, readOnly: true, doc: 'A follower that has not caught up with the leader for this long leaves the ISR.'},
   {name: 'replica.fetch.max.bytes', type: 'int', default: '1048576', min: 0, readOnly: true, doc: 'Bytes a follower asks for per partition in one replica fetch.'},
   {name: 'replica.fetch.response.max.bytes', type: 'int', default: '10485760', min: 0, readOnly: true, doc: 'Bytes a follower asks for in one replica fetch response.'},
