@@ -1,6 +1,7 @@
 /**
  * Topic lifecycle with Kafka's rules and error codes: name validation, partition and replica
- * assignment, config validation, and the order of effects (metadata first, then the partition
+ * assignment (replica-placer.ts, Kafka's StripedReplicaPlacer; explicit assignments validated as
+ * Kafka's validateManualPartitionAssignment does), config validation, and the order of effects (metadata first, then the partition
  * logs; on delete, logs last). The one place topics are created, grown and deleted, used by
  * CreateTopics, CreatePartitions, DeleteTopics and auto-creation in Metadata.
  *
@@ -19,6 +20,7 @@ import type {ErrorName} from '../../lib/protocol/generated/errors.js'
 import {logConfigFromTopicConfigs} from '../log/log-config.js'
 import type {ReplicaManager} from '../replica-manager.js'
 import {MetadataError, type MetadataStore, type PartitionAssignment, type TopicMetadata} from './metadata-store.js'
+import {checkReplicationFactor, defaultRandom, InvalidReplicationFactorError, placeReplicas, type RandomSource, type UsableBroker} from './replica-placer.js'
 
 /** A failure with the Kafka error it maps to; `kafkaMessage` is what goes on the wire (null: none). */
 export class TopicError extends Error {
@@ -73,6 +75,8 @@ export class TopicManager {
     private readonly metadata: MetadataStore,
     private readonly replicas: ReplicaManager,
     private readonly config: ResolvedBrokerConfig,
+    /** The placer's random starting offsets and shuffles (tests pass a seeded one). */
+    private readonly random: RandomSource = defaultRandom,
   ) {}
 
   /** Validates a creation and returns the topic it would make; `create` applies it. */
@@ -107,19 +111,26 @@ export class TopicManager {
       if (spec.numPartitions < -1 || spec.numPartitions === 0) throw new TopicError('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.')
       const numPartitions = spec.numPartitions === -1 ? this.config.int('num.partitions') : spec.numPartitions
       const replicationFactor = spec.replicationFactor === -1 ? this.config.int('default.replication.factor') : spec.replicationFactor
-      if (replicationFactor > brokers.length) {
-        throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers.length} broker(s) are registered.`)
+      const usable = this.usableBrokers()
+      try {
+        checkReplicationFactor(replicationFactor, usable.length, usable.filter((b) => !b.fenced).length)
+      } catch (error) {
+        // Kafka's createTopic prefixes the placer's message (createPartitions does not).
+        if (error instanceof InvalidReplicationFactorError) throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): ${error.message}`)
+        throw error
       }
       if (numPartitions + 1 + Object.keys(configs).length > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
-      partitions = Array.from({length: numPartitions}, (_, p) => this.placed(p, replicationFactor, brokers))
+      partitions = placeReplicas(usable, numPartitions, replicationFactor, this.random).map((replicas, p) => newPartition(p, replicas))
     }
     return {name: spec.name, partitions, configs: {...configs}, internal: INTERNAL_TOPICS.has(spec.name)}
   }
 
-  /** Replicas for a partition the broker places itself: round-robin over the registered brokers. */
-  private placed(partition: number, replicationFactor: number, brokers: number[]): PartitionAssignment {
-    const replicas = Array.from({length: replicationFactor}, (_, r) => brokers[(partition + r) % brokers.length]!)
-    return {partition, replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
+  /**
+   * The brokers replicas may be placed on: every registered broker with its broker.rack. A broker
+   * registers only while it is alive (its etcd lease), so none is fenced or in controlled shutdown.
+   */
+  private usableBrokers(): UsableBroker[] {
+    return this.metadata.brokers().map((b) => ({id: b.nodeId, rack: b.rack ?? null, fenced: false}))
   }
 
   /** Kafka's validateManualPartitionAssignment: brokers checked in ascending id order. */
@@ -133,7 +144,7 @@ export class TopicManager {
     if (replicationFactor !== undefined && brokerIds.length !== replicationFactor) {
       throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`)
     }
-    return {partition, replicas: [...brokerIds], leader: brokerIds[0]!, leaderEpoch: 0, isr: [...brokerIds]}
+    return newPartition(partition, brokerIds)
   }
 
   /**
@@ -213,13 +224,18 @@ export class TopicManager {
     if (additional > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
     const brokers = this.metadata.brokers().map((b) => b.nodeId)
     const replicationFactor = topic.partitions[0]?.replicas.length ?? 1
-    if (!assignments && replicationFactor > brokers.length) {
-      throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers.length} broker(s) are registered.`)
+    let added: PartitionAssignment[]
+    if (assignments) {
+      added = assignments.map((brokerIds, i) => this.manualAssignment(current + i, brokerIds, brokers, replicationFactor))
+    } else {
+      try {
+        added = placeReplicas(this.usableBrokers(), additional, replicationFactor, this.random).map((replicas, i) => newPartition(current + i, replicas))
+      } catch (error) {
+        // createPartitions passes the placer's message on as it is.
+        if (error instanceof InvalidReplicationFactorError) throw new TopicError('INVALID_REPLICATION_FACTOR', error.message)
+        throw error
+      }
     }
-    const added = Array.from({length: additional}, (_, i) => {
-      const p = current + i
-      return assignments ? this.manualAssignment(p, assignments[i]!, brokers, replicationFactor) : this.placed(p, replicationFactor, brokers)
-    })
     if (validateOnly) return {...topic, partitions: [...topic.partitions, ...added]}
     let grown: TopicMetadata
     try {
@@ -256,6 +272,11 @@ export class TopicManager {
   brokerConfigsChanged(): void {
     this.topicDefaultsCache = undefined
   }
+}
+
+/** A new partition: led by its first replica, every replica in sync (all are registered, so active). */
+function newPartition(partition: number, replicas: readonly number[]): PartitionAssignment {
+  return {partition, replicas: [...replicas], leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
 }
 
 function topicDefaultsOf(config: ResolvedBrokerConfig, dynamicDefault: Readonly<Record<string, string>>, dynamicBroker: Readonly<Record<string, string>>): Record<string, string> {
