@@ -8,26 +8,59 @@
 // request came in on.
 // A topic named twice is described once (Kafka takes the names as a set). Authorized operations,
 // when asked (v8+), are everything a topic or the cluster supports: kcli has no authorizer.
-// Errors: INVALID_TOPIC_EXCEPTION (bad name), UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID.
+// Every broker answers from the metadata store, as Kafka's KRaftMetadataCache does: the brokers
+// are the registered (live) ones, the controller id the store's; per partition the replicas, the
+// ISR, the offline replicas (those whose broker is not registered, in replica order) and the
+// leader with its epoch. A partition without a leader, or whose leader is not registered, is
+// answered with leader -1 (its epoch kept) and LEADER_NOT_AVAILABLE. v0 (Kafka's
+// errorUnavailableEndpoints) lists only registered brokers in replicas and ISR, and a partition
+// with a live leader that lost some gets REPLICA_NOT_AVAILABLE.
+// Errors: INVALID_TOPIC_EXCEPTION (bad name), UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID;
+// per partition LEADER_NOT_AVAILABLE, REPLICA_NOT_AVAILABLE (v0).
 // Not implemented: authorization.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
 import {AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
-import type {TopicMetadata} from '../controller/metadata-store.js'
+import type {MetadataStore, PartitionAssignment, TopicMetadata} from '../controller/metadata-store.js'
 import {CLUSTER_METADATA_TOPIC, INTERNAL_TOPICS, TopicError, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler, type RequestContext} from './handler.js'
 
-export function describeTopicPartitions(topic: TopicMetadata) {
-  return topic.partitions.map((p) => ({
-    errorCode: ErrorCode.NONE,
+/** The ids of the registered (live) brokers. */
+export function liveBrokerIds(store: MetadataStore): ReadonlySet<number> {
+  return new Set(store.brokers().map((b) => b.nodeId))
+}
+
+/**
+ * A partition as the views report it (Metadata, DescribeTopicPartitions): the leader when its
+ * broker is registered, else -1; offline replicas are the replicas whose broker is not registered.
+ */
+export function partitionView(p: PartitionAssignment, live: ReadonlySet<number>) {
+  return {
     partitionIndex: p.partition,
-    leaderId: p.leader,
+    leaderId: live.has(p.leader) ? p.leader : -1,
     leaderEpoch: p.leaderEpoch,
     replicaNodes: p.replicas,
     isrNodes: p.isr,
-    offlineReplicas: [],
-  }))
+    offlineReplicas: p.replicas.filter((id) => !live.has(id)),
+  }
+}
+
+/** Kafka's KRaftMetadataCache.getPartitionMetadata (errorUnavailableEndpoints: Metadata v0). */
+export function metadataPartitions(topic: TopicMetadata, live: ReadonlySet<number>, errorUnavailableEndpoints = false) {
+  return topic.partitions.map((p) => {
+    const view = partitionView(p, live)
+    if (view.leaderId < 0) {
+      const replicaNodes = errorUnavailableEndpoints ? view.replicaNodes.filter((id) => live.has(id)) : view.replicaNodes
+      const isrNodes = errorUnavailableEndpoints ? view.isrNodes.filter((id) => live.has(id)) : view.isrNodes
+      return {...view, errorCode: ErrorCode.LEADER_NOT_AVAILABLE, replicaNodes, isrNodes}
+    }
+    if (!errorUnavailableEndpoints) return {...view, errorCode: ErrorCode.NONE}
+    const replicaNodes = view.replicaNodes.filter((id) => live.has(id))
+    const isrNodes = view.isrNodes.filter((id) => live.has(id))
+    const lost = replicaNodes.length < view.replicaNodes.length || isrNodes.length < view.isrNodes.length
+    return {...view, errorCode: lost ? ErrorCode.REPLICA_NOT_AVAILABLE : ErrorCode.NONE, replicaNodes, isrNodes}
+  })
 }
 
 export function brokersFor(ctx: RequestContext) {
@@ -43,6 +76,8 @@ export const metadata = defineHandler({
     const {metadata: store, topics: topicManager, config} = ctx.broker
     const allowAutoCreate = (ctx.apiVersion < 4 || request.allowAutoTopicCreation) && config.bool('auto.create.topics.enable')
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0)
+    const live = liveBrokerIds(store)
+    const topicEntry = (t: TopicMetadata) => ({errorCode: ErrorCode.NONE, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions: metadataPartitions(t, live, ctx.apiVersion === 0)})
     const topics = []
     if (all) {
       for (const t of store.topics()) topics.push(topicEntry(t))
@@ -87,7 +122,3 @@ export const metadata = defineHandler({
     }
   },
 })
-
-function topicEntry(t: TopicMetadata) {
-  return {errorCode: ErrorCode.NONE, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions: describeTopicPartitions(t)}
-}
