@@ -96,10 +96,11 @@ export class TopicManager {
       if (spec.numPartitions !== -1) throw new TopicError('INVALID_REQUEST', 'A manual partition assignment was specified, but numPartitions was not set to -1.')
       if (spec.assignments.length + 1 + Object.keys(configs).length > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
       const byIndex = new Map<number, PartitionAssignment>()
+      const active = this.activeBrokers()
       let replicationFactor: number | undefined
       for (const a of spec.assignments) {
         if (byIndex.has(a.partitionIndex)) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Found multiple manual partition assignments for partition ${a.partitionIndex}`)
-        byIndex.set(a.partitionIndex, this.manualAssignment(a.partitionIndex, a.brokerIds, brokers, replicationFactor))
+        byIndex.set(a.partitionIndex, this.manualAssignment(a.partitionIndex, a.brokerIds, brokers, replicationFactor, active))
         replicationFactor = a.brokerIds.length
       }
       for (let i = 0; i < byIndex.size; i++) {
@@ -126,15 +127,28 @@ export class TopicManager {
   }
 
   /**
-   * The brokers replicas may be placed on: every registered broker with its broker.rack. A broker
-   * registers only while it is alive (its etcd lease), so none is fenced or in controlled shutdown.
+   * The brokers replicas may be placed on (Kafka's usableBrokers): every registered broker with its
+   * broker.rack but those in controlled shutdown. A broker is registered only while it is alive
+   * (its etcd lease), so none is fenced.
    */
   private usableBrokers(): UsableBroker[] {
-    return this.metadata.brokers().map((b) => ({id: b.nodeId, rack: b.rack ?? null, fenced: false}))
+    return this.metadata
+      .brokers()
+      .filter((b) => !b.shuttingDown)
+      .map((b) => ({id: b.nodeId, rack: b.rack ?? null, fenced: false}))
   }
 
-  /** Kafka's validateManualPartitionAssignment: brokers checked in ascending id order. */
-  private manualAssignment(partition: number, brokerIds: number[], brokers: number[], replicationFactor: number | undefined): PartitionAssignment {
+  /** Kafka's isActive: registered and not in controlled shutdown (kcli has no fenced brokers). */
+  private activeBrokers(): Set<number> {
+    return new Set(this.usableBrokers().map((b) => b.id))
+  }
+
+  /**
+   * Kafka's validateManualPartitionAssignment (brokers checked in ascending id order), then the
+   * partition as createTopic/createPartitions build it: the ISR is the replicas that are active,
+   * the leader the first of them.
+   */
+  private manualAssignment(partition: number, brokerIds: number[], brokers: number[], replicationFactor: number | undefined, active: ReadonlySet<number>): PartitionAssignment {
     if (brokerIds.length === 0) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', 'The manual partition assignment includes an empty replica list.')
     const sorted = [...brokerIds].sort((a, b) => a - b)
     sorted.forEach((id, i) => {
@@ -144,7 +158,11 @@ export class TopicManager {
     if (replicationFactor !== undefined && brokerIds.length !== replicationFactor) {
       throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`)
     }
-    return newPartition(partition, brokerIds)
+    const isr = brokerIds.filter((id) => active.has(id))
+    if (isr.length === 0) {
+      throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `All brokers specified in the manual partition assignment for partition ${partition} are fenced or in controlled shutdown.`)
+    }
+    return {partition, replicas: [...brokerIds], leader: isr[0]!, leaderEpoch: 0, isr}
   }
 
   /**
@@ -226,7 +244,8 @@ export class TopicManager {
     const replicationFactor = topic.partitions[0]?.replicas.length ?? 1
     let added: PartitionAssignment[]
     if (assignments) {
-      added = assignments.map((brokerIds, i) => this.manualAssignment(current + i, brokerIds, brokers, replicationFactor))
+      const active = this.activeBrokers()
+      added = assignments.map((brokerIds, i) => this.manualAssignment(current + i, brokerIds, brokers, replicationFactor, active))
     } else {
       try {
         added = placeReplicas(this.usableBrokers(), additional, replicationFactor, this.random).map((replicas, i) => newPartition(current + i, replicas))
@@ -274,7 +293,7 @@ export class TopicManager {
   }
 }
 
-/** A new partition: led by its first replica, every replica in sync (all are registered, so active). */
+/** A placed partition: led by its first replica, every replica in sync (the placer uses only active brokers). */
 function newPartition(partition: number, replicas: readonly number[]): PartitionAssignment {
   return {partition, replicas: [...replicas], leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
 }

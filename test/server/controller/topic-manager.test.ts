@@ -50,9 +50,9 @@ function seeded(seed: number): RandomSource {
   }
 }
 
-const registration = (nodeId: number, rack: string | null = null) => ({nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack, epoch: 1000 + nodeId})
+const registration = (nodeId: number, rack: string | null = null, shuttingDown = false) => ({nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack, epoch: 1000 + nodeId, ...(shuttingDown ? {shuttingDown} : {})})
 
-function manager(brokers: ReturnType<typeof registration>[], seed = 1, overrides: Record<string, string> = {}) {
+function manager(brokers: Array<ReturnType<typeof registration>>, seed = 1, overrides: Record<string, string> = {}) {
   const store = fakeStore(brokers)
   return {store, topics: new TopicManager(store, noReplicas, resolveBrokerConfig({'node.id': String(brokers[0]?.nodeId ?? 1), ...overrides}), seeded(seed))}
 }
@@ -189,5 +189,20 @@ describe('TopicManager placement', () => {
     expect(wrongRf.kafkaMessage).toBe('The manual partition assignment includes a partition with 1 replica(s), but this is not consistent with previous partitions, which have 2 replica(s).')
     const grown = await topics.addPartitions('m', 2, [[3, 2]], false)
     expect(grown.partitions[1]).toMatchObject({partition: 1, replicas: [3, 2], leader: 3, isr: [3, 2]})
+  })
+
+  it('places nothing on a broker in controlled shutdown; an explicit assignment may name one, out of the ISR', async () => {
+    const {topics} = manager([registration(1), registration(2, null, true), registration(3)], 4)
+    const placed = topics.plan(spec('avoid', 10, 2))
+    checkPartitions(placed.partitions, 2)
+    for (const p of placed.partitions) expect(p.replicas).not.toContain(2)
+    expect(topicError(() => topics.plan(spec('three', 1, 3))).kafkaMessage).toBe('Unable to replicate the partition 3 time(s): The target replication factor of 3 cannot be reached because only 2 broker(s) are registered.')
+    const manual = topics.plan(spec('manual', -1, -1, [{partitionIndex: 0, brokerIds: [2, 3]}]))
+    expect(manual.partitions[0]).toMatchObject({replicas: [2, 3], leader: 3, isr: [3]})
+    const onlyStopping = topicError(() => topics.plan(spec('manual', -1, -1, [{partitionIndex: 0, brokerIds: [3]}, {partitionIndex: 1, brokerIds: [2]}])))
+    expect([onlyStopping.code, onlyStopping.kafkaMessage]).toEqual(['INVALID_REPLICA_ASSIGNMENT', 'All brokers specified in the manual partition assignment for partition 1 are fenced or in controlled shutdown.'])
+    await topics.create(spec('grow', 1, 1))
+    const grown = await asyncTopicError(topics.addPartitions('grow', 2, [[2]], false))
+    expect(grown.kafkaMessage).toBe('All brokers specified in the manual partition assignment for partition 1 are fenced or in controlled shutdown.')
   })
 })

@@ -164,3 +164,71 @@ describe('cluster views after broker 3 left', () => {
     expect(grow.results[0]).toMatchObject({errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'The target replication factor of 3 cannot be reached because only 2 broker(s) are registered.'})
   })
 })
+
+describe('cluster views with listeners and restarted leaders', () => {
+  beforeAll(async () => {
+    // Broker 4 registers its client listener (PLAINTEXT, the one the test uses) apart from its
+    // first one; broker 5 only an inter-broker listener, so clients on PLAINTEXT cannot reach it.
+    registered = [
+      ...registered,
+      {nodeId: 4, host: '127.0.0.1', port: 19, rack: null, listeners: [{name: 'REPLICATION', host: '127.0.0.1', port: 19, securityProtocol: 'PLAINTEXT'}, {name: 'PLAINTEXT', host: '127.0.0.1', port: 29, securityProtocol: 'PLAINTEXT'}]},
+      {nodeId: 5, host: '127.0.0.1', port: 39, rack: null, listeners: [{name: 'REPLICATION', host: '127.0.0.1', port: 39, securityProtocol: 'PLAINTEXT'}]},
+    ]
+    await store.createTopic({
+      name: 'views-listeners',
+      configs: {},
+      internal: false,
+      partitions: [
+        {partition: 0, replicas: [4, 5], leader: 4, leaderEpoch: 0, isr: [4, 5]},
+        {partition: 1, replicas: [5, 4], leader: 5, leaderEpoch: 0, isr: [5, 4]},
+        // Elected while broker 2 had registration 11; broker 2 is now registration 12 (it restarted).
+        {partition: 2, replicas: [2, 1], leader: 2, leaderEpoch: 3, isr: [2, 1], leaderBrokerEpoch: 11},
+        {partition: 3, replicas: [1, 2], leader: 2, leaderEpoch: 4, isr: [2, 1], leaderBrokerEpoch: 12},
+      ],
+    })
+  })
+
+  it("advertises each broker on the request's listener and leaves out brokers without it", async () => {
+    const md = await ctx.client.send(ApiKey.Metadata, 12, metadataRequest([]))
+    expect(md.brokers.map((b) => [b.nodeId, b.port])).toEqual([
+      [1, ctx.broker.port],
+      [2, 9],
+      [4, 29],
+    ])
+    const dc = await ctx.client.send(ApiKey.DescribeCluster, 2, {includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false})
+    expect(dc.brokers.map((b) => [b.brokerId, b.port])).toEqual([
+      [1, ctx.broker.port],
+      [2, 9],
+      [4, 29],
+    ])
+  })
+
+  it('a leader without the listener: LISTENER_NOT_FOUND (v6+) or LEADER_NOT_AVAILABLE; a restarted leader: LEADER_NOT_AVAILABLE', async () => {
+    const rows = (res: {topics: Array<{partitions: Array<{partitionIndex: number; errorCode: number; leaderId: number; offlineReplicas: number[]}>}>}) =>
+      res.topics[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode, p.leaderId, p.offlineReplicas])
+    const v12 = await ctx.client.send(ApiKey.Metadata, 12, metadataRequest(['views-listeners']))
+    expect(rows(v12)).toEqual([
+      [0, ErrorCode.NONE, 4, [5]],
+      [1, ErrorCode.LISTENER_NOT_FOUND, -1, [5]],
+      [2, ErrorCode.LEADER_NOT_AVAILABLE, -1, []],
+      [3, ErrorCode.NONE, 2, []],
+    ])
+    const v5 = await ctx.client.send(ApiKey.Metadata, 5, metadataRequest(['views-listeners']))
+    expect(rows(v5)[1]).toEqual([1, ErrorCode.LEADER_NOT_AVAILABLE, -1, [5]])
+    const dtp = await ctx.client.send(ApiKey.DescribeTopicPartitions, 0, {topics: [{name: 'views-listeners'}], responsePartitionLimit: 2000, cursor: null})
+    expect(dtp.topics[0]!.partitions.map((p) => [p.partitionIndex, p.errorCode, p.leaderId, p.offlineReplicas])).toEqual([
+      [0, ErrorCode.NONE, 4, [5]],
+      [1, ErrorCode.NONE, -1, [5]],
+      [2, ErrorCode.NONE, -1, []],
+      [3, ErrorCode.NONE, 2, []],
+    ])
+  })
+
+  it('places new replicas on every registered broker but not on one shutting down', async () => {
+    registered = registered.map((b) => (b.nodeId === 5 ? {...b, shuttingDown: true} : b))
+    const res = await ctx.client.send(ApiKey.CreateTopics, 7, {topics: [{name: 'views-spread', numPartitions: 8, replicationFactor: 1}], timeoutMs: 5000})
+    expect(res.topics[0]!.errorCode).toBe(ErrorCode.NONE)
+    const md = await ctx.client.send(ApiKey.Metadata, 12, metadataRequest(['views-spread']))
+    expect(new Set(md.topics[0]!.partitions.map((p) => p.replicaNodes[0]))).toEqual(new Set([1, 2, 4]))
+  })
+})
