@@ -1,17 +1,30 @@
+// kcli topics describe: each partition's leader and epoch, replicas, ISR, offline replicas and
+// earliest/latest offsets, and the topic's configs, as kafka-topics.sh --describe reports them
+// (Kafka 4.0: `Leader: 1  Replicas: 1,2,3  Isr: 1,2`, "none" for no leader). Without topics, every
+// topic. Kafka's filters keep only the partitions that are under-replicated (ISR smaller than the
+// replicas), unavailable (no leader, or a leader that is not a live broker), under min ISR (no
+// leader, or an ISR smaller than min.insync.replicas) or at min ISR; with any of them, topics
+// without such a partition are left out and configs are not shown (as kafka-topics.sh does).
+// Offsets are read from the leaders; a partition without one gets -1.
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {Admin, type ConfigEntry} from '../../lib/client/admin.js'
 import {failIfAny} from '../../lib/client/cli-input.js'
 import {errorName} from '../../lib/client/errors.js'
+import type {PartitionInfo, TopicInfo} from '../../lib/client/metadata.js'
 
 export interface PartitionDescription {
   partition: number
+  /** -1: no leader. */
   leader: number
   leaderEpoch: number
+  /** Broker ids, preferred leader first. */
   replicas: number[]
   isr: number[]
+  /** Replicas whose broker is not live (not registered with the cluster). */
   offlineReplicas: number[]
+  /** -1 when the partition has no leader to ask. */
   earliestOffset: bigint
   latestOffset: bigint
 }
@@ -22,8 +35,9 @@ export interface TopicDescription {
   internal: boolean
   error: string
   errorCode: number
+  /** Every partition, or with a filter flag the partitions it keeps. */
   partitions: PartitionDescription[]
-  /** Configs set on the topic (all configs with --all-configs). */
+  /** Configs set on the topic (all configs with --all-configs); none with a filter flag. */
   configs: ConfigEntry[]
 }
 
@@ -33,34 +47,59 @@ export interface TopicsDescribeResult {
 
 export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
   static override args = {
-    topic: Args.string({description: 'Topic(s) to describe.', required: true}),
+    topic: Args.string({description: 'Topic(s) to describe (default: every topic).', required: false}),
   }
-  static override description = `Shows each partition of the topics with its leader, replicas, in-sync replicas and earliest/latest offsets, and the topic's configs (those set on the topic; --all-configs adds the defaults).`
+  static override description = `Shows each partition of the topics with its leader, leader epoch, replicas, in-sync replicas, offline replicas and earliest/latest offsets, and the topic's configs (those set on the topic; --all-configs adds the defaults). Without a topic, every topic. The filters, as kafka-topics.sh --describe has them, keep only the partitions that need attention; combined, a partition matching any of them is shown.`
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> orders', description: 'Partitions and configs of one topic.'},
     {command: '<%= config.bin %> <%= command.id %> orders payments --all-configs', description: 'Several topics, every config.'},
+    {command: '<%= config.bin %> <%= command.id %> --under-replicated-partitions --unavailable-partitions', description: 'Every partition of the cluster that has lost a replica or its leader.'},
     {command: '<%= config.bin %> <%= command.id %> orders --json | jq ".topics[0].partitions[] | .latestOffset"', description: 'Latest offsets for a script.'},
   ]
   static override flags = {
     'all-configs': Flags.boolean({summary: 'Show every config, defaults included.'}),
+    'at-min-isr-partitions': Flags.boolean({summary: 'Only partitions whose ISR is exactly min.insync.replicas.'}),
+    'unavailable-partitions': Flags.boolean({aliases: ['unavailable'], summary: 'Only partitions without a leader, or whose leader is not a live broker.'}),
+    'under-min-isr-partitions': Flags.boolean({aliases: ['under-min-isr'], summary: 'Only partitions without a leader or whose ISR is below min.insync.replicas.'}),
+    'under-replicated-partitions': Flags.boolean({aliases: ['under-replicated'], summary: 'Only partitions whose ISR is smaller than their replicas.'}),
   }
   static override strict = false
-  static override summary = 'Describe topics: partitions, replicas, ISR, offsets, configs.'
+  static override summary = 'Describe topics: partitions, replicas, ISR, offline replicas, offsets, configs.'
 
   async run(): Promise<TopicsDescribeResult> {
+    const {flags} = this
+    const filters = {
+      atMinIsr: flags['at-min-isr-partitions'],
+      underMinIsr: flags['under-min-isr-partitions'],
+      underReplicated: flags['under-replicated-partitions'],
+      unavailable: flags['unavailable-partitions'],
+    }
+    const filtered = Object.values(filters).some(Boolean)
     const admin = new Admin(await this.kafka())
     const names = this.positionals
-    const metadata = await this.withTimeout('describing topics', admin.describeTopics(names))
-    const found = names.map((name) => metadata.topics.find((t) => t.name === name) ?? {errorCode: 3, isInternal: false, name, partitions: [], topicId: ''})
+    const metadata = await this.withTimeout('describing topics', names.length > 0 ? admin.describeTopics(names) : admin.listTopics())
+    const found: TopicInfo[] =
+      names.length > 0
+        ? names.map((name) => metadata.topics.find((t) => t.name === name) ?? {errorCode: 3, isInternal: false, name, partitions: [], topicId: ''})
+        : metadata.topics.filter((t) => t.errorCode === 0).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const existing = found.filter((t) => t.errorCode === 0)
-    const [offsets, configs] = await this.withTimeout(
-      'reading offsets and configs',
-      Promise.all([
-        admin.partitionOffsets(existing.map((t) => ({...t, topicId: t.topicId, isInternal: t.isInternal}))),
-        existing.length > 0 ? admin.describeConfigs(existing.map((t) => ({name: t.name, type: 'topic' as const}))) : Promise.resolve([]),
-      ]),
-    )
-    const topics: TopicDescription[] = found.map((t) => {
+    const configs = existing.length > 0 ? await this.withTimeout('describing topic configs', admin.describeConfigs(existing.map((t) => ({name: t.name, type: 'topic' as const})))) : []
+    const liveBrokers = new Set(metadata.brokers.map((b) => b.nodeId))
+    const minIsrOf = (topic: string) => Number(configs.find((c) => c.name === topic)?.configs.find((c) => c.name === 'min.insync.replicas')?.value ?? 1)
+    const keep = (topic: string, p: PartitionInfo) =>
+      !filtered ||
+      (filters.underReplicated && p.isr.length < p.replicas.length) ||
+      (filters.unavailable && (p.leaderId < 0 || !liveBrokers.has(p.leaderId))) ||
+      (filters.underMinIsr && (p.leaderId < 0 || p.isr.length < minIsrOf(topic))) ||
+      (filters.atMinIsr && p.isr.length === minIsrOf(topic))
+    const shown = found
+      .map((t) => ({...t, partitions: t.partitions.filter((p) => keep(t.name, p))}))
+      .filter((t) => !filtered || t.partitions.length > 0)
+    // Offsets come from the leaders: a partition without one would only wait for the timeout.
+    const withLeader = shown.filter((t) => t.errorCode === 0).map((t) => ({...t, partitions: t.partitions.filter((p) => p.leaderId >= 0)}))
+    const offsets = await this.withTimeout('reading offsets', admin.partitionOffsets(withLeader.filter((t) => t.partitions.length > 0)))
+
+    const topics: TopicDescription[] = shown.map((t) => {
       const config = configs.find((c) => c.name === t.name)
       return {
         name: t.name,
@@ -81,10 +120,48 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
             latestOffset: o?.latest ?? -1n,
           }
         }),
-        configs: (config?.configs ?? []).filter((c) => this.flags['all-configs'] || !c.isDefault),
+        configs: filtered ? [] : (config?.configs ?? []).filter((cfg) => flags['all-configs'] || !cfg.isDefault),
       }
     })
 
+    if (filtered) this.printPartitionsOnly(topics)
+    else this.printTopics(topics)
+    const result = {topics}
+    failIfAny(
+      topics.filter((t) => t.errorCode !== 0).map((t) => ({...t, item: `topic ${t.name}`})),
+      topics.length,
+      'topics',
+      result,
+    )
+    return result
+  }
+
+  private partitionCells(p: PartitionDescription): Array<bigint | number | string> {
+    const c = this.out.color
+    return [
+      p.partition,
+      p.leader < 0 ? c.red('none') : p.leader,
+      p.leaderEpoch,
+      p.replicas.join(','),
+      p.isr.length < p.replicas.length ? c.yellow(p.isr.join(',')) : p.isr.join(','),
+      p.offlineReplicas.length > 0 ? c.red(p.offlineReplicas.join(',')) : '',
+      p.earliestOffset,
+      p.latestOffset,
+    ]
+  }
+
+  private static readonly PARTITION_COLUMNS = [
+    {align: 'right', header: 'Partition'},
+    {align: 'right', header: 'Leader'},
+    {align: 'right', header: 'Epoch'},
+    {header: 'Replicas'},
+    {header: 'ISR'},
+    {header: 'Offline'},
+    {align: 'right', header: 'Earliest'},
+    {align: 'right', header: 'Latest'},
+  ] as const
+
+  private printTopics(topics: readonly TopicDescription[]): void {
     const c = this.out.color
     for (const [i, t] of topics.entries()) {
       if (i > 0) this.out.line()
@@ -100,26 +177,7 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
         ...(t.internal ? [['Internal', 'yes'] as const] : []),
       ])
       this.out.line()
-      this.out.table(
-        [
-          {align: 'right', header: 'Partition'},
-          {align: 'right', header: 'Leader'},
-          {align: 'right', header: 'Epoch'},
-          {header: 'Replicas'},
-          {header: 'ISR'},
-          {align: 'right', header: 'Earliest'},
-          {align: 'right', header: 'Latest'},
-        ],
-        t.partitions.map((p) => [
-          p.partition,
-          p.leader < 0 ? c.red('none') : p.leader,
-          p.leaderEpoch,
-          p.replicas.join(','),
-          p.isr.length < p.replicas.length ? c.yellow(p.isr.join(',')) : p.isr.join(','),
-          p.earliestOffset,
-          p.latestOffset,
-        ]),
-      )
+      this.out.table([...TopicsDescribe.PARTITION_COLUMNS], t.partitions.map((p) => this.partitionCells(p)))
       if (t.configs.length > 0) {
         this.out.line()
         this.out.table(
@@ -128,13 +186,17 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
         )
       }
     }
-    const result = {topics}
-    failIfAny(
-      topics.filter((t) => t.errorCode !== 0).map((t) => ({...t, item: `topic ${t.name}`})),
-      topics.length,
-      'topics',
-      result,
-    )
-    return result
+  }
+
+  /** With a filter: one table of the partitions kept, over every topic (kafka-topics.sh prints one line each). */
+  private printPartitionsOnly(topics: readonly TopicDescription[]): void {
+    const c = this.out.color
+    for (const t of topics.filter((x) => x.errorCode !== 0)) this.out.line(`${c.bold(t.name)}: ${c.red(t.error)}`)
+    const rows = topics.flatMap((t) => t.partitions.map((p) => [t.name, ...this.partitionCells(p)]))
+    if (rows.length === 0) {
+      this.out.line('No partition matches.')
+      return
+    }
+    this.out.table([{header: 'Topic'}, ...TopicsDescribe.PARTITION_COLUMNS], rows)
   }
 }

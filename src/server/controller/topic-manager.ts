@@ -1,6 +1,7 @@
 /**
  * Topic lifecycle with Kafka's rules and error codes: name validation, partition and replica
- * assignment, config validation, and the order of effects (metadata first, then the partition
+ * assignment (replica-placer.ts, Kafka's StripedReplicaPlacer; explicit assignments validated as
+ * Kafka's validateManualPartitionAssignment does), config validation, and the order of effects (metadata first, then the partition
  * logs; on delete, logs last). The one place topics are created, grown and deleted, used by
  * CreateTopics, CreatePartitions, DeleteTopics and auto-creation in Metadata.
  *
@@ -19,6 +20,7 @@ import type {ErrorName} from '../../lib/protocol/generated/errors.js'
 import {logConfigFromTopicConfigs} from '../log/log-config.js'
 import type {ReplicaManager} from '../replica-manager.js'
 import {MetadataError, type MetadataStore, type PartitionAssignment, type TopicMetadata} from './metadata-store.js'
+import {checkReplicationFactor, defaultRandom, InvalidReplicationFactorError, placeReplicas, type RandomSource, type UsableBroker} from './replica-placer.js'
 
 /** A failure with the Kafka error it maps to; `kafkaMessage` is what goes on the wire (null: none). */
 export class TopicError extends Error {
@@ -73,6 +75,8 @@ export class TopicManager {
     private readonly metadata: MetadataStore,
     private readonly replicas: ReplicaManager,
     private readonly config: ResolvedBrokerConfig,
+    /** The placer's random starting offsets and shuffles (tests pass a seeded one). */
+    private readonly random: RandomSource = defaultRandom,
   ) {}
 
   /** Validates a creation and returns the topic it would make; `create` applies it. */
@@ -92,10 +96,11 @@ export class TopicManager {
       if (spec.numPartitions !== -1) throw new TopicError('INVALID_REQUEST', 'A manual partition assignment was specified, but numPartitions was not set to -1.')
       if (spec.assignments.length + 1 + Object.keys(configs).length > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
       const byIndex = new Map<number, PartitionAssignment>()
+      const active = this.activeBrokers()
       let replicationFactor: number | undefined
       for (const a of spec.assignments) {
         if (byIndex.has(a.partitionIndex)) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `Found multiple manual partition assignments for partition ${a.partitionIndex}`)
-        byIndex.set(a.partitionIndex, this.manualAssignment(a.partitionIndex, a.brokerIds, brokers, replicationFactor))
+        byIndex.set(a.partitionIndex, this.manualAssignment(a.partitionIndex, a.brokerIds, brokers, replicationFactor, active))
         replicationFactor = a.brokerIds.length
       }
       for (let i = 0; i < byIndex.size; i++) {
@@ -107,23 +112,43 @@ export class TopicManager {
       if (spec.numPartitions < -1 || spec.numPartitions === 0) throw new TopicError('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.')
       const numPartitions = spec.numPartitions === -1 ? this.config.int('num.partitions') : spec.numPartitions
       const replicationFactor = spec.replicationFactor === -1 ? this.config.int('default.replication.factor') : spec.replicationFactor
-      if (replicationFactor > brokers.length) {
-        throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers.length} broker(s) are registered.`)
+      const usable = this.usableBrokers()
+      try {
+        checkReplicationFactor(replicationFactor, usable.length, usable.filter((b) => !b.fenced).length)
+      } catch (error) {
+        // Kafka's createTopic prefixes the placer's message (createPartitions does not).
+        if (error instanceof InvalidReplicationFactorError) throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): ${error.message}`)
+        throw error
       }
       if (numPartitions + 1 + Object.keys(configs).length > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
-      partitions = Array.from({length: numPartitions}, (_, p) => this.placed(p, replicationFactor, brokers))
+      partitions = placeReplicas(usable, numPartitions, replicationFactor, this.random).map((replicas, p) => newPartition(p, replicas))
     }
     return {name: spec.name, partitions, configs: {...configs}, internal: INTERNAL_TOPICS.has(spec.name)}
   }
 
-  /** Replicas for a partition the broker places itself: round-robin over the registered brokers. */
-  private placed(partition: number, replicationFactor: number, brokers: number[]): PartitionAssignment {
-    const replicas = Array.from({length: replicationFactor}, (_, r) => brokers[(partition + r) % brokers.length]!)
-    return {partition, replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
+  /**
+   * The brokers replicas may be placed on (Kafka's usableBrokers): every registered broker with its
+   * broker.rack but those in controlled shutdown. A broker is registered only while it is alive
+   * (its etcd lease), so none is fenced.
+   */
+  private usableBrokers(): UsableBroker[] {
+    return this.metadata
+      .brokers()
+      .filter((b) => !b.shuttingDown)
+      .map((b) => ({id: b.nodeId, rack: b.rack ?? null, fenced: false}))
   }
 
-  /** Kafka's validateManualPartitionAssignment: brokers checked in ascending id order. */
-  private manualAssignment(partition: number, brokerIds: number[], brokers: number[], replicationFactor: number | undefined): PartitionAssignment {
+  /** Kafka's isActive: registered and not in controlled shutdown (kcli has no fenced brokers). */
+  private activeBrokers(): Set<number> {
+    return new Set(this.usableBrokers().map((b) => b.id))
+  }
+
+  /**
+   * Kafka's validateManualPartitionAssignment (brokers checked in ascending id order), then the
+   * partition as createTopic/createPartitions build it: the ISR is the replicas that are active,
+   * the leader the first of them.
+   */
+  private manualAssignment(partition: number, brokerIds: number[], brokers: number[], replicationFactor: number | undefined, active: ReadonlySet<number>): PartitionAssignment {
     if (brokerIds.length === 0) throw new TopicError('INVALID_REPLICA_ASSIGNMENT', 'The manual partition assignment includes an empty replica list.')
     const sorted = [...brokerIds].sort((a, b) => a - b)
     sorted.forEach((id, i) => {
@@ -133,7 +158,11 @@ export class TopicManager {
     if (replicationFactor !== undefined && brokerIds.length !== replicationFactor) {
       throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`)
     }
-    return {partition, replicas: [...brokerIds], leader: brokerIds[0]!, leaderEpoch: 0, isr: [...brokerIds]}
+    const isr = brokerIds.filter((id) => active.has(id))
+    if (isr.length === 0) {
+      throw new TopicError('INVALID_REPLICA_ASSIGNMENT', `All brokers specified in the manual partition assignment for partition ${partition} are fenced or in controlled shutdown.`)
+    }
+    return {partition, replicas: [...brokerIds], leader: isr[0]!, leaderEpoch: 0, isr}
   }
 
   /**
@@ -213,13 +242,19 @@ export class TopicManager {
     if (additional > MAX_RECORDS_PER_USER_OP) throw new TopicError('POLICY_VIOLATION', EXCESSIVELY_LARGE)
     const brokers = this.metadata.brokers().map((b) => b.nodeId)
     const replicationFactor = topic.partitions[0]?.replicas.length ?? 1
-    if (!assignments && replicationFactor > brokers.length) {
-      throw new TopicError('INVALID_REPLICATION_FACTOR', `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${brokers.length} broker(s) are registered.`)
+    let added: PartitionAssignment[]
+    if (assignments) {
+      const active = this.activeBrokers()
+      added = assignments.map((brokerIds, i) => this.manualAssignment(current + i, brokerIds, brokers, replicationFactor, active))
+    } else {
+      try {
+        added = placeReplicas(this.usableBrokers(), additional, replicationFactor, this.random).map((replicas, i) => newPartition(current + i, replicas))
+      } catch (error) {
+        // createPartitions passes the placer's message on as it is.
+        if (error instanceof InvalidReplicationFactorError) throw new TopicError('INVALID_REPLICATION_FACTOR', error.message)
+        throw error
+      }
     }
-    const added = Array.from({length: additional}, (_, i) => {
-      const p = current + i
-      return assignments ? this.manualAssignment(p, assignments[i]!, brokers, replicationFactor) : this.placed(p, replicationFactor, brokers)
-    })
     if (validateOnly) return {...topic, partitions: [...topic.partitions, ...added]}
     let grown: TopicMetadata
     try {
@@ -256,6 +291,11 @@ export class TopicManager {
   brokerConfigsChanged(): void {
     this.topicDefaultsCache = undefined
   }
+}
+
+/** A placed partition: led by its first replica, every replica in sync (the placer uses only active brokers). */
+function newPartition(partition: number, replicas: readonly number[]): PartitionAssignment {
+  return {partition, replicas: [...replicas], leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas]}
 }
 
 function topicDefaultsOf(config: ResolvedBrokerConfig, dynamicDefault: Readonly<Record<string, string>>, dynamicBroker: Readonly<Record<string, string>>): Record<string, string> {

@@ -1,7 +1,8 @@
 // CreatePartitions: v0-3
 //
 // Behaviour: grows each topic to `count` partitions; the new partitions keep the topic's
-// replication factor and are placed round-robin over the brokers, or on the brokers of
+// replication factor and are placed as Kafka's StripedReplicaPlacer places them (replica-placer.ts:
+// leaders and followers spread over the brokers, rack-aware), or on the brokers of
 // `assignments` (one broker list per new partition). validateOnly checks everything and changes
 // nothing. Checks, order and messages are Kafka 4.0's controller's
 // (ReplicationControlManager.createPartitions):
@@ -9,8 +10,9 @@
 // "The topic T currently has N partition(s); M would not be an increase."),
 // INVALID_REPLICA_ASSIGNMENT ("Attempted to add N additional partition(s), but only M
 // assignment(s) were specified.", empty list, unknown or repeated broker, replication factor other
-// than the topic's), INVALID_REQUEST "Duplicate topic name." (once per repeated name, first),
-// POLICY_VIOLATION for more than 10,000 new partitions in one go (Kafka's limit of records per
+// than the topic's), INVALID_REPLICATION_FACTOR (the placer's message as it is: "The target
+// replication factor of N cannot be reached because only M broker(s) are registered."),
+// INVALID_REQUEST "Duplicate topic name." (once per repeated name, first), POLICY_VIOLATION for more than 10,000 new partitions in one go (Kafka's limit of records per
 // operation). A timeoutMs <= 0 is a deadline already passed: every topic gets REQUEST_TIMED_OUT and
 // nothing changes, as in Kafka 4.0.
 // Not implemented: authorization, controller mutation quotas.

@@ -1,8 +1,10 @@
 // DescribeCluster: v0-2
 //
 // Behaviour: the cluster id, a controller id and the brokers as reachable on the listener the
-// request came in on, as a Kafka 4.0 broker answers (KafkaApis.handleDescribeCluster): the
-// "controller" is an alive broker (KRaft brokers do not expose the controller quorum). v1+ asks
+// request came in on (this broker) or as registered (the others), as a Kafka 4.0 broker answers
+// (KafkaApis.handleDescribeCluster): every registered (live) broker, with its broker.rack; the
+// "controller" is an alive broker (KRaft brokers do not expose the controller quorum): kcli's
+// active controller, the metadata store's controller id. v1+ asks
 // for an endpoint type: brokers (1) is served; controllers (2) gets MISMATCHED_ENDPOINT_TYPE, any
 // other value UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST in v0). v2 reports fenced brokers only
 // when asked (kcli's brokers are never fenced). Cluster authorized operations, when asked, are

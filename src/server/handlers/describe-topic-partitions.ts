@@ -5,7 +5,11 @@
 // name order from the cursor's topic on; partitions from the cursor's partition on (0 for the
 // topics after it). At most min(responsePartitionLimit, max.request.partition.size.limit (2000)),
 // and at least 1, partitions are returned; when more are left, nextCursor names the first topic
-// and partition not returned. A named topic that does not exist gets UNKNOWN_TOPIC_OR_PARTITION
+// and partition not returned. Partitions as Metadata (v1+) reports them (replicas, ISR, offline
+// replicas: those whose broker is not registered; leader -1 when it has none or its broker is not
+// registered) but always with error NONE, as Kafka's
+// KRaftMetadataCache.getPartitionMetadataForDescribeTopicResponse answers.
+// A named topic that does not exist gets UNKNOWN_TOPIC_OR_PARTITION
 // (INVALID_TOPIC_EXCEPTION for an illegal name) and takes no room. Eligible leader replicas are
 // empty lists (kcli has no ELR). Topic authorized operations are everything a topic supports
 // (kcli has no authorizer).
@@ -18,6 +22,7 @@ import {ZERO_UUID} from '../../lib/protocol/uuid.js'
 import {TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
 import {INTERNAL_TOPICS, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler} from './handler.js'
+import {clusterView, partitionView} from './metadata.js'
 
 /** Kafka's max.request.partition.size.limit default. */
 const MAX_REQUEST_PARTITION_SIZE_LIMIT = 2000
@@ -48,6 +53,7 @@ export const describeTopicPartitions = defineHandler({
     const configured = Number(config.get('max.request.partition.size.limit') ?? MAX_REQUEST_PARTITION_SIZE_LIMIT)
     const serverLimit = Number.isInteger(configured) && configured > 0 ? configured : MAX_REQUEST_PARTITION_SIZE_LIMIT
     let remaining = Math.max(Math.min(serverLimit, request.responsePartitionLimit), 1)
+    const view = clusterView(ctx)
     const topics = []
     let nextCursor: {topicName: string; partitionIndex: number} | null = null
     for (const name of [...names].sort()) {
@@ -67,18 +73,7 @@ export const describeTopicPartitions = defineHandler({
       const end = Math.min(topic.partitions.length, start + remaining)
       const partitions = []
       for (let i = start; i < end; i++) {
-        const p = topic.partitions[i]!
-        partitions.push({
-          errorCode: ErrorCode.NONE,
-          partitionIndex: p.partition,
-          leaderId: p.leader,
-          leaderEpoch: p.leaderEpoch,
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
-          eligibleLeaderReplicas: [],
-          lastKnownElr: [],
-          offlineReplicas: [],
-        })
+        partitions.push({errorCode: ErrorCode.NONE, ...partitionView(topic.partitions[i]!, view), eligibleLeaderReplicas: [], lastKnownElr: []})
       }
       topics.push({errorCode: ErrorCode.NONE, name, topicId: topic.topicId, isInternal: INTERNAL_TOPICS.has(name), partitions, topicAuthorizedOperations: TOPIC_AUTHORIZED_OPERATIONS})
       if (end < topic.partitions.length) {

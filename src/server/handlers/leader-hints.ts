@@ -17,7 +17,15 @@ export interface NodeEndpointHint {
 export class LeaderHints {
   private readonly leaders = new Set<number>()
 
-  constructor(private readonly metadata: MetadataStore) {}
+  /**
+   * `listenerName`: the listener the request came in on; endpoints are the leaders' addresses on
+   * it (a broker registered without it is left out, as Kafka does). Without it, each leader's
+   * first registered address.
+   */
+  constructor(
+    private readonly metadata: MetadataStore,
+    private readonly listenerName?: string,
+  ) {}
 
   /** Whether a partition error asks for a hint. */
   static wanted(errorCode: number): boolean {
@@ -34,6 +42,12 @@ export class LeaderHints {
 
   nodeEndpoints(): NodeEndpointHint[] {
     if (this.leaders.size === 0) return []
-    return this.metadata.brokers().filter((b) => this.leaders.has(b.nodeId)).map((b) => ({nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack}))
+    const out: NodeEndpointHint[] = []
+    for (const b of this.metadata.brokers()) {
+      if (!this.leaders.has(b.nodeId)) continue
+      const endpoint = this.listenerName !== undefined && b.listeners ? b.listeners.find((l) => l.name === this.listenerName) : b
+      if (endpoint) out.push({nodeId: b.nodeId, host: endpoint.host, port: endpoint.port, rack: b.rack ?? null})
+    }
+    return out
   }
 }

@@ -5,34 +5,117 @@
 // when auto.create.topics.enable is on and the request allows it (v4+; always allowed before) —
 // created synchronously, so the response already carries the new topic; internal topics (and
 // KRaft's __cluster_metadata) are never auto-created. Brokers are advertised on the listener the
-// request came in on.
+// request came in on: a broker registered without that listener is left out (and its replicas are
+// offline, as in Kafka).
 // A topic named twice is described once (Kafka takes the names as a set). Authorized operations,
 // when asked (v8+), are everything a topic or the cluster supports: kcli has no authorizer.
-// Errors: INVALID_TOPIC_EXCEPTION (bad name), UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID.
+// Every broker answers from the metadata store, as Kafka's KRaftMetadataCache does: the brokers
+// are the registered (live) ones, the controller id the store's; per partition the replicas, the
+// ISR, the offline replicas (those whose broker is not registered, in replica order) and the
+// leader with its epoch. A partition without a leader, whose leader is not registered, or whose
+// leader restarted since it was elected (the broker epoch the store recorded at its election is
+// not its registration's), is answered with leader -1 (its epoch kept) and LEADER_NOT_AVAILABLE
+// (LISTENER_NOT_FOUND, v6+, when the leader is registered without the request's listener). v0
+// (Kafka's errorUnavailableEndpoints) lists only live brokers in replicas and ISR, and a partition
+// with a leader that lost some gets REPLICA_NOT_AVAILABLE.
+// Errors: INVALID_TOPIC_EXCEPTION (bad name), UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID;
+// per partition LEADER_NOT_AVAILABLE, LISTENER_NOT_FOUND (v6+), REPLICA_NOT_AVAILABLE (v0).
 // Not implemented: authorization.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
 import {AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
-import type {TopicMetadata} from '../controller/metadata-store.js'
+import type {BrokerRegistration, PartitionAssignment, TopicMetadata} from '../controller/metadata-store.js'
 import {CLUSTER_METADATA_TOPIC, INTERNAL_TOPICS, TopicError, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler, type RequestContext} from './handler.js'
 
-export function describeTopicPartitions(topic: TopicMetadata) {
-  return topic.partitions.map((p) => ({
-    errorCode: ErrorCode.NONE,
+/**
+ * The cluster as a request on one listener sees it (Kafka's KRaftMetadataCache): the registered
+ * brokers that have that listener, at its address (this broker: the address it advertises there;
+ * a registration without a listener list: its one address), and their registrations by id.
+ */
+export interface ClusterView {
+  /** Brokers reachable on the request's listener, by id (the Metadata, DescribeCluster and FindCoordinator answers). */
+  brokers: Array<{nodeId: number; host: string; port: number; rack: string | null}>
+  /** Ids of `brokers`: a replica on any other broker is offline. */
+  live: ReadonlySet<number>
+  /** Every registration, with or without the listener. */
+  registered: ReadonlyMap<number, BrokerRegistration>
+}
+
+export function clusterView(ctx: RequestContext): ClusterView {
+  const listenerName = ctx.connection.listenerName
+  const self = ctx.broker.advertisedListener(listenerName)
+  const brokers: ClusterView['brokers'] = []
+  const registered = new Map<number, BrokerRegistration>()
+  for (const b of ctx.broker.metadata.brokers()) {
+    registered.set(b.nodeId, b)
+    const rack = b.rack ?? null
+    if (b.nodeId === ctx.broker.nodeId) {
+      brokers.push({nodeId: b.nodeId, host: self.host, port: self.port, rack})
+      continue
+    }
+    const endpoint = b.listeners ? b.listeners.find((l) => l.name === listenerName) : b
+    if (endpoint) brokers.push({nodeId: b.nodeId, host: endpoint.host, port: endpoint.port, rack})
+  }
+  return {brokers, live: new Set(brokers.map((b) => b.nodeId)), registered}
+}
+
+/** The registered brokers as reachable on the request's listener (Kafka's getAliveBrokerNodes). */
+export function brokersFor(ctx: RequestContext): ClusterView['brokers'] {
+  return clusterView(ctx).brokers
+}
+
+/**
+ * Whether a partition's leader leads as far as the views tell: registered with the request's
+ * listener and, when the store records the broker epoch it was elected in, still in that
+ * registration (a leader that restarted leads again only once the controller elects it again).
+ */
+function leaderAvailable(p: PartitionAssignment, view: ClusterView): boolean {
+  if (!view.live.has(p.leader)) return false
+  const epoch = view.registered.get(p.leader)?.epoch
+  return p.leaderBrokerEpoch === undefined || epoch === undefined || p.leaderBrokerEpoch === epoch
+}
+
+/**
+ * A partition as the views report it (Metadata, DescribeTopicPartitions): the leader, or -1 when
+ * it has none or it is not available; offline replicas are those whose broker is not registered
+ * (or lacks the request's listener), in replica order.
+ */
+export function partitionView(p: PartitionAssignment, view: ClusterView) {
+  return {
     partitionIndex: p.partition,
-    leaderId: p.leader,
+    leaderId: leaderAvailable(p, view) ? p.leader : -1,
     leaderEpoch: p.leaderEpoch,
     replicaNodes: p.replicas,
     isrNodes: p.isr,
-    offlineReplicas: [],
-  }))
+    offlineReplicas: p.replicas.filter((id) => !view.live.has(id)),
+  }
 }
 
-export function brokersFor(ctx: RequestContext) {
-  const self = ctx.broker.advertisedListener(ctx.connection.listenerName)
-  return ctx.broker.metadata.brokers().map((b) => (b.nodeId === ctx.broker.nodeId ? {nodeId: b.nodeId, host: self.host, port: self.port, rack: b.rack} : {nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack}))
+/**
+ * Kafka's KRaftMetadataCache.getPartitionMetadata. errorUnavailableEndpoints (Metadata v0): only
+ * live replicas and ISR members listed, REPLICA_NOT_AVAILABLE when some are not;
+ * errorUnavailableListeners (v6+): LISTENER_NOT_FOUND for a leader registered without the
+ * request's listener.
+ */
+export function metadataPartitions(topic: TopicMetadata, view: ClusterView, version: number) {
+  const errorUnavailableEndpoints = version === 0
+  const errorUnavailableListeners = version >= 6
+  const onlyLive = (ids: number[]) => (errorUnavailableEndpoints ? ids.filter((id) => view.live.has(id)) : ids)
+  return topic.partitions.map((p) => {
+    const partition = partitionView(p, view)
+    const replicaNodes = onlyLive(partition.replicaNodes)
+    const isrNodes = onlyLive(partition.isrNodes)
+    let errorCode: number = ErrorCode.NONE
+    if (partition.leaderId < 0) {
+      const withoutListener = view.registered.has(p.leader) && !view.live.has(p.leader)
+      errorCode = withoutListener && errorUnavailableListeners ? ErrorCode.LISTENER_NOT_FOUND : ErrorCode.LEADER_NOT_AVAILABLE
+    } else if (replicaNodes.length < partition.replicaNodes.length || isrNodes.length < partition.isrNodes.length) {
+      errorCode = ErrorCode.REPLICA_NOT_AVAILABLE
+    }
+    return {...partition, errorCode, replicaNodes, isrNodes}
+  })
 }
 
 export const metadata = defineHandler({
@@ -43,6 +126,8 @@ export const metadata = defineHandler({
     const {metadata: store, topics: topicManager, config} = ctx.broker
     const allowAutoCreate = (ctx.apiVersion < 4 || request.allowAutoTopicCreation) && config.bool('auto.create.topics.enable')
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0)
+    const view = clusterView(ctx)
+    const topicEntry = (t: TopicMetadata) => ({errorCode: ErrorCode.NONE, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions: metadataPartitions(t, view, ctx.apiVersion)})
     const topics = []
     if (all) {
       for (const t of store.topics()) topics.push(topicEntry(t))
@@ -79,7 +164,7 @@ export const metadata = defineHandler({
     const topicAuthorizedOperations = request.includeTopicAuthorizedOperations ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED
     return {
       throttleTimeMs: 0,
-      brokers: brokersFor(ctx),
+      brokers: view.brokers,
       clusterId: store.clusterId,
       controllerId: store.controllerId(),
       topics: topics.map((t) => ({...t, topicAuthorizedOperations})),
@@ -87,7 +172,3 @@ export const metadata = defineHandler({
     }
   },
 })
-
-function topicEntry(t: TopicMetadata) {
-  return {errorCode: ErrorCode.NONE, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions: describeTopicPartitions(t)}
-}

@@ -45,7 +45,7 @@ describe('kcli topics', () => {
     const describe = await kcli<TopicsDescribeResult>(TopicsDescribe, broker.bootstrap, ['orders'])
     expect(describe.exitCode).toBe(0)
     expect(describe.stdout).toMatch(/^Topic: +orders$/m)
-    expect(describe.stdout).toMatch(/^PARTITION +LEADER +EPOCH +REPLICAS +ISR +EARLIEST +LATEST$/m)
+    expect(describe.stdout).toMatch(/^PARTITION +LEADER +EPOCH +REPLICAS +ISR +OFFLINE +EARLIEST +LATEST$/m)
     expect(describe.stdout).toMatch(/^ +2 +\d+ +\d+ +\d+ +\d+ +0 +0$/m)
     expect(describe.stdout).toMatch(/^retention\.ms +3600000 +DYNAMIC_TOPIC_CONFIG$/m)
     const described = json<TopicsDescribeResult>(await kcli(TopicsDescribe, broker.bootstrap, ['orders', '--json']))
