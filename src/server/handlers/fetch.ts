@@ -158,7 +158,7 @@ export const fetch = defineHandler({
       return changed
     }
     const responses = []
-    const hints = new LeaderHints(metadata)
+    const hints = new LeaderHints(metadata, ctx.connection.listenerName)
     for (const t of topicsInOrder.values()) {
       const partitions = t.targets.filter(include).map((target) => {
         const r = results.get(target)!

@@ -49,7 +49,7 @@ export const produce = defineHandler({
     const acks = request.acks
     let failed = false
     const responses = []
-    const hints = new LeaderHints(metadata)
+    const hints = new LeaderHints(metadata, ctx.connection.listenerName)
     for (const topicData of request.topicData) {
       const topic = metadata.topic(topicData.name)
       // Partitions are appended concurrently, so that acks=all waits for replication overlap.
