@@ -252,6 +252,8 @@ interface OwnedPartition {
   state: 'loading' | 'active'
   /** The leader epoch it was loaded in (a later load or unload supersedes it). */
   epoch: number
+  /** Settles when the load ends (or is superseded). */
+  loaded: Promise<void>
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -354,29 +356,31 @@ export class GroupCoordinator {
    * and offsets are replayed from the log; meanwhile their requests get COORDINATOR_LOAD_IN_PROGRESS.
    * A load superseded by an unload or a newer load stops and leaves nothing behind.
    */
-  async loadPartition(partition: number, epoch: number): Promise<void> {
-    if (this.stopped) return
+  loadPartition(partition: number, epoch: number): Promise<void> {
+    if (this.stopped) return Promise.resolve()
     this.owned ??= new Map()
     const current = this.owned.get(partition)
-    if (current && current.epoch === epoch) return
+    if (current && current.epoch === epoch) return current.loaded
     if (current) this.dropPartitionState(partition)
-    const entry: OwnedPartition = {state: 'loading', epoch}
+    const entry: OwnedPartition = {state: 'loading', epoch, loaded: Promise.resolve()}
     this.owned.set(partition, entry)
-    const superseded = () => this.owned?.get(partition) !== entry
-    let records = 0
-    try {
-      for await (const record of this.log.load(partition)) {
-        if (superseded()) return
-        records++
-        this.replay(record.key, record.value, record.timestamp)
-      }
-    } catch (error) {
+    entry.loaded = this.runLoad(partition, entry).catch((error: unknown) => {
       this.logger?.error({err: error, partition}, 'loading a __consumer_offsets partition failed')
-      if (!superseded()) {
+      if (this.owned?.get(partition) === entry) {
         this.owned.delete(partition)
         this.dropPartitionState(partition)
       }
-      return
+    })
+    return entry.loaded
+  }
+
+  private async runLoad(partition: number, entry: OwnedPartition): Promise<void> {
+    const superseded = () => this.owned?.get(partition) !== entry
+    let records = 0
+    for await (const record of this.log.load(partition)) {
+      if (superseded()) return
+      records++
+      this.replay(record.key, record.value, record.timestamp)
     }
     if (superseded()) return
     let groups = 0
@@ -386,7 +390,7 @@ export class GroupCoordinator {
       if (group.type === 'classic') for (const member of group.members.values()) this.scheduleHeartbeat(group, member, member.sessionTimeoutMs)
     }
     entry.state = 'active'
-    this.logger?.info({partition, leaderEpoch: epoch, records, groups}, 'group coordinator loaded a __consumer_offsets partition')
+    this.logger?.info({partition, leaderEpoch: entry.epoch, records, groups}, 'group coordinator loaded a __consumer_offsets partition')
   }
 
   /**
@@ -442,6 +446,16 @@ export class GroupCoordinator {
     const owned = this.owned.get(partition)
     if (!owned || (this.leads && !this.leads(partition))) throw new GroupError('NOT_COORDINATOR')
     if (owned.state === 'loading') throw new GroupError('COORDINATOR_LOAD_IN_PROGRESS')
+  }
+
+  /** NONE when this broker coordinates the group now, else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS (TxnOffsetCommit). */
+  coordinatorError(groupId: string): ErrorName {
+    try {
+      this.checkCoordinator(groupId)
+      return 'NONE'
+    } catch (error) {
+      return (error as GroupError).code
+    }
   }
 
   /** Whether the group's partition is owned and loaded (listing). */
@@ -509,9 +523,15 @@ export class GroupCoordinator {
     }
   }
 
-  /** Creates __consumer_offsets if needed (FindCoordinator does, as Kafka does). */
-  ensureOffsetsTopic(): Promise<void> {
-    return this.log.ensureTopic()
+  /**
+   * Creates __consumer_offsets if needed (FindCoordinator does, as Kafka does). When it was just
+   * created, waits for the loads of its (empty) partitions led here, so the first requests need
+   * not retry.
+   */
+  async ensureOffsetsTopic(): Promise<void> {
+    const loadsBefore = this.owned?.size ?? 0
+    await this.log.ensureTopic()
+    if (this.owned && this.owned.size !== loadsBefore) await Promise.all([...this.owned.values()].map((o) => o.loaded))
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1278,6 +1298,8 @@ export class GroupCoordinator {
       if (!existing && this.groups.get(req.groupId) === group && !this.offsets.has(req.groupId)) this.groups.delete(req.groupId)
       return result
     }
+    // Unloaded while the commit was written: the new coordinator reads it from the log.
+    if (this.owned && !this.owned.has(this.partitionOf(req.groupId))) return result
     if (this.groups.get(req.groupId) !== group) {
       // The group was deleted while the commit was written; Kafka's timeline would have
       // rejected it. Keep the group so the offsets have an owner.

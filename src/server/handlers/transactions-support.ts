@@ -19,7 +19,11 @@ const TRANSACTIONAL_FLAG = 0x10
 /**
  * KIP-890 part 1 for Produce: a transactional batch is accepted only if its partition is in the
  * producer's open transaction. Returns NONE for other batches, or when the broker has no
- * transaction coordinator.
+ * transaction coordinator. When the transactional id is coordinated by another broker, the
+ * batch is accepted unverified (Kafka's leader asks that coordinator with AddPartitionsToTxn
+ * verifyOnly; this check is synchronous, so kcli does not); while this broker loads the id's
+ * partition, NOT_ENOUGH_REPLICAS (retriable, what Kafka's produce path answers for a coordinator
+ * that cannot verify yet).
  */
 export function verifyTransactionalBatch(ctx: RequestContext, transactionalId: string | null, records: Buffer, topic: string, partition: number): number {
   const coordinator = ctx.broker.transactions
@@ -28,6 +32,7 @@ export function verifyTransactionalBatch(ctx: RequestContext, transactionalId: s
   const producerEpoch = records.readInt16BE(51)
   if (producerId < 0) return ErrorCode.NONE
   const result = coordinator.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
-  if (result === 'NONE') return ErrorCode.NONE
+  if (result === 'NONE' || result === 'NOT_COORDINATOR') return ErrorCode.NONE
+  if (result === 'COORDINATOR_LOAD_IN_PROGRESS') return ErrorCode.NOT_ENOUGH_REPLICAS
   return result === 'INVALID_PRODUCER_EPOCH' ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.INVALID_TXN_STATE
 }
