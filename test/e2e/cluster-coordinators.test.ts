@@ -138,6 +138,21 @@ describe.skipIf(etcdMissing !== null)('coordinators in a three-broker cluster', 
       await producer.disconnect()
     }
 
+    // KIP-890 verification from a partition leader (AddPartitionsToTxn v4 verifyOnly, broker to
+    // broker): the coordinator answers for the transaction (none is open now); another broker
+    // answers NOT_COORDINATOR.
+    const verify = async (nodeId: number) => {
+      const raw = await RawClient.connect(brokers.get(nodeId)!.port)
+      try {
+        const r = await raw.request(ApiKey.AddPartitionsToTxn, 4, {transactions: [{transactionalId, producerId: 0n, producerEpoch: 0, verifyOnly: true, topics: [{name: 'txn-out', partitions: [elsewhere[0]!]}]}]})
+        return r.resultsByTransaction[0]!.topicResults[0]!.resultsByPartition[0]!.partitionErrorCode
+      } finally {
+        raw.close()
+      }
+    }
+    expect(await verify(coordinator)).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+    expect(await verify(led[elsewhere[0]!]!)).toBe(ErrorCode.NOT_COORDINATOR)
+
     const consumer = kafka('txn-reader').consumer({groupId: 'txn-reader', readUncommitted: false, maxWaitTimeInMs: 100})
     const seen: string[] = []
     await consumer.connect()

@@ -63,6 +63,8 @@ import {
   type TransactionLogValue,
 } from './transaction-log.js'
 
+const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code as number, name as keyof typeof ErrorCode]))
+
 /** RecordBatch.NO_PRODUCER_ID / NO_PRODUCER_EPOCH. */
 const NO_PRODUCER_ID = -1
 const NO_PRODUCER_EPOCH = -1
@@ -731,6 +733,21 @@ export class TransactionCoordinator {
       if (meta.state !== TransactionState.Ongoing || !meta.partitions.get(OFFSETS_TOPIC)?.has(partition)) throw new TransactionError('INVALID_TXN_STATE')
       await commit()
     })
+  }
+
+  /**
+   * KIP-890 verification of a transactional batch at its partition leader when the transactional
+   * id may be coordinated elsewhere (Kafka's AddPartitionsToTxnManager): here, verifyPartition;
+   * elsewhere, AddPartitionsToTxn verifyOnly to the leader of its __transaction_state partition.
+   */
+  async verifyAtCoordinator(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<keyof typeof ErrorCode> {
+    const local = this.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
+    if (local !== 'NOT_COORDINATOR') return local
+    const state = this.options.metadata.topic(TRANSACTION_STATE_TOPIC)
+    const leader = state?.partitions.find((p) => p.partition === transactionStatePartition(transactionalId, state.partitions.length))?.leader ?? -1
+    if (leader < 0 || leader === this.options.replicas.nodeId) return 'NOT_COORDINATOR'
+    const code = await this.markers.verify(leader, {transactionalId, producerId, producerEpoch, topic, partition})
+    return ERROR_NAMES.get(code) ?? 'UNKNOWN_SERVER_ERROR'
   }
 
   /** The transaction (DescribeTransactions, tests). */

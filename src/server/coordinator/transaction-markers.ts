@@ -110,6 +110,31 @@ export class TransactionMarkerChannel {
     }
   }
 
+  /**
+   * KIP-890 verification at a partition leader for a transaction coordinated by broker
+   * `coordinator`: AddPartitionsToTxn v4 with verifyOnly, one try (the producer retries). Returns
+   * the partition's error code; NETWORK_EXCEPTION when the coordinator could not be asked.
+   */
+  async verify(coordinator: number, txn: {transactionalId: string; producerId: number; producerEpoch: number; topic: string; partition: number}): Promise<number> {
+    try {
+      const connection = await this.connect(coordinator)
+      const response = await connection.send(
+        ApiKey.AddPartitionsToTxn,
+        {
+          transactions: [
+            {transactionalId: txn.transactionalId, producerId: BigInt(txn.producerId), producerEpoch: txn.producerEpoch, verifyOnly: true, topics: [{name: txn.topic, partitions: [txn.partition]}]},
+          ],
+        },
+        {version: 4},
+      )
+      if (response.errorCode !== ErrorCode.NONE) return response.errorCode
+      const result = response.resultsByTransaction[0]?.topicResults.find((t) => t.name === txn.topic)?.resultsByPartition.find((p) => p.partitionIndex === txn.partition)
+      return result?.partitionErrorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+    } catch {
+      return ErrorCode.NETWORK_EXCEPTION
+    }
+  }
+
   private async send(leader: number, marker: TxnMarker): Promise<number> {
     const connection = await this.connect(leader)
     const response = await connection.send(

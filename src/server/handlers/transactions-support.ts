@@ -33,6 +33,47 @@ export function verifyTransactionalBatch(ctx: RequestContext, transactionalId: s
   if (producerId < 0) return ErrorCode.NONE
   const result = coordinator.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
   if (result === 'NONE' || result === 'NOT_COORDINATOR') return ErrorCode.NONE
-  if (result === 'COORDINATOR_LOAD_IN_PROGRESS') return ErrorCode.NOT_ENOUGH_REPLICAS
-  return result === 'INVALID_PRODUCER_EPOCH' ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.INVALID_TXN_STATE
+  return produceVerificationError(result)
+}
+
+/**
+ * How Kafka's ReplicaManager answers a produce whose verification failed: the coordinator could not
+ * tell (yet) -> NOT_ENOUGH_REPLICAS, which every producer retries; fenced -> INVALID_PRODUCER_EPOCH;
+ * otherwise INVALID_TXN_STATE (the partition is not in the transaction).
+ */
+function produceVerificationError(result: string): number {
+  switch (result) {
+    case 'NONE':
+      return ErrorCode.NONE
+    case 'CONCURRENT_TRANSACTIONS':
+    case 'NETWORK_EXCEPTION':
+    case 'COORDINATOR_LOAD_IN_PROGRESS':
+    case 'COORDINATOR_NOT_AVAILABLE':
+    case 'NOT_COORDINATOR':
+      return ErrorCode.NOT_ENOUGH_REPLICAS
+    case 'INVALID_PRODUCER_EPOCH':
+    case 'PRODUCER_FENCED':
+      return ErrorCode.INVALID_PRODUCER_EPOCH
+    default:
+      return ErrorCode.INVALID_TXN_STATE
+  }
+}
+
+/**
+ * verifyTransactionalBatch for a cluster (to be awaited by handlers/produce.ts in its place): when
+ * another broker coordinates the transactional id, the first batch of the producer's transaction
+ * on this partition is verified there with AddPartitionsToTxn v4 verifyOnly, as Kafka's partition
+ * leader does; later batches of the same transaction (an open transaction of the producer in this
+ * partition's log) need no round trip.
+ */
+export async function verifyTransactionalBatchInCluster(ctx: RequestContext, transactionalId: string | null, records: Buffer, topic: string, partition: number): Promise<number> {
+  const coordinator = ctx.broker.transactions
+  if (!coordinator || records.length < 61 || (records.readInt16BE(21) & TRANSACTIONAL_FLAG) === 0) return ErrorCode.NONE
+  const producerId = Number(records.readBigInt64BE(43))
+  const producerEpoch = records.readInt16BE(51)
+  if (producerId < 0) return ErrorCode.NONE
+  const local = coordinator.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
+  if (local !== 'NOT_COORDINATOR' || transactionalId === null) return produceVerificationError(local)
+  if (ctx.broker.replicas.get(topic, partition)?.log.producerState.openTransactions().has(producerId)) return ErrorCode.NONE
+  return produceVerificationError(await coordinator.verifyAtCoordinator(transactionalId, producerId, producerEpoch, topic, partition))
 }
