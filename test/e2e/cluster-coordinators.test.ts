@@ -5,7 +5,9 @@
  * - A kafkajs transactional producer whose partitions are led by the two brokers that are not its
  *   transaction coordinator commits one transaction and aborts another: the coordinator writes
  *   the markers with WriteTxnMarkers to the other brokers, and a read_committed consumer sees the
- *   committed records and none of the aborted ones.
+ *   committed records and none of the aborted ones; offsets sent in the transactions (to the
+ *   group's coordinator, wherever it is) count only when committed. KIP-890 verification from
+ *   broker to broker (AddPartitionsToTxn v4 verifyOnly) is answered by the coordinator only.
  * - A kafkajs consumer group with committed offsets whose coordinator's broker is SIGKILLed goes on
  *   with the new coordinator (the new leader of the group's __consumer_offsets partition loads
  *   it): the records produced after the kill are consumed, the ones committed before are not
@@ -122,18 +124,32 @@ describe.skipIf(etcdMissing !== null)('coordinators in a three-broker cluster', 
     const elsewhere = led.flatMap((leader, p) => (leader !== coordinator ? [p] : []))
     expect(new Set(elsewhere.map((p) => led[p])).size).toBe(2)
 
+    const eosOffset = async () => {
+      const offsetsAdmin = kafka('eos-offsets').admin()
+      await offsetsAdmin.connect()
+      try {
+        const [committed] = await offsetsAdmin.fetchOffsets({groupId: 'eos-group', topics: ['txn-out']})
+        return committed!.partitions.find((p) => p.partition === 0)?.offset
+      } finally {
+        await offsetsAdmin.disconnect()
+      }
+    }
     const producer = kafka('txn-producer').producer({transactionalId, idempotent: true, maxInFlightRequests: 1})
     await producer.connect()
     try {
-      const send = async (prefix: string, commit: boolean) => {
+      const send = async (prefix: string, commit: boolean, offset: number) => {
         const tx = await producer.transaction()
         await tx.send({topic: 'txn-out', messages: elsewhere.flatMap((partition) => [0, 1, 2].map((i) => ({partition, value: `${prefix}-${partition}-${i}`})))})
+        // Offsets in the transaction (AddOffsetsToTxn at the transaction coordinator, TxnOffsetCommit
+        // at the group's coordinator, the marker to the group's __consumer_offsets partition leader).
+        await tx.sendOffsets({consumerGroupId: 'eos-group', topics: [{topic: 'txn-out', partitions: [{partition: 0, offset: String(offset)}]}]})
         if (commit) await tx.commit()
         else await tx.abort()
       }
-      await send('committed', true)
-      await send('aborted', false)
-      await send('after', true)
+      await send('committed', true, 11)
+      await send('aborted', false, 22)
+      expect(await eosOffset()).toBe('11')
+      await send('after', true, 33)
     } finally {
       await producer.disconnect()
     }
@@ -164,6 +180,7 @@ describe.skipIf(etcdMissing !== null)('coordinators in a three-broker cluster', 
       await consumer.disconnect()
     }
     expect(seen.filter((v) => v.startsWith('aborted-'))).toEqual([])
+    expect(await eosOffset()).toBe('33')
     expect(seen.filter((v) => v.startsWith('committed-')).sort()).toEqual(elsewhere.flatMap((p) => [0, 1, 2].map((i) => `committed-${p}-${i}`)).sort())
   }, 120_000)
 
