@@ -177,6 +177,11 @@ export class DevCluster {
       'node.id': String(nodeId),
       'listeners': `PLAINTEXT://127.0.0.1:${port}`,
       'metadata.store': this.metadataStore,
+      // Internal topics need as many brokers as their replication factor (3 by default, as Kafka):
+      // a smaller development cluster gets what it has, as Kafka's own development configs do.
+      ...(options.brokers < 3
+        ? {'offsets.topic.replication.factor': String(options.brokers), 'transaction.state.log.replication.factor': String(options.brokers), 'transaction.state.log.min.isr': String(Math.min(2, options.brokers))}
+        : {}),
       ...options.overrides,
     }
     const args = [...options.kcli.args, 'server', 'start', '--data-dir', dataDir, '--json', '--log-level', options.logLevel]

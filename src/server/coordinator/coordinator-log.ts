@@ -4,20 +4,38 @@
  * append failures) and the broker on ReplicaCoordinatorLog.
  *
  * ReplicaCoordinatorLog creates __consumer_offsets when first needed (as Kafka does on the first
- * FindCoordinator for a group), with offsets.topic.num.partitions partitions, a replication
- * factor capped at the registered brokers, cleanup.policy=compact and offsets.topic.segment.bytes,
- * and appends one uncompressed batch per coordinator write (records of one write are atomic: one
- * batch). Appends to one partition are serialized by the partition log, so writes complete in
- * the order they were made.
+ * FindCoordinator for a group), with offsets.topic.num.partitions partitions,
+ * cleanup.policy=compact, offsets.topic.segment.bytes and the replication factor of
+ * internalTopicReplicationFactor: offsets.topic.replication.factor in a cluster, where, as in
+ * Kafka, the topic is not created (INVALID_REPLICATION_FACTOR, FindCoordinator answers
+ * COORDINATOR_NOT_AVAILABLE) until that many brokers are registered; capped at the registered
+ * brokers with the embedded local store (one broker, kcli's default). It appends one uncompressed
+ * batch per coordinator write (records of one write are atomic: one batch) as the partition's
+ * leader with acks=all (Kafka's coordinators write with acks=-1) within offsets.commit.timeout.ms;
+ * the replica manager's LogErrors (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS...) reach the
+ * coordinator, which maps them. Appends to one partition are serialized by the partition log, so
+ * writes complete in the order they were made.
  */
 import {buildRecordBatch, decodeRecordBatch} from '../../lib/records/record.js'
 import {iterateBatches} from '../../lib/records/batch.js'
 import type {MetadataStore} from '../controller/metadata-store.js'
 import {TopicError, type TopicManager} from '../controller/topic-manager.js'
 import type {ReplicaManager} from '../replica-manager.js'
+import {LogError} from '../log/errors.js'
 import type {GroupCoordinatorConfig} from './group-config.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
+
+/**
+ * The replication factor of an internal topic (__consumer_offsets, __transaction_state) when it is
+ * created. In a cluster (etcd store) the configured one, as Kafka: with fewer registered brokers
+ * the creation fails with INVALID_REPLICATION_FACTOR and coordinators stay unavailable until
+ * enough brokers are up. With the local store (a single broker, kcli's embedded default) it is
+ * capped at the registered brokers, so one broker works with the default of 3.
+ */
+export function internalTopicReplicationFactor(configured: number, registeredBrokers: number, clustered: boolean): number {
+  return clustered ? configured : Math.max(1, Math.min(configured, registeredBrokers))
+}
 
 export interface CoordinatorRecord {
   key: Buffer
@@ -38,8 +56,8 @@ export interface CoordinatorLog {
   ensureTopic(): Promise<void>
   /** Appends the records of one write as one batch to one partition. */
   append(partition: number, records: readonly CoordinatorRecord[], timestamp: number): Promise<void>
-  /** Every record of every partition, in log order per partition (loading at start). */
-  load(): AsyncIterable<LoadedRecord>
+  /** Every record of one partition (or of every partition), in log order per partition (loading). */
+  load(partition?: number): AsyncIterable<LoadedRecord>
 }
 
 export class ReplicaCoordinatorLog implements CoordinatorLog {
@@ -47,7 +65,16 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
   private ready = false
 
   constructor(
-    private readonly deps: {metadata: MetadataStore; topics: TopicManager; replicas: ReplicaManager; config: GroupCoordinatorConfig},
+    private readonly deps: {
+      metadata: MetadataStore
+      topics: TopicManager
+      replicas: ReplicaManager
+      config: GroupCoordinatorConfig
+      /** A cluster's store: the configured replication factor, not capped. */
+      clustered?: boolean
+      /** offsets.commit.timeout.ms: how long an acks=all write may wait for the ISR. */
+      timeoutMs?: number
+    },
   ) {}
 
   partitionCount(): number {
@@ -61,7 +88,7 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
     this.creating ??= (async () => {
       const {config, metadata, topics, replicas} = this.deps
       if (!metadata.topic(OFFSETS_TOPIC)) {
-        const replicationFactor = Math.max(1, Math.min(config.offsetsTopicReplicationFactor, metadata.brokers().length))
+        const replicationFactor = internalTopicReplicationFactor(config.offsetsTopicReplicationFactor, metadata.brokers().length, this.deps.clustered ?? false)
         try {
           await topics.create({
             name: OFFSETS_TOPIC,
@@ -76,7 +103,8 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
       }
       const topic = metadata.topic(OFFSETS_TOPIC)
       if (topic) await replicas.ensurePartitions(topic)
-      this.ready = topic !== undefined && topic.partitions.every((p) => replicas.get(OFFSETS_TOPIC, p.partition) !== undefined)
+      // Ready once the partitions assigned to this broker are open (in a cluster, the others are hosted elsewhere).
+      this.ready = topic !== undefined && topic.partitions.every((p) => !p.replicas.includes(replicas.nodeId) || replicas.get(OFFSETS_TOPIC, p.partition) !== undefined)
     })().finally(() => {
       this.creating = undefined
     })
@@ -86,22 +114,22 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
   async append(partition: number, records: readonly CoordinatorRecord[], timestamp: number): Promise<void> {
     await this.ensureTopic()
     let p = this.deps.replicas.get(OFFSETS_TOPIC, partition)
-    if (!p) {
+    if (!p && !this.deps.metadata.topic(OFFSETS_TOPIC)) {
       // The topic was deleted (DeleteTopics does not protect internal topics): make it again.
       this.ready = false
       await this.ensureTopic()
       p = this.deps.replicas.get(OFFSETS_TOPIC, partition)
     }
-    if (!p) throw new Error(`${OFFSETS_TOPIC}-${partition} is not hosted here`)
+    if (!p) throw new LogError('NOT_LEADER_OR_FOLLOWER', `${OFFSETS_TOPIC}-${partition} is not hosted here`)
     const batch = await buildRecordBatch({records: records.map((r) => ({key: r.key, value: r.value, timestamp}))})
-    await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
-    this.deps.replicas.notifyAppend(p)
+    await this.deps.replicas.appendAsLeader(p, batch, {origin: 'coordinator', requiredAcks: -1, timeoutMs: this.deps.timeoutMs ?? 5000})
   }
 
-  async *load(): AsyncIterable<LoadedRecord> {
+  async *load(partition?: number): AsyncIterable<LoadedRecord> {
     const topic = this.deps.metadata.topic(OFFSETS_TOPIC)
     if (!topic) return
     for (const {partition: index} of topic.partitions) {
+      if (partition !== undefined && index !== partition) continue
       const p = this.deps.replicas.get(OFFSETS_TOPIC, index)
       if (!p) continue
       let offset = p.log.logStartOffset
@@ -161,8 +189,9 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await
-  async *load(): AsyncIterable<LoadedRecord> {
-    for (const p of this.partitions) yield* p
+  async *load(partition?: number): AsyncIterable<LoadedRecord> {
+    if (partition !== undefined) yield* this.partitions[partition] ?? []
+    else for (const p of this.partitions) yield* p
   }
 
   /** Every record of every partition (inspection in tests). */

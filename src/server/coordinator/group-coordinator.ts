@@ -22,7 +22,17 @@
  * MEMBER_ID_REQUIRED must come back within the session timeout), `session:<group>:<member>` and
  * `rebalance:<group>:<member>` (consumer groups), `offsets-expiration` (periodic cleanup).
  *
- * Loading: start() replays __consumer_offsets before the broker listens: offsets, classic group
+ * Ownership (Kafka's coordinator runtime): the broker's coordinator owns exactly the partitions of
+ * __consumer_offsets this broker leads. On becoming leader of partition N (the replica manager's
+ * onLeadershipChange, also at start-up) it replays N (loadPartition); until that is done, requests
+ * for the groups of N get COORDINATOR_LOAD_IN_PROGRESS (Heartbeat: NONE, as Kafka answers blindly);
+ * on losing it (unloadPartition) N's groups and offsets are dropped, members waiting in JoinGroup
+ * or SyncGroup get NOT_COORDINATOR, and so does every later request for them (the client finds the
+ * new coordinator). Writes go to the leader with acks=all (coordinator-log.ts); their errors are
+ * mapped as Kafka's CoordinatorOperationExceptionHelper does (writeErrorName). Without a
+ * leadership source (unit tests, load()) it owns every partition.
+ *
+ * Loading: a partition's replay restores offsets, classic group
  * metadata (a group with members comes back Stable at its generation, each member with a fresh
  * session deadline, so members that keep heartbeating after a broker restart continue without a
  * rebalance) and consumer group epochs. KIP-848 members are not persisted: after a restart they
@@ -31,6 +41,7 @@
 import {randomUUID} from 'node:crypto'
 import {ErrorCode, type ErrorName} from '../../lib/protocol/generated/errors.js'
 import type {Logger} from '../logger.js'
+import {LogError} from '../log/errors.js'
 import {ASSIGNORS, type Assignment, assignmentsEqual, cloneAssignment} from './assignors.js'
 import {ClassicGroup, type ClassicGroupMember, type JoinResult, type SyncResult} from './classic-group.js'
 import {
@@ -45,7 +56,7 @@ import type {ResolvedBrokerConfig} from '../../lib/config/broker-configs.js'
 import type {MetadataStore} from '../controller/metadata-store.js'
 import type {TopicManager} from '../controller/topic-manager.js'
 import type {ReplicaManager} from '../replica-manager.js'
-import {type CoordinatorLog, type CoordinatorRecord, ReplicaCoordinatorLog} from './coordinator-log.js'
+import {type CoordinatorLog, type CoordinatorRecord, OFFSETS_TOPIC, ReplicaCoordinatorLog} from './coordinator-log.js'
 import {type GroupCoordinatorConfig, groupConfigFrom} from './group-config.js'
 import {
   decodeConsumerGroupMetadataValue,
@@ -78,6 +89,29 @@ export class GroupError extends Error {
 function codeOf(error: unknown): number {
   if (error instanceof GroupError) return ErrorCode[error.code]
   throw error
+}
+
+/**
+ * The error a failed __consumer_offsets write answers, as Kafka's
+ * CoordinatorOperationExceptionHelper.handleOperationException (and the old GroupMetadataManager
+ * for NOT_ENOUGH_REPLICAS_AFTER_APPEND, which the new runtime never sees): the partition is
+ * unavailable for now (the client retries) or this broker no longer leads it (the client looks
+ * for the coordinator again).
+ */
+export function writeErrorName(error: unknown): ErrorName {
+  if (error instanceof GroupError) return error.code
+  if (!(error instanceof LogError)) return 'COORDINATOR_NOT_AVAILABLE'
+  switch (error.code) {
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'KAFKA_STORAGE_ERROR':
+      return 'NOT_COORDINATOR'
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+      return 'UNKNOWN_SERVER_ERROR'
+    default:
+      // UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT.
+      return 'COORDINATOR_NOT_AVAILABLE'
+  }
 }
 
 /** What the coordinator needs to know about topics. */
@@ -206,6 +240,20 @@ export interface GroupCoordinatorOptions {
   logger?: Logger
   /** Member id suffixes (a UUID in Kafka); injectable for deterministic tests. */
   newId?: () => string
+  /**
+   * Whether this broker still leads a partition of __consumer_offsets (its etcd session may be lost
+   * without a leadership change being announced); checked with the partition's ownership.
+   */
+  leads?: (partition: number) => boolean
+}
+
+/** A partition of __consumer_offsets this coordinator owns. */
+interface OwnedPartition {
+  state: 'loading' | 'active'
+  /** The leader epoch it was loaded in (a later load or unload supersedes it). */
+  epoch: number
+  /** Settles when the load ends (or is superseded). */
+  loaded: Promise<void>
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -237,6 +285,9 @@ export class GroupCoordinator {
   private readonly newId: () => string
   private stopped = false
   private expiring?: Promise<{offsets: number; groups: number}>
+  /** The partitions owned (leadership); undefined: every partition (no leadership source). */
+  private owned?: Map<number, OwnedPartition>
+  private readonly leads?: (partition: number) => boolean
 
   constructor(options: GroupCoordinatorOptions) {
     this.log = options.log
@@ -245,18 +296,20 @@ export class GroupCoordinator {
     this.timer = options.timer ?? new SystemTimer()
     this.logger = options.logger
     this.newId = options.newId ?? randomUUID
+    this.leads = options.leads
   }
 
   /**
-   * The broker's coordinator: over the partitions of __consumer_offsets, loaded before it
-   * returns. Call after the partition logs are open and before the listeners start; call
-   * shutdown() before the replica manager shuts down.
+   * The broker's coordinator: it owns the partitions of __consumer_offsets this broker leads, and
+   * follows the replica manager's leadership changes (loading and unloading partitions). Call
+   * after the replica manager's first reconcile; the partitions led then are loaded before it
+   * returns. Call shutdown() before the replica manager shuts down.
    */
   static async start(deps: {metadata: MetadataStore; topics: TopicManager; replicas: ReplicaManager; config: ResolvedBrokerConfig; log: Logger}): Promise<GroupCoordinator> {
     const config = groupConfigFrom(deps.config)
-    const {metadata} = deps
+    const {metadata, replicas} = deps
     const coordinator = new GroupCoordinator({
-      log: new ReplicaCoordinatorLog({metadata, topics: deps.topics, replicas: deps.replicas, config}),
+      log: new ReplicaCoordinatorLog({metadata, topics: deps.topics, replicas, config, clustered: metadata.alterPartition !== undefined, timeoutMs: deps.config.int('offsets.commit.timeout.ms')}),
       topics: {
         partitionCount: (name) => metadata.topic(name)?.partitions.length,
         topicId: (name) => metadata.topic(name)?.topicId,
@@ -265,13 +318,24 @@ export class GroupCoordinator {
       },
       config,
       logger: deps.log,
+      leads: (partition) => replicas.isLeader(OFFSETS_TOPIC, partition),
     })
-    await coordinator.load()
+    coordinator.owned = new Map()
+    replicas.onLeadershipChange((change) => {
+      if (change.topic !== OFFSETS_TOPIC) return
+      if (change.isLeader) void coordinator.loadPartition(change.partition, change.leaderEpoch)
+      else coordinator.unloadPartition(change.partition, change.leaderEpoch)
+    })
+    // Partitions led before the listener was registered (the first reconcile ran before).
+    const led = replicas.all().filter((p) => p.topic === OFFSETS_TOPIC && replicas.leads(p))
+    await Promise.all(led.map((p) => coordinator.loadPartition(p.partition, p.leaderEpoch)))
+    coordinator.scheduleOffsetsExpiration()
     return coordinator
   }
 
-  /** Replays __consumer_offsets and starts the periodic offset expiration. */
+  /** Replays every partition of __consumer_offsets and owns them all (no leadership source), then starts the periodic offset expiration. */
   async load(): Promise<{offsets: number; groups: number}> {
+    this.owned = undefined
     let records = 0
     for await (const record of this.log.load()) {
       records++
@@ -285,6 +349,130 @@ export class GroupCoordinator {
     for (const byTopic of this.offsets.values()) for (const byPartition of byTopic.values()) offsets += byPartition.size
     this.logger?.info({records, groups: this.groups.size, offsets}, 'group coordinator loaded __consumer_offsets')
     return {offsets, groups: this.groups.size}
+  }
+
+  /**
+   * Becoming the coordinator of partition `partition` (this broker leads it in `epoch`): its groups
+   * and offsets are replayed from the log; meanwhile their requests get COORDINATOR_LOAD_IN_PROGRESS.
+   * A load superseded by an unload or a newer load stops and leaves nothing behind.
+   */
+  loadPartition(partition: number, epoch: number): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    this.owned ??= new Map()
+    const current = this.owned.get(partition)
+    if (current && current.epoch === epoch) return current.loaded
+    if (current) this.dropPartitionState(partition)
+    const entry: OwnedPartition = {state: 'loading', epoch, loaded: Promise.resolve()}
+    this.owned.set(partition, entry)
+    entry.loaded = this.runLoad(partition, entry).catch((error: unknown) => {
+      this.logger?.error({err: error, partition}, 'loading a __consumer_offsets partition failed')
+      if (this.owned?.get(partition) === entry) {
+        this.owned.delete(partition)
+        this.dropPartitionState(partition)
+      }
+    })
+    return entry.loaded
+  }
+
+  private async runLoad(partition: number, entry: OwnedPartition): Promise<void> {
+    const superseded = () => this.owned?.get(partition) !== entry
+    let records = 0
+    for await (const record of this.log.load(partition)) {
+      if (superseded()) return
+      records++
+      this.replay(record.key, record.value, record.timestamp)
+    }
+    if (superseded()) return
+    let groups = 0
+    for (const group of this.groups.values()) {
+      if (this.partitionOf(group.groupId) !== partition) continue
+      groups++
+      if (group.type === 'classic') for (const member of group.members.values()) this.scheduleHeartbeat(group, member, member.sessionTimeoutMs)
+    }
+    entry.state = 'active'
+    this.logger?.info({partition, leaderEpoch: entry.epoch, records, groups}, 'group coordinator loaded a __consumer_offsets partition')
+  }
+
+  /**
+   * No longer the coordinator of `partition` (leadership moved, or the topic is gone): its groups
+   * are dropped from memory, members waiting for a join or sync answer get NOT_COORDINATOR.
+   */
+  unloadPartition(partition: number, epoch = -1): void {
+    if (!this.owned?.has(partition)) return
+    this.owned.delete(partition)
+    const groups = this.dropPartitionState(partition)
+    this.logger?.info({partition, leaderEpoch: epoch, groups}, 'group coordinator unloaded a __consumer_offsets partition')
+  }
+
+  /** Removes the groups and offsets of one partition, answering waiting members NOT_COORDINATOR. */
+  private dropPartitionState(partition: number): number {
+    let dropped = 0
+    for (const [groupId, group] of [...this.groups]) {
+      if (this.partitionOf(groupId) !== partition) continue
+      dropped++
+      this.timer.cancel(`join:${groupId}`)
+      this.timer.cancel(`sync:${groupId}`)
+      if (group.type === 'classic') {
+        for (const m of group.members.values()) {
+          this.timer.cancel(`heartbeat:${groupId}:${m.memberId}`)
+          m.awaitingJoin?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId))
+          m.awaitingJoin = undefined
+          m.awaitingSync?.({errorCode: ErrorCode.NOT_COORDINATOR, protocolType: null, protocolName: null, assignment: EMPTY})
+          m.awaitingSync = undefined
+        }
+        for (const id of group.pendingMembers) this.timer.cancel(`pending:${groupId}:${id}`)
+        group.state = 'Dead'
+      } else {
+        for (const id of group.members.keys()) {
+          this.timer.cancel(`session:${groupId}:${id}`)
+          this.timer.cancel(`rebalance:${groupId}:${id}`)
+        }
+        group.dead = true
+      }
+      this.groups.delete(groupId)
+    }
+    for (const groupId of [...this.offsets.keys()]) if (this.partitionOf(groupId) === partition) this.offsets.delete(groupId)
+    return dropped
+  }
+
+  /**
+   * Whether this broker coordinates `groupId` now: NOT_COORDINATOR when its partition is not owned
+   * (or no longer led), COORDINATOR_LOAD_IN_PROGRESS while it loads.
+   */
+  private checkCoordinator(groupId: string): void {
+    if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+    if (!this.owned) return
+    const partition = this.partitionOf(groupId)
+    const owned = this.owned.get(partition)
+    if (!owned || (this.leads && !this.leads(partition))) throw new GroupError('NOT_COORDINATOR')
+    if (owned.state === 'loading') throw new GroupError('COORDINATOR_LOAD_IN_PROGRESS')
+  }
+
+  /** NONE when this broker coordinates the group now, else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS (TxnOffsetCommit). */
+  coordinatorError(groupId: string): ErrorName {
+    try {
+      this.checkCoordinator(groupId)
+      return 'NONE'
+    } catch (error) {
+      return (error as GroupError).code
+    }
+  }
+
+  /** Whether the group's partition is owned and loaded (listing). */
+  private coordinates(groupId: string): boolean {
+    if (!this.owned) return true
+    const partition = this.partitionOf(groupId)
+    return this.owned.get(partition)?.state === 'active' && (!this.leads || this.leads(partition))
+  }
+
+  /** Whether some owned partition is still loading (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS). */
+  get loading(): boolean {
+    return this.owned !== undefined && [...this.owned.values()].some((o) => o.state === 'loading')
+  }
+
+  /** The owned partitions and their state (tests, diagnostics); undefined: every partition. */
+  ownedPartitions(): Map<number, 'loading' | 'active'> | undefined {
+    return this.owned && new Map([...this.owned].map(([p, o]) => [p, o.state]))
   }
 
   /** Stops timers and answers every waiting request with NOT_COORDINATOR so clients look again. */
@@ -320,12 +508,30 @@ export class GroupCoordinator {
    * so they are only applied here, as on load.
    */
   applyCommittedTransactionalOffsets(records: ReadonlyArray<{key: Buffer; value: Buffer | null; timestamp: number}>): void {
-    for (const r of records) this.replay(r.key, r.value, r.timestamp)
+    for (const r of records) {
+      // A partition this coordinator no longer owns: its next owner reads the committed records from the log.
+      if (this.owned) {
+        let key
+        try {
+          key = decodeCoordinatorKey(r.key)
+        } catch {
+          continue
+        }
+        if (key.type !== 'unknown' && !this.owned.has(this.partitionOf(key.group))) continue
+      }
+      this.replay(r.key, r.value, r.timestamp)
+    }
   }
 
-  /** Creates __consumer_offsets if needed (FindCoordinator does, as Kafka does). */
-  ensureOffsetsTopic(): Promise<void> {
-    return this.log.ensureTopic()
+  /**
+   * Creates __consumer_offsets if needed (FindCoordinator does, as Kafka does). When it was just
+   * created, waits for the loads of its (empty) partitions led here, so the first requests need
+   * not retry.
+   */
+  async ensureOffsetsTopic(): Promise<void> {
+    const loadsBefore = this.owned?.size ?? 0
+    await this.log.ensureTopic()
+    if (this.owned && this.owned.size !== loadsBefore) await Promise.all([...this.owned.values()].map((o) => o.loaded))
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -482,7 +688,7 @@ export class GroupCoordinator {
   private classicJoin(req: JoinGroupRequestData, respond: (r: JoinResult) => void): void {
     const {groupId, memberId} = req
     if (groupId === '') throw new GroupError('INVALID_GROUP_ID')
-    if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+    this.checkCoordinator(groupId)
     if (req.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || req.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) throw new GroupError('INVALID_SESSION_TIMEOUT')
     let group = this.groups.get(groupId)
     if (group?.type === 'consumer') {
@@ -890,13 +1096,15 @@ export class GroupCoordinator {
           return ErrorCode.NONE
       }
     } catch (error) {
-      return codeOf(error)
+      const code = codeOf(error)
+      // Kafka: "the group is still loading, so respond just blindly".
+      return code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? ErrorCode.NONE : code
     }
   }
 
   /** The classic group or UNKNOWN_MEMBER_ID (Kafka: "Classic group X not found."). */
   private classicGroup(groupId: string): ClassicGroup {
-    if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+    this.checkCoordinator(groupId)
     const group = this.groups.get(groupId)
     if (!group || group.type !== 'classic') throw new GroupError('UNKNOWN_MEMBER_ID', `Classic group ${groupId} not found.`)
     return group
@@ -961,7 +1169,7 @@ export class GroupCoordinator {
       (error: unknown) => {
         this.logger?.error({err: error, groupId: group.groupId}, 'storing the group assignment failed')
         if (!group.is('CompletingRebalance') || group.generationId !== generation) return
-        this.resetAndPropagateAssignmentWithError(group, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        this.resetAndPropagateAssignmentWithError(group, ErrorCode[writeErrorName(error)])
         this.maybePrepareRebalanceOrCompleteJoin(group, 'error when storing the group assignment during SyncGroup')
       },
     )
@@ -1053,7 +1261,7 @@ export class GroupCoordinator {
     if (known.length === 0) return result
     let existing: Group | null
     try {
-      if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+      this.checkCoordinator(req.groupId)
       if (req.groupId === '') throw new GroupError('INVALID_GROUP_ID')
       existing = this.validateOffsetCommit(req)
     } catch (error) {
@@ -1085,11 +1293,13 @@ export class GroupCoordinator {
       await this.trackCommit(req.groupId, this.write(req.groupId, records))
     } catch (error) {
       this.logger?.error({err: error, groupId: req.groupId}, 'writing offset commits failed')
-      for (const k of storable) k.answer.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
+      for (const k of storable) k.answer.errorCode = ErrorCode[writeErrorName(error)]
       // Kafka's timeline reverts a failed write: the simple group it created goes with it.
       if (!existing && this.groups.get(req.groupId) === group && !this.offsets.has(req.groupId)) this.groups.delete(req.groupId)
       return result
     }
+    // Unloaded while the commit was written: the new coordinator reads it from the log.
+    if (this.owned && !this.owned.has(this.partitionOf(req.groupId))) return result
     if (this.groups.get(req.groupId) !== group) {
       // The group was deleted while the commit was written; Kafka's timeline would have
       // rejected it. Keep the group so the offsets have an owner.
@@ -1132,7 +1342,7 @@ export class GroupCoordinator {
 
   async fetchOffsets(req: {groupId: string; memberId: string | null; memberEpoch: number; topics: Array<{name: string; partitionIndexes: number[]}> | null}): Promise<OffsetFetchResult> {
     try {
-      if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+      this.checkCoordinator(req.groupId)
       const group = this.groups.get(req.groupId)
       if (group?.type === 'consumer' && req.memberEpoch >= 0) {
         const member = req.memberId !== null ? group.members.get(req.memberId) : undefined
@@ -1166,7 +1376,7 @@ export class GroupCoordinator {
   async deleteOffsets(req: {groupId: string; topics: Array<{name: string; partitions: number[]}>}): Promise<{errorCode: number; topics: Array<{name: string; partitions: Array<{partitionIndex: number; errorCode: number}>}>}> {
     let group: Group | undefined
     try {
-      if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+      this.checkCoordinator(req.groupId)
       if (req.groupId === '') throw new GroupError('INVALID_GROUP_ID')
       group = this.groups.get(req.groupId)
       if (!group) throw new GroupError('GROUP_ID_NOT_FOUND')
@@ -1204,7 +1414,7 @@ export class GroupCoordinator {
         await this.trackCommit(req.groupId, this.write(req.groupId, records))
       } catch (error) {
         this.logger?.error({err: error, groupId: req.groupId}, 'writing offset deletions failed')
-        return {errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: []}
+        return {errorCode: ErrorCode[writeErrorName(error)], topics: []}
       }
       for (const d of deleted) this.deleteOffset(req.groupId, d.topic, d.partition)
     }
@@ -1250,6 +1460,7 @@ export class GroupCoordinator {
     let expiredOffsets = 0
     let deletedGroups = 0
     for (const [groupId, group] of [...this.groups]) {
+      if (!this.coordinates(groupId) || this.groups.get(groupId) !== group) continue
       let base: ((o: OffsetAndMetadata) => number) | undefined
       let subscribed: Set<string> = new Set()
       if (group.type === 'classic') {
@@ -1312,6 +1523,7 @@ export class GroupCoordinator {
     const types = new Set(filter.types.map((s) => s.toLowerCase()))
     const out: ListedGroup[] = []
     for (const group of this.groups.values()) {
+      if (!this.coordinates(group.groupId)) continue
       const listed: ListedGroup =
         group.type === 'classic'
           ? {groupId: group.groupId, protocolType: group.protocolType ?? '', groupState: group.state, groupType: 'classic'}
@@ -1325,7 +1537,11 @@ export class GroupCoordinator {
 
   describeGroup(groupId: string, apiVersion: number): DescribedClassicGroup {
     const base = {groupId, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null, groupState: '', protocolType: '', protocolData: '', members: [] as DescribedClassicGroup['members']}
-    if (this.stopped) return {...base, errorCode: ErrorCode.NOT_COORDINATOR}
+    try {
+      this.checkCoordinator(groupId)
+    } catch (error) {
+      return {...base, errorCode: codeOf(error)}
+    }
     const group = this.groups.get(groupId)
     if (!group || group.type !== 'classic' || group.is('Dead')) {
       const message = group ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`
@@ -1353,7 +1569,7 @@ export class GroupCoordinator {
     const results = []
     for (const groupId of groupIds) {
       try {
-        if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+        this.checkCoordinator(groupId)
         if (groupId === '') throw new GroupError('INVALID_GROUP_ID')
         const group = this.groups.get(groupId)
         if (!group) throw new GroupError('GROUP_ID_NOT_FOUND')
@@ -1383,7 +1599,7 @@ export class GroupCoordinator {
             this.groups.set(groupId, group)
             if (dropped) this.offsets.set(groupId, dropped)
           }
-          throw new GroupError('COORDINATOR_NOT_AVAILABLE')
+          throw new GroupError(writeErrorName(error))
         }
         results.push({groupId, errorCode: ErrorCode.NONE as number})
       } catch (error) {
@@ -1404,7 +1620,7 @@ export class GroupCoordinator {
     }
     let result: {response: ConsumerGroupHeartbeatResult; records: CoordinatorRecord[]}
     try {
-      if (this.stopped) throw new GroupError('NOT_COORDINATOR')
+      this.checkCoordinator(req.groupId)
       this.validateConsumerGroupHeartbeat(req)
       result = req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH ? this.consumerGroupLeave(req) : this.consumerGroupJoinOrHeartbeat(req)
     } catch (error) {
@@ -1415,7 +1631,7 @@ export class GroupCoordinator {
         await this.write(req.groupId, result.records)
       } catch (error) {
         this.logger?.error({err: error, groupId: req.groupId}, 'writing consumer group metadata failed')
-        return fail(new GroupError('COORDINATOR_NOT_AVAILABLE'))
+        return fail(new GroupError(writeErrorName(error)))
       }
     }
     return result.response
@@ -1708,7 +1924,11 @@ export class GroupCoordinator {
 
   /** ConsumerGroupDescribe of one group. */
   describeConsumerGroup(groupId: string): {errorCode: number; errorMessage: string | null; group?: ConsumerGroup} {
-    if (this.stopped) return {errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: null}
+    try {
+      this.checkCoordinator(groupId)
+    } catch (error) {
+      return {errorCode: codeOf(error), errorMessage: null}
+    }
     const group = this.groups.get(groupId)
     if (!group) return {errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`}
     if (group.type !== 'consumer') return {errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.`}

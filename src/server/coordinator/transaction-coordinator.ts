@@ -1,12 +1,22 @@
 /**
- * TransactionCoordinator: the transaction coordinator of a single broker (Kafka's
- * TransactionCoordinator + TransactionStateManager + TransactionMarkerChannelManager, with the
- * marker "channel" being a local append, since this broker leads every partition).
+ * TransactionCoordinator: the transaction coordinator (Kafka's TransactionCoordinator +
+ * TransactionStateManager; the markers go through transaction-markers.ts, Kafka's
+ * TransactionMarkerChannelManager).
+ *
+ * Ownership: it owns exactly the partitions of __transaction_state this broker leads. On becoming
+ * leader of partition N (the replica manager's onLeadershipChange, also at start-up) it replays N
+ * and then completes N's transactions left in PrepareCommit/PrepareAbort; meanwhile requests for
+ * the transactional ids of N get COORDINATOR_LOAD_IN_PROGRESS. On losing it, N's transactions are
+ * dropped from memory and their requests get NOT_COORDINATOR (a completion in progress stops; the
+ * new leader completes it when it loads). The coordinator epoch written into markers is the leader
+ * epoch of N. Writes to __transaction_state are acks=all appends as leader (Kafka's
+ * TransactionLog.EnforcedRequiredAcks), their errors mapped as Kafka's
+ * TransactionStateManager.appendTransactionToLog does.
  *
  * State: one TransactionMetadata per transactional id, persisted in __transaction_state
  * (transaction-log.ts formats; compacted; transaction.state.log.num.partitions partitions; the
  * id's partition is Kafka's partitionFor) before any answer depends on it, and rebuilt from it on
- * start. A transaction found in PrepareCommit/PrepareAbort on start is completed (markers
+ * load. A transaction found in PrepareCommit/PrepareAbort on load is completed (markers
  * written again — harmless: a marker for a producer with no open transaction changes nothing);
  * one found Ongoing is aborted once its timeout passes, like every other.
  *
@@ -19,11 +29,13 @@
  * fenced epoch too, so the zombie is fenced.
  *
  * Concurrency: requests for one transactional id run one at a time (a promise chain per id);
- * different ids run concurrently. Markers go to the partitions' logs through the normal append
- * lock with origin 'coordinator'.
+ * different ids run concurrently. Markers go to each partition's leader: appended here (origin
+ * 'coordinator', acks=all) when this broker leads it, else by WriteTxnMarkers to the leader,
+ * retried until written; the markers of one transaction are written in parallel.
  *
  * Not implemented: transactions v2 (KIP-890 part 2: epoch bump per transaction), transactional
- * id expiration (transactional.id.expiration.ms), coordinator epochs other than 0.
+ * id expiration (transactional.id.expiration.ms), the partition leader's check of the coordinator
+ * epoch of a marker (TRANSACTION_COORDINATOR_FENCED).
  */
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {iterateBatches} from '../../lib/records/batch.js'
@@ -34,7 +46,9 @@ import type {ProducerIdManager} from '../controller/producer-id-manager.js'
 import {TopicError, type TopicManager} from '../controller/topic-manager.js'
 import type {Logger} from '../logger.js'
 import type {ReplicaManager} from '../replica-manager.js'
-import {OFFSETS_TOPIC} from './coordinator-log.js'
+import {LogError} from '../log/errors.js'
+import {OFFSETS_TOPIC, internalTopicReplicationFactor} from './coordinator-log.js'
+import {TransactionMarkerChannel, type TxnMarker} from './transaction-markers.js'
 import type {GroupCoordinator} from './group-coordinator.js'
 import {partitionForGroup} from './records.js'
 import {TransactionOffsets, type TxnOffset} from './transaction-offsets.js'
@@ -49,6 +63,8 @@ import {
   type TransactionLogValue,
 } from './transaction-log.js'
 
+const ERROR_NAMES = new Map(Object.entries(ErrorCode).map(([name, code]) => [code as number, name as keyof typeof ErrorCode]))
+
 /** RecordBatch.NO_PRODUCER_ID / NO_PRODUCER_EPOCH. */
 const NO_PRODUCER_ID = -1
 const NO_PRODUCER_EPOCH = -1
@@ -60,8 +76,36 @@ function isEpochExhausted(producerEpoch: number): boolean {
 const DEFAULT_SEGMENT_BYTES = 100 * 1024 * 1024
 /** transaction.abort.timed.out.transaction.cleanup.interval.ms (Kafka's default). */
 export const DEFAULT_ABORT_INTERVAL_MS = 10_000
-/** The coordinator epoch written into markers (one broker, never moves). */
-const COORDINATOR_EPOCH = 0
+/** How long an acks=all write to __transaction_state waits for the ISR (Kafka: request.timeout.ms's default). */
+const TRANSACTION_LOG_APPEND_TIMEOUT_MS = 30_000
+
+/**
+ * The error a failed __transaction_state write answers (Kafka's
+ * TransactionStateManager.appendTransactionToLog): retry later, or find the coordinator again.
+ */
+function appendErrorName(error: unknown): keyof typeof ErrorCode {
+  if (error instanceof TransactionError) return error.code
+  if (!(error instanceof LogError)) return 'COORDINATOR_NOT_AVAILABLE'
+  switch (error.code) {
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'KAFKA_STORAGE_ERROR':
+      return 'NOT_COORDINATOR'
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+      return 'UNKNOWN_SERVER_ERROR'
+    default:
+      // UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT.
+      return 'COORDINATOR_NOT_AVAILABLE'
+  }
+}
+
+/** A partition of __transaction_state this coordinator owns. */
+interface OwnedPartition {
+  state: 'loading' | 'active'
+  /** Its leader epoch: the coordinator epoch of its markers. */
+  epoch: number
+  loaded: Promise<void>
+}
 
 export interface TransactionMetadata {
   transactionalId: string
@@ -113,6 +157,11 @@ export class TransactionCoordinator {
   private creating?: Promise<void>
   private timer?: NodeJS.Timeout
   private stopped = false
+  /** The partitions of __transaction_state this broker leads, loaded or loading. */
+  private readonly owned = new Map<number, OwnedPartition>()
+  /** Completions of loaded PrepareX transactions in progress (awaited by shutdown). */
+  private readonly completions = new Set<Promise<unknown>>()
+  private readonly markers: TransactionMarkerChannel
   private readonly now: () => number
   readonly maxTimeoutMs: number
   readonly statePartitions: number
@@ -122,8 +171,14 @@ export class TransactionCoordinator {
     this.now = options.now ?? Date.now
     this.maxTimeoutMs = options.config.int('transaction.max.timeout.ms')
     this.statePartitions = options.config.int('transaction.state.log.num.partitions')
+    this.markers = new TransactionMarkerChannel({
+      nodeId: options.replicas.nodeId,
+      metadata: options.metadata,
+      log: options.log,
+      writeLocal: (m) => this.writeMarkerCode(m.topic, m.partition, m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch),
+    })
     if (options.groups) {
-      const offsets = new TransactionOffsets(options.groups, options.replicas, this.now)
+      const offsets = new TransactionOffsets(options.groups, options.replicas, this.now, options.config.int('offsets.commit.timeout.ms'))
       this.offsets = offsets
       this.onMarker((topic, partition, producerId, commit) => offsets.onMarker(topic, partition, producerId, commit))
     }
@@ -134,10 +189,26 @@ export class TransactionCoordinator {
     return this.offsets?.hasPending(groupId, topic, partition) ?? false
   }
 
+  /**
+   * The broker's coordinator, following the leadership of __transaction_state's partitions (and of
+   * __consumer_offsets', for the pending transactional offsets). Call after the replica manager's
+   * first reconcile: the partitions led then are loaded before it returns.
+   */
   static async start(options: TransactionCoordinatorOptions): Promise<TransactionCoordinator> {
     const coordinator = new TransactionCoordinator(options)
-    await coordinator.offsets?.rebuildPending()
-    await coordinator.load()
+    const {replicas} = options
+    replicas.onLeadershipChange((change) => {
+      if (change.topic === TRANSACTION_STATE_TOPIC) {
+        if (change.isLeader) void coordinator.loadPartition(change.partition, change.leaderEpoch)
+        else coordinator.unloadPartition(change.partition)
+      } else if (change.topic === OFFSETS_TOPIC && coordinator.offsets) {
+        if (change.isLeader) void coordinator.offsets.loadPartition(change.partition).catch((error: unknown) => options.log?.error({err: error, partition: change.partition}, 'reading pending transactional offsets failed'))
+        else coordinator.offsets.unloadPartition(change.partition)
+      }
+    })
+    const led = (topic: string) => replicas.all().filter((p) => p.topic === topic && replicas.leads(p))
+    for (const p of led(OFFSETS_TOPIC)) await coordinator.offsets?.loadPartition(p.partition)
+    await Promise.all(led(TRANSACTION_STATE_TOPIC).map((p) => coordinator.loadPartition(p.partition, p.leaderEpoch)))
     coordinator.startTimer()
     return coordinator
   }
@@ -155,25 +226,35 @@ export class TransactionCoordinator {
 
   /** Creates __transaction_state (compacted) if missing and opens its partitions. */
   ensureStateTopic(): Promise<void> {
-    const {metadata, topics, replicas} = this.options
+    const {metadata, topics, replicas, config} = this.options
+    const hostedHere = (topic: NonNullable<ReturnType<MetadataStore['topic']>>) =>
+      topic.partitions.every((p) => !p.replicas.includes(replicas.nodeId) || replicas.get(TRANSACTION_STATE_TOPIC, p.partition))
     const existing = metadata.topic(TRANSACTION_STATE_TOPIC)
-    if (existing && existing.partitions.every((p) => replicas.get(TRANSACTION_STATE_TOPIC, p.partition))) return Promise.resolve()
+    if (existing && hostedHere(existing)) return Promise.resolve()
     this.creating ??= (async () => {
+      let created = false
       if (!metadata.topic(TRANSACTION_STATE_TOPIC)) {
+        // transaction.state.log.replication.factor, as Kafka: in a cluster not created (INVALID_REPLICATION_FACTOR) until enough brokers are registered.
+        const replicationFactor = internalTopicReplicationFactor(config.int('transaction.state.log.replication.factor'), metadata.brokers().length, metadata.alterPartition !== undefined)
+        // Kafka sets min.insync.replicas to transaction.state.log.min.isr; never above the replication factor, or no write could succeed.
+        const minIsr = Math.max(1, Math.min(config.int('transaction.state.log.min.isr'), replicationFactor))
         try {
           await topics.create({
             name: TRANSACTION_STATE_TOPIC,
             numPartitions: this.statePartitions,
-            replicationFactor: 1,
+            replicationFactor,
             assignments: [],
-            configs: {'cleanup.policy': 'compact', 'compression.type': 'uncompressed', 'min.insync.replicas': '1', 'segment.bytes': String(DEFAULT_SEGMENT_BYTES), 'unclean.leader.election.enable': 'false'},
+            configs: {'cleanup.policy': 'compact', 'compression.type': 'uncompressed', 'min.insync.replicas': String(minIsr), 'segment.bytes': String(DEFAULT_SEGMENT_BYTES), 'unclean.leader.election.enable': 'false'},
           })
+          created = true
         } catch (error) {
           if (!(error instanceof TopicError && error.code === 'TOPIC_ALREADY_EXISTS')) throw error
         }
       }
       const topic = metadata.topic(TRANSACTION_STATE_TOPIC)
       if (topic) await replicas.ensurePartitions(topic)
+      // The partitions just created are empty: their loads end at once; the first requests need not retry.
+      if (created) await Promise.all([...this.owned.values()].map((o) => o.loaded))
     })().finally(() => {
       this.creating = undefined
     })
@@ -184,7 +265,7 @@ export class TransactionCoordinator {
     await this.ensureStateTopic()
     const index = transactionStatePartition(meta.transactionalId, this.partitionCount())
     const p = this.options.replicas.get(TRANSACTION_STATE_TOPIC, index)
-    if (!p) throw new TransactionError('COORDINATOR_NOT_AVAILABLE', `${TRANSACTION_STATE_TOPIC}-${index} is not hosted here`)
+    if (!p || !this.owned.has(index)) throw new TransactionError('NOT_COORDINATOR', `${TRANSACTION_STATE_TOPIC}-${index} is not led here`)
     const value: TransactionLogValue = {
       producerId: meta.producerId,
       producerEpoch: meta.producerEpoch,
@@ -196,53 +277,140 @@ export class TransactionCoordinator {
     }
     const batch = await buildRecordBatch({records: [{key: encodeTransactionLogKey(meta.transactionalId), value: encodeTransactionLogValue(value), timestamp: this.now()}]})
     try {
-      await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
+      await this.options.replicas.appendAsLeader(p, batch, {origin: 'coordinator', requiredAcks: -1, timeoutMs: TRANSACTION_LOG_APPEND_TIMEOUT_MS})
     } catch (error) {
-      this.options.log?.error({err: error, transactionalId: meta.transactionalId}, 'writing __transaction_state failed')
-      throw new TransactionError('COORDINATOR_NOT_AVAILABLE', `Writing ${TRANSACTION_STATE_TOPIC} failed`)
+      const code = appendErrorName(error)
+      this.options.log?.warn({err: error, transactionalId: meta.transactionalId, answer: code}, 'writing __transaction_state failed')
+      throw new TransactionError(code, `Writing ${TRANSACTION_STATE_TOPIC}-${index} failed (${code})`)
     }
-    this.options.replicas.notifyAppend(p)
   }
 
-  /** Replays __transaction_state, then completes transactions left in a prepare state. */
-  async load(): Promise<{transactions: number; completed: number}> {
-    const {metadata, replicas} = this.options
-    const topic = metadata.topic(TRANSACTION_STATE_TOPIC)
-    if (topic) {
-      await replicas.ensurePartitions(topic)
-      for (const {partition: index} of topic.partitions) {
-        const p = replicas.get(TRANSACTION_STATE_TOPIC, index)
-        if (!p) continue
-        let offset = p.log.logStartOffset
-        const end = p.log.logEndOffset
-        while (offset < end) {
-          const read = await p.log.read(offset, 4 * 1024 * 1024, {minOneMessage: true, maxOffset: end})
-          if (read.records.length === 0) break
-          for (const {position, header} of iterateBatches(read.records)) {
-            if (header.isControl) continue
-            const batch = await decodeRecordBatch(read.records, position)
-            for (const r of batch.records) {
-              if (r.offset < offset || r.key === null) continue
-              try {
-                this.replay(decodeTransactionLogKey(r.key), r.value === null ? null : decodeTransactionLogValue(r.value))
-              } catch (error) {
-                this.options.log?.warn({err: error, partition: index, offset: r.offset}, 'skipping an unreadable __transaction_state record')
-              }
+  /** The partition of __transaction_state of a transactional id. */
+  private partitionOf(transactionalId: string): number {
+    return transactionStatePartition(transactionalId, this.partitionCount())
+  }
+
+  /**
+   * Becoming the coordinator of partition `index` (led here in `epoch`): replays it, then completes
+   * the transactions it left in PrepareCommit/PrepareAbort (in the background: their markers may
+   * wait for other brokers; requests for those ids wait behind them). Meanwhile requests for its ids
+   * get COORDINATOR_LOAD_IN_PROGRESS. A load superseded by an unload or a newer load leaves nothing.
+   */
+  loadPartition(index: number, epoch: number): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    const current = this.owned.get(index)
+    if (current && current.epoch === epoch) return current.loaded
+    if (current) this.dropPartitionState(index)
+    const entry: OwnedPartition = {state: 'loading', epoch, loaded: Promise.resolve()}
+    this.owned.set(index, entry)
+    entry.loaded = this.runLoad(index, entry).catch((error: unknown) => {
+      this.options.log?.error({err: error, partition: index}, 'loading a __transaction_state partition failed')
+      if (this.owned.get(index) === entry) {
+        this.owned.delete(index)
+        this.dropPartitionState(index)
+      }
+    })
+    return entry.loaded
+  }
+
+  private async runLoad(index: number, entry: OwnedPartition): Promise<void> {
+    const superseded = () => this.owned.get(index) !== entry
+    const p = this.options.replicas.get(TRANSACTION_STATE_TOPIC, index)
+    const loaded = new Map<string, TransactionLogValue | null>()
+    if (p) {
+      let offset = p.log.logStartOffset
+      const end = p.log.logEndOffset
+      while (offset < end) {
+        const read = await p.log.read(offset, 4 * 1024 * 1024, {minOneMessage: true, maxOffset: end})
+        if (superseded()) return
+        if (read.records.length === 0) break
+        for (const {position, header} of iterateBatches(read.records)) {
+          if (header.isControl) continue
+          const batch = await decodeRecordBatch(read.records, position)
+          for (const r of batch.records) {
+            if (r.offset < offset || r.key === null) continue
+            try {
+              loaded.set(decodeTransactionLogKey(r.key), r.value === null ? null : decodeTransactionLogValue(r.value))
+            } catch (error) {
+              this.options.log?.warn({err: error, partition: index, offset: r.offset}, 'skipping an unreadable __transaction_state record')
             }
           }
-          offset = Math.max(read.nextOffset, offset + 1)
         }
+        offset = Math.max(read.nextOffset, offset + 1)
       }
     }
-    let completed = 0
-    for (const meta of this.txns.values()) {
-      if (meta.state === TransactionState.PrepareCommit || meta.state === TransactionState.PrepareAbort) {
-        await this.withLock(meta.transactionalId, () => this.completeTransaction(meta, meta.state === TransactionState.PrepareCommit))
-        completed++
-      }
+    if (superseded()) return
+    for (const [transactionalId, value] of loaded) if (this.partitionOf(transactionalId) === index) this.replay(transactionalId, value)
+    entry.state = 'active'
+    const prepared = [...this.txns.values()].filter((m) => this.partitionOf(m.transactionalId) === index && (m.state === TransactionState.PrepareCommit || m.state === TransactionState.PrepareAbort))
+    this.options.log?.info({partition: index, leaderEpoch: entry.epoch, transactions: [...loaded.values()].filter((v) => v !== null).length, completing: prepared.length}, 'transaction coordinator loaded a __transaction_state partition')
+    for (const meta of prepared) {
+      const completion = this.withLock(meta.transactionalId, async () => {
+        if (this.txns.get(meta.transactionalId) !== meta) return
+        if (meta.state === TransactionState.PrepareCommit || meta.state === TransactionState.PrepareAbort) await this.completeTransaction(meta, meta.state === TransactionState.PrepareCommit)
+      }).catch((error: unknown) => {
+        if (!(error instanceof TransactionError && error.code === 'NOT_COORDINATOR')) this.options.log?.error({err: error, transactionalId: meta.transactionalId}, 'completing a prepared transaction failed')
+      })
+      this.completions.add(completion)
+      void completion.finally(() => this.completions.delete(completion))
     }
-    this.options.log?.info({transactions: this.txns.size, completed}, 'transaction coordinator loaded __transaction_state')
-    return {transactions: this.txns.size, completed}
+  }
+
+  /** No longer the coordinator of partition `index`: its transactions leave memory. */
+  unloadPartition(index: number): void {
+    if (!this.owned.delete(index)) return
+    const dropped = this.dropPartitionState(index)
+    this.options.log?.info({partition: index, transactions: dropped}, 'transaction coordinator unloaded a __transaction_state partition')
+  }
+
+  private dropPartitionState(index: number): number {
+    let dropped = 0
+    for (const [id, meta] of [...this.txns]) {
+      if (this.partitionOf(id) !== index) continue
+      this.txns.delete(id)
+      if (this.byProducerId.get(meta.producerId) === id) this.byProducerId.delete(meta.producerId)
+      dropped++
+    }
+    return dropped
+  }
+
+  /**
+   * Whether this broker coordinates `transactionalId` now: NOT_COORDINATOR when its partition is
+   * not led here, COORDINATOR_LOAD_IN_PROGRESS while it loads. Returns the coordinator epoch.
+   */
+  private checkCoordinator(transactionalId: string): number {
+    if (this.stopped) throw new TransactionError('NOT_COORDINATOR')
+    const index = this.partitionOf(transactionalId)
+    const owned = this.owned.get(index)
+    if (!owned || !this.options.replicas.isLeader(TRANSACTION_STATE_TOPIC, index)) throw new TransactionError('NOT_COORDINATOR')
+    if (owned.state === 'loading') throw new TransactionError('COORDINATOR_LOAD_IN_PROGRESS')
+    return owned.epoch
+  }
+
+  /** Whether `transactionalId` belongs to a partition loaded here (listing, describing, verifying). */
+  coordinates(transactionalId: string): boolean {
+    const index = this.partitionOf(transactionalId)
+    return this.owned.get(index)?.state === 'active' && this.options.replicas.isLeader(TRANSACTION_STATE_TOPIC, index)
+  }
+
+  /** The error for `transactionalId` on this broker (DescribeTransactions): NONE, NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
+  coordinatorError(transactionalId: string): keyof typeof ErrorCode {
+    try {
+      this.checkCoordinator(transactionalId)
+      return 'NONE'
+    } catch (error) {
+      return (error as TransactionError).code
+    }
+  }
+
+  /** Whether some owned partition is still loading (ListTransactions). */
+  get loading(): boolean {
+    return [...this.owned.values()].some((o) => o.state === 'loading')
+  }
+
+  /** The owned partitions and their state (tests, diagnostics). */
+  ownedPartitions(): Map<number, 'loading' | 'active'> {
+    return new Map([...this.owned].map(([p, o]) => [p, o.state]))
   }
 
   private replay(transactionalId: string, value: TransactionLogValue | null): void {
@@ -270,8 +438,15 @@ export class TransactionCoordinator {
 
   private withLock<T>(transactionalId: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(transactionalId) ?? Promise.resolve()
-    const run = previous.then(() => {
-      if (this.stopped) throw new TransactionError('NOT_COORDINATOR')
+    const run = previous.then(async () => {
+      // The topic is made on first use (FindCoordinator does it first for clients).
+      try {
+        await this.ensureStateTopic()
+      } catch (error) {
+        this.options.log?.warn({err: error}, `${TRANSACTION_STATE_TOPIC} is not available`)
+        throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
+      }
+      this.checkCoordinator(transactionalId)
       return fn()
     })
     const tail = run.catch(() => undefined)
@@ -285,30 +460,60 @@ export class TransactionCoordinator {
   // ---------------------------------------------------------------------------------------------
   // Markers
 
-  /** Writes a COMMIT or ABORT marker for the producer to every partition of the transaction. */
+  /**
+   * Writes a COMMIT or ABORT marker for the producer to every partition of the transaction, each
+   * at its leader (here or another broker), in parallel, retrying until written; rejects with
+   * NOT_COORDINATOR when this broker stops coordinating the transaction meanwhile.
+   */
   private async writeMarkers(meta: TransactionMetadata, commit: boolean): Promise<void> {
+    const index = this.partitionOf(meta.transactionalId)
+    const owner = this.owned.get(index)
+    if (!owner) throw new TransactionError('NOT_COORDINATOR')
+    const stillOwner = () => this.owned.get(index) === owner && !this.stopped
+    const writes: Array<Promise<boolean>> = []
     for (const [topic, ids] of meta.partitions) {
       for (const partition of ids) {
-        await this.writeMarker(topic, partition, meta.producerId, meta.producerEpoch, commit)
+        const marker: TxnMarker = {topic, partition, producerId: meta.producerId, producerEpoch: meta.producerEpoch, commit, coordinatorEpoch: owner.epoch}
+        writes.push(this.markers.write(marker, stillOwner))
       }
     }
+    const results = await Promise.allSettled(writes)
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
   }
 
-  /** One marker (also WriteTxnMarkers). A partition that no longer exists is skipped. */
-  async writeMarker(topic: string, partition: number, producerId: number, producerEpoch: number, commit: boolean): Promise<boolean> {
-    const p = this.options.replicas.get(topic, partition)
-    if (!p) return false
+  /**
+   * One marker appended here as the partition's leader (WriteTxnMarkers, and this coordinator's
+   * own partitions), acks=all. Returns false when the partition does not exist; throws LogError
+   * (NOT_LEADER_OR_FOLLOWER when another broker leads it).
+   */
+  async writeMarker(topic: string, partition: number, producerId: number, producerEpoch: number, commit: boolean, coordinatorEpoch = 0): Promise<boolean> {
+    const {replicas, metadata} = this.options
+    const p = replicas.get(topic, partition)
+    if (!p) {
+      if (metadata.topic(topic)?.partitions.some((a) => a.partition === partition)) throw new LogError('NOT_LEADER_OR_FOLLOWER', `${topic}-${partition} is not led here`)
+      return false
+    }
     const batch = await buildRecordBatch({
-      records: [endTransactionMarkerRecord({type: commit ? ControlRecordType.Commit : ControlRecordType.Abort, coordinatorEpoch: COORDINATOR_EPOCH}, this.now())],
+      records: [endTransactionMarkerRecord({type: commit ? ControlRecordType.Commit : ControlRecordType.Abort, coordinatorEpoch}, this.now())],
       producerId,
       producerEpoch,
       isTransactional: true,
       isControl: true,
     })
-    await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
-    this.options.replicas.notifyAppend(p)
+    await replicas.appendAsLeader(p, batch, {origin: 'coordinator', requiredAcks: -1, timeoutMs: TRANSACTION_LOG_APPEND_TIMEOUT_MS})
     for (const listener of this.markerListeners) await listener(topic, partition, producerId, commit)
     return true
+  }
+
+  /** writeMarker as a Kafka error code (the marker channel's local path). */
+  private async writeMarkerCode(topic: string, partition: number, producerId: number, producerEpoch: number, commit: boolean, coordinatorEpoch: number): Promise<number> {
+    try {
+      return (await this.writeMarker(topic, partition, producerId, producerEpoch, commit, coordinatorEpoch)) ? ErrorCode.NONE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    } catch (error) {
+      if (error instanceof LogError) return ErrorCode[error.code]
+      throw error
+    }
   }
 
   /**
@@ -454,8 +659,16 @@ export class TransactionCoordinator {
     })
   }
 
-  /** AddPartitionsToTxn v4+ verifyOnly, and KIP-890 produce verification: is the partition in the producer's open transaction? */
+  /**
+   * AddPartitionsToTxn v4+ verifyOnly, and KIP-890 produce verification: is the partition in the
+   * producer's open transaction? NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS when this broker
+   * does not (yet) coordinate the transactional id.
+   */
   verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): keyof typeof ErrorCode {
+    if (transactionalId !== null) {
+      const notHere = this.coordinatorError(transactionalId)
+      if (notHere !== 'NONE') return notHere
+    }
     const id = transactionalId ?? this.byProducerId.get(producerId)
     const meta = id === undefined ? undefined : this.txns.get(id)
     if (!meta || meta.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING'
@@ -488,22 +701,53 @@ export class TransactionCoordinator {
   }
 
   /**
-   * TxnOffsetCommit: the offsets are written to the group's partition of __consumer_offsets as
-   * part of the producer's transaction (which must hold that partition: AddOffsetsToTxn) and
-   * become visible when it commits.
+   * TxnOffsetCommit, at the group's coordinator: the offsets are written to the group's partition
+   * of __consumer_offsets as part of the producer's transaction and become visible when it commits.
+   * When this broker also coordinates the transaction, the transaction must hold that partition
+   * (AddOffsetsToTxn); when another broker does, nothing is checked, as Kafka's group coordinator
+   * does not (before KIP-890 part 2's verification).
    */
-  txnOffsetCommit(transactionalId: string, producerId: number, producerEpoch: number, groupId: string, offsets: readonly TxnOffset[]): Promise<void> {
-    return this.withLock(transactionalId, async () => {
-      const groups = this.options.groups
-      if (!this.offsets || !groups) throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
+  async txnOffsetCommit(transactionalId: string, producerId: number, producerEpoch: number, groupId: string, offsets: readonly TxnOffset[]): Promise<void> {
+    const groups = this.options.groups
+    const pending = this.offsets
+    if (!pending || !groups) throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
+    await groups.ensureOffsetsTopic()
+    const count = this.options.metadata.topic(OFFSETS_TOPIC)?.partitions.length
+    if (count === undefined) throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
+    const partition = partitionForGroup(groupId, count)
+    const groupError = groups.coordinatorError(groupId)
+    if (groupError !== 'NONE') throw new TransactionError(groupError)
+    const commit = async () => {
+      try {
+        await pending.commit(groupId, partition, producerId, producerEpoch, offsets)
+      } catch (error) {
+        throw new TransactionError(appendErrorName(error))
+      }
+    }
+    if (!this.owned.has(this.partitionOf(transactionalId))) {
+      await commit()
+      return
+    }
+    await this.withLock(transactionalId, async () => {
       const meta = this.checkProducer(transactionalId, producerId, producerEpoch)
-      await groups.ensureOffsetsTopic()
-      const count = this.options.metadata.topic(OFFSETS_TOPIC)?.partitions.length
-      if (count === undefined) throw new TransactionError('COORDINATOR_NOT_AVAILABLE')
-      const partition = partitionForGroup(groupId, count)
       if (meta.state !== TransactionState.Ongoing || !meta.partitions.get(OFFSETS_TOPIC)?.has(partition)) throw new TransactionError('INVALID_TXN_STATE')
-      await this.offsets.commit(groupId, partition, producerId, producerEpoch, offsets)
+      await commit()
     })
+  }
+
+  /**
+   * KIP-890 verification of a transactional batch at its partition leader when the transactional
+   * id may be coordinated elsewhere (Kafka's AddPartitionsToTxnManager): here, verifyPartition;
+   * elsewhere, AddPartitionsToTxn verifyOnly to the leader of its __transaction_state partition.
+   */
+  async verifyAtCoordinator(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<keyof typeof ErrorCode> {
+    const local = this.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition)
+    if (local !== 'NOT_COORDINATOR') return local
+    const state = this.options.metadata.topic(TRANSACTION_STATE_TOPIC)
+    const leader = state?.partitions.find((p) => p.partition === transactionStatePartition(transactionalId, state.partitions.length))?.leader ?? -1
+    if (leader < 0 || leader === this.options.replicas.nodeId) return 'NOT_COORDINATOR'
+    const code = await this.markers.verify(leader, {transactionalId, producerId, producerEpoch, topic, partition})
+    return ERROR_NAMES.get(code) ?? 'UNKNOWN_SERVER_ERROR'
   }
 
   /** The transaction (DescribeTransactions, tests). */
@@ -531,14 +775,14 @@ export class TransactionCoordinator {
     const now = this.now()
     let aborted = 0
     for (const meta of [...this.txns.values()]) {
-      if (meta.state !== TransactionState.Ongoing || meta.txnStartTimestamp + meta.txnTimeoutMs >= now) continue
+      if (meta.state !== TransactionState.Ongoing || meta.txnStartTimestamp + meta.txnTimeoutMs >= now || !this.coordinates(meta.transactionalId)) continue
       await this.withLock(meta.transactionalId, async () => {
         if (meta.state !== TransactionState.Ongoing || meta.txnStartTimestamp + meta.txnTimeoutMs >= this.now()) return
         this.options.log?.info({transactionalId: meta.transactionalId, producerId: meta.producerId}, 'aborting a timed-out transaction')
         await this.endTransaction(meta, false, true)
         aborted++
       }).catch((error: unknown) => {
-        if (!(error instanceof TransactionError && error.code === 'NOT_COORDINATOR')) throw error
+        if (!(error instanceof TransactionError && (error.code === 'NOT_COORDINATOR' || error.code === 'COORDINATOR_LOAD_IN_PROGRESS'))) throw error
       })
     }
     return aborted
@@ -547,6 +791,8 @@ export class TransactionCoordinator {
   async shutdown(): Promise<void> {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
-    await Promise.allSettled([...this.locks.values()])
+    // Marker retries stop (NOT_COORDINATOR): the partition's next leader completes them.
+    this.markers.close()
+    await Promise.allSettled([...this.locks.values(), ...this.completions])
   }
 }

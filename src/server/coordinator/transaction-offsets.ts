@@ -7,10 +7,14 @@
  * group's partition of __consumer_offsets as one transactional batch of the producer (producer
  * id and epoch, no sequence), so they are durable before the answer, and keeps them pending per
  * producer id. When the transaction coordinator writes the COMMIT marker to that partition they
- * are applied to the group coordinator; an ABORT marker drops them. On start, the group
- * coordinator's load skips records of aborted or still-open transactions (coordinator-log.ts),
- * and rebuildPending() reads the open ones back here, so a transaction completed after a crash
- * (PrepareCommit found on load) still applies its offsets.
+ * are applied to the group coordinator; an ABORT marker drops them. The records are appended
+ * as the partition's leader with acks=all within offsets.commit.timeout.ms (Kafka's
+ * GroupMetadataManager.storeOffsets: acks=-1). A partition's pending offsets live on the broker
+ * that leads it (where TxnOffsetCommit and the markers arrive): on becoming its leader the group
+ * coordinator's load skips records of aborted or still-open transactions (coordinator-log.ts), and
+ * loadPartition() reads the open ones back here, so a transaction completed after a crash or a
+ * failover (PrepareCommit found on load, markers written again) still applies its offsets; on
+ * losing it, unloadPartition() forgets them.
  *
  * A partition with pending offsets is what OffsetFetch's requireStable (KIP-447) answers
  * UNSTABLE_OFFSET_COMMIT for: hasPending() is true from before the batch is appended until its
@@ -21,6 +25,7 @@
 import {iterateBatches} from '../../lib/records/batch.js'
 import {buildRecordBatch, decodeRecordBatch} from '../../lib/records/record.js'
 import type {ReplicaManager} from '../replica-manager.js'
+import {LogError} from '../log/errors.js'
 import {OFFSETS_TOPIC} from './coordinator-log.js'
 import type {GroupCoordinator} from './group-coordinator.js'
 import {decodeCoordinatorKey, encodeOffsetCommitKey, encodeOffsetCommitValue} from './records.js'
@@ -54,13 +59,15 @@ export class TransactionOffsets {
     private readonly groups: GroupCoordinator,
     private readonly replicas: ReplicaManager,
     private readonly now: () => number = Date.now,
+    /** How long the acks=all append may wait for the ISR. */
+    private readonly timeoutMs = 5000,
   ) {}
 
   /** Writes the offsets as a transactional batch to `partition` of __consumer_offsets and keeps them pending. */
   async commit(groupId: string, partition: number, producerId: number, producerEpoch: number, offsets: readonly TxnOffset[]): Promise<void> {
     if (offsets.length === 0) return
     const p = this.replicas.get(OFFSETS_TOPIC, partition)
-    if (!p) throw new Error(`${OFFSETS_TOPIC}-${partition} is not hosted here`)
+    if (!p) throw new LogError('NOT_LEADER_OR_FOLLOWER', `${OFFSETS_TOPIC}-${partition} is not hosted here`)
     const timestamp = this.now()
     const records = offsets.map((o) => ({
       key: encodeOffsetCommitKey(groupId, o.topic, o.partition),
@@ -72,12 +79,13 @@ export class TransactionOffsets {
     // sees the old committed offset while these are on their way.
     this.addPending(producerId, partition, records)
     try {
-      await p.log.append(batch, {origin: 'coordinator', leaderEpoch: p.leaderEpoch})
+      await this.replicas.appendAsLeader(p, batch, {origin: 'coordinator', requiredAcks: -1, timeoutMs: this.timeoutMs})
     } catch (error) {
-      this.removePending(producerId, partition, records)
+      // Not acknowledged: the records may still be in the log (after the append, waiting for the
+      // ISR); the transaction's marker decides them, and a reload reads them back.
+      if (!(error instanceof LogError && (error.code === 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' || error.code === 'REQUEST_TIMED_OUT'))) this.removePending(producerId, partition, records)
       throw error
     }
-    this.replicas.notifyAppend(p)
   }
 
   /** Whether a transaction still open has offsets of this group and partition (KIP-447's unstable offset). */
@@ -124,11 +132,20 @@ export class TransactionOffsets {
     if (commit) this.groups.applyCommittedTransactionalOffsets(records)
   }
 
-  /** On start: the offset records of transactions still open in __consumer_offsets become pending again. */
-  async rebuildPending(): Promise<number> {
+  /** No longer the leader of `partition`: its pending offsets go (its new leader reads them back). */
+  unloadPartition(partition: number): void {
+    for (const [producerId, byPartition] of [...this.pending]) {
+      const records = byPartition.get(partition)
+      if (records) this.removePending(producerId, partition, records)
+    }
+  }
+
+  /** Becoming the leader of `partition`: the offset records of transactions still open in it become pending again. */
+  async loadPartition(partition: number): Promise<number> {
+    this.unloadPartition(partition)
     let count = 0
     for (const p of this.replicas.all()) {
-      if (p.topic !== OFFSETS_TOPIC) continue
+      if (p.topic !== OFFSETS_TOPIC || p.partition !== partition) continue
       for (const [producerId, firstOffset] of p.log.producerState.openTransactions()) {
         let offset = Math.max(firstOffset, p.log.logStartOffset)
         const end = p.log.logEndOffset

@@ -4,10 +4,12 @@
 // is persisted in __transaction_state before the answer). v0-3 carry one transaction (clients);
 // v4+ a batch of transactions, each possibly verifyOnly (KIP-890: only check that the partitions
 // are already in the transaction, answering INVALID_TXN_STATE for those that are not).
+// Partitions may be led by any broker (the coordinator writes markers to their leaders).
 // Errors per partition: UNKNOWN_TOPIC_OR_PARTITION (the other partitions then get
 // OPERATION_NOT_ATTEMPTED), and the transaction's error on every partition:
 // INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v2, as Kafka),
-// CONCURRENT_TRANSACTIONS, INVALID_TXN_STATE, COORDINATOR_NOT_AVAILABLE (no coordinator).
+// CONCURRENT_TRANSACTIONS, INVALID_TXN_STATE, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS,
+// COORDINATOR_NOT_AVAILABLE (no coordinator).
 // Not implemented: transactions v2 (KIP-890 part 2, the v5 epoch semantics).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
@@ -34,7 +36,8 @@ async function addOne(
   if (!coordinator) {
     setAll(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   } else {
-    const unknown = partitions.filter((p) => !ctx.broker.replicas.get(p.topic, p.partition))
+    // Partitions led by any broker of the cluster: the markers go to their leaders.
+    const unknown = partitions.filter((p) => !ctx.broker.metadata.topic(p.topic)?.partitions.some((a) => a.partition === p.partition))
     if (unknown.length > 0) {
       for (const p of unknown) codes.set(key(p.topic, p.partition), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       setAll(ErrorCode.OPERATION_NOT_ATTEMPTED)

@@ -3,7 +3,8 @@
 // Behaviour: the state of each transactional id asked for (Kafka's state names: Empty, Ongoing,
 // PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, ...), its timeout, start time
 // (-1 when no transaction is open), producer id and epoch, and its partitions.
-// Errors per id: TRANSACTIONAL_ID_NOT_FOUND, COORDINATOR_NOT_AVAILABLE (no coordinator).
+// Errors per id: TRANSACTIONAL_ID_NOT_FOUND, NOT_COORDINATOR (its __transaction_state partition is
+// led by another broker), COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE (no coordinator).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {TRANSACTION_STATE_NAMES} from '../coordinator/transaction-log.js'
@@ -18,6 +19,8 @@ export const describeTransactions = defineHandler({
     const transactionStates = request.transactionalIds.map((transactionalId) => {
       const empty = {transactionalId, transactionState: '', transactionTimeoutMs: 0, transactionStartTimeMs: -1n, producerId: -1n, producerEpoch: -1, topics: []}
       if (!coordinator) return {...empty, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}
+      const notHere = coordinator.coordinatorError(transactionalId)
+      if (notHere !== 'NONE') return {...empty, errorCode: ErrorCode[notHere]}
       const meta = coordinator.transaction(transactionalId)
       if (!meta) return {...empty, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND}
       return {

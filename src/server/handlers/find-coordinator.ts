@@ -1,13 +1,15 @@
 // FindCoordinator: v0-6
 //
-// Behaviour: this broker coordinates every group (one broker owns every partition of
-// __consumer_offsets), so a group key (key type 0) is answered with this broker's advertised
-// address on the listener the request came in on. The first lookup creates __consumer_offsets
-// (offsets.topic.num.partitions, compacted) before answering, where Kafka answers
-// COORDINATOR_NOT_AVAILABLE once and lets the client retry. v0-3 carry one key; v4+ a batch
+// Behaviour: a group key (key type 0) is answered with the leader of the group's partition of
+// __consumer_offsets (this broker's advertised address on the listener the request came in on,
+// when it leads it). The first lookup creates __consumer_offsets (offsets.topic.num.partitions,
+// compacted, offsets.topic.replication.factor) before answering, where Kafka answers
+// COORDINATOR_NOT_AVAILABLE once and lets the client retry. In a cluster with fewer registered
+// brokers than the replication factor the topic is not created and the answer is
+// COORDINATOR_NOT_AVAILABLE until there are enough, as Kafka's. v0-3 carry one key; v4+ a batch
 // (KIP-699), each with its own error.
-// A transaction key (key type 1) is answered the same way when the broker has a transaction
-// coordinator; the first lookup creates __transaction_state.
+// A transaction key (key type 1) is answered the same way, with __transaction_state
+// (transaction.state.log.replication.factor).
 // Errors: COORDINATOR_NOT_AVAILABLE (no coordinator; __consumer_offsets or __transaction_state
 // could not be created), INVALID_REQUEST (an unknown key type).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
@@ -16,6 +18,7 @@ import {OFFSETS_TOPIC} from '../coordinator/coordinator-log.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {partitionForGroup} from '../coordinator/records.js'
 import {TRANSACTION_STATE_TOPIC, transactionStatePartition} from '../coordinator/transaction-log.js'
+import {TopicError} from '../controller/topic-manager.js'
 import {brokersFor} from './metadata.js'
 import {defineHandler, type RequestContext} from './handler.js'
 
@@ -44,10 +47,16 @@ async function find(key: string, keyType: number, ctx: RequestContext): Promise<
   try {
     await groups.ensureOffsetsTopic()
   } catch (error) {
-    ctx.broker.log.error({err: error}, 'creating __consumer_offsets failed')
+    logCreationFailure(ctx, OFFSETS_TOPIC, error)
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   }
   return leaderOf(OFFSETS_TOPIC, (partitions) => partitionForGroup(key, partitions), key, ctx, fail)
+}
+
+/** Too few brokers for the internal topic's replication factor is expected while a cluster starts: a warning, not an error. */
+function logCreationFailure(ctx: RequestContext, topic: string, error: unknown): void {
+  if (error instanceof TopicError && error.code === 'INVALID_REPLICATION_FACTOR') ctx.broker.log.warn({topic, reason: error.message}, `not creating ${topic} yet; coordinators are unavailable until enough brokers are registered`)
+  else ctx.broker.log.error({err: error}, `creating ${topic} failed`)
 }
 
 /**
@@ -72,7 +81,7 @@ async function findTransactionCoordinator(key: string, ctx: RequestContext, fail
   try {
     await transactions.ensureStateTopic()
   } catch (error) {
-    ctx.broker.log.error({err: error}, 'creating __transaction_state failed')
+    logCreationFailure(ctx, TRANSACTION_STATE_TOPIC, error)
     return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   }
   return leaderOf(TRANSACTION_STATE_TOPIC, (partitions) => transactionStatePartition(key, partitions), key, ctx, fail)

@@ -1,11 +1,13 @@
 // ListGroups: v0-5
 //
-// Behaviour: every group this broker coordinates (all of them), sorted by id, with its protocol
+// Behaviour: every group this broker coordinates (those of the __consumer_offsets partitions it
+// leads and has loaded), sorted by id, with its protocol
 // type, state (v4+; classic: Empty, PreparingRebalance, CompletingRebalance, Stable; consumer:
 // Empty, Assigning, Reconciling, Stable) and type (v5+: classic or consumer). statesFilter (v4+)
 // and typesFilter (v5+) keep the groups whose state or type matches one of them, ignoring case;
 // empty filters keep everything.
-// Errors: COORDINATOR_NOT_AVAILABLE.
+// Errors: COORDINATOR_LOAD_IN_PROGRESS (a partition led here is still loading; the loaded ones'
+// groups are listed), COORDINATOR_NOT_AVAILABLE.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
@@ -19,6 +21,6 @@ export const listGroups = defineHandler({
     const groups = coordinatorOf(ctx)
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: []}
     const listed = groups.listGroups({states: ctx.apiVersion >= 4 ? request.statesFilter : [], types: ctx.apiVersion >= 5 ? request.typesFilter : []})
-    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups: listed}
+    return {throttleTimeMs: 0, errorCode: groups.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups: listed}
   },
 })

@@ -3,7 +3,8 @@
 // Behaviour: the transactional ids this coordinator knows, filtered by state names (unknown names
 // are listed back in unknownStateFilters), by producer ids, and (v1, KIP-994) by duration: only
 // transactions open longer than durationFilter ms.
-// Errors: COORDINATOR_NOT_AVAILABLE (no coordinator).
+// Errors: COORDINATOR_LOAD_IN_PROGRESS (a partition of __transaction_state led here is loading; the
+// others are listed), COORDINATOR_NOT_AVAILABLE (no coordinator).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {TRANSACTION_STATE_NAMES, TransactionState} from '../coordinator/transaction-log.js'
@@ -28,6 +29,6 @@ export const listTransactions = defineHandler({
       .filter((t) => producerIds.size === 0 || producerIds.has(t.producerId))
       .filter((t) => duration < 0 || (t.state === TransactionState.Ongoing && now - t.txnStartTimestamp > duration))
       .map((t) => ({transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: TRANSACTION_STATE_NAMES[t.state] ?? 'Unknown'}))
-    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates}
+    return {throttleTimeMs: 0, errorCode: coordinator.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, unknownStateFilters, transactionStates}
   },
 })

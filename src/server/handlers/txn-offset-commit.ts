@@ -1,10 +1,13 @@
 // TxnOffsetCommit: v0-5
 //
-// Behaviour: commits a group's offsets inside the producer's transaction: they are written to the
-// group's partition of __consumer_offsets as a transactional batch before the answer and become
-// visible (OffsetFetch, restarts) only when the transaction commits; an abort drops them. The
-// group's partition must be in the transaction (AddOffsetsToTxn first).
-// Errors (every partition): INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
+// Behaviour: at the group's coordinator, commits a group's offsets inside the producer's
+// transaction: they are written (acks=all) to the group's partition of __consumer_offsets as a
+// transactional batch before the answer and become visible (OffsetFetch, restarts) only when the
+// transaction commits (its marker reaches that partition); an abort drops them. When this broker
+// also coordinates the transaction, the group's partition must be in it (AddOffsetsToTxn first);
+// when another broker does, the transaction is not checked (as Kafka before KIP-890 part 2).
+// Errors (every partition): NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS (the group's coordinator
+// is elsewhere or loading), INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED (INVALID_PRODUCER_EPOCH
 // before v3), INVALID_TXN_STATE, COORDINATOR_NOT_AVAILABLE; per partition
 // UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE (metadata over 4096 bytes).
 // Not implemented: the group generation/member checks of v3+ (KIP-447 consumer group metadata

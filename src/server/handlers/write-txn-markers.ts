@@ -1,11 +1,13 @@
 // WriteTxnMarkers: v1 (v0 was removed in Kafka 4.0)
 //
-// Behaviour: appends a COMMIT or ABORT control batch for the producer id and epoch to each
-// partition named (the transaction coordinator does the same locally on EndTxn; this is the
-// inter-broker API). Answers per partition.
-// Errors: UNKNOWN_TOPIC_OR_PARTITION, COORDINATOR_NOT_AVAILABLE (no coordinator),
-// KAFKA_STORAGE_ERROR and the log's append errors.
-// Not implemented: coordinator epoch checks (TRANSACTION_COORDINATOR_FENCED): one broker, epoch 0.
+// Behaviour: the inter-broker API by which a transaction coordinator has the leader of each
+// partition of a transaction append its COMMIT or ABORT control batch (the coordinator epoch in
+// the marker's value) for the producer id and epoch, as leader with acks=all (Kafka: acks=-1).
+// Answers per partition; the coordinator retries the retriable errors.
+// Errors: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (another broker leads it),
+// NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT,
+// COORDINATOR_NOT_AVAILABLE (no coordinator), KAFKA_STORAGE_ERROR and the log's append errors.
+// Not implemented: coordinator epoch checks (TRANSACTION_COORDINATOR_FENCED).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {LogError} from '../log/errors.js'
@@ -27,7 +29,7 @@ export const writeTxnMarkers = defineHandler({
           if (!coordinator) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
           else {
             try {
-              const written = await coordinator.writeMarker(t.name, partitionIndex, Number(marker.producerId), marker.producerEpoch, marker.transactionResult)
+              const written = await coordinator.writeMarker(t.name, partitionIndex, Number(marker.producerId), marker.producerEpoch, marker.transactionResult, marker.coordinatorEpoch)
               if (!written) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             } catch (error) {
               if (!(error instanceof LogError)) throw error
