@@ -155,7 +155,7 @@ export class Broker {
     const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log})
     this.groups = groups
     const producerIds = new ProducerIdManager(metadata)
-    const transactions = await TransactionCoordinator.start({metadata, topics, replicas, producerIds, config, groups, log, abortIntervalMs: config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms')})
+    const transactions = await TransactionCoordinator.start({interBroker, metadata, topics, replicas, producerIds, config, groups, log, abortIntervalMs: config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms')})
     this.transactions = transactions
 
     let bound: BoundListener[] = []

@@ -572,10 +572,18 @@ export class ReplicaManager {
 
   /**
    * This broker's etcd session is lost: it leads nothing until the store says so again (lookup()
-   * already refuses); acks=all writes waiting for replication get NOT_LEADER_OR_FOLLOWER now.
+   * already refuses); acks=all writes waiting for replication get NOT_LEADER_OR_FOLLOWER now, and
+   * the coordinators hear that it stopped leading.
    */
   sessionLost(): void {
-    for (const p of this.partitions.values()) this.failWaiters(p, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    for (const p of this.partitions.values()) {
+      this.failWaiters(p, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      if (!p.isLeader) continue
+      // It leads again only when the controller elects it in its next registration's epoch.
+      p.isLeader = false
+      p.generation++
+      this.emitLeadership(p, false)
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {iterateBatches} from '../../lib/records/batch.js'
 import {ControlRecordType, buildRecordBatch, decodeRecordBatch, endTransactionMarkerRecord} from '../../lib/records/record.js'
 import type {ResolvedBrokerConfig} from '../../lib/config/broker-configs.js'
+import type {InterBrokerClient} from '../replication/inter-broker.js'
 import type {MetadataStore} from '../controller/metadata-store.js'
 import type {ProducerIdManager} from '../controller/producer-id-manager.js'
 import {TopicError, type TopicManager} from '../controller/topic-manager.js'
@@ -134,6 +135,8 @@ export type MarkerListener = (topic: string, partition: number, producerId: numb
 
 export interface TransactionCoordinatorOptions {
   metadata: MetadataStore
+  /** How to reach other brokers (markers, KIP-890 verification): the inter-broker listener. */
+  interBroker?: InterBrokerClient
   topics: TopicManager
   replicas: ReplicaManager
   producerIds: ProducerIdManager
@@ -175,6 +178,7 @@ export class TransactionCoordinator {
       nodeId: options.replicas.nodeId,
       metadata: options.metadata,
       log: options.log,
+      ...(options.interBroker ? {interBroker: options.interBroker} : {}),
       writeLocal: (m) => this.writeMarkerCode(m.topic, m.partition, m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch),
     })
     if (options.groups) {

@@ -25,6 +25,7 @@ import {Connection} from '../../lib/client/connection.js'
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ERROR_CODES, ErrorCode} from '../../lib/protocol/generated/errors.js'
 import type {MetadataStore} from '../controller/metadata-store.js'
+import type {InterBrokerClient} from '../replication/inter-broker.js'
 import type {Logger} from '../logger.js'
 import {TransactionError} from './transaction-coordinator.js'
 
@@ -48,6 +49,8 @@ export interface TransactionMarkerChannelOptions {
   backoffMs?: number
   /** Per WriteTxnMarkers request (Kafka: request.timeout.ms). */
   requestTimeoutMs?: number
+  /** The inter-broker listener and its security (default: each broker's first registered address, plaintext). */
+  interBroker?: InterBrokerClient
 }
 
 /** Errors after which the marker is sent again. */
@@ -158,8 +161,9 @@ export class TransactionMarkerChannel {
 
   /** The connection to `nodeId`, made again when it closed or the broker registered another address. */
   private connect(nodeId: number): Promise<Connection> {
-    const endpoint = this.options.metadata.brokers().find((b) => b.nodeId === nodeId)
-    if (!endpoint) return Promise.reject(new Error(`broker ${nodeId} is not registered`))
+    const registration = this.options.metadata.brokers().find((b) => b.nodeId === nodeId)
+    if (!registration) return Promise.reject(new Error(`broker ${nodeId} is not registered`))
+    const endpoint = this.options.interBroker ? this.options.interBroker.endpoint(registration) : registration
     const existing = this.connections.get(nodeId)
     if (existing && existing.host === endpoint.host && existing.port === endpoint.port) {
       return existing.connection.then((c) => (c.closed ? this.reconnect(nodeId, endpoint) : c))
@@ -173,7 +177,8 @@ export class TransactionMarkerChannel {
       ?.connection.then((c) => c.close())
       .catch(() => undefined)
     const timeout = this.options.requestTimeoutMs ?? 30_000
-    const connection = Connection.connect(endpoint, {nodeId, clientId: `kcli-txn-marker-${this.options.nodeId}`, requestTimeoutMs: timeout, connectTimeoutMs: Math.min(10_000, timeout)})
+    const security = this.options.interBroker?.security
+    const connection = Connection.connect(endpoint, {nodeId, clientId: `kcli-txn-marker-${this.options.nodeId}`, requestTimeoutMs: timeout, connectTimeoutMs: Math.min(10_000, timeout), ...(security ? {security} : {})})
     const entry = {host: endpoint.host, port: endpoint.port, connection}
     this.connections.set(nodeId, entry)
     connection.catch(() => {

@@ -35,7 +35,7 @@ import {isCompacted} from '../log/log-config.js'
 import {recompress, targetCompression} from '../recompress.js'
 import {defineHandler} from './handler.js'
 import {LeaderHints} from './leader-hints.js'
-import {verifyTransactionalBatch} from './transactions-support.js'
+import {verifyTransactionalBatchInCluster} from './transactions-support.js'
 
 type PartitionResponse = Array<NonNullable<NonNullable<Encodable<ProduceResponse>['responses']>[number]['partitionResponses']>[number]>
 
@@ -66,7 +66,7 @@ export const produce = defineHandler({
           const invalid = validateRecords(ctx.apiVersion, sent)
           if (invalid || !sent) return answer(invalid?.errorCode ?? ErrorCode.INVALID_RECORD, invalid?.message ?? null)
           if (acks !== 0 && acks !== 1 && acks !== -1) return answer(ErrorCode.INVALID_REQUIRED_ACKS)
-          const unverified = verifyTransactionalBatch(ctx, request.transactionalId, sent, topicData.name, p.index)
+          const unverified = await verifyTransactionalBatchInCluster(ctx, request.transactionalId, sent, topicData.name, p.index)
           if (unverified !== ErrorCode.NONE) return answer(unverified)
           try {
             if (isCompacted(partition.log.config)) {
