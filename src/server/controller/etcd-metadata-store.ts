@@ -90,6 +90,8 @@ interface Entry {
   value: string
   modRevision: number
   createRevision: number
+  /** The value parsed, once read (an entry is replaced, never changed, on a new revision). */
+  parsed?: unknown
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
@@ -121,6 +123,8 @@ export class EtcdMetadataStore implements MetadataStore {
   private lastHeartbeat = 0
   private closed = false
   private derived?: {topics: TopicMetadata[]; byName: Map<string, TopicMetadata>; byId: Map<string, TopicMetadata>}
+  private readonly topicCache = new Map<string, TopicMetadata>()
+  private readonly dirtyTopics = new Set<string>()
   private readonly listeners: Array<() => void> = []
   clusterIdValue = ''
 
@@ -173,14 +177,16 @@ export class EtcdMetadataStore implements MetadataStore {
     const prefix = this.key('')
     const response = await this.client.getAll().prefix(prefix).exec()
     for (const kv of response.kvs) this.applyPut(kv)
+    for (const key of this.entries.keys()) this.changed(key)
     this.revision = Number(response.header.revision)
     this.watcher = await this.client.watch().prefix(prefix).startRevision(String(this.revision + 1)).create()
     this.watcher.on('data', (res) => {
       for (const event of res.events) {
+        const key = event.kv.key.toString().slice(prefix.length)
         if (event.type === 'Put') this.applyPut(event.kv)
-        else this.entries.delete(event.kv.key.toString().slice(prefix.length))
+        else this.entries.delete(key)
+        this.changed(key)
       }
-      this.derived = undefined
       this.revision = Math.max(this.revision, Number(res.header.revision))
       this.waiters = this.waiters.filter((w) => {
         if (w.revision > this.revision) return true
@@ -359,32 +365,51 @@ export class EtcdMetadataStore implements MetadataStore {
     return out.sort((a, b) => a.nodeId - b.nodeId)
   }
 
+  /** A key changed: the topic it belongs to is derived again on the next read. */
+  private changed(key: string): void {
+    if (key.startsWith('topics/')) this.dirtyTopics.add(key.slice('topics/'.length))
+    else if (key.startsWith('partitions/')) this.dirtyTopics.add(key.slice('partitions/'.length, key.lastIndexOf('/')))
+    else return
+    this.derived = undefined
+  }
+
+  /**
+   * The topics as TopicMetadata, derived again only for topics whose keys changed since the last
+   * read: a watch event (one partition's ISR) costs that topic, not the whole cluster — with
+   * thousands of partitions, re-reading everything on every event starved the broker's heartbeats.
+   */
   private view(): NonNullable<EtcdMetadataStore['derived']> {
     if (this.derived) return this.derived
-    const topics: TopicMetadata[] = []
-    for (const [key, entry] of this.entries) {
-      if (!key.startsWith('topics/')) continue
-      const name = key.slice('topics/'.length)
-      const stored = JSON.parse(entry.value) as StoredTopic
-      const partitions: PartitionAssignment[] = stored.partitions.map((p) => {
-        const state = this.entries.get(`partitions/${name}/${p.partition}`)
-        const s = state ? (JSON.parse(state.value) as StoredPartitionState) : {leader: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1}
-        return {
-          partition: p.partition,
-          replicas: s.replicas ?? p.replicas,
-          leader: s.leader,
-          leaderEpoch: s.leaderEpoch,
-          isr: s.isr,
-          partitionEpoch: s.partitionEpoch,
-          leaderBrokerEpoch: s.leaderBrokerEpoch,
-          ...(s.addingReplicas?.length || s.removingReplicas?.length ? {addingReplicas: s.addingReplicas ?? [], removingReplicas: s.removingReplicas ?? []} : {}),
-        }
-      })
-      topics.push({name, topicId: stored.topicId, configs: stored.configs, internal: stored.internal, partitions})
+    for (const name of this.dirtyTopics) {
+      const topic = this.deriveTopic(name)
+      if (topic) this.topicCache.set(name, topic)
+      else this.topicCache.delete(name)
     }
-    topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    this.dirtyTopics.clear()
+    const topics = [...this.topicCache.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     this.derived = {topics, byName: new Map(topics.map((t) => [t.name, t])), byId: new Map(topics.map((t) => [t.topicId, t]))}
     return this.derived
+  }
+
+  private deriveTopic(name: string): TopicMetadata | undefined {
+    const entry = this.entries.get(`topics/${name}`)
+    if (!entry) return undefined
+    const stored = JSON.parse(entry.value) as StoredTopic
+    const partitions: PartitionAssignment[] = stored.partitions.map((p) => {
+      const state = this.entries.get(`partitions/${name}/${p.partition}`)
+      const s = state ? ((state.parsed ??= JSON.parse(state.value)) as StoredPartitionState) : {leader: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1}
+      return {
+        partition: p.partition,
+        replicas: s.replicas ?? p.replicas,
+        leader: s.leader,
+        leaderEpoch: s.leaderEpoch,
+        isr: s.isr,
+        partitionEpoch: s.partitionEpoch,
+        leaderBrokerEpoch: s.leaderBrokerEpoch,
+        ...(s.addingReplicas?.length || s.removingReplicas?.length ? {addingReplicas: s.addingReplicas ?? [], removingReplicas: s.removingReplicas ?? []} : {}),
+      }
+    })
+    return {name, topicId: stored.topicId, configs: stored.configs, internal: stored.internal, partitions}
   }
 
   topics(): TopicMetadata[] {
