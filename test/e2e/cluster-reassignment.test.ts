@@ -7,7 +7,7 @@
  * still there. A second reassignment cancelled half-way restores the replicas and removes the
  * partial copy. Bad targets get Kafka's errors and move nothing.
  */
-import {existsSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
@@ -15,6 +15,10 @@ import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
 import {kcat, kcatMissing, RawClient} from './peers.js'
+import ReassignExecute, {type ReassignExecuteResult} from '../../src/commands/reassign/execute.js'
+import ReassignVerify, {type ReassignVerifyResult} from '../../src/commands/reassign/verify.js'
+import PreferredElection, {type PreferredElectionResult} from '../../src/commands/preferred-election/index.js'
+import {json, kcli} from '../commands/helpers.js'
 
 describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a four-broker cluster', () => {
   let etcd: TestEtcd
@@ -137,4 +141,27 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
     expect(await listReassignments()).toEqual([])
     await waitUntil(() => !existsSync(join(dirs.get(3)!, 'move-0')), 15_000)
   }, 90_000)
+
+  it('kcli reassign execute --throttle --wait, verify (removes the throttles) and preferred-election work against the cluster', async () => {
+    const dir = tempDir()
+    try {
+      const plan = join(dir, 'plan.json')
+      writeFileSync(plan, JSON.stringify({version: 1, partitions: [{topic: 'move', partition: 1, replicas: [3, 4, 2], log_dirs: ['any', 'any', 'any']}]}))
+      const executed = await kcli<ReassignExecuteResult>(ReassignExecute, bootstrap(), ['-f', plan, '--throttle', '1MB/s', '--wait', '--json'])
+      expect(executed.exitCode, executed.stderr).toBe(0)
+      const verified = json<ReassignVerifyResult>(await kcli(ReassignVerify, bootstrap(), ['-f', plan, '--json']))
+      expect(verified.complete).toBe(true)
+      expect((await metadata())[1]!.replicas).toEqual([3, 4, 2])
+      // The preferred replicas are not the leaders now; an election hands them the leadership, a second one has nothing to do.
+      const elected = await kcli<PreferredElectionResult>(PreferredElection, bootstrap(), ['--all', '--json'])
+      expect(elected.exitCode, elected.stderr).toBe(0)
+      // Both partitions' first replicas (4 for partition 0 since the move above, 3 for partition 1) lead again.
+      expect(json<PreferredElectionResult>(elected).partitions.filter((p) => p.topic === 'move').map((p) => [p.partition, p.errorCode])).toEqual([[0, ErrorCode.NONE], [1, ErrorCode.NONE]])
+      expect((await metadata()).map((p) => p.leader)).toEqual([4, 3])
+      const again = json<PreferredElectionResult>(await kcli(PreferredElection, bootstrap(), ['--all', '--json']))
+      expect(again.partitions.filter((p) => p.topic === 'move')).toEqual([])
+    } finally {
+      removeDir(dir)
+    }
+  }, 120_000)
 })
