@@ -114,7 +114,7 @@ describe.skipIf(etcdMissing !== null)('coordinators in a three-broker cluster', 
     const admin = kafka('admin').admin()
     await admin.connect()
     try {
-      await admin.createTopics({topics: [{topic: 'txn-out', numPartitions: 6, replicationFactor: 1}], waitForLeaders: true})
+      await admin.createTopics({topics: [{topic: 'txn-out', numPartitions: 6, replicationFactor: 3}], waitForLeaders: true})
       const [meta] = (await admin.fetchTopicMetadata({topics: ['__transaction_state']})).topics
       expect(meta!.partitions.every((p) => p.replicas.length === 3)).toBe(true)
     } finally {
