@@ -70,7 +70,7 @@ export async function spawnTxnBroker(dataDir: string, port = 0, overrides: Recor
 }
 
 export function kafkaFor(bootstrap: string, clientId = 'txn-test'): Kafka {
-  return new Kafka({brokers: [bootstrap], clientId, logLevel: logLevel.NOTHING, retry: {retries: 8, initialRetryTime: 100, maxRetryTime: 1000}})
+  return new Kafka({brokers: bootstrap.split(','), clientId, logLevel: logLevel.NOTHING, retry: {retries: 8, initialRetryTime: 100, maxRetryTime: 1000}})
 }
 
 /**
