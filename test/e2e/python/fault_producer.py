@@ -11,6 +11,7 @@ idempotent producer prints {"fatal": "..."} and exits with 3 (the harness starts
 Usage: fault_producer.py BOOTSTRAP TOPIC PARTITIONS NAME RATE [FLUSH_S]
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -58,7 +59,9 @@ producer = Producer({
     "acks": "all",
     "linger.ms": 5,
     "message.timeout.ms": 120000,
-    "request.timeout.ms": 5000,
+    # Short by default so faults recover fast; KCLI_FAULT_REQUEST_TIMEOUT_MS=30000 is librdkafka's
+    # default, with which it never times out a request the broker is still completing.
+    "request.timeout.ms": int(os.environ.get("KCLI_FAULT_REQUEST_TIMEOUT_MS", "5000")),
     "socket.timeout.ms": 5000,
     "retry.backoff.ms": 100,
     "topic.metadata.refresh.interval.ms": 1000,
