@@ -299,7 +299,10 @@ export class ReplicaManager {
       // The new epoch starts at the log end offset, recorded before any append in it.
       const startOffset = await p.log.withLock(async () => {
         const end = p.log.logEndOffset
-        await p.log.leaderEpochCache.assign(a.leaderEpoch, end)
+        // An empty log keeps it in memory until its first append writes leader-epoch-checkpoint:
+        // thousands of unwritten partitions stay one file each (partition.metadata).
+        if (end === p.log.logStartOffset && p.log.leaderEpochCache.latestEpoch() === undefined) p.log.leaderEpochCache.assignInMemory(a.leaderEpoch, end)
+        else await p.log.leaderEpochCache.assign(a.leaderEpoch, end)
         return end
       })
       p.leader = a.leader

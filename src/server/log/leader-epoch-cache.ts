@@ -106,8 +106,16 @@ export class LeaderEpochCache {
     // A new epoch at the same start offset as the previous one replaces it (Kafka does the same).
     if (latest && latest.startOffset === startOffset) this.entries.pop()
     this.entries.push({epoch, startOffset})
+    this.unpersisted = true
     return true
   }
+
+  /** In memory only since the last persist() (the log's next append writes the file). */
+  get needsPersist(): boolean {
+    return this.unpersisted
+  }
+
+  private unpersisted = false
 
   /** Removes entries starting at or after `endOffset` (log truncated to endOffset). */
   async truncateFromEnd(endOffset: number): Promise<void> {
@@ -153,6 +161,7 @@ export class LeaderEpochCache {
   /** Replaces the file with the history in memory (not fsynced: see sync()). */
   async persist(): Promise<void> {
     await writeFileAtomic(this.fs, this.path, formatCheckpoint(this.entries.map((e) => [e.epoch, e.startOffset])), {sync: false})
+    this.unpersisted = false
     this.fileExists = true
     this.unsynced = true
   }

@@ -511,7 +511,7 @@ export class PartitionLog {
       this.unflushedMessages += messages
     }
     try {
-      if (epochChanged) await this.leaderEpochCache.persist()
+      if (epochChanged || this.leaderEpochCache.needsPersist) await this.leaderEpochCache.persist()
       if (flushNow) await this.leaderEpochCache.sync()
     } catch (error) {
       throw storageError('Writing leader-epoch-checkpoint', error)
