@@ -199,3 +199,25 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
     return this.partitions.flat()
   }
 }
+
+/**
+ * The error a coordinator answers for a failed write to its internal topic (Kafka's
+ * CoordinatorOperationExceptionHelper and TransactionStateManager.appendTransactionToLog map the
+ * same way): this broker no longer leads the partition or cannot write it — find the coordinator
+ * again (NOT_COORDINATOR); the partition is unavailable for now — retry (COORDINATOR_NOT_AVAILABLE:
+ * UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT, anything not a
+ * LogError); a write too large (UNKNOWN_SERVER_ERROR).
+ */
+export function coordinatorWriteErrorName(error: unknown): 'NOT_COORDINATOR' | 'COORDINATOR_NOT_AVAILABLE' | 'UNKNOWN_SERVER_ERROR' {
+  if (!(error instanceof LogError)) return 'COORDINATOR_NOT_AVAILABLE'
+  switch (error.code) {
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'KAFKA_STORAGE_ERROR':
+      return 'NOT_COORDINATOR'
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+      return 'UNKNOWN_SERVER_ERROR'
+    default:
+      return 'COORDINATOR_NOT_AVAILABLE'
+  }
+}

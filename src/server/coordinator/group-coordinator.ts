@@ -41,7 +41,6 @@
 import {randomUUID} from 'node:crypto'
 import {ErrorCode, type ErrorName} from '../../lib/protocol/generated/errors.js'
 import type {Logger} from '../logger.js'
-import {LogError} from '../log/errors.js'
 import {ASSIGNORS, type Assignment, assignmentsEqual, cloneAssignment} from './assignors.js'
 import {ClassicGroup, type ClassicGroupMember, type JoinResult, type SyncResult} from './classic-group.js'
 import {
@@ -56,7 +55,7 @@ import type {ResolvedBrokerConfig} from '../../lib/config/broker-configs.js'
 import type {MetadataStore} from '../controller/metadata-store.js'
 import type {TopicManager} from '../controller/topic-manager.js'
 import type {ReplicaManager} from '../replica-manager.js'
-import {type CoordinatorLog, type CoordinatorRecord, OFFSETS_TOPIC, ReplicaCoordinatorLog} from './coordinator-log.js'
+import {type CoordinatorLog, type CoordinatorRecord, coordinatorWriteErrorName, OFFSETS_TOPIC, ReplicaCoordinatorLog} from './coordinator-log.js'
 import {type GroupCoordinatorConfig, groupConfigFrom} from './group-config.js'
 import {
   decodeConsumerGroupMetadataValue,
@@ -99,19 +98,7 @@ function codeOf(error: unknown): number {
  * for the coordinator again).
  */
 export function writeErrorName(error: unknown): ErrorName {
-  if (error instanceof GroupError) return error.code
-  if (!(error instanceof LogError)) return 'COORDINATOR_NOT_AVAILABLE'
-  switch (error.code) {
-    case 'NOT_LEADER_OR_FOLLOWER':
-    case 'KAFKA_STORAGE_ERROR':
-      return 'NOT_COORDINATOR'
-    case 'MESSAGE_TOO_LARGE':
-    case 'RECORD_LIST_TOO_LARGE':
-      return 'UNKNOWN_SERVER_ERROR'
-    default:
-      // UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT.
-      return 'COORDINATOR_NOT_AVAILABLE'
-  }
+  return error instanceof GroupError ? error.code : coordinatorWriteErrorName(error)
 }
 
 /** What the coordinator needs to know about topics. */

@@ -48,7 +48,7 @@ import {TopicError, type TopicManager} from '../controller/topic-manager.js'
 import type {Logger} from '../logger.js'
 import type {ReplicaManager} from '../replica-manager.js'
 import {LogError} from '../log/errors.js'
-import {OFFSETS_TOPIC, internalTopicReplicationFactor} from './coordinator-log.js'
+import {coordinatorWriteErrorName, OFFSETS_TOPIC, internalTopicReplicationFactor} from './coordinator-log.js'
 import {TransactionMarkerChannel, type TxnMarker} from './transaction-markers.js'
 import type {GroupCoordinator} from './group-coordinator.js'
 import {partitionForGroup} from './records.js'
@@ -85,19 +85,7 @@ const TRANSACTION_LOG_APPEND_TIMEOUT_MS = 30_000
  * TransactionStateManager.appendTransactionToLog): retry later, or find the coordinator again.
  */
 function appendErrorName(error: unknown): keyof typeof ErrorCode {
-  if (error instanceof TransactionError) return error.code
-  if (!(error instanceof LogError)) return 'COORDINATOR_NOT_AVAILABLE'
-  switch (error.code) {
-    case 'NOT_LEADER_OR_FOLLOWER':
-    case 'KAFKA_STORAGE_ERROR':
-      return 'NOT_COORDINATOR'
-    case 'MESSAGE_TOO_LARGE':
-    case 'RECORD_LIST_TOO_LARGE':
-      return 'UNKNOWN_SERVER_ERROR'
-    default:
-      // UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT.
-      return 'COORDINATOR_NOT_AVAILABLE'
-  }
+  return error instanceof TransactionError ? error.code : coordinatorWriteErrorName(error)
 }
 
 /** A partition of __transaction_state this coordinator owns. */
