@@ -10,7 +10,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
-import {type BrokerProcess, PROJECT_ROOT, removeDir, spawnBroker, tempDir} from './harness.js'
+import {type BrokerProcess, PROJECT_ROOT, removeDir, spawnBroker, tempDir, pollUntil} from './harness.js'
 import {RawClient} from './peers.js'
 import {kafkaFor, readValues} from './transactions-support.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
@@ -70,22 +70,6 @@ describe.skipIf(etcdMissing !== null)('exactly-once on a replicated cluster thro
       }
     }
     throw last
-  }
-
-  /** Polls until `read()` gives a value `ok` accepts (deadline `timeoutMs`). */
-  async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    let value: T | undefined
-    for (;;) {
-      try {
-        value = await read()
-        if (ok(value)) return value
-      } catch {
-        // a broker is going away: ask again
-      }
-      if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms (${JSON.stringify(value)})`)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
   }
 
   const coordinator = () => ask(async (raw) => (await raw.request(ApiKey.FindCoordinator, 3, {key: TRANSACTIONAL_ID, keyType: 1})))
@@ -150,22 +134,22 @@ describe.skipIf(etcdMissing !== null)('exactly-once on a replicated cluster thro
   }
 
   it('holds each input record exactly once', async () => {
-    await waitFor(partitions, fullIsr, 30_000, 'full ISR before the run')
+    await pollUntil(partitions, fullIsr, 30_000, 'full ISR before the run')
     startWorker()
-    await waitFor(outputOffset, (o) => o >= 40, 60_000, 'the loop commits')
+    await pollUntil(outputOffset, (o) => o >= 40, 60_000, 'the loop commits')
     // 1. The transaction coordinator's broker.
     const c = await coordinator()
     expect(c.errorCode).toBe(ErrorCode.NONE)
     await brokers.get(c.nodeId)!.kill('SIGKILL')
-    await waitFor(coordinator, (r) => r.errorCode === ErrorCode.NONE && r.nodeId !== c.nodeId, 30_000, 'the coordinator moves')
+    await pollUntil(coordinator, (r) => r.errorCode === ErrorCode.NONE && r.nodeId !== c.nodeId, 30_000, 'the coordinator moves')
     const before = await outputOffset()
-    await waitFor(outputOffset, (o) => o > before + 20, 60_000, 'the loop commits on the new coordinator')
+    await pollUntil(outputOffset, (o) => o > before + 20, 60_000, 'the loop commits on the new coordinator')
     await start(c.nodeId)
-    await waitFor(partitions, fullIsr, 60_000, 'full ISR after the coordinator came back')
+    await pollUntil(partitions, fullIsr, 60_000, 'full ISR after the coordinator came back')
     // 2. The output partition's leader.
     const leader = (await partitions()).find((p) => p.topic === OUTPUT)!.leader
     await brokers.get(leader)!.kill('SIGKILL')
-    await waitFor(partitions, (ps) => ps.some((p) => p.topic === OUTPUT && p.leader >= 0 && p.leader !== leader), 30_000, 'a new output leader')
+    await pollUntil(partitions, (ps) => ps.some((p) => p.topic === OUTPUT && p.leader >= 0 && p.leader !== leader), 30_000, 'a new output leader')
     await start(leader)
     const out = await readValues(bootstrap(), OUTPUT, {readUncommitted: false, expected: COUNT, timeoutMs: 120_000})
     const counts = new Map<string, number>()

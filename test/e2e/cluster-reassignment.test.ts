@@ -11,7 +11,7 @@ import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
-import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './harness.js'
+import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil, pollUntil} from './harness.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
 import {kcat, kcatMissing, RawClient} from './peers.js'
@@ -49,15 +49,6 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
       return r.responses[0]!.errorCode
     }, resourceType === 4 ? Number(resourceName) : 1) // a broker's own configs go to that broker, as Kafka requires
 
-  async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const value = await read()
-      if (ok(value)) return value
-      if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value)}`)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
 
   beforeAll(async () => {
     etcd = await startEtcd()
@@ -73,7 +64,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
         validateOnly: false,
       }),
     )
-    await waitFor(metadata, (ps) => ps.length === 2 && ps.every((p) => p.isr.length === 3), 30_000)
+    await pollUntil(metadata, (ps) => ps.length === 2 && ps.every((p) => p.isr.length === 3), 30_000)
     // About 2 MB per partition.
     const value = 'x'.repeat(1000)
     const lines = Array.from({length: 4000}, (_, i) => `k${i}:${i}-${value}`).join('\n') + '\n'
@@ -120,7 +111,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
         ],
       },
     ])
-    const done = await waitFor(metadata, (ps) => ps.every((p) => p.replicas.length === 2), 90_000)
+    const done = await pollUntil(metadata, (ps) => ps.every((p) => p.replicas.length === 2), 90_000)
     expect(done.map((p) => p.replicas)).toEqual([[4, 1], [4, 2]])
     expect(done.map((p) => p.isr)).toEqual([[1, 4], [2, 4]])
     expect(await listReassignments()).toEqual([])
@@ -136,7 +127,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
     expect((await reassign([{partitionIndex: 0, replicas: [4, 3]}]))[0]!.errorCode).toBe(ErrorCode.NONE)
     await waitUntil(() => existsSync(join(dirs.get(3)!, 'move-0')), 15_000)
     expect((await reassign([{partitionIndex: 0, replicas: null}]))[0]!.errorCode).toBe(ErrorCode.NONE)
-    const restored = await waitFor(metadata, (ps) => ps[0]!.replicas.length === 2, 30_000)
+    const restored = await pollUntil(metadata, (ps) => ps[0]!.replicas.length === 2, 30_000)
     expect(restored[0]!.replicas).toEqual([4, 1])
     expect(await listReassignments()).toEqual([])
     await waitUntil(() => !existsSync(join(dirs.get(3)!, 'move-0')), 15_000)

@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import {Kafka, logLevel} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
-import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil} from './harness.js'
+import {type BrokerProcess, removeDir, spawnBroker, tempDir, waitUntil, pollUntil} from './harness.js'
 import {confluentPythonMissing, kcat, kcatMissing, PYTHON, PYTHON_DIR, RawClient} from './peers.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 
@@ -69,16 +69,6 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
     return []
   }
 
-  async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-    const deadline = Date.now() + timeoutMs
-    let value: T | undefined
-    for (;;) {
-      value = await read()
-      if (ok(value)) return value
-      if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms (${JSON.stringify(value)})`)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
   const fullIsr = (ps: Array<{isr: number; leader: number}>) => ps.length > 0 && ps.every((p) => p.isr === 3 && p.leader >= 0)
 
   beforeAll(async () => {
@@ -100,7 +90,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
   })
 
   it('loses nothing, duplicates nothing, reports no error to the producers, and leadership returns to the preferred replicas', async () => {
-    await waitFor(partitions, fullIsr, 30_000, 'full ISR')
+    await pollUntil(partitions, fullIsr, 30_000, 'full ISR')
     // librdkafka: acknowledgements and errors as JSON lines.
     const py = spawn(PYTHON, [join(PYTHON_DIR, 'fault_producer.py'), allBootstrap(), TOPIC, '6', 'py', '100', '60'], {stdio: ['pipe', 'pipe', 'ignore']})
     children.push(py)
@@ -147,7 +137,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
         const exit = await brokers.get(nodeId)!.kill('SIGTERM')
         expect(exit).toBe(0)
         await start(nodeId)
-        await waitFor(partitions, fullIsr, 60_000, `full ISR after restarting broker ${nodeId}`)
+        await pollUntil(partitions, fullIsr, 60_000, `full ISR after restarting broker ${nodeId}`)
       }
       const before = {py: pyAcked.size, js: jsAcked.size}
       await waitUntil(() => pyAcked.size > before.py + 20 && jsAcked.size > before.js + 10, 60_000)
@@ -163,7 +153,7 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null || confluentPythonM
     // Leadership back on the preferred replicas (auto.leader.rebalance.enable, 2 s check interval
     // here), and settled: a leader just elected may still have its high watermark below its
     // predecessor's until the followers' next fetches, and kcat -e stops at the high watermark.
-    await waitFor(partitions, (ps) => fullIsr(ps) && ps.filter((p) => p.topic === TOPIC).every((p) => p.leader === p.replicas[0]), 30_000, 'preferred leaders')
+    await pollUntil(partitions, (ps) => fullIsr(ps) && ps.filter((p) => p.topic === TOPIC).every((p) => p.leader === p.replicas[0]), 30_000, 'preferred leaders')
     // Every acknowledged record is in the topic exactly once, and the group consumed it.
     const out = await kcat(['-b', allBootstrap(), '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-f', '%p %o %s\n'], {timeoutMs: 60_000})
     const stored = new Map<string, number>()

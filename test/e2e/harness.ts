@@ -130,3 +130,22 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): P
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+/**
+ * Resolves with `read()`'s value once `ok` accepts it, polling every 200 ms (a read that throws —
+ * a broker going away — counts as not yet); throws after `timeoutMs`, naming `what` and the last value.
+ */
+export async function pollUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let value: T | undefined
+  for (;;) {
+    try {
+      value = await read()
+      if (ok(value)) return value
+    } catch {
+      // ask again
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms (${JSON.stringify(value)})`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
