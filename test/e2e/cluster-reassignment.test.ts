@@ -18,6 +18,8 @@ import {kcat, kcatMissing, RawClient} from './peers.js'
 import ReassignExecute, {type ReassignExecuteResult} from '../../src/commands/reassign/execute.js'
 import ReassignVerify, {type ReassignVerifyResult} from '../../src/commands/reassign/verify.js'
 import PreferredElection, {type PreferredElectionResult} from '../../src/commands/preferred-election/index.js'
+import ClusterDescribe, {type ClusterDescribeResult} from '../../src/commands/cluster/describe.js'
+import TopicsDescribe, {type TopicsDescribeResult} from '../../src/commands/topics/describe.js'
 import {json, kcli} from '../commands/helpers.js'
 
 describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a four-broker cluster', () => {
@@ -126,6 +128,14 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
     expect(await setConfigs(4, '3', [{name: 'follower.replication.throttled.rate', value: '2000'}])).toBe(ErrorCode.NONE)
     expect((await reassign([{partitionIndex: 0, replicas: [4, 3]}]))[0]!.errorCode).toBe(ErrorCode.NONE)
     await waitUntil(() => existsSync(join(dirs.get(3)!, 'move-0')), 15_000)
+    // While broker 3 catches up, its replica is being added, not missing: not under-replicated (as kafka-topics.sh counts).
+    const described = json<TopicsDescribeResult>(await kcli(TopicsDescribe, bootstrap(), ['move', '--json']))
+    const moving = described.topics[0]!.partitions[0]!
+    expect(moving).toMatchObject({addingReplicas: [3], removingReplicas: [1]})
+    expect([...moving.isr].sort()).toEqual([1, 4])
+    expect(json<TopicsDescribeResult>(await kcli(TopicsDescribe, bootstrap(), ['--under-replicated-partitions', '--json'])).topics).toEqual([])
+    const cluster = json<ClusterDescribeResult>(await kcli(ClusterDescribe, bootstrap(), ['--json']))
+    expect(cluster.health).toMatchObject({reassigning: 1, underReplicated: 0, offline: 0})
     expect((await reassign([{partitionIndex: 0, replicas: null}]))[0]!.errorCode).toBe(ErrorCode.NONE)
     const restored = await pollUntil(metadata, (ps) => ps[0]!.replicas.length === 2, 30_000)
     expect(restored[0]!.replicas).toEqual([4, 1])

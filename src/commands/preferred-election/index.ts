@@ -4,6 +4,7 @@ import {BaseCommand} from '../../lib/cli/base-command.js'
 import {UsageError} from '../../lib/cli/errors.js'
 import {failIfAny} from '../../lib/client/cli-input.js'
 import type {ClusterMetadata} from '../../lib/client/metadata.js'
+import {type BrokerHealth, clusterHealth} from '../../lib/client/partition-health.js'
 import {readDocument} from '../../lib/client/plan-input.js'
 import {parseElectionJson} from '../../lib/client/reassignment-plan.js'
 
@@ -19,17 +20,8 @@ export interface ElectionOutcome {
   errorMessage: string | null
 }
 
-export interface BrokerLeadership {
-  broker: number
-  /** Partitions the broker leads now. */
-  leaders: number
-  /** Partitions whose preferred replica (first in the list) is the broker. */
-  preferred: number
-  /** Of those, the ones it does not lead: Kafka's leader imbalance for the broker. */
-  notLedByPreferred: number
-  /** notLedByPreferred / preferred, in percent (Kafka compares it with leader.imbalance.per.broker.percentage). */
-  imbalancePercent: number
-}
+/** A broker's leadership: led, preferred, and the share of its preferred partitions it does not lead (Kafka's leader imbalance). */
+export type BrokerLeadership = Pick<BrokerHealth, 'broker' | 'imbalancePercent' | 'leaders' | 'notLedByPreferred' | 'preferred'>
 
 export interface PreferredElectionResult {
   electionType: 'preferred' | 'unclean'
@@ -141,18 +133,7 @@ export default class PreferredElection extends BaseCommand<typeof PreferredElect
     const wanted = partitions === null ? null : new Set(partitions.map((p) => `${p.topic}-${p.partition}`))
     const all = metadata.topics.flatMap((t) => t.partitions.map((p) => ({topic: t.name, ...p})))
     const selected = all.filter((p) => wanted === null || wanted.has(`${p.topic}-${p.partition}`))
-    const brokerIds = [...new Set([...metadata.brokers.map((b) => b.nodeId), ...all.flatMap((p) => p.replicas)])].sort((a, b) => a - b)
-    const brokers: BrokerLeadership[] = brokerIds.map((broker) => {
-      const preferredHere = all.filter((p) => p.replicas[0] === broker)
-      const notLed = preferredHere.filter((p) => p.leaderId !== broker).length
-      return {
-        broker,
-        leaders: all.filter((p) => p.leaderId === broker).length,
-        preferred: preferredHere.length,
-        notLedByPreferred: notLed,
-        imbalancePercent: preferredHere.length === 0 ? 0 : Math.round((notLed / preferredHere.length) * 1000) / 10,
-      }
-    })
+    const brokers: BrokerLeadership[] = clusterHealth(metadata).brokers.map(({broker, imbalancePercent, leaders, notLedByPreferred, preferred}) => ({broker, imbalancePercent, leaders, notLedByPreferred, preferred}))
     const wouldElect = selected
       .filter((p) => (type === 'preferred' ? p.replicas.length > 0 && p.leaderId !== p.replicas[0] : p.leaderId < 0))
       .map((p) => ({topic: p.topic, partition: p.partition, leader: p.leaderId, preferred: p.replicas[0] ?? -1, preferredInSync: p.isr.includes(p.replicas[0] ?? -1)}))

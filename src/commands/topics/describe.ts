@@ -13,6 +13,8 @@ import {Admin, type ConfigEntry} from '../../lib/client/admin.js'
 import {failIfAny} from '../../lib/client/cli-input.js'
 import {errorName} from '../../lib/client/errors.js'
 import type {PartitionInfo, TopicInfo} from '../../lib/client/metadata.js'
+import {isAtMinIsr, isUnavailable, isUnderMinIsr, isUnderReplicated, reassignmentIndex, reassignmentOf} from '../../lib/client/partition-health.js'
+import {ClusterOperations} from '../../lib/client/reassignment.js'
 
 export interface PartitionDescription {
   partition: number
@@ -24,6 +26,9 @@ export interface PartitionDescription {
   isr: number[]
   /** Replicas whose broker is not live (not registered with the cluster). */
   offlineReplicas: number[]
+  /** A reassignment in progress: the replicas it adds and removes (empty otherwise). */
+  addingReplicas: number[]
+  removingReplicas: number[]
   /** -1 when the partition has no leader to ask. */
   earliestOffset: bigint
   latestOffset: bigint
@@ -84,14 +89,15 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
         : metadata.topics.filter((t) => t.errorCode === 0).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const existing = found.filter((t) => t.errorCode === 0)
     const configs = existing.length > 0 ? await this.withTimeout('describing topic configs', admin.describeConfigs(existing.map((t) => ({name: t.name, type: 'topic' as const})))) : []
+    const reassignments = reassignmentIndex(existing.length > 0 ? await this.withTimeout('listing reassignments', new ClusterOperations(admin.client).reassignmentsIfVisible(existing.flatMap((t) => t.partitions.map((p) => ({partition: p.partition, topic: t.name}))), flags.timeout)) : [])
     const liveBrokers = new Set(metadata.brokers.map((b) => b.nodeId))
     const minIsrOf = (topic: string) => Number(configs.find((c) => c.name === topic)?.configs.find((c) => c.name === 'min.insync.replicas')?.value ?? 1)
     const keep = (topic: string, p: PartitionInfo) =>
       !filtered ||
-      (filters.underReplicated && p.isr.length < p.replicas.length) ||
-      (filters.unavailable && (p.leaderId < 0 || !liveBrokers.has(p.leaderId))) ||
-      (filters.underMinIsr && (p.leaderId < 0 || p.isr.length < minIsrOf(topic))) ||
-      (filters.atMinIsr && p.isr.length === minIsrOf(topic))
+      (filters.underReplicated && isUnderReplicated(p, reassignmentOf(reassignments, topic, p.partition)?.addingReplicas)) ||
+      (filters.unavailable && isUnavailable(p, liveBrokers)) ||
+      (filters.underMinIsr && isUnderMinIsr(p, liveBrokers, minIsrOf(topic))) ||
+      (filters.atMinIsr && isAtMinIsr(p, minIsrOf(topic)))
     const shown = found
       .map((t) => ({...t, partitions: t.partitions.filter((p) => keep(t.name, p))}))
       .filter((t) => !filtered || t.partitions.length > 0)
@@ -109,6 +115,7 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
         error: t.errorCode === 0 ? 'NONE' : errorName(t.errorCode),
         partitions: t.partitions.map((p) => {
           const o = offsets.get(`${t.name}\u0000${p.partition}`)
+          const moving = reassignmentOf(reassignments, t.name, p.partition)
           return {
             partition: p.partition,
             leader: p.leaderId,
@@ -116,6 +123,8 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
             replicas: p.replicas,
             isr: p.isr,
             offlineReplicas: p.offlineReplicas,
+            addingReplicas: moving?.addingReplicas ?? [],
+            removingReplicas: moving?.removingReplicas ?? [],
             earliestOffset: o?.earliest ?? -1n,
             latestOffset: o?.latest ?? -1n,
           }
@@ -136,8 +145,10 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
     return result
   }
 
-  private partitionCells(p: PartitionDescription): Array<bigint | number | string> {
+  /** The cells of a partition's row; `moving` adds the reassignment column (only tables with a partition being reassigned have it). */
+  private partitionCells(p: PartitionDescription, moving: boolean): Array<bigint | number | string> {
     const c = this.out.color
+    const reassignment = [...p.addingReplicas.map((b) => `+${b}`), ...p.removingReplicas.map((b) => `-${b}`)].join(' ')
     return [
       p.partition,
       p.leader < 0 ? c.red('none') : p.leader,
@@ -145,9 +156,20 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
       p.replicas.join(','),
       p.isr.length < p.replicas.length ? c.yellow(p.isr.join(',')) : p.isr.join(','),
       p.offlineReplicas.length > 0 ? c.red(p.offlineReplicas.join(',')) : '',
+      ...(moving ? [c.cyan(reassignment)] : []),
       p.earliestOffset,
       p.latestOffset,
     ]
+  }
+
+  /** The partition columns; `moving`: with "Reassigning" (+adding -removing replicas) before the offsets. */
+  private static partitionColumns(moving: boolean) {
+    const columns = TopicsDescribe.PARTITION_COLUMNS
+    return moving ? [...columns.slice(0, 6), {header: 'Reassigning'}, ...columns.slice(6)] : [...columns]
+  }
+
+  private static anyMoving(partitions: readonly PartitionDescription[]): boolean {
+    return partitions.some((p) => p.addingReplicas.length > 0 || p.removingReplicas.length > 0)
   }
 
   private static readonly PARTITION_COLUMNS = [
@@ -177,7 +199,8 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
         ...(t.internal ? [['Internal', 'yes'] as const] : []),
       ])
       this.out.line()
-      this.out.table([...TopicsDescribe.PARTITION_COLUMNS], t.partitions.map((p) => this.partitionCells(p)))
+      const moving = TopicsDescribe.anyMoving(t.partitions)
+      this.out.table(TopicsDescribe.partitionColumns(moving), t.partitions.map((p) => this.partitionCells(p, moving)))
       if (t.configs.length > 0) {
         this.out.line()
         this.out.table(
@@ -192,11 +215,12 @@ export default class TopicsDescribe extends BaseCommand<typeof TopicsDescribe> {
   private printPartitionsOnly(topics: readonly TopicDescription[]): void {
     const c = this.out.color
     for (const t of topics.filter((x) => x.errorCode !== 0)) this.out.line(`${c.bold(t.name)}: ${c.red(t.error)}`)
-    const rows = topics.flatMap((t) => t.partitions.map((p) => [t.name, ...this.partitionCells(p)]))
+    const moving = TopicsDescribe.anyMoving(topics.flatMap((t) => t.partitions))
+    const rows = topics.flatMap((t) => t.partitions.map((p) => [t.name, ...this.partitionCells(p, moving)]))
     if (rows.length === 0) {
       this.out.line('No partition matches.')
       return
     }
-    this.out.table([{header: 'Topic'}, ...TopicsDescribe.PARTITION_COLUMNS], rows)
+    this.out.table([{header: 'Topic'}, ...TopicsDescribe.partitionColumns(moving)], rows)
   }
 }

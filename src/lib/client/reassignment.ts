@@ -93,6 +93,21 @@ export class ClusterOperations {
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
   }
 
+  /**
+   * The reassignments in progress for a view of the cluster: none where the cluster does not
+   * support ListPartitionReassignments or does not let this principal ask (kafka-topics.sh
+   * --describe does the same).
+   */
+  async reassignmentsIfVisible(partitions: readonly {topic: string; partition: number}[] | null, timeoutMs: number): Promise<OngoingReassignment[]> {
+    if (partitions !== null && partitions.length === 0) return []
+    try {
+      return await this.listReassignments(partitions, timeoutMs)
+    } catch (error) {
+      if (error instanceof KafkaError && (error.errorCode === ErrorCode.UNSUPPORTED_VERSION || error.errorCode === ErrorCode.CLUSTER_AUTHORIZATION_FAILED)) return []
+      throw error
+    }
+  }
+
   /** AlterPartitionReassignments: a target replica list per partition, or null to cancel. */
   async alterReassignments(changes: readonly {topic: string; partition: number; replicas: number[] | null}[], timeoutMs: number): Promise<PartitionItemResult[]> {
     const response = await this.toController(

@@ -16,7 +16,12 @@ describe('kcli cluster describe', () => {
     const run = await kcli(ClusterDescribe, broker.bootstrap, [])
     expect(run.stderr).toBe('')
     expect(run.exitCode).toBe(0)
-    expect(run.stdout).toMatch(new RegExp(`^Cluster ID: +\\S{22}\\nController: +1\\nBrokers: +1\\n\\nID +HOST +PORT +RACK +ROLE\\n +1 +127\\.0\\.0\\.1 +${broker.port} +controller\\n$`))
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^Cluster ID: +\\S{22}\\nController: +1\\nBrokers: +1\\nPartitions: +0\\nUnder-replicated: +0\\nOffline: +0\\nReassigning: +0\\n\\n` +
+          `ID +HOST +PORT +RACK +ROLE +REPLICAS +LEADERS +PREFERRED +IMBALANCE +UNDER-REPLICATED +OFFLINE\\n +1 +127\\.0\\.0\\.1 +${broker.port} +controller +0 +0 +0 +0% +0 +0\\n$`,
+      ),
+    )
     const parsed = json<ClusterDescribeResult>(await kcli(ClusterDescribe, broker.bootstrap, ['--json']))
     expect(parsed.controllerId).toBe(1)
     expect(parsed.brokers).toEqual([expect.objectContaining({host: '127.0.0.1', nodeId: 1, port: broker.port})])

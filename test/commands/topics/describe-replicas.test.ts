@@ -9,6 +9,7 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import TopicsDescribe, {type TopicsDescribeResult} from '../../../src/commands/topics/describe.js'
+import ClusterDescribe, {type ClusterDescribeResult} from '../../../src/commands/cluster/describe.js'
 import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../../src/lib/protocol/generated/errors.js'
 import type {BrokerRegistration, MetadataStore} from '../../../src/server/controller/metadata-store.js'
@@ -98,5 +99,24 @@ describe('kcli topics describe with replicas on several brokers', () => {
   it('describes every topic without a name', async () => {
     const all = json<TopicsDescribeResult>(await kcli(TopicsDescribe, broker.bootstrap, ['--json']))
     expect(all.topics.map((t) => t.name)).toEqual(['rep', 'solo'])
+  })
+})
+
+describe('kcli cluster describe over the same cluster', () => {
+  it('counts per broker the replicas, leaders, preferred-leader imbalance, under-replicated and offline partitions', async () => {
+    const run = await kcli<ClusterDescribeResult>(ClusterDescribe, broker.bootstrap, ['--json'])
+    expect(run.exitCode, run.stderr).toBe(0)
+    const {health} = json<ClusterDescribeResult>(run)
+    // rep-0 and rep-1 (led by 1, ISR 1,2 of 1,2,3 / 1,3,2) are under-replicated; rep-2 (preferred 3) has no leader.
+    expect(health).toMatchObject({partitions: 5, underReplicated: 2, offline: 1, reassigning: 0})
+    expect(health.brokers).toEqual([
+      {broker: 1, live: true, replicas: 5, leaders: 4, preferred: 4, notLedByPreferred: 0, imbalancePercent: 0, underReplicated: 2, offline: 1},
+      {broker: 2, live: true, replicas: 3, leaders: 0, preferred: 0, notLedByPreferred: 0, imbalancePercent: 0, underReplicated: 0, offline: 1},
+      {broker: 3, live: false, replicas: 3, leaders: 0, preferred: 1, notLedByPreferred: 1, imbalancePercent: 100, underReplicated: 0, offline: 1},
+    ])
+    const table = await kcli(ClusterDescribe, broker.bootstrap, [])
+    expect(table.stdout).toMatch(/^Under-replicated: +2$/m)
+    expect(table.stdout).toMatch(/^ID +HOST +PORT +RACK +ROLE +REPLICAS +LEADERS +PREFERRED +IMBALANCE +UNDER-REPLICATED +OFFLINE$/m)
+    expect(table.stdout).toMatch(/^ +3 +offline +3 +0 +1 +100% +0 +1$/m)
   })
 })
