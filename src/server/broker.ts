@@ -24,6 +24,7 @@ import {LogManager} from './log/log-manager.js'
 import {NodeFileSystem} from './log/fs.js'
 import {ReplicaManager} from './replica-manager.js'
 import {ReplicaFetcherManager} from './replication/replica-fetcher.js'
+import {ReplicationThrottle} from './replication/throttle.js'
 import {resolveInterBrokerClient} from './replication/inter-broker.js'
 import {kcliDataHome} from './dev-cluster.js'
 import {HandlerRegistry} from './request-dispatcher.js'
@@ -106,15 +107,7 @@ export class Broker {
             return registration && interBroker.endpoint(registration)
           },
           security: interBroker.security,
-          throttle: {
-            rate: () => Number(metadata.brokerConfigs(config.nodeId)['follower.replication.throttled.rate'] ?? metadata.brokerConfigs('')['follower.replication.throttled.rate'] ?? Number.POSITIVE_INFINITY),
-            throttled: (p) => {
-              if (p.isr.includes(config.nodeId)) return false
-              const topic = metadata.topic(p.topic)
-              const list = topic ? (topics.effectiveConfigs(topic)['follower.replication.throttled.replicas'] ?? '') : ''
-              return list.split(',').some((entry) => entry.trim() === '*' || entry.trim() === `${p.partition}:${config.nodeId}`)
-            },
-          },
+          throttle: new ReplicationThrottle('follower', config.nodeId, metadata, (t) => topics.effectiveConfigs(t)),
           maxBytes: config.int('replica.fetch.max.bytes'),
           responseMaxBytes: config.int('replica.fetch.response.max.bytes'),
           maxWaitMs: config.int('replica.fetch.wait.max.ms'),
@@ -124,7 +117,16 @@ export class Broker {
           log,
         })
       : undefined
-    const replicas = new ReplicaManager({nodeId: config.nodeId, logs, log, metadata, topicConfigs: (t) => topics.effectiveConfigs(t), replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'), fetchers})
+    const replicas = new ReplicaManager({
+      nodeId: config.nodeId,
+      logs,
+      log,
+      metadata,
+      topicConfigs: (t) => topics.effectiveConfigs(t),
+      replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'),
+      fetchers,
+      ...(clustered ? {leaderThrottle: new ReplicationThrottle('leader', config.nodeId, metadata, (t) => topics.effectiveConfigs(t))} : {}),
+    })
     this.replicas = replicas
     topics = new TopicManager(metadata, replicas, config)
     if (clustered) {

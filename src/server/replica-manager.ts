@@ -30,6 +30,7 @@
  *
  * Appends to one partition are serialized by the PartitionLog itself.
  */
+import type {ReplicationThrottle} from './replication/throttle.js'
 import {EventEmitter} from 'node:events'
 import {logConfigFromTopicConfigs} from './log/log-config.js'
 import type {LogManager} from './log/log-manager.js'
@@ -179,6 +180,8 @@ export interface ReplicaManagerOptions {
   replicaLagTimeMaxMs?: number
   /** The follower side (cluster stores); without it this broker only ever leads. */
   fetchers?: ReplicaFetcherManager
+  /** The reassignment throttle on fetches from followers out of the ISR (cluster stores). */
+  leaderThrottle?: ReplicationThrottle
   now?: () => number
 }
 
@@ -189,6 +192,11 @@ export class ReplicaManager {
   private readonly leadershipListeners: Array<(change: LeadershipChange) => void> = []
   private readonly now: () => number
   private isrTimer?: NodeJS.Timeout
+
+  /** The reassignment throttle on fetches from followers out of the ISR (replication/throttle.ts). */
+  get leaderThrottle(): ReplicationThrottle | undefined {
+    return this.options.leaderThrottle
+  }
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.events.setMaxListeners(0)

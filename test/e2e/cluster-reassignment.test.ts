@@ -7,7 +7,7 @@
  * still there. A second reassignment cancelled half-way restores the replicas and removes the
  * partial copy. Bad targets get Kafka's errors and move nothing.
  */
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {etcdMissing, startEtcd, type TestEtcd} from './etcd.js'
@@ -165,4 +165,34 @@ describe.skipIf(etcdMissing !== null || kcatMissing !== null)('reassignment on a
       removeDir(dir)
     }
   }, 120_000)
+
+  it('a leader-side throttle holds a moving replica back (one fetch, then nothing while spent); lifting it completes the move', async () => {
+    // Partition 0 is [4, 1], led by 4 since the election above; broker 2 follows without a follower throttle.
+    expect((await metadata())[0]).toMatchObject({replicas: [4, 1], leader: 4})
+    expect(await setConfigs(4, '4', [{name: 'leader.replication.throttled.rate', value: '1'}])).toBe(ErrorCode.NONE)
+    expect(await setConfigs(2, 'move', [{name: 'leader.replication.throttled.replicas', value: '0:4'}])).toBe(ErrorCode.NONE)
+    expect((await reassign([{partitionIndex: 0, replicas: [4, 1, 2]}]))[0]!.errorCode).toBe(ErrorCode.NONE)
+    const copy = join(dirs.get(2)!, 'move-0')
+    const full = logBytes(join(dirs.get(4)!, 'move-0'))
+    await waitUntil(() => existsSync(copy) && logBytes(copy) > 0, 15_000)
+    // A second of tokens lets one fetch through (at most replica.fetch.max.bytes, 1 MiB, plus a batch); then the debt at 1 B/s withholds the rest.
+    const deadline = Date.now() + 3000
+    while (Date.now() < deadline) {
+      expect(logBytes(copy)).toBeLessThan(full * 0.8)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    expect((await listReassignments())[0]!.partitions).toEqual([{partitionIndex: 0, replicas: [4, 1, 2], addingReplicas: [2], removingReplicas: []}])
+    expect(await setConfigs(4, '4', [{name: 'leader.replication.throttled.rate', value: null}])).toBe(ErrorCode.NONE)
+    const done = await pollUntil(metadata, (ps) => ps[0]!.isr.length === 3, 60_000)
+    expect(done[0]!.replicas).toEqual([4, 1, 2])
+    expect(await listReassignments()).toEqual([])
+    expect(logBytes(copy)).toBe(full)
+  }, 120_000)
 })
+
+/** The bytes of a partition directory's segment files. */
+function logBytes(dir: string): number {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0)
+}

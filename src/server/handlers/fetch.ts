@@ -18,7 +18,9 @@
 // answers; the fetch offset is the follower's log end offset, which the leader records (ISR,
 // high watermark: replica-manager.ts); reads go up to the log end offset, not the high watermark.
 // A replica id that is not a replica of the partition gets NOT_LEADER_OR_FOLLOWER, a stale
-// current leader epoch FENCED_LEADER_EPOCH.
+// current leader epoch FENCED_LEADER_EPOCH. Reassignment throttle, leader side
+// (replication/throttle.ts): while leader.replication.throttled.rate is spent, a follower out of the
+// ISR gets the throttled partitions' offsets without records; the records sent count against it.
 // Not implemented: preferred read replicas (always -1).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
@@ -135,16 +137,22 @@ export const fetch = defineHandler({
         }
       }
     }
+    const throttle = fromFollower ? replicas.leaderThrottle : undefined
+    const rate = throttle ? throttle.rate() : Number.POSITIVE_INFINITY
+    const throttled = new Set(Number.isFinite(rate) ? targets.filter((t) => t.partition && throttle!.throttles(t.partition, replicaId)) : [])
+    const withheld = throttled.size > 0 && throttle!.bucket.available(rate) <= 0 ? throttled : undefined
     const keys = new Set(targets.filter((t) => t.partition).map((t) => ReplicaManager.key(t.topicName, t.partitionIndex)))
     const deadline = Date.now() + Math.max(0, request.maxWaitMs)
     let results: Map<FetchTarget, PartitionResult>
     for (;;) {
-      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1 && !fromFollower, fromFollower, ctx.allocate)
+      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1 && !fromFollower, fromFollower, ctx.allocate, withheld)
       results = read.results
       const remaining = deadline - Date.now()
       if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || keys.size === 0) break
       await replicas.waitForAppend(keys, remaining)
     }
+
+    for (const t of throttled) throttle!.bucket.spend(results.get(t)!.records.length)
 
     // In an incremental fetch only what changed goes back; a full fetch returns everything.
     const include = (target: FetchTarget): boolean => {
@@ -171,7 +179,15 @@ export const fetch = defineHandler({
   },
 })
 
-async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: boolean, fromFollower: boolean, allocate: (size: number) => Buffer): Promise<{results: Map<FetchTarget, PartitionResult>; bytes: number; errors: boolean}> {
+/** Reads every target; `withheld` targets get their offsets and no records (a spent replication throttle). */
+async function readAll(
+  targets: FetchTarget[],
+  maxBytes: number,
+  readCommitted: boolean,
+  fromFollower: boolean,
+  allocate: (size: number) => Buffer,
+  withheld?: ReadonlySet<FetchTarget>,
+): Promise<{results: Map<FetchTarget, PartitionResult>; bytes: number; errors: boolean}> {
   const results = new Map<FetchTarget, PartitionResult>()
   let bytes = 0
   let errors = false
@@ -205,6 +221,7 @@ async function readAll(targets: FetchTarget[], maxBytes: number, readCommitted: 
       errors = true
       continue
     }
+    if (withheld?.has(target)) continue
     try {
       const limit = Math.max(0, Math.min(target.partitionMaxBytes, remaining))
       const read = await partition.log.read(target.fetchOffset, limit, {allocate, minOneMessage: bytes === 0, maxOffset: fromFollower ? undefined : readCommitted ? lastStableOffset : highWatermark})

@@ -15,9 +15,9 @@
  * high watermark, up to its own log end, becomes its high watermark. OFFSET_OUT_OF_RANGE below
  * the leader's log start restarts the log there; above the leader's end, truncation again.
  *
- * Reassignment throttle: out-of-sync replicas listed in follower.replication.throttled.replicas
- * share follower.replication.throttled.rate bytes per second (a token bucket of one second):
- * each fetch asks for at most their share, and none while it is spent.
+ * Reassignment throttle (follower side, throttle.ts): out-of-sync replicas listed in
+ * follower.replication.throttled.replicas share follower.replication.throttled.rate bytes per
+ * second: each fetch asks for at most their share, and none while it is spent.
  *
  * A response is appended only if the partition still follows the same leader in the same role
  * generation (checked in the same synchronous step that queues the append), so a fetch answered
@@ -30,6 +30,7 @@ import type {SecuritySettings} from '../../lib/client/security.js'
 import {LogError} from '../log/errors.js'
 import type {Logger} from '../logger.js'
 import {type Partition, ReplicaManager} from '../replica-manager.js'
+import type {ReplicationThrottle} from './throttle.js'
 
 export interface ReplicaFetcherConfig {
   nodeId: number
@@ -37,12 +38,8 @@ export interface ReplicaFetcherConfig {
   endpoint(nodeId: number): {host: string; port: number} | undefined
   /** The inter-broker listener's security, as a client. */
   security?: SecuritySettings
-  /**
-   * Reassignment throttle (follower side): the bytes per second (follower.replication.throttled.rate)
-   * shared by the partitions `throttled()` says are moving (out of the ISR and listed in the topic's
-   * follower.replication.throttled.replicas).
-   */
-  throttle?: {rate(): number; throttled(partition: Partition): boolean}
+  /** Reassignment throttle, follower side (throttle.ts). */
+  throttle?: ReplicationThrottle
   /** replica.fetch.max.bytes */
   maxBytes: number
   /** replica.fetch.response.max.bytes */
@@ -69,28 +66,9 @@ const FETCH_VERSION = 15
 const OFFSET_FOR_LEADER_EPOCH_VERSION = 4
 
 /** Fetches for every partition this broker follows, one ReplicaFetcher per leader. */
-/** A token bucket of bytes per second, holding at most one second of tokens. */
-export class ByteRate {
-  private tokens = 0
-  private last = Date.now()
-
-  /** The bytes that may be fetched now at `rate` bytes per second. */
-  available(rate: number, now = Date.now()): number {
-    this.tokens = Math.min(rate, this.tokens + ((now - this.last) / 1000) * rate)
-    this.last = now
-    return this.tokens
-  }
-
-  spend(bytes: number): void {
-    this.tokens -= bytes
-  }
-}
-
 export class ReplicaFetcherManager {
   private readonly fetchers = new Map<number, ReplicaFetcher>()
   private stopped = false
-  /** One throttle for every fetcher of this broker. */
-  private readonly throttleBucket = new ByteRate()
 
   constructor(private readonly config: ReplicaFetcherConfig) {}
 
@@ -100,7 +78,7 @@ export class ReplicaFetcherManager {
     this.remove(partition)
     let fetcher = this.fetchers.get(leader)
     if (!fetcher) {
-      fetcher = new ReplicaFetcher(leader, this.config, this.throttleBucket)
+      fetcher = new ReplicaFetcher(leader, this.config)
       this.fetchers.set(leader, fetcher)
     }
     fetcher.add(partition)
@@ -132,7 +110,6 @@ class ReplicaFetcher {
   constructor(
     readonly leader: number,
     private readonly config: ReplicaFetcherConfig,
-    private readonly bucket: ByteRate,
   ) {}
 
   keys(): string[] {
@@ -296,11 +273,11 @@ class ReplicaFetcher {
     // Moving replicas share the throttle: left out while it is spent, else each gets its share.
     const throttle = this.config.throttle
     const rate = throttle ? throttle.rate() : Number.POSITIVE_INFINITY
-    const throttled = new Set(Number.isFinite(rate) ? all.filter((f) => throttle!.throttled(f.partition)) : [])
+    const throttled = new Set(Number.isFinite(rate) ? all.filter((f) => throttle!.throttles(f.partition, this.config.nodeId)) : [])
     let throttledMax = this.config.maxBytes
     let list = all
     if (throttled.size > 0) {
-      const available = this.bucket.available(rate)
+      const available = throttle!.bucket.available(rate)
       if (available <= 0) list = all.filter((f) => !throttled.has(f))
       else throttledMax = Math.max(1, Math.min(this.config.maxBytes, Math.floor(available / throttled.size)))
     }
@@ -365,7 +342,7 @@ class ReplicaFetcher {
           continue
         }
         const records = r.records
-        if (records && throttled.has(f)) this.bucket.spend(records.length)
+        if (records && throttled.has(f)) throttle!.bucket.spend(records.length)
         if (records && records.length > 0) {
           // Checked and queued in one step: a role change after this point queues behind it.
           if (!this.current(f)) continue
