@@ -8,6 +8,11 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import ClusterDescribe, {type ClusterDescribeResult} from '../../src/commands/cluster/describe.js'
+import PreferredElection, {type PreferredElectionResult} from '../../src/commands/preferred-election/index.js'
+import ReassignExecute, {type ReassignExecuteResult} from '../../src/commands/reassign/execute.js'
+import ReassignGenerate, {type ReassignGenerateResult} from '../../src/commands/reassign/generate.js'
+import ReassignList, {type ReassignListResult} from '../../src/commands/reassign/list.js'
+import ReassignVerify, {type ReassignVerifyResult} from '../../src/commands/reassign/verify.js'
 import ConfigsAlter, {type ConfigsAlterResult} from '../../src/commands/configs/alter.js'
 import ConfigsDescribe, {type ConfigsDescribeResult} from '../../src/commands/configs/describe.js'
 import Consume from '../../src/commands/consume/index.js'
@@ -239,6 +244,24 @@ describe.skipIf(!HAVE_REFERENCE)('kcli commands through a proxy that makes our b
     expect((await ok('transactions list', TransactionsList, [])).stdout).toMatch(/^compat-tx +\d+ +CompleteCommit +1$/m)
     const described = json<TransactionsDescribeResult>(await ok('transactions describe', TransactionsDescribe, ['compat-tx', '--json']))
     expect(described.transactions[0]).toMatchObject({state: 'CompleteCommit', transactionalId: 'compat-tx'})
+  })
+
+  it('reassign generate, execute --throttle --wait, verify, list; preferred-election (and --dry-run); topics describe with the reassignment filters', async () => {
+    await ok('topics create (moves)', TopicsCreate, ['moves', '--partitions', '2', '--json'])
+    const generated = json<ReassignGenerateResult>(await ok('reassign generate', ReassignGenerate, ['--topic', 'moves', '--broker-list', '1', '--json']))
+    expect(generated.proposed.partitions.map((p) => [p.partition, p.replicas])).toEqual([[0, [1]], [1, [1]]])
+    // One broker: the plan keeps every replica where it is, which the cluster accepts and completes at once.
+    const executed = json<ReassignExecuteResult>(await ok('reassign execute', ReassignExecute, ['--throttle', '1MB/s', '--wait', '--json'], JSON.stringify(generated.proposed)))
+    expect(executed.started.map((p) => p.error)).toEqual(['NONE', 'NONE'])
+    const verified = json<ReassignVerifyResult>(await ok('reassign verify', ReassignVerify, ['--json'], JSON.stringify(generated.proposed)))
+    expect(verified.complete).toBe(true)
+    expect(json<ReassignListResult>(await ok('reassign list', ReassignList, ['--json'])).reassignments).toEqual([])
+    const dry = json<PreferredElectionResult>(await ok('preferred-election --dry-run', PreferredElection, ['--all', '--dry-run', '--json']))
+    expect(dry.brokers).toEqual([expect.objectContaining({broker: 1, notLedByPreferred: 0})])
+    const elected = json<PreferredElectionResult>(await ok('preferred-election', PreferredElection, ['--topic', 'moves', '--json']))
+    expect(elected.partitions.map((p) => p.result)).toEqual(['nothing-to-do', 'nothing-to-do'])
+    const under = json<TopicsDescribeResult>(await ok('topics describe --under-replicated', TopicsDescribe, ['--under-replicated-partitions', '--unavailable-partitions', '--json']))
+    expect(under.topics).toEqual([])
   })
 
   it('users set-password, list and delete (SCRAM credentials, KIP-554)', async () => {
