@@ -32,6 +32,8 @@ import {type Partition, ReplicaManager} from '../replica-manager.js'
 import {defineHandler} from './handler.js'
 import {LeaderHints} from './leader-hints.js'
 
+const NOT_THROTTLED: ReadonlySet<never> = new Set()
+
 interface FetchTarget {
   topicName: string
   topicId: string
@@ -139,7 +141,8 @@ export const fetch = defineHandler({
     }
     const throttle = fromFollower ? replicas.leaderThrottle : undefined
     const rate = throttle ? throttle.rate() : Number.POSITIVE_INFINITY
-    const throttled = new Set(Number.isFinite(rate) ? targets.filter((t) => t.partition && throttle!.throttles(t.partition, replicaId)) : [])
+    // Consumers' fetches (and followers without a throttle) allocate nothing here.
+    const throttled: ReadonlySet<FetchTarget> = Number.isFinite(rate) ? new Set(targets.filter((t) => t.partition && throttle!.throttles(t.partition, replicaId))) : NOT_THROTTLED
     const withheld = throttled.size > 0 && throttle!.bucket.available(rate) <= 0 ? throttled : undefined
     const keys = new Set(targets.filter((t) => t.partition).map((t) => ReplicaManager.key(t.topicName, t.partitionIndex)))
     const deadline = Date.now() + Math.max(0, request.maxWaitMs)
