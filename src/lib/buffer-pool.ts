@@ -16,15 +16,17 @@ export class BufferPool {
    * @param maxFree buffers kept for reuse at most
    * @param granule pooled sizes are rounded up to a multiple of this, and smaller requests are
    *   plain allocations (Node's own slab serves them better)
+   * @param maxSize larger requests are plain allocations too, so that one huge buffer is not kept
    */
   constructor(
     private readonly maxFree = 8,
     private readonly granule = 64 * 1024,
+    private readonly maxSize = Number.POSITIVE_INFINITY,
   ) {}
 
   /** A buffer of exactly `size` bytes (a view of a pooled one no more than twice as large). */
   take(size: number): Buffer {
-    if (size < this.granule) return Buffer.allocUnsafe(size)
+    if (size < this.granule || size > this.maxSize) return Buffer.allocUnsafe(size)
     const i = this.free.findIndex((b) => b.length >= size && b.length <= 2 * size)
     if (i >= 0) return this.free.splice(i, 1)[0]!.subarray(0, size)
     const buffer = Buffer.allocUnsafeSlow(Math.ceil(Math.max(size, 1) / this.granule) * this.granule)

@@ -13,6 +13,9 @@ import type {TransactionCoordinator} from './coordinator/transaction-coordinator
 import type {ApiHandler} from './handlers/handler.js'
 import type {Logger} from './logger.js'
 import type {ReplicaManager} from './replica-manager.js'
+import type {Authorizer} from './security/authorizer.js'
+import type {ClientQuotaManager} from './quotas/client-quota-manager.js'
+import type {BrokerMetrics} from './metrics/broker-metrics.js'
 
 export interface BrokerServices {
   nodeId: number
@@ -27,7 +30,13 @@ export interface BrokerServices {
   /** The transaction coordinator; transaction APIs answer COORDINATOR_NOT_AVAILABLE without it. */
   transactions?: TransactionCoordinator
   fetchSessions: FetchSessionCache
+  /** ACL checks (issue 15): allows everything unless authorizer.class.name is set. */
+  authorizer: Authorizer
+  /** Client quotas (issue 15); absent in tests that build services by hand: nothing is throttled. */
+  quotas?: ClientQuotaManager
   log: Logger
+  /** Metric tallies (issue 16), only when metrics.listener is set: the hooks are `metrics?.x()`. */
+  metrics?: BrokerMetrics
   /** The registered handlers (ApiVersions advertises them). */
   handlers(): readonly ApiHandler[]
   /** The address clients should use for this broker on a listener. */

@@ -15,10 +15,11 @@ import {effectiveTopicConfigs, TopicManager} from './controller/topic-manager.js
 import {GroupCoordinator} from './coordinator/group-coordinator.js'
 import {TransactionCoordinator} from './coordinator/transaction-coordinator.js'
 import type {ApiHandler} from './handlers/handler.js'
+import {ClientQuotaManager} from './quotas/client-quota-manager.js'
 import {FetchSessionCache} from './fetch-sessions.js'
 import {HANDLERS} from './handlers/index.js'
 import type {Logger} from './logger.js'
-import {SocketServer, type BoundListener} from './network/socket-server.js'
+import {SocketServer, type BoundListener, type ListenerConfig} from './network/socket-server.js'
 import {logConfigFromTopicConfigs} from './log/log-config.js'
 import {LogManager} from './log/log-manager.js'
 import {NodeFileSystem} from './log/fs.js'
@@ -29,6 +30,11 @@ import {resolveInterBrokerClient} from './replication/inter-broker.js'
 import {kcliDataHome} from './dev-cluster.js'
 import {HandlerRegistry} from './request-dispatcher.js'
 import {resolveListenerSecurity} from './security/listener-security.js'
+import {Authorizer, authorizerOptions} from './security/authorizer.js'
+import {BrokerMetrics} from './metrics/broker-metrics.js'
+import type {MetricsServer} from './metrics/metrics-server.js'
+import {evaluateReadiness, type Readiness} from './metrics/readiness.js'
+import type {Registry} from 'prom-client'
 
 /** Where the embedded broker keeps its data when log.dirs is not set. */
 export function defaultDataDir(): string {
@@ -43,6 +49,16 @@ export interface BrokerStatus {
   clusterId: string
   dataDir: string
   listeners: Array<{name: string; host: string; port: number; securityProtocol: SecurityProtocol}>
+  /** metrics.listener (issue 16), with the port it got: http://host:port. */
+  metricsListener?: string
+}
+
+export interface BrokerOptions {
+  /**
+   * Tests: awaited once the metrics listener is bound and before anything else starts, so a test
+   * can see the broker alive (/healthz) and not ready (/readyz) while it starts.
+   */
+  startupBarrier?: Promise<void>
 }
 
 export class Broker {
@@ -53,7 +69,13 @@ export class Broker {
   private transactions?: TransactionCoordinator
   private registry?: HandlerRegistry
   private controller?: ClusterController
+  private topics?: TopicManager
   private stopping?: Promise<void>
+  private metricsServer?: MetricsServer
+  private metricsRegistry: Registry | null = null
+  private phase: 'starting' | 'serving' | 'stopping' = 'starting'
+  /** Metric tallies (issue 16), when metrics.listener is set. */
+  readonly metrics?: BrokerMetrics
   readonly dataDir: string
   /** Where the broker listens, once started. */
   status?: BrokerStatus
@@ -62,15 +84,78 @@ export class Broker {
     readonly config: ResolvedBrokerConfig,
     readonly log: Logger,
     private readonly handlers: readonly ApiHandler[] = HANDLERS,
+    private readonly options: BrokerOptions = {},
   ) {
     this.dataDir = resolve(config.logDir ?? defaultDataDir())
+    if (config.metricsListener) this.metrics = new BrokerMetrics(config.bool('metrics.topic.labels.enable'))
+  }
+
+  /** The port of the metrics listener, once bound (metrics.listener with port 0 picks one). */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port
+  }
+
+  /** /readyz: whether this broker serves its share of the cluster (metrics/readiness.ts). */
+  readiness(): Readiness {
+    return evaluateReadiness({
+      phase: this.phase,
+      nodeId: this.config.nodeId,
+      metadata: this.metadata,
+      replicas: this.replicas,
+      coordinatorsLoading: () => {
+        const loading: string[] = []
+        for (const [p, state] of this.groups?.ownedPartitions() ?? []) if (state === 'loading') loading.push(`__consumer_offsets-${p}`)
+        for (const [p, state] of this.transactions?.ownedPartitions() ?? []) if (state === 'loading') loading.push(`__transaction_state-${p}`)
+        return loading
+      },
+    })
   }
 
   async start(): Promise<BrokerStatus> {
-    const {config, log} = this
+    const {config} = this
     // Keystores, JAAS users, mechanisms: a ConfigError naming the key before anything is opened.
     const listeners = config.listeners.map((l) => ({name: l.name, host: l.host, port: l.port, security: resolveListenerSecurity(config, l)}))
     const interBroker = resolveInterBrokerClient(config)
+    // The metrics listener binds first (issue 16): /healthz answers and /readyz says "starting"
+    // during log recovery; a port in use fails the start before anything is opened.
+    const registryModule = config.metricsListener ? import('./metrics/metrics-registry.js') : undefined
+    if (config.metricsListener) {
+      const {MetricsServer} = await import('./metrics/metrics-server.js')
+      const server = new MetricsServer({...config.metricsListener, registry: () => this.metricsRegistry, readiness: () => this.readiness()})
+      await server.start()
+      this.metricsServer = server
+    }
+    try {
+      await this.options.startupBarrier
+      const status = await this.startServing(listeners, interBroker)
+      if (registryModule) {
+        const {createMetricsRegistry} = await registryModule
+        const {metadata, replicas, controller, groups, topics} = this
+        this.metricsRegistry = createMetricsRegistry(this.metrics!, {
+          nodeId: config.nodeId,
+          metadata: metadata!,
+          replicas: replicas!,
+          activeController: () => (controller ? controller.active : true),
+          minIsr: (name) => {
+            const topic = metadata!.topic(name)
+            return Number((topic && topics?.effectiveConfigs(topic)['min.insync.replicas']) ?? config.int('min.insync.replicas'))
+          },
+          groups,
+        })
+        status.metricsListener = `http://${config.metricsListener!.host.includes(':') ? `[${config.metricsListener!.host}]` : config.metricsListener!.host}:${this.metricsServer!.port}`
+      }
+      if (this.phase === 'starting') this.phase = 'serving'
+      this.log.info(status, 'broker started')
+      return status
+    } catch (error) {
+      this.phase = 'stopping'
+      await this.metricsServer?.stop()
+      throw error
+    }
+  }
+
+  private async startServing(listeners: ListenerConfig[], interBroker: ReturnType<typeof resolveInterBrokerClient>): Promise<BrokerStatus> {
+    const {config, log} = this
     await mkdir(this.dataDir, {recursive: true})
     const metadata = await this.openMetadataStore()
     this.metadata = metadata
@@ -115,6 +200,7 @@ export class Broker {
           backoffMs: config.int('replica.fetch.backoff.ms'),
           socketTimeoutMs: config.int('replica.socket.timeout.ms'),
           log,
+          metrics: this.metrics,
         })
       : undefined
     const replicas = new ReplicaManager({
@@ -123,18 +209,22 @@ export class Broker {
       log,
       metadata,
       topicConfigs: (t) => topics.effectiveConfigs(t),
+      topicConfig: (t, name) => topics.effectiveConfig(t, name),
       replicaLagTimeMaxMs: config.int('replica.lag.time.max.ms'),
       fetchers,
+      metrics: this.metrics,
       ...(clustered ? {leaderThrottle: new ReplicationThrottle('leader', config.nodeId, metadata, (t) => topics.effectiveConfigs(t))} : {}),
     })
     this.replicas = replicas
     topics = new TopicManager(metadata, replicas, config)
+    this.topics = topics
     if (clustered) {
       this.controller = new ClusterController({
         nodeId: config.nodeId,
         metadata,
         log,
         uncleanElection: (topic) => topics.effectiveConfigs(topic)['unclean.leader.election.enable'] === 'true',
+        metrics: this.metrics,
         ...(config.bool('auto.leader.rebalance.enable') ? {autoLeaderRebalance: {percentage: config.int('leader.imbalance.per.broker.percentage'), intervalMs: config.int('leader.imbalance.check.interval.seconds') * 1000}} : {}),
       })
     }
@@ -161,6 +251,8 @@ export class Broker {
     this.transactions = transactions
 
     let bound: BoundListener[] = []
+    const quotas = new ClientQuotaManager(metadata, {samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000})
+    quotas.metrics = this.metrics
     const services: BrokerServices = {
       nodeId: config.nodeId,
       dataDir: this.dataDir,
@@ -172,7 +264,10 @@ export class Broker {
       groups,
       transactions,
       fetchSessions: new FetchSessionCache(),
+      authorizer: new Authorizer(authorizerOptions(config), metadata),
+      quotas,
       log,
+      metrics: this.metrics,
       handlers: () => this.registry!.handlers,
       advertisedListener: (name) => {
         const advertised = config.advertisedListeners.find((l) => l.name === name)
@@ -193,6 +288,7 @@ export class Broker {
         idleTimeoutMs: config.int('connections.max.idle.ms'),
         maxConnections: config.int('max.connections'),
         log,
+        metrics: this.metrics,
       },
       this.registry,
     )
@@ -214,7 +310,6 @@ export class Broker {
       listeners: bound.map((l) => ({name: l.name, host: l.host, port: l.boundPort, securityProtocol: l.securityProtocol})),
     }
     this.status = status
-    log.info(status, 'broker started')
     return status
   }
 
@@ -225,6 +320,7 @@ export class Broker {
   /** Controlled shutdown; safe to call more than once. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.phase = 'stopping'
       this.log.info('broker shutting down')
       await this.controlledShutdown()
       this.controller?.close()
@@ -235,6 +331,7 @@ export class Broker {
       await this.socketServer?.stop()
       await this.replicas?.shutdown()
       await this.metadata?.close()
+      await this.metricsServer?.stop()
       this.log.info('broker stopped')
     })()
     return this.stopping
@@ -257,12 +354,11 @@ export class Broker {
       log.warn({err: error}, 'controlled shutdown: could not tell the controller; stopping without it')
       return
     }
-    const movable = () =>
-      replicas.all().filter((p) => {
-        if (!replicas.leads(p)) return false
-        const others = new Set(metadata.brokers().filter((b) => b.nodeId !== config.nodeId && !b.shuttingDown).map((b) => b.nodeId))
-        return p.isr.some((id) => others.has(id))
-      })
+    const movable = () => {
+      // Once per check, not per partition: with 1,000 partitions this runs every 50 ms.
+      const others = new Set(metadata.brokers().filter((b) => b.nodeId !== config.nodeId && !b.shuttingDown).map((b) => b.nodeId))
+      return replicas.all().filter((p) => replicas.leads(p) && p.isr.some((id) => others.has(id)))
+    }
     const deadline = started + config.int('controlled.shutdown.max.retries') * config.int('controlled.shutdown.retry.backoff.ms')
     while (movable().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
     const left = movable()

@@ -114,6 +114,8 @@ export interface DevClusterOptions {
   brokers: number
   /** Ports basePort, basePort+1, ...; 0: free ports from the OS. */
   basePort: number
+  /** metrics.listener of broker N on 127.0.0.1:metricsBasePort+N-1 (0: a free port each); none: off (issue 16). */
+  metricsBasePort?: number
   dataDir: string
   /** An etcd to use (host:port); none: start one, on `etcdPort` (0: a free port). */
   etcdEndpoint?: string
@@ -132,6 +134,8 @@ export interface DevClusterOptions {
 export interface DevClusterBroker {
   nodeId: number
   port: number
+  /** http://host:port of its /metrics, /healthz, /readyz, when metricsBasePort is set. */
+  metricsListener?: string
   dataDir: string
   process: ManagedProcess
 }
@@ -182,6 +186,7 @@ export class DevCluster {
       ...(options.brokers < 3
         ? {'offsets.topic.replication.factor': String(options.brokers), 'transaction.state.log.replication.factor': String(options.brokers), 'transaction.state.log.min.isr': String(Math.min(2, options.brokers))}
         : {}),
+      ...(options.metricsBasePort === undefined ? {} : {'metrics.listener': `http://127.0.0.1:${options.metricsBasePort === 0 ? 0 : options.metricsBasePort + nodeId - 1}`}),
       ...options.overrides,
     }
     const args = [...options.kcli.args, 'server', 'start', '--data-dir', dataDir, '--json', '--log-level', options.logLevel]
@@ -190,21 +195,26 @@ export class DevCluster {
     const name = `broker-${nodeId}`
     const managed = manage(name, child, options.onLine)
     const timeoutMs = options.startTimeoutMs ?? 60_000
-    await new Promise<void>((resolve, reject) => {
+    // The first stdout line is the broker's status (server start --json).
+    const status = await new Promise<{metricsListener?: string}>((resolve, reject) => {
       const timer = setTimeout(() => {
         void managed.stop('SIGKILL')
         reject(new DevClusterError(`${name} did not start listening in ${timeoutMs} ms`))
       }, timeoutMs)
-      createInterface({input: child.stdout!}).once('line', () => {
+      createInterface({input: child.stdout!}).once('line', (line) => {
         clearTimeout(timer)
-        resolve()
+        try {
+          resolve(JSON.parse(line) as {metricsListener?: string})
+        } catch {
+          resolve({})
+        }
       })
       void managed.exited.then(() => {
         clearTimeout(timer)
         reject(new DevClusterError(`${name} exited (${child.exitCode ?? child.signalCode}) while starting; see its log lines above`))
       })
     })
-    const broker = {nodeId, port, dataDir, process: managed}
+    const broker: DevClusterBroker = {nodeId, port, dataDir, process: managed, ...(status.metricsListener ? {metricsListener: status.metricsListener} : {})}
     const index = this.brokers.findIndex((b) => b.nodeId === nodeId)
     if (index >= 0) this.brokers[index] = broker
     return broker

@@ -1,9 +1,12 @@
 /**
- * The broker's logger: pino. JSON lines when stderr is not a terminal (for log shippers); on a
- * terminal, one readable line per event: `06:12:01.123 INFO  broker started nodeId=1 ...`.
+ * The broker's logger: pino. Format (issue 16), one per process and stream, never mixed: `json`
+ * (one JSON object per line, for log shippers) or `pretty` (pino-pretty, in this thread and
+ * synchronous: `06:12:01.123 INFO: broker started {"nodeId":1,...}`, coloured unless NO_COLOR);
+ * `auto` is pretty when the destination is a terminal, JSON otherwise.
  */
 import {Writable} from 'node:stream'
 import {type DestinationStream, type Logger, pino} from 'pino'
+import pinoPretty from 'pino-pretty'
 
 export type {Logger}
 
@@ -34,11 +37,25 @@ export function prettyStream(out: NodeJS.WritableStream): DestinationStream {
   }) as unknown as DestinationStream
 }
 
-export function createLogger(options: {level?: string; destination?: NodeJS.WritableStream; pretty?: boolean} = {}): Logger {
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
+
+/** `auto`: pretty on a terminal, JSON otherwise. */
+export function resolveLogFormat(format: LogFormat, out: NodeJS.WritableStream = process.stderr): 'pretty' | 'json' {
+  if (format !== 'auto') return format
+  return (out as {isTTY?: boolean}).isTTY === true ? 'pretty' : 'json'
+}
+
+/** pino-pretty over `out`: time, level, message, then the event's fields on the same line. */
+export function prettyDestination(out: NodeJS.WritableStream, colorize = (out as {isTTY?: boolean}).isTTY === true && !process.env.NO_COLOR): DestinationStream {
+  return pinoPretty({destination: out as never, sync: true, colorize, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname'}) as unknown as DestinationStream
+}
+
+export function createLogger(options: {level?: string; destination?: NodeJS.WritableStream; format?: LogFormat; pretty?: boolean} = {}): Logger {
   const level = options.level ?? process.env.KCLI_LOG_LEVEL ?? 'info'
   const out = options.destination ?? process.stderr
-  const pretty = options.pretty ?? (out === process.stderr && process.stderr.isTTY === true)
-  return pino({level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime}, pretty ? prettyStream(out) : (out as unknown as DestinationStream))
+  const format = options.pretty !== undefined ? (options.pretty ? 'pretty' : 'json') : resolveLogFormat(options.format ?? 'auto', out)
+  return pino({level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime}, format === 'pretty' ? prettyDestination(out) : (out as unknown as DestinationStream))
 }
 
 /** A logger that discards everything (tests). */

@@ -176,6 +176,11 @@ export interface ReplicaManagerOptions {
   metadata: MetadataStore
   /** Topic configs (explicit over broker defaults) of a topic. */
   topicConfigs(topic: TopicMetadata): Record<string, string>
+  /**
+   * One of topicConfigs(topic), without building them all: acks=all asks for min.insync.replicas
+   * per partition of every request (issue 19). Defaults to topicConfigs(topic)[name].
+   */
+  topicConfig?(topic: TopicMetadata, name: string): string | undefined
   /** replica.lag.time.max.ms */
   replicaLagTimeMaxMs?: number
   /** The follower side (cluster stores); without it this broker only ever leads. */
@@ -183,6 +188,8 @@ export interface ReplicaManagerOptions {
   /** The reassignment throttle on fetches from followers out of the ISR (cluster stores). */
   leaderThrottle?: ReplicationThrottle
   now?: () => number
+  /** IsrShrinksPerSec / IsrExpandsPerSec (issue 16), when metrics are on. */
+  metrics?: {isrChanged(before: number, after: number): void}
 }
 
 export class ReplicaManager {
@@ -425,7 +432,9 @@ export class ReplicaManager {
   /** min.insync.replicas of the partition's topic. */
   private minInsyncReplicas(p: Partition): number {
     const topic = this.options.metadata.topic(p.topic)
-    return topic ? Number(this.options.topicConfigs(topic)['min.insync.replicas'] ?? 1) : 1
+    if (!topic) return 1
+    const value = this.options.topicConfig ? this.options.topicConfig(topic, 'min.insync.replicas') : this.options.topicConfigs(topic)['min.insync.replicas']
+    return Number(value ?? 1)
   }
 
   /**
@@ -557,10 +566,12 @@ export class ReplicaManager {
     p.pendingIsr = isr
     const generation = p.generation
     const expected = p.partitionEpoch
+    const before = p.isr.length
     this.options.log.info({topic: p.topic, partition: p.partition, from: p.isr, to: isr, reason}, 'changing the ISR')
     alter(p.topic, p.partition, expected, {leader: p.leader, leaderEpoch: p.leaderEpoch, isr, leaderBrokerEpoch: this.options.metadata.brokerEpoch?.()})
       .then(
         (stored) => {
+          if (stored) this.options.metrics?.isrChanged(before, isr.length)
           if (p.generation !== generation || p.pendingIsr !== isr) return
           if (!stored) {
             p.pendingIsr = undefined

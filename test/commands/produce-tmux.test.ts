@@ -2,7 +2,6 @@
 // server, -L), the test types into it with send-keys and reads the screen with capture-pane.
 // Skipped, with a message, when tmux is not installed.
 
-import {spawnSync} from 'node:child_process'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -11,41 +10,17 @@ import Consume from '../../src/commands/consume/index.js'
 import TopicsCreate from '../../src/commands/topics/create.js'
 import {repoRoot} from '../lib/cli/run-command.js'
 import {kcli, startBroker, type TestBroker} from './helpers.js'
+import {hasTmux, TmuxServer} from './tmux.js'
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0
 if (!hasTmux) console.warn('test/commands/produce-tmux.test.ts: tmux is not installed (apt-get install -y tmux); skipping the interactive prompt test')
 
-const server = `kcli-test-${process.pid}`
-const tmux = (...args: string[]) => spawnSync('tmux', ['-L', server, ...args], {encoding: 'utf8'})
-const screen = () => tmux('capture-pane', '-p', '-t', 'kcli').stdout
-
-async function waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const text = screen()
-    if (pattern.test(text)) return text
-    if (Date.now() > deadline) throw new Error(`screen never matched ${pattern}:\n${text}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const tmux = new TmuxServer(`kcli-test-${process.pid}`)
 
 /** Starts `kcli <args>` (from source through tsx) in a new tmux window named `name`. */
 function startKcli(name: string, args: string): void {
   const command = `cd ${repoRoot} && env KCLI_BOOTSTRAP_SERVER=${broker.bootstrap} NO_COLOR=1 TERM=xterm ${process.execPath} --import tsx ${join(repoRoot, 'bin/dev.js')} ${args}; echo "EXIT=$?"; sleep 60`
-  const started = tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '30', command)
+  const started = tmux.run('new-session', '-d', '-s', name, '-x', '120', '-y', '30', command)
   expect(started.status).toBe(0)
-}
-
-const screenOf = (name: string) => tmux('capture-pane', '-p', '-t', name).stdout
-
-async function waitForIn(name: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const text = screenOf(name)
-    if (pattern.test(text)) return text
-    if (Date.now() > deadline) throw new Error(`screen ${name} never matched ${pattern}:\n${text}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
 }
 
 let broker: TestBroker
@@ -55,7 +30,7 @@ beforeAll(async () => {
   await kcli(TopicsCreate, broker.bootstrap, ['other'])
 })
 afterAll(async () => {
-  if (hasTmux) tmux('kill-server')
+  if (hasTmux) tmux.kill()
   await broker?.stop()
 })
 
@@ -67,22 +42,22 @@ describe.skipIf(!hasTmux)('kcli produce at a prompt (tmux)', () => {
       `&& env KCLI_BOOTSTRAP_SERVER=${broker.bootstrap} NO_COLOR=1 TERM=xterm ${process.execPath} --import tsx ${join(repoRoot, 'bin/dev.js')} produce --key-separator :`,
       '; echo "EXIT=$?"; sleep 60',
     ].join(' ')
-    const started = tmux('new-session', '-d', '-s', 'kcli', '-x', '120', '-y', '30', command)
+    const started = tmux.run('new-session', '-d', '-s', 'kcli', '-x', '120', '-y', '30', command)
     expect(started.status).toBe(0)
 
-    await waitFor(/Topic/)
-    tmux('send-keys', '-t', 'kcli', 'cha')
-    await waitFor(/chat/)
-    tmux('send-keys', '-t', 'kcli', 'Enter')
-    await waitFor(/Producing to chat/)
-    tmux('send-keys', '-t', 'kcli', '-l', 'user1:hello')
-    tmux('send-keys', '-t', 'kcli', 'Enter')
-    await waitFor(/✓ chat-0@0/)
-    tmux('send-keys', '-t', 'kcli', '-l', 'world')
-    tmux('send-keys', '-t', 'kcli', 'Enter')
-    await waitFor(/✓ chat-0@1/)
-    tmux('send-keys', '-t', 'kcli', 'Enter')
-    const end = await waitFor(/EXIT=\d+/)
+    await tmux.waitFor('kcli', /Topic/)
+    tmux.run('send-keys', '-t', 'kcli', 'cha')
+    await tmux.waitFor('kcli', /chat/)
+    tmux.run('send-keys', '-t', 'kcli', 'Enter')
+    await tmux.waitFor('kcli', /Producing to chat/)
+    tmux.run('send-keys', '-t', 'kcli', '-l', 'user1:hello')
+    tmux.run('send-keys', '-t', 'kcli', 'Enter')
+    await tmux.waitFor('kcli', /✓ chat-0@0/)
+    tmux.run('send-keys', '-t', 'kcli', '-l', 'world')
+    tmux.run('send-keys', '-t', 'kcli', 'Enter')
+    await tmux.waitFor('kcli', /✓ chat-0@1/)
+    tmux.run('send-keys', '-t', 'kcli', 'Enter')
+    const end = await tmux.waitFor('kcli', /EXIT=\d+/)
     expect(end).toMatch(/produced 2 records to chat/)
     expect(end).toMatch(/EXIT=0/)
 
@@ -91,24 +66,24 @@ describe.skipIf(!hasTmux)('kcli produce at a prompt (tmux)', () => {
   })
   it('consume picks the topic on a terminal, prints records, and stops on Ctrl-C', async () => {
     startKcli('consume', 'consume --from-beginning')
-    await waitForIn('consume', /Topic/)
-    tmux('send-keys', '-t', 'consume', '-l', 'chat')
-    await waitForIn('consume', /❯ chat/)
-    tmux('send-keys', '-t', 'consume', 'Enter')
-    const shown = await waitForIn('consume', /chat-0@1 world/)
+    await tmux.waitFor('consume', /Topic/)
+    tmux.run('send-keys', '-t', 'consume', '-l', 'chat')
+    await tmux.waitFor('consume', /❯ chat/)
+    tmux.run('send-keys', '-t', 'consume', 'Enter')
+    const shown = await tmux.waitFor('consume', /chat-0@1 world/)
     expect(shown).toContain('chat-0@0 user1 hello')
-    tmux('send-keys', '-t', 'consume', 'C-c')
-    const end = await waitForIn('consume', /EXIT=\d+/)
+    tmux.run('send-keys', '-t', 'consume', 'C-c')
+    const end = await tmux.waitFor('consume', /EXIT=\d+/)
     expect(end).toMatch(/2 records/)
     expect(end).toMatch(/EXIT=0/)
   })
 
   it('topics delete asks before deleting on a terminal', async () => {
     startKcli('delete', 'topics delete other')
-    await waitForIn('delete', /Delete topic other and all its data\?/)
-    tmux('send-keys', '-t', 'delete', 'y')
-    tmux('send-keys', '-t', 'delete', 'Enter')
-    const end = await waitForIn('delete', /EXIT=\d+/)
+    await tmux.waitFor('delete', /Delete topic other and all its data\?/)
+    tmux.run('send-keys', '-t', 'delete', 'y')
+    tmux.run('send-keys', '-t', 'delete', 'Enter')
+    const end = await tmux.waitFor('delete', /EXIT=\d+/)
     expect(end).toMatch(/│ other │ deleted │/) // a cli-table3 table on a terminal
     expect(end).toMatch(/EXIT=0/)
   })

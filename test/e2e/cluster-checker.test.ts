@@ -46,6 +46,14 @@ describe('cluster fault checker', () => {
     expect(check({acks: acks.filter((a) => a.seq !== 3), partitions}).ok).toBe(true)
   })
 
+  it('an ack without an offset (librdkafka resolved it through the idempotence state) is checked for presence only', () => {
+    const {acks, partitions} = history(10)
+    const withoutOffset = acks.map((a) => (a.seq === 4 ? {...a, offset: null} : a))
+    expect(check({acks: withoutOffset, partitions}).ok).toBe(true)
+    const p0 = partitions.get(0)!.filter((r) => r.value !== 'a-4')
+    expect(check({acks: withoutOffset, partitions: new Map([...partitions, [0, p0]])}).lost.map((a) => a.seq)).toEqual([4])
+  })
+
   it('catches an acknowledged record that is lost', () => {
     const {acks, partitions} = history(10)
     // The leader lost a_4 (partition 0, offset 2) and later offsets moved down.

@@ -26,7 +26,13 @@ export interface Ack {
   producer: string
   seq: number
   partition: number
-  offset: number
+  /**
+   * The offset the client reported, or null when it reported none: librdkafka acknowledges a
+   * message whose batch it resolved through the idempotence state without an answer carrying its
+   * offset (confluent-kafka's Message.offset() is then None). Such an ack is checked for being
+   * stored once in its partition, not at an offset.
+   */
+  offset: number | null
 }
 
 export interface StoredRecord {
@@ -102,7 +108,7 @@ export function check(input: CheckInput): CheckReport {
   for (const ack of input.acks) {
     const at = (where.get(valueOf(ack.producer, ack.seq)) ?? []).filter((w) => w.partition === ack.partition)
     if (at.length === 0) lost.push(ack)
-    else if (!at.some((w) => w.offset === ack.offset)) misplaced.push({...ack, storedAt: at.map((w) => w.offset)})
+    else if (ack.offset !== null && ack.offset >= 0 && !at.some((w) => w.offset === ack.offset)) misplaced.push({...ack, storedAt: at.map((w) => w.offset)})
   }
   const duplicated: CheckReport['duplicated'] = []
   for (const [value, at] of where) if (at.length > 1) duplicated.push({value, at})

@@ -81,7 +81,9 @@ describe.skipIf(etcdMissing !== null)('exactly-once on a replicated cluster thro
   const fullIsr = (ps: Array<{isr: number; leader: number}>) => ps.length > 0 && ps.every((p) => p.isr === 3 && p.leader >= 0)
 
   function startWorker(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/e2e/transactions-eos-worker.ts'), [...dirs.keys()].map((n) => `127.0.0.1:${ports.get(n)}`).join(','), INPUT, OUTPUT, GROUP], {cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'ignore']})
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/e2e/transactions-eos-worker.ts'), [...dirs.keys()].map((n) => `127.0.0.1:${ports.get(n)}`).join(','), INPUT, OUTPUT, GROUP], {cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, EOS_DEBUG: '1'}})
+    // Each transaction's outcome, shown when the check fails.
+    child.stderr!.on('data', (d: Buffer) => workerLog.push(d.toString()))
     worker = child
     // A loop that gave up while brokers were away starts again, as an application's supervisor would.
     child.once('exit', () => {
@@ -89,6 +91,7 @@ describe.skipIf(etcdMissing !== null)('exactly-once on a replicated cluster thro
     })
   }
   let stopping = false
+  const workerLog: string[] = []
 
   beforeAll(async () => {
     etcd = await startEtcd()
@@ -156,8 +159,8 @@ describe.skipIf(etcdMissing !== null)('exactly-once on a replicated cluster thro
     for (const v of out) counts.set(v, (counts.get(v) ?? 0) + 1)
     const duplicates = [...counts].filter(([, n]) => n > 1)
     const missing = Array.from({length: COUNT}, (_, i) => `out-${i}`).filter((v) => !counts.has(v))
-    expect(duplicates).toEqual([])
-    expect(missing).toEqual([])
+    expect(duplicates, workerLog.join('')).toEqual([])
+    expect(missing, workerLog.join('')).toEqual([])
     expect(out).toHaveLength(COUNT)
   }, 300_000)
 })

@@ -188,7 +188,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
           else if (m.e !== undefined) stats.failed++
           else if (m.s !== undefined) {
             stats.acked++
-            acks.push({producer: name, seq: m.s, partition: m.p!, offset: m.o!})
+            acks.push({producer: name, seq: m.s, partition: m.p!, offset: m.o ?? null})
           }
         })
         const stopper = setInterval(() => {

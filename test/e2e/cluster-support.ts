@@ -33,6 +33,13 @@ export interface ClusterOptions {
   /** Keep `root` at close() (a bench keeps its logs). */
   keepRoot?: boolean
   onEvent?: (event: ClusterEvent) => void
+  /** Start the brokers one after the other in node id order (the first is the controller), not all at once. */
+  sequentialStart?: boolean
+  /**
+   * Standby brokers: node ids brokers+1..brokers+standby, not started by start() — `startBroker(id)`
+   * starts one later, holding no replica (a reassignment's target).
+   */
+  standby?: number
 }
 
 export interface ClusterEvent {
@@ -75,12 +82,12 @@ export class TestCluster {
     this.root = options.root!
     this.etcd = etcd
     this.etcdPort = Number(etcdEndpoint.split(':')[1])
-    this.nodeIds = Array.from({length: options.brokers ?? 3}, (_, i) => i + 1)
+    this.nodeIds = Array.from({length: (options.brokers ?? 3) + (options.standby ?? 0)}, (_, i) => i + 1)
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 3000
     this.metadataStore = `etcd://${etcdEndpoint}${options.prefix ?? '/kcli-faults'}`
   }
 
-  /** Starts etcd and the brokers (node ids 1..N); on a failure everything started is stopped. */
+  /** Starts etcd and the brokers (node ids 1..N, not the standby ones); on a failure everything started is stopped. */
   static async start(options: ClusterOptions = {}): Promise<TestCluster> {
     const root = options.root ?? tempDir('kcli-cluster-')
     mkdirSync(root, {recursive: true})
@@ -94,8 +101,10 @@ export class TestCluster {
     const cluster = new TestCluster({...options, root}, etcd.endpoint, etcd)
     try {
       cluster.event(`etcd started on ${etcd.endpoint}`)
+      const first = cluster.nodeIds.slice(0, options.brokers ?? 3)
+      if (options.sequentialStart) for (const id of first) await cluster.startBroker(id)
       // In parallel: each start costs seconds (tsx compiles the sources).
-      await Promise.all(cluster.nodeIds.map((id) => cluster.startBroker(id)))
+      else await Promise.all(first.map((id) => cluster.startBroker(id)))
       return cluster
     } catch (error) {
       await cluster.close()
@@ -129,9 +138,12 @@ export class TestCluster {
     return this.processes.get(id)
   }
 
-  /** Every broker's address (running or not: clients find the live ones). */
+  /** Every broker's address (running or not: clients find the live ones; standby brokers once started). */
   bootstrap(): string {
-    return this.nodeIds.map((id) => `127.0.0.1:${this.ports.get(id)}`).join(',')
+    return this.nodeIds
+      .filter((id) => this.ports.has(id))
+      .map((id) => `127.0.0.1:${this.ports.get(id)}`)
+      .join(',')
   }
 
   running(): number[] {
@@ -296,9 +308,9 @@ export class TestCluster {
     }
   }
 
-  /** Waits until every partition of `topic` has a live leader (not in `not`) and an ISR of at least `isr` replicas, as the running brokers see it. */
+  /** Waits until every partition of `topic` has a live leader (not in `not`) and an ISR of at least `isr` (default: the brokers started at first) replicas, as the running brokers see it. */
   async waitForHealthy(topic: string, opts: {isr?: number; not?: number[]; timeoutMs?: number} = {}): Promise<PartitionInfo[]> {
-    const isr = opts.isr ?? this.nodeIds.length
+    const isr = opts.isr ?? this.options.brokers ?? 3
     return this.waitFor(
       `${topic}: every partition led${opts.not?.length ? ` by a broker other than ${opts.not.join(',')}` : ''} with an ISR of ${isr}`,
       async () => {

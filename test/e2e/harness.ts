@@ -4,9 +4,9 @@
  * here is stopped and removed by `stop()`.
  */
 import {type ChildProcess, spawn, spawnSync, type SpawnSyncReturns} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {createWriteStream, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {basename, join, resolve} from 'node:path'
 import {resolveBrokerConfig} from '../../src/lib/config/broker-configs.js'
 import {Broker} from '../../src/server/broker.js'
 import type {ApiHandler} from '../../src/server/handlers/handler.js'
@@ -53,6 +53,8 @@ export interface BrokerProcess {
   dataDir: string
   /** Every listener, as `server start --json` reports them. */
   listeners: Array<{name: string; host: string; port: number; securityProtocol: string}>
+  /** metrics.listener with its bound port (http://host:port), when set. */
+  metricsListener?: string
   kill(signal?: NodeJS.Signals): Promise<number | null>
 }
 
@@ -61,12 +63,14 @@ export interface BrokerProcess {
  * PLAINTEXT listener on `port`, or with `port` null the `listeners` of the overrides.
  */
 export async function spawnBroker(dataDir: string, overrides: Record<string, string> = {}, port: number | null = 0): Promise<BrokerProcess> {
-  const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', dataDir, ...(port === null ? [] : ['--port', String(port)]), '--json', '--log-level', 'warn']
+  const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', dataDir, ...(port === null ? [] : ['--port', String(port)]), '--json', '--log-level', process.env.KCLI_TEST_LOG_LEVEL ?? 'warn']
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
   const child = spawn(process.execPath, args, {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  const status = await new Promise<{listeners: BrokerProcess['listeners']}>((resolvePromise, reject) => {
+  // Debugging aid: KCLI_TEST_LOG_DIR keeps every broker's log in a file of that directory.
+  if (process.env.KCLI_TEST_LOG_DIR) child.stderr!.pipe(createWriteStream(join(process.env.KCLI_TEST_LOG_DIR, `broker-${basename(dataDir)}-${child.pid}.log`)))
+  const status = await new Promise<{listeners: BrokerProcess['listeners']; metricsListener?: string}>((resolvePromise, reject) => {
     let out = ''
     const timer = setTimeout(() => {
       // Never leave a half-started broker behind.
@@ -98,6 +102,7 @@ export async function spawnBroker(dataDir: string, overrides: Record<string, str
     bootstrap: `127.0.0.1:${boundPort}`,
     dataDir,
     listeners: status.listeners,
+    ...(status.metricsListener ? {metricsListener: status.metricsListener} : {}),
     kill(signal = 'SIGTERM') {
       return new Promise((resolveExit) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolveExit(child.exitCode)

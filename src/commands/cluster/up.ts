@@ -9,7 +9,7 @@ export interface ClusterUpResult {
   metadataStore: string
   dataDir: string
   etcd: {endpoint: string; started: boolean}
-  brokers: Array<{nodeId: number; port: number; dataDir: string; pid: number | undefined}>
+  brokers: Array<{nodeId: number; port: number; dataDir: string; pid: number | undefined; metricsListener?: string}>
 }
 
 export default class ClusterUp extends KcliCommand<typeof ClusterUp> {
@@ -24,6 +24,7 @@ export default class ClusterUp extends KcliCommand<typeof ClusterUp> {
   static override flags = {
     brokers: Flags.integer({default: 3, min: 1, max: 64, summary: 'How many brokers.'}),
     'base-port': Flags.integer({default: 9092, min: 0, max: 65535, helpValue: '<port>', summary: 'Port of broker 1; broker N gets base-port + N - 1 (0: free ports from the OS).'}),
+    'metrics-base-port': Flags.integer({min: 0, max: 65535, helpValue: '<port>', summary: 'Serve /metrics, /healthz and /readyz (metrics.listener): broker N on 127.0.0.1:<port + N - 1> (0: free ports). Default: off.'}),
     'data-dir': Flags.string({helpValue: '<dir>', summary: 'Where the brokers and etcd keep their data (default: $XDG_DATA_HOME/kcli/cluster).'}),
     etcd: Flags.string({helpValue: '<host:port>', summary: 'Use this etcd instead of starting one.', exclusive: ['etcd-port']}),
     'etcd-port': Flags.integer({default: 2379, min: 0, max: 65535, helpValue: '<port>', summary: 'Client port of the etcd started here (0: a free port).'}),
@@ -51,6 +52,7 @@ export default class ClusterUp extends KcliCommand<typeof ClusterUp> {
       cluster = await DevCluster.start({
         brokers: flags.brokers,
         basePort: flags['base-port'],
+        ...(flags['metrics-base-port'] === undefined ? {} : {metricsBasePort: flags['metrics-base-port']}),
         dataDir,
         ...(flags.etcd ? {etcdEndpoint: flags.etcd} : {etcdPort: flags['etcd-port']}),
         prefix: flags.prefix,
@@ -69,7 +71,7 @@ export default class ClusterUp extends KcliCommand<typeof ClusterUp> {
       metadataStore: cluster.metadataStore,
       dataDir,
       etcd: {endpoint: cluster.etcdEndpoint, started: !flags.etcd},
-      brokers: cluster.brokers.map((b) => ({nodeId: b.nodeId, port: b.port, dataDir: b.dataDir, pid: b.process.child.pid})),
+      brokers: cluster.brokers.map((b) => ({nodeId: b.nodeId, port: b.port, dataDir: b.dataDir, pid: b.process.child.pid, ...(b.metricsListener ? {metricsListener: b.metricsListener} : {})})),
     }
     let stopping = false
     for (const b of cluster.brokers) {
@@ -83,6 +85,7 @@ export default class ClusterUp extends KcliCommand<typeof ClusterUp> {
         ['Bootstrap', result.bootstrap],
         ['Metadata', result.metadataStore],
         ['Data', dataDir],
+        ...result.brokers.filter((b) => b.metricsListener).map((b): [string, string] => [`Metrics broker-${b.nodeId}`, `${b.metricsListener}/metrics`]),
       ])
       this.out.line('Ctrl-C stops the cluster.')
     }

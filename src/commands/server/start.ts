@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {KcliCommand} from '../../lib/cli/base-command.js'
 import {parseKeyValue} from '../../lib/client/cli-input.js'
-import {SystemError, UsageError} from '../../lib/cli/errors.js'
+import {ReportedError, SystemError, toKcliError, UsageError} from '../../lib/cli/errors.js'
 import {brokerConfigsFromEnv, parseProperties, resolveBrokerConfig} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
 import type {BrokerStatus} from '../../server/broker.js'
@@ -32,10 +32,31 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
     }),
     port: Flags.integer({min: 0, max: 65535, helpValue: '<port>', summary: 'Port of the PLAINTEXT listener on 127.0.0.1 (0: any free port).'}),
     'log-level': Flags.option({options: ['trace', 'debug', 'info', 'warn', 'error'] as const, default: 'info', summary: 'Broker log level.'})(),
+    'log-format': Flags.option({
+      options: ['auto', 'pretty', 'json'] as const,
+      default: 'auto',
+      summary: 'Log lines on stderr: pretty (human-readable), json (one object per line), or auto: pretty on a terminal, JSON otherwise.',
+    })(),
+  }
+
+  /** --log-format json given: the final error is a JSON line too. */
+  private jsonLogsAsked = false
+
+  /**
+   * With --log-format json every line on stderr is JSON: a failed start is reported as a JSON log
+   * line (level 60, fatal) instead of `Error: ...`. Without the flag the exit report stays the
+   * human line that scripts and `auto` (JSON logs off a terminal) have always had.
+   */
+  protected override async catch(error: Error): Promise<never> {
+    if (!this.jsonLogsAsked || this.jsonEnabled() || error instanceof ReportedError) return super.catch(error)
+    const kcliError = toKcliError(error)
+    process.stderr.write(`${JSON.stringify({level: 60, time: new Date().toISOString(), msg: kcliError.message, error: kcliError.toJson()})}\n`)
+    throw new ReportedError(kcliError.exitCode, error)
   }
 
   async run(): Promise<BrokerStatus> {
     const {args, flags} = this
+    this.jsonLogsAsked = flags['log-format'] === 'json'
     const explicit: Record<string, string> = {}
     if (args.properties) {
       let text: string
@@ -70,7 +91,7 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
       import('../../server/network/socket-server.js'),
       import('../../server/controller/metadata-store.js'),
     ])
-    const log = createLogger({level: flags['log-level']})
+    const log = createLogger({level: flags['log-level'], format: flags['log-format']})
     const broker = new Broker(config, log)
     let status
     try {
@@ -88,6 +109,7 @@ export default class ServerStart extends KcliCommand<typeof ServerStart> {
       for (const l of status.listeners) this.out.line(`kcli broker ${status.nodeId} listening on ${l.name}://${l.host}:${l.port}${l.securityProtocol === l.name ? '' : ` (${l.securityProtocol})`}`)
       this.out.line(`data directory: ${status.dataDir}`)
       this.out.line(`cluster id: ${status.clusterId}`)
+      if (status.metricsListener) this.out.line(`metrics: ${status.metricsListener}/metrics (health: /healthz, readiness: /readyz)`)
     }
 
     let signals = 0

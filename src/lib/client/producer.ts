@@ -693,6 +693,65 @@ export class Producer {
     for (const [topic, partitions] of missing) for (const p of partitions) this.txnPartitions.add(`${topic}\u0000${p}`)
   }
 
+  /**
+   * Gets the producer id and epoch now (InitProducerId), as the Java client's initTransactions():
+   * for a transactional id this fences the previous producer with that id and completes (aborts)
+   * its open transaction, so offsets it was committing are settled before this one reads them.
+   */
+  async initTransactions(): Promise<void> {
+    if (this.transactionalId === null) throw new Error('not a transactional producer')
+    if (this.producerId < 0n) {
+      this.idempotenceReady ??= this.initProducerId()
+      await this.idempotenceReady
+    }
+  }
+
+  /**
+   * Adds consumed offsets to the open transaction (AddOffsetsToTxn to the transaction coordinator,
+   * then TxnOffsetCommit to the group coordinator): they are committed for the group if and only if
+   * the transaction commits. `group` carries the consumer's generation and member id so that a
+   * zombie member is fenced (versions 3+).
+   */
+  async sendOffsetsToTransaction(
+    offsets: readonly {topic: string; partition: number; offset: bigint}[],
+    group: {groupId: string; generationId?: number; memberId?: string; groupInstanceId?: string | null},
+  ): Promise<void> {
+    if (this.transactionalId === null) throw new Error('not a transactional producer')
+    if (offsets.length === 0) return
+    await this.initTransactions()
+    await this.client.withRetries(async () => {
+      const connection = await this.coordinatorConnection()
+      const r = await connection.send(ApiKey.AddOffsetsToTxn, {groupId: group.groupId, producerEpoch: this.producerEpoch, producerId: this.producerId, transactionalId: this.transactionalId!})
+      if (r.errorCode !== 0) throw this.coordinatorError(r.errorCode, 'AddOffsetsToTxn')
+    })
+    const byTopic = new Map<string, {committedLeaderEpoch: number; committedMetadata: string; committedOffset: bigint; partitionIndex: number}[]>()
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? []
+      list.push({committedLeaderEpoch: -1, committedMetadata: '', committedOffset: o.offset, partitionIndex: o.partition})
+      byTopic.set(o.topic, list)
+    }
+    const {Admin} = await import('./admin.js')
+    const admin = new Admin(this.client)
+    const response = await admin.toCoordinator(
+      group.groupId,
+      (connection) =>
+        connection.send(ApiKey.TxnOffsetCommit, {
+          generationId: group.generationId ?? -1,
+          groupId: group.groupId,
+          groupInstanceId: group.groupInstanceId ?? null,
+          memberId: group.memberId ?? '',
+          producerEpoch: this.producerEpoch,
+          producerId: this.producerId,
+          topics: [...byTopic].map(([name, partitions]) => ({name, partitions})),
+          transactionalId: this.transactionalId!,
+        }),
+      (r) => r.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode ?? 0,
+    )
+    for (const t of response.topics) {
+      for (const p of t.partitions) if (p.errorCode !== 0) throw KafkaError.fromCode(p.errorCode, `TxnOffsetCommit ${t.name}-${p.partitionIndex}`)
+    }
+  }
+
   /** Flushes, then commits the open transaction (transactional producers). */
   async commitTransaction(): Promise<void> {
     await this.flush()

@@ -113,6 +113,21 @@ export const BROKER_CONFIGS = new ConfigDefs([
   {name: 'ssl.truststore.certificates', type: 'password', default: null, readOnly: true, doc: 'Trusted CA certificates in PEM, inline (with ssl.truststore.type=PEM).'},
   {name: 'ssl.client.auth', type: 'string', default: 'none', validValues: ['required', 'requested', 'none'], readOnly: true, doc: 'Client certificates on SSL listeners: required, requested (checked when presented) or none.'},
   {name: 'ssl.enabled.protocols', type: 'list', default: 'TLSv1.2,TLSv1.3', validValues: TLS_PROTOCOLS, readOnly: true, doc: 'TLS versions the SSL listeners accept (the lowest and highest bound the range).'},
+  // --- authorization (issue 15) ---
+  {name: 'authorizer.class.name', type: 'string', default: '', readOnly: true, doc: "The authorizer: any non-empty value (Kafka's is org.apache.kafka.metadata.authorizer.StandardAuthorizer) turns on kcli's StandardAuthorizer-compatible ACL checks; empty, every request is allowed."},
+  {name: 'super.users', type: 'string', default: '', readOnly: true, doc: 'Principals that may do everything, semicolon-separated (User:admin;User:broker).'},
+  {name: 'allow.everyone.if.no.acl.found', type: 'boolean', default: 'false', readOnly: true, doc: 'With an authorizer: allow everyone on a resource that has no ACL at all.'},
+  {name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', readOnly: true, doc: "Rules mapping a TLS client certificate's distinguished name to a principal name (Kafka's SslPrincipalMapper syntax)."},
+  // --- end authorization ---
+  // ---- Client quotas and re-authentication (issue 15) ----
+  {name: 'quota.window.num', type: 'int', default: '11', min: 1, readOnly: true, doc: 'Samples client quota rates are measured over.'},
+  {name: 'quota.window.size.seconds', type: 'int', default: '1', min: 1, readOnly: true, doc: 'Length of one client quota sample.'},
+  {name: 'connections.max.reauth.ms', type: 'long', default: '0', min: 0, readOnly: true, doc: 'SASL re-authentication (KIP-368): the session lifetime given to clients in SaslAuthenticate; a connection that outlives it without re-authenticating is closed at its next request (0: sessions do not expire). Per listener: listener.name.<listener>.connections.max.reauth.ms.'},
+  // ---- end issue 15 ----
+  // ---- Observability (issue 16) ----
+  {name: 'metrics.listener', type: 'string', default: null, readOnly: true, doc: 'The HTTP listener of /metrics (Prometheus text format), /healthz and /readyz: http://host:port (port 0: any free port); empty or unset: off.'},
+  {name: 'metrics.topic.labels.enable', type: 'boolean', default: 'true', readOnly: true, doc: 'Export the per-topic and per-partition series (BrokerTopicMetrics with a topic label, log size and segments per partition, consumer group lag); false keeps only the broker-wide ones, bounding the series whatever the number of topics.'},
+  // ---- end issue 16 ----
   ...LOG_DEFAULTS,
 ] satisfies ConfigDefinition[])
 
@@ -145,6 +160,8 @@ export interface ResolvedBrokerConfig {
   logDir: string | null
   /** metadata.store: the embedded local store or an etcd cluster. */
   metadataStore: MetadataStoreLocation
+  /** metrics.listener (issue 16): where /metrics, /healthz and /readyz are served; null: off. */
+  metricsListener: MetricsListenerAddress | null
   get(name: string): string | null
   /** `name` for one listener: its listener.name.<listener>.<name> override, else `name` (or its default). */
   listenerConfig(listener: string, name: string): ListenerConfigValue
@@ -152,6 +169,22 @@ export interface ResolvedBrokerConfig {
   bool(name: string): boolean
   /** Topic config defaults implied by the broker's log.* configs. */
   topicDefaults(): Record<string, string>
+}
+
+export interface MetricsListenerAddress {
+  host: string
+  port: number
+}
+
+/**
+ * metrics.listener: `http://host:port` (IPv6 hosts in brackets; port 0 picks a free one), or empty
+ * for none. Only plain HTTP: the endpoints carry no secret, and Prometheus scrapes it locally.
+ */
+export function parseMetricsListener(value: string | null): MetricsListenerAddress | null {
+  if (value === null || value.trim() === '') return null
+  const m = /^http:\/\/(\[[^\]]+\]|[^:/\[\]]+):(\d{1,5})\/?$/.exec(value.trim())
+  if (!m || Number(m[2]) > 65535) throw new ConfigError('metrics.listener', value, 'Expected http://host:port (for example http://127.0.0.1:9404)')
+  return {host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2])}
 }
 
 function parseListeners(key: string, value: string): ListenerAddress[] {
@@ -200,6 +233,7 @@ export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBroke
   } catch (error) {
     throw new ConfigError('metadata.store', get('metadata.store'), (error as Error).message)
   }
+  const metricsListener = parseMetricsListener(get('metrics.listener'))
   const advertised = get('advertised.listeners')
   const listenerConfig = (listener: string, name: string): ListenerConfigValue => {
     const prefixed = `listener.name.${listener.toLowerCase()}.${name}`
@@ -213,6 +247,7 @@ export function resolveBrokerConfig(explicit: BrokerConfigValues): ResolvedBroke
     advertisedListeners: advertised ? parseListeners('advertised.listeners', advertised) : addresses,
     logDir: (get('log.dirs') ?? get('log.dir'))?.split(',')[0]?.trim() ?? null,
     metadataStore,
+    metricsListener,
     get,
     listenerConfig,
     int: num,

@@ -370,6 +370,16 @@ export function encodeControlRecordKey(type: ControlRecordType): Buffer {
   return key
 }
 
+/** A reader at the key length of the first record of the uncompressed batch at `position` (throws past the end). */
+function firstRecordKey(batch: Buffer, position: number): RecordReader {
+  const reader = new RecordReader(batch, position + RECORD_BATCH_OVERHEAD, batch.length)
+  reader.readVarint() // record length
+  reader.readInt8() // attributes
+  reader.readVarlong() // timestamp delta
+  reader.readVarint() // offset delta
+  return reader
+}
+
 /**
  * The control record type (0 ABORT, 1 COMMIT, ...) of an uncompressed control
  * batch starting at `position`, read from its first record's key without
@@ -377,16 +387,32 @@ export function encodeControlRecordKey(type: ControlRecordType): Buffer {
  */
 export function controlRecordType(batch: Buffer, position = 0): number | undefined {
   try {
-    const reader = new RecordReader(batch, position + RECORD_BATCH_OVERHEAD, batch.length)
-    reader.readVarint() // record length
-    reader.readInt8() // attributes
-    reader.readVarlong() // timestamp delta
-    reader.readVarint() // offset delta
+    const reader = firstRecordKey(batch, position)
     const keyLength = reader.readVarint()
     if (keyLength < 4) return undefined
     const at = reader.position
     if (at + 4 > batch.length) return undefined
     return batch.readInt16BE(at + 2)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The coordinator epoch of the COMMIT or ABORT marker in an uncompressed control batch starting at
+ * `position`, read from its first record's value without decoding the batch; undefined if the
+ * batch holds no readable marker value.
+ */
+export function endTransactionMarkerEpoch(batch: Buffer, position = 0): number | undefined {
+  try {
+    const reader = firstRecordKey(batch, position)
+    const keyLength = reader.readVarint()
+    if (keyLength < CONTROL_RECORD_KEY_SIZE) return undefined
+    reader.position += keyLength
+    const valueLength = reader.readVarint()
+    const at = reader.position
+    if (valueLength < END_TRANSACTION_MARKER_VALUE_SIZE || at + END_TRANSACTION_MARKER_VALUE_SIZE > batch.length) return undefined
+    return batch.readInt32BE(at + 2)
   } catch {
     return undefined
   }

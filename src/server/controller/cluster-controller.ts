@@ -1,7 +1,8 @@
 /**
  * The active controller of a cluster: the broker holding the store's controller key runs it.
  * It alone elects partition leaders; every decision is a compare-and-swap on the partition's
- * epoch (the store's alterPartition), so it never overwrites an ISR change a leader made
+ * epoch (the store's alterPartitions: up to PARTITION_WRITE_BATCH partitions per store round
+ * trip, each its own compare-and-swap), so it never overwrites an ISR change a leader made
  * meanwhile — it re-reads and decides again.
  *
  * On every change of the store (a broker gone or back, the controllership taken, a topic
@@ -24,7 +25,10 @@
  *   there it leads until it exits.
  */
 import type {Logger} from '../logger.js'
-import type {MetadataStore, PartitionAssignment, PartitionStateChange, TopicMetadata} from './metadata-store.js'
+import {type MetadataStore, type PartitionAssignment, type PartitionStateChange, type PartitionStateWrite, type TopicMetadata, writePartitionStates} from './metadata-store.js'
+
+/** Partition states per store write (one etcd transaction; etcd allows 128 operations). */
+export const PARTITION_WRITE_BATCH = 100
 
 /** A registered broker's id and broker epoch. */
 export type LiveBrokers = ReadonlyMap<number, number | undefined>
@@ -101,9 +105,15 @@ export function completeReassignment(p: PartitionAssignment, live: LiveBrokers):
   return finishWith(p, target, live)
 }
 
+/**
+ * The end of a reassignment (completed or cancelled). As Kafka's PartitionChangeBuilder
+ * (triggerLeaderEpochBumpForReplicaReassignmentIfNeeded), a replica set that loses a replica bumps
+ * the leader epoch even when the leader stays, so the removed replicas' fetches are fenced.
+ */
 function finishWith(p: PartitionAssignment, replicas: number[], live: LiveBrokers): PartitionStateChange {
   const isr = p.isr.filter((id) => replicas.includes(id))
-  if (replicas.includes(p.leader) && isr.length > 0) return {leader: p.leader, leaderEpoch: p.leaderEpoch, isr, leaderBrokerEpoch: p.leaderBrokerEpoch, replicas, addingReplicas: [], removingReplicas: []}
+  const shrinks = p.replicas.some((id) => !replicas.includes(id))
+  if (replicas.includes(p.leader) && isr.length > 0) return {leader: p.leader, leaderEpoch: shrinks ? p.leaderEpoch + 1 : p.leaderEpoch, isr, leaderBrokerEpoch: p.leaderBrokerEpoch, replicas, addingReplicas: [], removingReplicas: []}
   // The leader is leaving: the first in-sync replica that stays takes over.
   const leader = replicas.find((id) => isr.includes(id) && live.has(id))
   if (leader === undefined) return {leader: -1, leaderEpoch: p.leaderEpoch + 1, isr: isr.length > 0 ? isr : p.isr.filter((id) => replicas.includes(id)), replicas, addingReplicas: [], removingReplicas: []}
@@ -178,6 +188,8 @@ export interface ClusterControllerOptions {
   recheckIntervalMs?: number
   /** auto.leader.rebalance.enable, leader.imbalance.per.broker.percentage, leader.imbalance.check.interval.seconds (in ms). */
   autoLeaderRebalance?: {percentage: number; intervalMs: number}
+  /** LeaderElectionRateAndTimeMs / UncleanLeaderElectionsPerSec (issue 16), when metrics are on. */
+  metrics?: {leaderElected(unclean: boolean): void}
 }
 
 export class ClusterController {
@@ -202,20 +214,46 @@ export class ClusterController {
   /** Hands leadership back to preferred replicas where a broker's imbalance is above the threshold. */
   private async rebalanceLeaders(percentage: number): Promise<void> {
     const {metadata, log} = this.options
-    const alter = metadata.alterPartition?.bind(metadata)
-    if (!alter) return
+    if (!metadata.alterPartition) return
     const registered = metadata.brokers()
     const live: LiveBrokers = new Map(registered.map((b) => [b.nodeId, b.epoch]))
     const shuttingDown = new Set(registered.filter((b) => b.shuttingDown).map((b) => b.nodeId))
+    const writes: PartitionStateWrite[] = []
     for (const {topic, partition} of imbalancedPartitions(metadata.topics(), live, shuttingDown, percentage)) {
       const change = electLeader(partition, 'preferred', live, shuttingDown)
-      if (typeof change === 'string') continue
+      if (typeof change !== 'string') writes.push({topic, partition: partition.partition, expectedPartitionEpoch: partition.partitionEpoch ?? 0, next: change})
+    }
+    await this.write(
+      writes,
+      (w) => {
+        this.options.metrics?.leaderElected(false)
+        log.info({topic: w.topic, partition: w.partition, leader: w.next.leader}, 'auto leader rebalance: preferred replica leads again')
+      },
+      'auto leader rebalance: writing the elections failed',
+    )
+  }
+
+  /**
+   * Writes the changes in batches of PARTITION_WRITE_BATCH (one store round trip each) while this
+   * broker is the active controller; `written` is called for each stored change. A fenced change
+   * makes the controller look again; a failed batch stops here (the next run tries again).
+   */
+  private async write(writes: readonly PartitionStateWrite[], written: (w: PartitionStateWrite) => void, failure: string): Promise<void> {
+    const {metadata, log} = this.options
+    for (let i = 0; i < writes.length; i += PARTITION_WRITE_BATCH) {
+      if (!this.active) return
+      const batch = writes.slice(i, i + PARTITION_WRITE_BATCH)
+      let stored: Array<PartitionAssignment | null>
       try {
-        if (await alter(topic, partition.partition, partition.partitionEpoch ?? 0, change)) log.info({topic, partition: partition.partition, leader: change.leader}, 'auto leader rebalance: preferred replica leads again')
+        stored = await writePartitionStates(metadata, batch)
       } catch (error) {
-        log.warn({err: error, topic, partition: partition.partition}, 'auto leader rebalance: writing the election failed')
+        log.warn({err: error, partitions: batch.length, first: `${batch[0]!.topic}-${batch[0]!.partition}`}, failure)
         return
       }
+      batch.forEach((w, j) => {
+        if (stored[j]) written(w)
+        else this.again = true
+      })
     }
   }
 
@@ -244,34 +282,34 @@ export class ClusterController {
 
   private async run(): Promise<void> {
     const {metadata, log} = this.options
-    const alter = metadata.alterPartition?.bind(metadata)
-    if (!alter) return
+    if (!metadata.alterPartition) return
     const registered = metadata.brokers()
     const live: LiveBrokers = new Map(registered.map((b) => [b.nodeId, b.epoch]))
     const shuttingDown = new Set(registered.filter((b) => b.shuttingDown).map((b) => b.nodeId))
+    // Every decision from one snapshot, then written in batches: each partition's change is its
+    // own compare-and-swap on its partition epoch, so one that lost to a leader's ISR change is
+    // dropped (and decided again on the next run) without holding up the others.
+    const writes: Array<PartitionStateWrite & {from: PartitionAssignment}> = []
     for (const topic of metadata.topics()) {
       const unclean = this.options.uncleanElection(topic)
       for (const p of topic.partitions) {
-        if (!this.active) return
         const next = decidePartitionState(p, live, unclean, shuttingDown)
-        if (!next) continue
-        try {
-          const stored = await alter(topic.name, p.partition, p.partitionEpoch ?? 0, next)
-          if (!stored) {
-            this.again = true
-            continue
-          }
-          if (next.leaderEpoch !== p.leaderEpoch) {
-            log.info({topic: topic.name, partition: p.partition, from: p.leader, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr}, next.leader === -1 ? 'partition offline: no in-sync replica is alive' : 'elected a partition leader')
-          } else {
-            log.info({topic: topic.name, partition: p.partition, leader: p.leader, isr: next.isr}, 'removed brokers that are gone from the ISR')
-          }
-        } catch (error) {
-          log.warn({err: error, topic: topic.name, partition: p.partition}, 'writing a partition state failed; trying again')
-          return
-        }
+        if (next) writes.push({topic: topic.name, partition: p.partition, expectedPartitionEpoch: p.partitionEpoch ?? 0, next, from: p})
       }
     }
+    await this.write(
+      writes,
+      (w) => {
+        const {from: p, next} = w as PartitionStateWrite & {from: PartitionAssignment}
+        if (next.leaderEpoch !== p.leaderEpoch) {
+          if (next.leader >= 0) this.options.metrics?.leaderElected(!p.isr.includes(next.leader))
+          log.info({topic: w.topic, partition: w.partition, from: p.leader, leader: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr}, next.leader === -1 ? 'partition offline: no in-sync replica is alive' : 'elected a partition leader')
+        } else {
+          log.info({topic: w.topic, partition: w.partition, leader: p.leader, isr: next.isr}, 'removed brokers that are gone from the ISR')
+        }
+      },
+      'writing partition states failed; trying again',
+    )
   }
 
   close(): void {

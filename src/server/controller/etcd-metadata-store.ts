@@ -12,6 +12,8 @@
  *   configs/brokers/<node.id|default> dynamic broker configs
  *   producer_ids                     {next}: the next producer id block's first id
  *   scram/<user, URI-encoded>/<mechanism>  a SCRAM credential (salt, iterations, keys; base64)
+ *   acls/<sha256 of the binding>     an ACL binding {pattern, entry} (issue 15)
+ *   quotas/<entity key>              {entity, values}: one entity's client quotas (quotaEntityKey)
  *
  * Reads are synchronous, from a copy of the prefix that one watch keeps current (the copy is
  * replaced key by key in etcd's revision order). Writes are etcd transactions that compare the
@@ -29,18 +31,24 @@
  * another broker takes the controller key. A broker whose own lease is lost is told
  * (onSessionLost: it must stop acting as leader) and starts a new session when etcd answers again.
  */
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
+import {type AclBinding, bindingKey} from '../../lib/acl.js'
 import {Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease, type Watcher} from 'etcd3'
 import {randomUuid} from '../../lib/protocol/uuid.js'
 import type {ScramCredential, ScramMechanism} from '../../lib/sasl/scram.js'
 import {
+  applyQuotaAlterations, // client quotas (issue 15)
   type BrokerRegistration,
+  type ClientQuotaAlteration, // client quotas (issue 15)
   fromPersistedScram,
+  quotaEntityKey, // client quotas (issue 15)
+  type StoredClientQuota, // client quotas (issue 15)
   MetadataError,
   type MetadataStore,
   MetadataStoreError,
   type PartitionAssignment,
   type PartitionStateChange,
+  type PartitionStateWrite,
   type PersistedScramCredential,
   type ScramCredentialChanges,
   type StoredScramCredential,
@@ -367,6 +375,8 @@ export class EtcdMetadataStore implements MetadataStore {
 
   /** A key changed: the topic it belongs to is derived again on the next read. */
   private changed(key: string): void {
+    if (key.startsWith('acls/')) this.aclView = undefined
+    if (key.startsWith('quotas/')) this.quotasVersion++ // client quotas (issue 15)
     if (key.startsWith('topics/')) this.dirtyTopics.add(key.slice('topics/'.length))
     else if (key.startsWith('partitions/')) this.dirtyTopics.add(key.slice('partitions/'.length, key.lastIndexOf('/')))
     else return
@@ -528,11 +538,56 @@ export class EtcdMetadataStore implements MetadataStore {
   }
 
   async alterPartition(topic: string, partition: number, expectedPartitionEpoch: number, next: PartitionStateChange): Promise<PartitionAssignment | null> {
+    return (await this.alterPartitions([{topic, partition, expectedPartitionEpoch, next}]))[0]!
+  }
+
+  /**
+   * Up to MAX_TXN_OPS partitions per etcd transaction: each compares its key's revision and puts
+   * its new state, all or nothing. When a compare fails (a leader's ISR change got there first),
+   * the copy is brought up to that transaction's revision, the partitions whose key moved are
+   * fenced (null) and the others are written again — so each partition is its own
+   * compare-and-swap, as with one transaction each, but 100 of them cost one round trip.
+   */
+  async alterPartitions(writes: readonly PartitionStateWrite[]): Promise<Array<PartitionAssignment | null>> {
+    const results: Array<PartitionAssignment | null> = writes.map(() => null)
+    for (let i = 0; i < writes.length; i += MAX_TXN_OPS) {
+      // Each pending write with the key revision it was decided against (fixed on the first pass).
+      let pending: Array<{index: number; key: string; modRevision: number; value: string}> = []
+      for (let index = i; index < Math.min(writes.length, i + MAX_TXN_OPS); index++) {
+        const prepared = this.preparePartitionState(writes[index]!)
+        // A second write of the same partition in one batch would find the first's epoch: fenced.
+        if (prepared && !pending.some((w) => w.key === prepared.key)) pending.push({index, ...prepared})
+      }
+      // Every failed attempt fences at least one key (its revision moved in the copy), so this ends.
+      while (pending.length > 0) {
+        const [first, ...rest] = pending
+        let txn = this.client.if(this.key(first!.key), 'Mod', '==', first!.modRevision)
+        for (const w of rest) txn = txn.and(this.key(w.key), 'Mod', '==', w.modRevision)
+        const result = await txn.then(...pending.map((w) => this.client.put(this.key(w.key)).value(w.value))).commit()
+        await this.caughtUp(Number(result.header.revision))
+        if (result.succeeded) {
+          for (const w of pending) {
+            const {topic, partition} = writes[w.index]!
+            results[w.index] = this.topic(topic)?.partitions.find((p) => p.partition === partition) ?? null
+          }
+          break
+        }
+        const before = pending.length
+        pending = pending.filter((w) => this.entries.get(w.key)?.modRevision === w.modRevision)
+        if (pending.length === before) throw new Error('etcd: a partition state transaction failed but no key changed')
+      }
+    }
+    return results
+  }
+
+  /** The key, its revision and the new state of one write; undefined when fenced already (its partition epoch moved on). */
+  private preparePartitionState(write: PartitionStateWrite): {key: string; modRevision: number; value: string} | undefined {
+    const {topic, partition, expectedPartitionEpoch, next} = write
     const key = `partitions/${topic}/${partition}`
     const entry = this.entries.get(key)
-    if (!entry) return null
+    if (!entry) return undefined
     const current = JSON.parse(entry.value) as StoredPartitionState
-    if (current.partitionEpoch !== expectedPartitionEpoch) return null
+    if (current.partitionEpoch !== expectedPartitionEpoch) return undefined
     const replicas = next.replicas ?? current.replicas
     const adding = next.addingReplicas ?? (next.replicas ? [] : current.addingReplicas)
     const removing = next.removingReplicas ?? (next.replicas ? [] : current.removingReplicas)
@@ -546,8 +601,7 @@ export class EtcdMetadataStore implements MetadataStore {
       ...(adding?.length ? {addingReplicas: adding} : {}),
       ...(removing?.length ? {removingReplicas: removing} : {}),
     }
-    if (!(await this.swap(key, entry.modRevision, JSON.stringify(state)))) return null
-    return this.topic(topic)?.partitions.find((p) => p.partition === partition) ?? null
+    return {key, modRevision: entry.modRevision, value: JSON.stringify(state)}
   }
 
   async setTopicConfigs(name: string, configs: Record<string, string>): Promise<void> {
@@ -581,6 +635,65 @@ export class EtcdMetadataStore implements MetadataStore {
     const result = await this.client.if(this.key('cluster_id'), 'Create', '>', 0).then(...ops).commit()
     await this.caughtUp(Number(result.header.revision))
   }
+
+  // --- ACLs (issue 15, authorization) ---
+  private aclView: readonly AclBinding[] | undefined
+
+  acls(): readonly AclBinding[] {
+    if (this.aclView) return this.aclView
+    const out: AclBinding[] = []
+    for (const [key, entry] of this.entries) if (key.startsWith('acls/')) out.push((entry.parsed ??= JSON.parse(entry.value)) as AclBinding)
+    return (this.aclView = out)
+  }
+
+  async alterAcls(changes: {create: AclBinding[]; delete: AclBinding[]}): Promise<void> {
+    const key = (b: AclBinding) => this.key(`acls/${createHash('sha256').update(bindingKey(b)).digest('hex')}`)
+    const ops = [...changes.delete.map((b) => this.client.delete().key(key(b))), ...changes.create.map((b) => this.client.put(key(b)).value(JSON.stringify({pattern: b.pattern, entry: b.entry})))]
+    for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
+      const result = await this.client.if(this.key('cluster_id'), 'Create', '>', 0).then(...ops.slice(i, i + MAX_TXN_OPS)).commit()
+      await this.caughtUp(Number(result.header.revision))
+    }
+  }
+  // --- end ACLs ---
+  // ---- Client quotas (issue 15) ----
+  private quotasVersion = 0
+
+  clientQuotas(): StoredClientQuota[] {
+    const out: StoredClientQuota[] = []
+    for (const [key, entry] of this.entries) if (key.startsWith('quotas/')) out.push(JSON.parse(entry.value) as StoredClientQuota)
+    return out
+  }
+
+  clientQuotasVersion(): number {
+    return this.quotasVersion
+  }
+
+  /** One transaction over every entity touched, fenced on their revisions (retried when another broker changed one first). */
+  async alterClientQuotas(alterations: readonly ClientQuotaAlteration[]): Promise<void> {
+    await this.update(async () => {
+      const current = new Map<string, StoredClientQuota>()
+      const revisions = new Map<string, number>()
+      for (const {entity} of alterations) {
+        const key = quotaEntityKey(entity)
+        const entry = this.entries.get(`quotas/${key}`)
+        revisions.set(key, entry?.modRevision ?? 0)
+        if (entry) current.set(key, JSON.parse(entry.value) as StoredClientQuota)
+      }
+      const touched = applyQuotaAlterations(current, alterations)
+      if (touched.size === 0) return true
+      const keys = [...touched]
+      let txn = this.client.if(this.key(`quotas/${keys[0]}`), 'Mod', '==', revisions.get(keys[0]!)!)
+      for (const key of keys.slice(1)) txn = txn.and(this.key(`quotas/${key}`), 'Mod', '==', revisions.get(key)!)
+      const ops = keys.map((key) => {
+        const value = current.get(key)
+        return value ? this.client.put(this.key(`quotas/${key}`)).value(JSON.stringify(value)) : this.client.delete().key(this.key(`quotas/${key}`))
+      })
+      const result = await txn.then(...ops).commit()
+      await this.caughtUp(Number(result.header.revision))
+      return result.succeeded
+    })
+  }
+  // ---- end client quotas ----
 
   /** Ends the session (the registration and a held controller key go at once) and disconnects. */
   async close(): Promise<void> {

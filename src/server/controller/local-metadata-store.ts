@@ -9,9 +9,10 @@
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import {join} from 'node:path'
+import {type AclBinding, bindingKey} from '../../lib/acl.js'
 import {randomUuid} from '../../lib/protocol/uuid.js'
 import type {ScramCredential, ScramMechanism} from '../../lib/sasl/scram.js'
-import {type BrokerRegistration, fromPersistedScram, MetadataError, type MetadataStore, type PersistedScramCredential, toPersistedScram, type PartitionAssignment, type ScramCredentialChanges, type StoredScramCredential, type TopicMetadata} from './metadata-store.js'
+import {applyQuotaAlterations, type BrokerRegistration, type ClientQuotaAlteration, fromPersistedScram, type StoredClientQuota, MetadataError, type MetadataStore, type PersistedScramCredential, toPersistedScram, type PartitionAssignment, type ScramCredentialChanges, type StoredScramCredential, type TopicMetadata} from './metadata-store.js'
 
 export const METADATA_FILE = '__kcli_metadata.json'
 
@@ -23,6 +24,11 @@ interface PersistedState {
   nextProducerId?: number
   /** user -> mechanism -> credential (absent in files written before SCRAM support). */
   scramCredentials?: Record<string, Partial<Record<ScramMechanism, PersistedScramCredential>>>
+  // --- ACLs (issue 15) ---
+  acls?: AclBinding[]
+  // --- end ACLs ---
+  /** Client quotas (issue 15): entity key -> entity and values (absent in older files). */
+  clientQuotas?: Record<string, StoredClientQuota>
 }
 
 /** Kafka's cluster ids are 16 random bytes as base64url (22 characters). */
@@ -166,6 +172,43 @@ export class LocalMetadataStore implements MetadataStore {
     })
   }
 
+  // --- ACLs (issue 15, authorization) ---
+  private aclView: readonly AclBinding[] | undefined
+
+  acls(): readonly AclBinding[] {
+    return (this.aclView ??= [...(this.state.acls ?? [])])
+  }
+
+  alterAcls(changes: {create: AclBinding[]; delete: AclBinding[]}): Promise<void> {
+    return this.change(() => {
+      const byKey = new Map((this.state.acls ?? []).map((b) => [bindingKey(b), b]))
+      for (const b of changes.delete) byKey.delete(bindingKey(b))
+      for (const b of changes.create) byKey.set(bindingKey(b), b)
+      this.state.acls = [...byKey.values()]
+    })
+  }
+  // --- end ACLs ---
+  // ---- Client quotas (issue 15) ----
+  private quotasVersion = 0
+
+  clientQuotas(): StoredClientQuota[] {
+    return Object.values(this.state.clientQuotas ?? {})
+  }
+
+  clientQuotasVersion(): number {
+    return this.quotasVersion
+  }
+
+  alterClientQuotas(alterations: readonly ClientQuotaAlteration[]): Promise<void> {
+    return this.change(() => {
+      const all = new Map(Object.entries(this.state.clientQuotas ?? {}))
+      applyQuotaAlterations(all, alterations)
+      this.state.clientQuotas = Object.fromEntries(all)
+      this.quotasVersion++
+    })
+  }
+  // ---- end client quotas ----
+
   async close(): Promise<void> {
     await this.chain
   }
@@ -177,6 +220,7 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   private index(): void {
+    this.aclView = undefined
     this.byName = new Map(this.state.topics.map((t) => [t.name, t]))
     this.byId = new Map(this.state.topics.map((t) => [t.topicId, t]))
   }

@@ -8,6 +8,7 @@
  * methods here, which persist before they resolve.
  */
 
+import type {AclBinding} from '../../lib/acl.js'
 import type {ScramCredential, ScramMechanism} from '../../lib/sasl/scram.js'
 
 export interface PartitionAssignment {
@@ -39,6 +40,14 @@ export interface PartitionStateChange {
   replicas?: number[]
   addingReplicas?: number[]
   removingReplicas?: number[]
+}
+
+/** One partition's compare-and-swap in a batch (MetadataStore.alterPartitions). */
+export interface PartitionStateWrite {
+  topic: string
+  partition: number
+  expectedPartitionEpoch: number
+  next: PartitionStateChange
 }
 
 export interface TopicMetadata {
@@ -92,6 +101,50 @@ export interface ScramCredentialChanges {
   deletions: Array<{user: string; mechanism: ScramMechanism}>
 }
 
+// ---- Client quotas (issue 15) -------------------------------------------------------------------
+
+/** Kafka's quota entity types (ClientQuotaEntity.USER, CLIENT_ID, IP). */
+export const QUOTA_ENTITY_TYPES = ['user', 'client-id', 'ip'] as const
+export type QuotaEntityType = (typeof QUOTA_ENTITY_TYPES)[number]
+/** A quota entity: entity type -> name, null for the type's default entity (`<default>`). */
+export type QuotaEntity = Partial<Record<QuotaEntityType, string | null>>
+
+/** The quotas set on one entity (key -> value, e.g. producer_byte_rate -> 1048576). */
+export interface StoredClientQuota {
+  entity: QuotaEntity
+  values: Record<string, number>
+}
+
+/** One entity's change: keys to set and keys to remove (AlterClientQuotas, validated). */
+export interface ClientQuotaAlteration {
+  entity: QuotaEntity
+  set: Record<string, number>
+  remove: string[]
+}
+
+/** One text key per entity (types in a fixed order, names URI-encoded, `<default>` as `~`): the stores' map key. */
+export function quotaEntityKey(entity: QuotaEntity): string {
+  return QUOTA_ENTITY_TYPES.filter((t) => entity[t] !== undefined)
+    .map((t) => `${t}=${entity[t] === null ? '~' : encodeURIComponent(entity[t]!)}`)
+    .join('&')
+}
+
+/** Applies alterations to a map of entity key -> quotas (both stores): an entity left without keys goes. */
+export function applyQuotaAlterations(all: Map<string, StoredClientQuota>, alterations: readonly ClientQuotaAlteration[]): Set<string> {
+  const touched = new Set<string>()
+  for (const {entity, set, remove} of alterations) {
+    const key = quotaEntityKey(entity)
+    const values: Record<string, number> = {...all.get(key)?.values}
+    for (const k of remove) delete values[k]
+    Object.assign(values, set)
+    if (Object.keys(values).length === 0) all.delete(key)
+    else all.set(key, {entity: {...entity}, values})
+    touched.add(key)
+  }
+  return touched
+}
+// ---- end client quotas ----------------------------------------------------------------------------
+
 export class MetadataError extends Error {
   constructor(readonly code: 'TOPIC_ALREADY_EXISTS' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'INVALID_PARTITIONS', message: string) {
     super(message)
@@ -129,6 +182,20 @@ export interface MetadataStore {
   scramCredentials(): StoredScramCredential[]
   /** Applies upsertions and deletions at once (AlterUserScramCredentials); a deletion of a missing credential is ignored. */
   alterScramCredentials(changes: ScramCredentialChanges): Promise<void>
+  // --- ACLs (issue 15, authorization) ---
+  /** Every stored ACL binding; a new array after every change (the authorizer indexes per array). */
+  acls(): readonly AclBinding[]
+  /** Adds and removes bindings at once (duplicates of stored ones and removals of missing ones are no-ops). */
+  alterAcls(changes: {create: AclBinding[]; delete: AclBinding[]}): Promise<void>
+  // --- end ACLs ---
+  // ---- Client quotas (issue 15) ----
+  /** Every entity with quotas set (DescribeClientQuotas, the quota manager). */
+  clientQuotas(): StoredClientQuota[]
+  /** Applies validated alterations at once (AlterClientQuotas); removing a key that is not set is nothing. */
+  alterClientQuotas(alterations: readonly ClientQuotaAlteration[]): Promise<void>
+  /** Grows whenever the quotas changed (through this broker or another): the quota manager's cache key. */
+  clientQuotasVersion(): number
+  // ---- end client quotas ----
   /**
    * Replaces this broker's registration (its address once the listeners are bound: a listener on
    * port 0 gets its port only then). Stores of one broker have nothing to do.
@@ -140,6 +207,13 @@ export interface MetadataStore {
    * null when the state had moved on (the caller was fenced).
    */
   alterPartition?(topic: string, partition: number, expectedPartitionEpoch: number, next: PartitionStateChange): Promise<PartitionAssignment | null>
+  /**
+   * Cluster stores: many partitions' alterPartition at once, in as few store round trips as it
+   * can (etcd: transactions of up to 100 partitions). Each partition's change is still its own
+   * compare-and-swap: one that was fenced does not keep the others from being written. Resolves
+   * with one result per write, in order (null: fenced).
+   */
+  alterPartitions?(writes: readonly PartitionStateWrite[]): Promise<Array<PartitionAssignment | null>>
   /** Cluster stores: marks this broker's registration as shutting down (controlled shutdown). */
   requestControlledShutdown?(): Promise<void>
   /** Cluster stores: this broker's epoch (its current registration), -1 while it has none. */
@@ -149,4 +223,62 @@ export interface MetadataStore {
   /** Calls `listener` after the store changed through another broker (stores of one broker never do). */
   onChange?(listener: () => void): void
   close(): Promise<void>
+}
+
+/**
+ * Writes partition states through the store's alterPartitions (one round trip per batch), or one
+ * alterPartition at a time where the store has only that; null results are fenced writes.
+ */
+export async function writePartitionStates(store: MetadataStore, writes: readonly PartitionStateWrite[]): Promise<Array<PartitionAssignment | null>> {
+  if (writes.length === 0) return []
+  if (store.alterPartitions) return store.alterPartitions(writes)
+  if (!store.alterPartition) throw new Error('this metadata store has no partition states to change (a single broker)')
+  const out: Array<PartitionAssignment | null> = []
+  for (const w of writes) out.push(await store.alterPartition(w.topic, w.partition, w.expectedPartitionEpoch, w.next))
+  return out
+}
+
+/**
+ * Decides and writes the state of many partitions in batches (writePartitionStates): `decide`
+ * sees each partition's current state (undefined: it does not exist) and returns the change to
+ * write, or `{outcome}` to write nothing. A fenced write (another change got there first) is
+ * decided again on the new state, at most `attempts` times, then reported 'fenced'.
+ */
+export async function changePartitionStates<T>(
+  store: MetadataStore,
+  targets: ReadonlyArray<{topic: string; partition: number}>,
+  decide: (current: PartitionAssignment | undefined, target: {topic: string; partition: number}) => PartitionStateChange | {outcome: T},
+  attempts = 10,
+): Promise<Array<{outcome: T} | 'written' | 'fenced'>> {
+  const results: Array<{outcome: T} | 'written' | 'fenced'> = targets.map(() => 'fenced')
+  let pending = targets.map((_, i) => i)
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const byTopic = new Map<string, Map<number, PartitionAssignment>>()
+    const current = (topic: string, partition: number) => {
+      let partitions = byTopic.get(topic)
+      if (!partitions) byTopic.set(topic, (partitions = new Map((store.topic(topic)?.partitions ?? []).map((p) => [p.partition, p]))))
+      return partitions.get(partition)
+    }
+    const writes: PartitionStateWrite[] = []
+    const written: number[] = []
+    for (const i of pending) {
+      const target = targets[i]!
+      const p = current(target.topic, target.partition)
+      const decision = decide(p, target)
+      if ('outcome' in decision) {
+        results[i] = decision
+        continue
+      }
+      if (!p) throw new Error(`${target.topic}-${target.partition}: a change decided for a partition that does not exist`)
+      writes.push({topic: target.topic, partition: target.partition, expectedPartitionEpoch: p.partitionEpoch ?? 0, next: decision})
+      written.push(i)
+    }
+    const stored = await writePartitionStates(store, writes)
+    pending = []
+    stored.forEach((s, j) => {
+      if (s) results[written[j]!] = 'written'
+      else if (attempt < attempts) pending.push(written[j]!)
+    })
+  }
+  return results
 }

@@ -272,6 +272,11 @@ export class TopicManager {
     return {...this.topicDefaults(), ...topic.configs}
   }
 
+  /** One config of effectiveConfigs(topic), without building them all (the produce path asks for compression.type per partition). */
+  effectiveConfig(topic: Pick<TopicMetadata, 'configs'>, name: string): string | undefined {
+    return Object.hasOwn(topic.configs, name) ? topic.configs[name] : this.topicDefaults()[name]
+  }
+
   /**
    * The topic config defaults the broker's log.* configs imply (retention.ms from
    * log.retention.hours, ...), with dynamic broker configs over static ones. Cached; call

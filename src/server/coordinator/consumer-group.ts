@@ -56,6 +56,12 @@ export class ConsumerGroup {
   /** The assignor of the last target assignment. */
   assignorName = ''
   dead = false
+  /**
+   * Which topics a regular-expression subscription may resolve to: those the principal of the
+   * latest heartbeat of a member with a regex may DESCRIBE (Kafka's GroupMetadataManager resolves
+   * regexes with the triggering request's context). In memory only; undefined: no authorizer.
+   */
+  regexTopicFilter: ((topic: string) => boolean) | undefined = undefined
 
   constructor(readonly groupId: string) {}
 

@@ -30,7 +30,11 @@
  * or SyncGroup get NOT_COORDINATOR, and so does every later request for them (the client finds the
  * new coordinator). Writes go to the leader with acks=all (coordinator-log.ts); their errors are
  * mapped as Kafka's CoordinatorOperationExceptionHelper does (writeErrorName). Without a
- * leadership source (unit tests, load()) it owns every partition.
+ * leadership source (unit tests, load()) it owns every partition. Other per-partition state (the
+ * transaction coordinator's pending transactional offsets, attachPartitionState) is loaded as part
+ * of the same load, before the partition serves, and dropped with it: a partition is either loading
+ * or holds all of its state, and markers refused while it loads (partitionState) never slip
+ * between the replay of the log and the reading of the open transactions (issue 13's exactly-once).
  *
  * Loading: a partition's replay restores offsets, classic group
  * metadata (a group with members comes back Stable at its generation, each member with a fresh
@@ -191,6 +195,8 @@ export interface ConsumerGroupHeartbeatRequestData {
   clientId: string
   clientHost: string
   apiVersion: number
+  /** With an authorizer: whether the requester may DESCRIBE a topic (filters regex subscriptions). */
+  mayDescribeTopic?: (topic: string) => boolean
 }
 
 export interface ConsumerGroupHeartbeatResult {
@@ -258,6 +264,12 @@ function sameProtocols(a: ReadonlyArray<{name: string; metadata: Buffer}>, b: Re
   return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata))
 }
 
+/** State of a __consumer_offsets partition kept outside the group coordinator (attachPartitionState). */
+export interface PartitionState {
+  load(partition: number): Promise<unknown>
+  unload(partition: number): void
+}
+
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>()
   /** group -> topic -> partition -> offset. */
@@ -274,6 +286,8 @@ export class GroupCoordinator {
   private expiring?: Promise<{offsets: number; groups: number}>
   /** The partitions owned (leadership); undefined: every partition (no leadership source). */
   private owned?: Map<number, OwnedPartition>
+  /** Per-partition state kept elsewhere, loaded and dropped with the partition's groups. */
+  private readonly attached: PartitionState[] = []
   private readonly leads?: (partition: number) => boolean
 
   constructor(options: GroupCoordinatorOptions) {
@@ -370,6 +384,10 @@ export class GroupCoordinator {
       this.replay(record.key, record.value, record.timestamp)
     }
     if (superseded()) return
+    for (const state of this.attached) {
+      await state.load(partition)
+      if (superseded()) return
+    }
     let groups = 0
     for (const group of this.groups.values()) {
       if (this.partitionOf(group.groupId) !== partition) continue
@@ -393,6 +411,7 @@ export class GroupCoordinator {
 
   /** Removes the groups and offsets of one partition, answering waiting members NOT_COORDINATOR. */
   private dropPartitionState(partition: number): number {
+    for (const state of this.attached) state.unload(partition)
     let dropped = 0
     for (const [groupId, group] of [...this.groups]) {
       if (this.partitionOf(groupId) !== partition) continue
@@ -457,6 +476,16 @@ export class GroupCoordinator {
     return this.owned !== undefined && [...this.owned.values()].some((o) => o.state === 'loading')
   }
 
+  /** Loads `state` with every partition from now on (before it serves) and drops it with the partition. */
+  attachPartitionState(state: PartitionState): void {
+    this.attached.push(state)
+  }
+
+  /** A partition's state: 'active' (also when every partition is owned, without a leadership source), 'loading', or undefined when not owned. */
+  partitionState(partition: number): 'loading' | 'active' | undefined {
+    return this.owned ? this.owned.get(partition)?.state : 'active'
+  }
+
   /** The owned partitions and their state (tests, diagnostics); undefined: every partition. */
   ownedPartitions(): Map<number, 'loading' | 'active'> | undefined {
     return this.owned && new Map([...this.owned].map(([p, o]) => [p, o.state]))
@@ -482,6 +511,18 @@ export class GroupCoordinator {
   /** The group, if it exists (tests and describe). */
   group(groupId: string): Group | undefined {
     return this.groups.get(groupId)
+  }
+
+  /** Groups this coordinator holds now (Kafka's GroupMetadataManager NumGroups). */
+  get groupCount(): number {
+    return this.groups.size
+  }
+
+  /** Every committed offset of the groups this coordinator holds (issue 16: consumer group lag at scrape time). */
+  *committedOffsets(): Generator<{group: string; topic: string; partition: number; offset: number}> {
+    for (const [group, byTopic] of this.offsets) {
+      for (const [topic, byPartition] of byTopic) for (const [partition, o] of byPartition) yield {group, topic, partition, offset: Number(o.committedOffset)}
+    }
   }
 
   /** The committed offset of a partition (tests). */
@@ -1702,15 +1743,16 @@ export class GroupCoordinator {
     return changed
   }
 
-  private memberTopicNames(member: ConsumerGroupMember): string[] {
+  private memberTopicNames(member: ConsumerGroupMember, group: ConsumerGroup): string[] {
     if (member.subscribedTopicRegex === null) return member.subscribedTopicNames
     const re = new RegExp(`^(?:${member.subscribedTopicRegex})$`)
-    return [...new Set([...member.subscribedTopicNames, ...this.topics.names().filter((n) => !n.startsWith('__') && re.test(n))])]
+    const allowed = group.regexTopicFilter
+    return [...new Set([...member.subscribedTopicNames, ...this.topics.names().filter((n) => !n.startsWith('__') && re.test(n) && (!allowed || allowed(n)))])]
   }
 
   private consumerGroupTopicNames(group: ConsumerGroup): Set<string> {
     const names = new Set<string>()
-    for (const m of group.members.values()) for (const t of this.memberTopicNames(m)) names.add(t)
+    for (const m of group.members.values()) for (const t of this.memberTopicNames(m, group)) names.add(t)
     return names
   }
 
@@ -1728,6 +1770,7 @@ export class GroupCoordinator {
       group = new ConsumerGroup(req.groupId)
       this.groups.set(req.groupId, group)
     }
+    if (req.subscribedTopicRegex !== null || group.members.get(req.memberId)?.subscribedTopicRegex) group.regexTopicFilter = req.mayDescribeTopic
     if (!group.members.has(req.memberId) && group.size >= this.config.consumerGroupMaxSize && req.memberEpoch === 0) {
       throw new GroupError('GROUP_MAX_SIZE_REACHED', `The consumer group has reached its maximum capacity of ${this.config.consumerGroupMaxSize} members.`)
     }
@@ -1876,7 +1919,7 @@ export class GroupCoordinator {
     const members = new Map<string, {subscribedTopicIds: Set<string>; rackId: string | null; current: Assignment}>()
     for (const m of group.members.values()) {
       const ids = new Set<string>()
-      for (const name of this.memberTopicNames(m)) {
+      for (const name of this.memberTopicNames(m, group)) {
         const id = this.topics.topicId(name)
         if (id !== undefined && topicIds.has(id)) ids.add(id)
       }

@@ -173,6 +173,9 @@ export class TransactionCoordinator {
       const offsets = new TransactionOffsets(options.groups, options.replicas, this.now, options.config.int('offsets.commit.timeout.ms'))
       this.offsets = offsets
       this.onMarker((topic, partition, producerId, commit) => offsets.onMarker(topic, partition, producerId, commit))
+      // Read with the group coordinator's load of each partition, before it serves (and before
+      // writeMarker lets a marker in): a marker between the two reads would be lost.
+      options.groups.attachPartitionState({load: (p) => offsets.loadPartition(p), unload: (p) => offsets.unloadPartition(p)})
     }
   }
 
@@ -190,15 +193,12 @@ export class TransactionCoordinator {
     const coordinator = new TransactionCoordinator(options)
     const {replicas} = options
     replicas.onLeadershipChange((change) => {
-      if (change.topic === TRANSACTION_STATE_TOPIC) {
-        if (change.isLeader) void coordinator.loadPartition(change.partition, change.leaderEpoch)
-        else coordinator.unloadPartition(change.partition)
-      } else if (change.topic === OFFSETS_TOPIC && coordinator.offsets) {
-        if (change.isLeader) void coordinator.offsets.loadPartition(change.partition).catch((error: unknown) => options.log?.error({err: error, partition: change.partition}, 'reading pending transactional offsets failed'))
-        else coordinator.offsets.unloadPartition(change.partition)
-      }
+      if (change.topic !== TRANSACTION_STATE_TOPIC) return
+      if (change.isLeader) void coordinator.loadPartition(change.partition, change.leaderEpoch)
+      else coordinator.unloadPartition(change.partition)
     })
     const led = (topic: string) => replicas.all().filter((p) => p.topic === topic && replicas.leads(p))
+    // The group coordinator loaded these before this coordinator attached its pending offsets.
     for (const p of led(OFFSETS_TOPIC)) await coordinator.offsets?.loadPartition(p.partition)
     await Promise.all(led(TRANSACTION_STATE_TOPIC).map((p) => coordinator.loadPartition(p.partition, p.leaderEpoch)))
     coordinator.startTimer()
@@ -480,7 +480,14 @@ export class TransactionCoordinator {
    * (NOT_LEADER_OR_FOLLOWER when another broker leads it).
    */
   async writeMarker(topic: string, partition: number, producerId: number, producerEpoch: number, commit: boolean, coordinatorEpoch = 0): Promise<boolean> {
-    const {replicas, metadata} = this.options
+    const {replicas, metadata, groups} = this.options
+    // A __consumer_offsets partition takes markers only once its group coordinator has loaded it
+    // (Kafka's coordinator runtime: COORDINATOR_LOAD_IN_PROGRESS, which the marker channel retries).
+    // Appended during the load, a COMMIT would be missed by both the replay of the log and the
+    // pending offsets read after it: the group would serve its offsets of before the transaction.
+    if (topic === OFFSETS_TOPIC && groups && groups.partitionState(partition) !== 'active' && replicas.isLeader(topic, partition)) {
+      throw new LogError('COORDINATOR_LOAD_IN_PROGRESS', `The coordinator is loading ${topic}-${partition}`)
+    }
     const p = replicas.get(topic, partition)
     if (!p) {
       if (metadata.topic(topic)?.partitions.some((a) => a.partition === partition)) throw new LogError('NOT_LEADER_OR_FOLLOWER', `${topic}-${partition} is not led here`)
@@ -713,6 +720,9 @@ export class TransactionCoordinator {
       try {
         await pending.commit(groupId, partition, producerId, producerEpoch, offsets)
       } catch (error) {
+        // A fenced producer's offsets (an epoch older than the one its partition of
+        // __consumer_offsets has seen) pass through as Kafka's coordinator passes them.
+        if (error instanceof LogError && error.code === 'INVALID_PRODUCER_EPOCH') throw new TransactionError('INVALID_PRODUCER_EPOCH')
         throw new TransactionError(appendErrorName(error))
       }
     }

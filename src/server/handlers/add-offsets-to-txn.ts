@@ -13,6 +13,7 @@ import {OFFSETS_TOPIC} from '../coordinator/coordinator-log.js'
 import {partitionForGroup} from '../coordinator/records.js'
 import {defineHandler} from './handler.js'
 import {transactionErrorCode} from './transactions-support.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const addOffsetsToTxn = defineHandler({
   apiKey: ApiKey.AddOffsetsToTxn,
@@ -20,6 +21,8 @@ export const addOffsetsToTxn = defineHandler({
   maxVersion: 4,
   async handle(request, ctx) {
     const {transactions, groups, metadata} = ctx.broker
+    if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return {throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return {throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED}
     if (!transactions || !groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}
     try {
       await groups.ensureOffsetsTopic()

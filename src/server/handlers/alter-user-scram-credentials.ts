@@ -17,6 +17,7 @@ import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {MAX_ITERATIONS, MIN_ITERATIONS, SCRAM_MECHANISM_TYPES, type ScramMechanism, scramCredentialFromSalted} from '../../lib/sasl/scram.js'
 import type {StoredScramCredential} from '../controller/metadata-store.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorizeCluster} from './authorize.js'
 
 interface Failure {
   errorCode: number
@@ -37,6 +38,11 @@ export const alterUserScramCredentials = defineHandler({
   maxVersion: 0,
   async handle(request, ctx) {
     const store = ctx.broker.metadata
+    // Authorization (issue 15): ALTER on the cluster.
+    if (!authorizeCluster(ctx, AclOperation.ALTER)) {
+      // Every user named, sorted, as AlterUserScramCredentialsRequest.getErrorResponse.
+      return {throttleTimeMs: 0, results: [...new Set([...request.deletions, ...request.upsertions].map((c) => c.name))].sort().map((user) => ({user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null}))}
+    }
     const deletions = new Map<string, {user: string; mechanism: ScramMechanism}>()
     const upsertions = new Map<string, StoredScramCredential>()
     const errors = new Map<string, Failure>()

@@ -13,14 +13,18 @@
 // its rebalance timeout is fenced.
 // Errors: INVALID_REQUEST (Kafka's validation messages), UNSUPPORTED_ASSIGNOR, GROUP_ID_NOT_FOUND,
 // UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, FENCED_INSTANCE_ID, UNRELEASED_INSTANCE_ID,
-// GROUP_MAX_SIZE_REACHED, INVALID_REGULAR_EXPRESSION, COORDINATOR_NOT_AVAILABLE.
+// GROUP_MAX_SIZE_REACHED, INVALID_REGULAR_EXPRESSION, COORDINATOR_NOT_AVAILABLE,
+// GROUP_AUTHORIZATION_FAILED (READ on the group), TOPIC_AUTHORIZATION_FAILED (DESCRIBE on a
+// subscribed topic name). A regex subscription resolves only to topics the principal of the
+// group's latest regex heartbeat may DESCRIBE, as Kafka's GroupMetadataManager.
 // Not implemented: members using the classic protocol inside a consumer group (online
 // migration), rack-aware assignment, RE2 regular expressions (JavaScript ones, matched against the
 // whole topic name).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {clientHostOf, clientIdOf, coordinatorOf} from '../coordinator/handler-support.js'
-import {defineHandler} from './handler.js'
+import {defineHandler, type RequestContext} from './handler.js'
+import {AclOperation, authorize, requester, ResourceType} from './authorize.js'
 
 export const consumerGroupHeartbeat = defineHandler({
   apiKey: ApiKey.ConsumerGroupHeartbeat,
@@ -28,6 +32,12 @@ export const consumerGroupHeartbeat = defineHandler({
   maxVersion: 1,
   async handle(request, ctx) {
     const groups = coordinatorOf(ctx)
+    // Authorization (issue 15), as KafkaApis: READ on the group, then DESCRIBE on every topic named
+    // in SubscribedTopicNames (one refused: TOPIC_AUTHORIZATION_FAILED, nothing changes). Kafka's
+    // error responses leave the other fields at their defaults (member epoch 0).
+    const refused = (errorCode: number) => ({throttleTimeMs: 0, errorCode, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null})
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    if (request.subscribedTopicNames?.some((name) => !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name))) return refused(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null}
     const result = await groups.consumerGroupHeartbeat({
       groupId: request.groupId,
@@ -43,6 +53,9 @@ export const consumerGroupHeartbeat = defineHandler({
       clientId: clientIdOf(ctx),
       clientHost: clientHostOf(ctx),
       apiVersion: ctx.apiVersion,
+      // Regex subscriptions resolve only to topics the requester may DESCRIBE (Kafka 4.0's
+      // GroupMetadataManager.refreshRegularExpressions).
+      ...(ctx.broker.authorizer.enabled ? {mayDescribeTopic: topicDescriber(ctx)} : {}),
     })
     return {
       throttleTimeMs: 0,
@@ -55,3 +68,10 @@ export const consumerGroupHeartbeat = defineHandler({
     }
   },
 })
+
+/** Whether the requester may DESCRIBE a topic, without holding on to the request's context. */
+function topicDescriber(ctx: RequestContext): (topic: string) => boolean {
+  const authorizer = ctx.broker.authorizer
+  const who = requester(ctx)
+  return (topic) => authorizer.authorize(who, AclOperation.DESCRIBE, ResourceType.TOPIC, topic)
+}

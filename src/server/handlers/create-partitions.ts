@@ -15,11 +15,12 @@
 // INVALID_REQUEST "Duplicate topic name." (once per repeated name, first), POLICY_VIOLATION for more than 10,000 new partitions in one go (Kafka's limit of records per
 // operation). A timeoutMs <= 0 is a deadline already passed: every topic gets REQUEST_TIMED_OUT and
 // nothing changes, as in Kafka 4.0.
-// Not implemented: authorization, controller mutation quotas.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {TopicError} from '../controller/topic-manager.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
+import {mutationQuotaOf, THROTTLING_QUOTA_EXCEEDED_MESSAGE} from '../quotas/client-quota-manager.js'
 
 export const createPartitions = defineHandler({
   apiKey: ApiKey.CreatePartitions,
@@ -35,8 +36,19 @@ export const createPartitions = defineHandler({
     const results: Array<{name: string; errorCode: number; errorMessage: string | null}> = [...counts]
       .filter(([, n]) => n > 1)
       .map(([name]) => ({name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.'}))
+    // Authorization (issue 15), as ControllerApis.createPartitions: after the duplicates, ALTER on
+    // each topic (TOPIC_AUTHORIZATION_FAILED without a message).
+    const refusedNames = new Set([...counts].filter(([name, n]) => n === 1 && !authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, name)).map(([name]) => name))
+    for (const name of refusedNames) results.push({name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null})
+    if (refusedNames.size > 0) request = {...request, topics: request.topics.filter((t) => !refusedNames.has(t.name))}
+    const quota = mutationQuotaOf(ctx, 3) // issue 15: partitions added count against controller_mutation_rate
     for (const t of request.topics) {
       if (counts.get(t.name)! > 1) continue
+      const existing = ctx.broker.metadata.topic(t.name)?.partitions.length
+      if (!request.validateOnly && existing !== undefined && t.count > existing && (quota.isExceeded() || !quota.record(t.count - existing))) {
+        results.push({name: t.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLING_QUOTA_EXCEEDED_MESSAGE})
+        continue
+      }
       try {
         await topics.addPartitions(t.name, t.count, t.assignments?.map((a) => a.brokerIds) ?? null, request.validateOnly)
         results.push({name: t.name, errorCode: ErrorCode.NONE, errorMessage: null})
@@ -45,6 +57,6 @@ export const createPartitions = defineHandler({
         results.push({name: t.name, errorCode: ErrorCode[error.code], errorMessage: error.kafkaMessage})
       }
     }
-    return {throttleTimeMs: 0, results}
+    return {throttleTimeMs: quota.throttleTime(), results}
   },
 })

@@ -7,6 +7,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const deleteGroups = defineHandler({
   apiKey: ApiKey.DeleteGroups,
@@ -15,6 +16,11 @@ export const deleteGroups = defineHandler({
   async handle(request, ctx) {
     const groups = coordinatorOf(ctx)
     if (!groups) return {throttleTimeMs: 0, results: request.groupsNames.map((groupId) => ({groupId, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}))}
-    return {throttleTimeMs: 0, results: await groups.deleteGroups(request.groupsNames)}
+    // Authorization (issue 15): DELETE on each group.
+    // As KafkaApis: each group once, the refused ones (GROUP_AUTHORIZATION_FAILED) after the others.
+    const names = [...new Set(request.groupsNames)]
+    const allowed = names.filter((g) => authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, g))
+    const denied = names.filter((g) => !allowed.includes(g)).map((groupId) => ({groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED}))
+    return {throttleTimeMs: 0, results: [...(allowed.length > 0 ? await groups.deleteGroups(allowed) : []), ...denied]}
   },
 })

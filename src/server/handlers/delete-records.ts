@@ -9,6 +9,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {LogError} from '../log/errors.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const deleteRecords = defineHandler({
   apiKey: ApiKey.DeleteRecords,
@@ -17,6 +18,11 @@ export const deleteRecords = defineHandler({
   async handle(request, ctx) {
     const topics = []
     for (const t of request.topics) {
+      // Authorization (issue 15): DELETE on the topic.
+      if (!authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, t.name)) {
+        topics.push({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED}))})
+        continue
+      }
       const partitions = []
       for (const p of t.partitions) {
         const {partition, errorCode: notHere} = ctx.broker.replicas.lookup(ctx.broker.metadata.topic(t.name), p.partitionIndex)

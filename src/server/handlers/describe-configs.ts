@@ -11,17 +11,24 @@
 // Errors: INVALID_TOPIC_EXCEPTION (illegal topic name), UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST
 // (another broker's id, a broker id that is not a number, an unsupported resource type); a
 // resource type Kafka does not know fails the whole request with INVALID_REQUEST, as in Kafka.
-// Not implemented: BROKER_LOGGER, CLIENT_METRICS and GROUP resources (INVALID_REQUEST), authorization.
+// BROKER_LOGGER (issue 15): the broker's loggers and levels (src/server/broker-loggers.ts), source
+// DYNAMIC_BROKER_LOGGER_CONFIG, for this node's id only.
+// Authorization (issue 15): DESCRIBE_CONFIGS on the topic, the group, or the cluster (brokers,
+// loggers, client metrics); refused resources answered last with TOPIC_/GROUP_/
+// CLUSTER_AUTHORIZATION_FAILED and the error's message, as ConfigHelper.
+// Not implemented: CLIENT_METRICS and GROUP resources (INVALID_REQUEST once authorized).
 import {BROKER_CONFIGS} from '../../lib/config/broker-configs.js'
+import {BROKER_LOGGER_SOURCE, checkLoggerResource, LoggerConfigError, loggerLevels} from '../broker-loggers.js' // broker loggers (issue 15)
 import {type ConfigDefinition, ConfigResourceType, type ConfigType} from '../../lib/config/config-def.js'
 import {TOPIC_CONFIGS} from '../../lib/config/topic-configs.js'
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
-import {ERROR_CODES, ErrorCode} from '../../lib/protocol/generated/errors.js'
+import {ERROR_CODES, ErrorCode, errorByCode} from '../../lib/protocol/generated/errors.js'
 import type {BrokerServices} from '../broker-services.js'
 import {RESOURCE_TYPE_NAMES} from '../controller/config-manager.js'
 import type {TopicMetadata} from '../controller/metadata-store.js'
 import {TopicError, validateTopicName} from '../controller/topic-manager.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, authorizeCluster, ResourceType} from './authorize.js'
 
 /** DescribeConfigs' ConfigSource. */
 export const ConfigSource = {
@@ -162,6 +169,13 @@ export function describeBrokerEntries(broker: BrokerServices, resourceName: stri
 
 const KNOWN_RESOURCE_TYPES = new Set<number>([ConfigResourceType.Topic, ConfigResourceType.Broker, ConfigResourceType.BrokerLogger, ConfigResourceType.ClientMetrics, ConfigResourceType.Group])
 
+/**
+ * The error message of a result Kafka's ConfigHelper does not set one on (success, unknown topic):
+ * the generated DescribeConfigsResult's default for the nullable string, "" (not null), as the
+ * recorded Kafka 4.0 answers to kafka-topics --describe show (tool-captures/cluster-tools.jsonl).
+ */
+const NOT_SET = ''
+
 export const describeConfigs = defineHandler({
   apiKey: ApiKey.DescribeConfigs,
   minVersion: 1,
@@ -173,7 +187,22 @@ export const describeConfigs = defineHandler({
       return {throttleTimeMs: 0, results: request.resources.map((r) => ({resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: message, configs: []}))}
     }
     const includeDocumentation = ctx.apiVersion >= 3 && request.includeDocumentation
-    const results = request.resources.map((resource) => {
+    // Authorization (issue 15), as Kafka's ConfigHelper: DESCRIBE_CONFIGS on the topic, on the group
+    // for groups, on the cluster for brokers, loggers and client metrics; the refused resources
+    // (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with the error's message) after the others.
+    const refusal = (r: {resourceType: number; resourceName: string}): number => {
+      if (r.resourceType === ConfigResourceType.Topic) return authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, r.resourceName) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED
+      if (r.resourceType === ConfigResourceType.Group) return authorize(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.GROUP, r.resourceName) ? ErrorCode.NONE : ErrorCode.GROUP_AUTHORIZATION_FAILED
+      return authorizeCluster(ctx, AclOperation.DESCRIBE_CONFIGS) ? ErrorCode.NONE : ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    }
+    const refusals = request.resources.map(refusal)
+    const refused = request.resources
+      .filter((_, i) => refusals[i] !== ErrorCode.NONE)
+      .map((r) => {
+        const errorCode = refusal(r)
+        return {resourceType: r.resourceType, resourceName: r.resourceName, errorCode, errorMessage: errorByCode(errorCode)!.message, configs: []}
+      })
+    const results = request.resources.filter((_, i) => refusals[i] === ErrorCode.NONE).map((resource) => {
       const base = {resourceType: resource.resourceType, resourceName: resource.resourceName}
       const fail = (errorCode: number, errorMessage: string | null) => ({...base, errorCode, errorMessage, configs: []})
       const name = resource.resourceName
@@ -185,18 +214,33 @@ export const describeConfigs = defineHandler({
           throw error
         }
         const topic = ctx.broker.metadata.topic(name)
-        if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null)
-        return {...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describeConfigEntries(ctx.broker, topic, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
+        if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, NOT_SET)
+        return {...base, errorCode: ErrorCode.NONE, errorMessage: NOT_SET, configs: describeConfigEntries(ctx.broker, topic, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
       }
       if (resource.resourceType === ConfigResourceType.Broker) {
         if (name !== '') {
           if (!/^[+-]?\d{1,10}$/.test(name) || Number(name) > 2147483647 || Number(name) < -2147483648) return fail(ErrorCode.INVALID_REQUEST, `Broker id must be an integer, but it is: ${name}`)
           if (Number(name) !== ctx.broker.nodeId) return fail(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId} or empty string, but received ${name}`)
         }
-        return {...base, errorCode: ErrorCode.NONE, errorMessage: null, configs: describeBrokerEntries(ctx.broker, name, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
+        return {...base, errorCode: ErrorCode.NONE, errorMessage: NOT_SET, configs: describeBrokerEntries(ctx.broker, name, resource.configurationKeys, request.includeSynonyms, includeDocumentation)}
       }
+      // ---- broker loggers (issue 15) ----
+      if (resource.resourceType === ConfigResourceType.BrokerLogger) {
+        try {
+          checkLoggerResource(name, ctx.broker.nodeId)
+        } catch (error) {
+          if (error instanceof LoggerConfigError) return fail(ErrorCode[error.code], error.message)
+          throw error
+        }
+        const configs = loggerLevels(ctx.broker.log)
+          .filter((l) => wanted(resource.configurationKeys, l.name))
+          .map((l) => ({name: l.name, value: l.level, readOnly: false, configSource: BROKER_LOGGER_SOURCE, isSensitive: false, synonyms: [], configType: 0, documentation: ''}))
+        // Kafka answers "" as the message of a successful logger description (security-tools.jsonl run 42).
+        return {...base, errorCode: ErrorCode.NONE, errorMessage: '', configs}
+      }
+      // ---- end broker loggers ----
       return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${RESOURCE_TYPE_NAMES[resource.resourceType]}`)
     })
-    return {throttleTimeMs: 0, results}
+    return {throttleTimeMs: 0, results: [...results, ...refused]}
   },
 })

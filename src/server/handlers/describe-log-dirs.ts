@@ -7,6 +7,7 @@ import {statfs} from 'node:fs/promises'
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorizeCluster} from './authorize.js'
 
 export const describeLogDirs = defineHandler({
   apiKey: ApiKey.DescribeLogDirs,
@@ -14,6 +15,8 @@ export const describeLogDirs = defineHandler({
   maxVersion: 4,
   async handle(request, ctx) {
     const {replicas} = ctx.broker
+    // Authorization (issue 15): DESCRIBE on the cluster.
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) return {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: []}
     const wanted = request.topics === null ? null : new Map(request.topics.map((t) => [t.topic, new Set(t.partitions)]))
     const byTopic = new Map<string, Array<{partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean}>>()
     for (const p of replicas.all()) {

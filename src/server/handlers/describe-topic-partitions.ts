@@ -11,17 +11,17 @@
 // KRaftMetadataCache.getPartitionMetadataForDescribeTopicResponse answers.
 // A named topic that does not exist gets UNKNOWN_TOPIC_OR_PARTITION
 // (INVALID_TOPIC_EXCEPTION for an illegal name) and takes no room. Eligible leader replicas are
-// empty lists (kcli has no ELR). Topic authorized operations are everything a topic supports
-// (kcli has no authorizer).
+// empty lists (kcli has no ELR). Topic authorized operations are the principal's (everything a
+// topic supports without an authorizer).
 // Errors of the whole request (every named topic gets INVALID_REQUEST): a cursor topic that is
 // not among the named topics, a negative cursor partition.
-// Not implemented: authorization.
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
-import {TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
+import {TOPIC_OPERATIONS} from '../authorized-operations.js'
 import {INTERNAL_TOPICS, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, authorizedOperations, ResourceType} from './authorize.js'
 import {clusterView, partitionView} from './metadata.js'
 
 /** Kafka's max.request.partition.size.limit default. */
@@ -38,7 +38,8 @@ export const describeTopicPartitions = defineHandler({
     const fetchAll = request.topics.length === 0
     const names = new Set<string>()
     if (fetchAll) {
-      for (const t of metadata.topics()) if (t.name >= cursorTopic) names.add(t.name)
+      // Authorization (issue 15): all topics means those the principal may describe.
+      for (const t of metadata.topics()) if (t.name >= cursorTopic && authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) names.add(t.name)
     } else {
       for (const t of request.topics) if (t.name >= cursorTopic) names.add(t.name)
     }
@@ -56,7 +57,15 @@ export const describeTopicPartitions = defineHandler({
     const view = clusterView(ctx)
     const topics = []
     let nextCursor: {topicName: string; partitionIndex: number} | null = null
+    // Authorization (issue 15), as DescribeTopicPartitionsRequestHandler: the names in order, those
+    // the principal may not DESCRIBE left out (named ones answered TOPIC_AUTHORIZATION_FAILED after
+    // the others, without an id or authorized operations).
+    const refused = []
     for (const name of [...names].sort()) {
+      if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+        if (!fetchAll) refused.push({errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: []})
+        continue
+      }
       if (remaining === 0) {
         nextCursor = {topicName: name, partitionIndex: 0}
         break
@@ -65,7 +74,7 @@ export const describeTopicPartitions = defineHandler({
       if (!topic) {
         if (!fetchAll) {
           const errorCode = isValidTopicName(name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION
-          topics.push({errorCode, name, topicId: ZERO_UUID, isInternal: INTERNAL_TOPICS.has(name), partitions: [], topicAuthorizedOperations: TOPIC_AUTHORIZED_OPERATIONS})
+          topics.push({errorCode, name, topicId: ZERO_UUID, isInternal: INTERNAL_TOPICS.has(name), partitions: [], topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, name, TOPIC_OPERATIONS)})
         }
         continue
       }
@@ -75,13 +84,13 @@ export const describeTopicPartitions = defineHandler({
       for (let i = start; i < end; i++) {
         partitions.push({errorCode: ErrorCode.NONE, ...partitionView(topic.partitions[i]!, view), eligibleLeaderReplicas: [], lastKnownElr: []})
       }
-      topics.push({errorCode: ErrorCode.NONE, name, topicId: topic.topicId, isInternal: INTERNAL_TOPICS.has(name), partitions, topicAuthorizedOperations: TOPIC_AUTHORIZED_OPERATIONS})
+      topics.push({errorCode: ErrorCode.NONE, name, topicId: topic.topicId, isInternal: INTERNAL_TOPICS.has(name), partitions, topicAuthorizedOperations: authorizedOperations(ctx, ResourceType.TOPIC, name, TOPIC_OPERATIONS)})
       if (end < topic.partitions.length) {
         nextCursor = {topicName: name, partitionIndex: end}
         break
       }
       remaining -= partitions.length
     }
-    return {throttleTimeMs: 0, topics, nextCursor}
+    return {throttleTimeMs: 0, topics: [...topics, ...refused], nextCursor}
   },
 })

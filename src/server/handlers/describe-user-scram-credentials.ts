@@ -12,6 +12,7 @@ import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {SCRAM_MECHANISMS} from '../../lib/sasl/scram.js'
 import {SCRAM_MECHANISM_NUMBERS} from '../../lib/sasl/scram.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorizeCluster} from './authorize.js'
 
 export const describeUserScramCredentials = defineHandler({
   apiKey: ApiKey.DescribeUserScramCredentials,
@@ -19,6 +20,12 @@ export const describeUserScramCredentials = defineHandler({
   maxVersion: 0,
   handle(request, ctx) {
     const store = ctx.broker.metadata
+    // Authorization (issue 15): DESCRIBE on the cluster.
+    // Authorization (issue 15): DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED at the top
+    // and once per user named, without its name (DescribeUserScramCredentialsRequest.getErrorResponse).
+    if (!authorizeCluster(ctx, AclOperation.DESCRIBE)) {
+      return {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: (request.users ?? []).map(() => ({user: '', errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, credentialInfos: []}))}
+    }
     // user -> named more than once
     const users = new Map<string, boolean>()
     if (request.users === null || request.users.length === 0) {
@@ -35,6 +42,7 @@ export const describeUserScramCredentials = defineHandler({
       if (credentialInfos.length === 0) return {user, errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: `Attempt to describe a user credential that does not exist: ${user}`, credentialInfos: []}
       return {user, errorCode: ErrorCode.NONE, errorMessage: null, credentialInfos}
     })
-    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, results}
+    // Kafka 4.0 answers an empty string, not null, at the top level (security-tools.jsonl run 30).
+    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: '', results}
   },
 })

@@ -4,8 +4,8 @@
 // v0 has no type and means it) hands each partition's leadership to its first replica if that
 // broker is alive and in the ISR; UNCLEAN (1) elects a leader for a partition that has none — an
 // in-sync replica if one is alive, else any live replica (what it lacks is lost). Each election is
-// a compare-and-swap of the partition's state in the metadata store, answered once the store has
-// it. With topicPartitions null every partition is considered and those that need no election
+// a compare-and-swap of the partition's state in the metadata store (up to 100 partitions per
+// store round trip), answered once the store has it. With topicPartitions null every partition is considered and those that need no election
 // are left out of the answer (each topic is listed, possibly with no partitions, as Kafka's
 // controller answers); named partitions get ELECTION_NOT_NEEDED (84, "Leader election not needed
 // for topic partition."), PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE or
@@ -15,7 +15,9 @@
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {electLeader, type LiveBrokers} from '../controller/cluster-controller.js'
+import {changePartitionStates} from '../controller/metadata-store.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorizeCluster} from './authorize.js'
 
 const NOT_NEEDED = 'Leader election not needed for topic partition.'
 
@@ -25,42 +27,37 @@ export const electLeaders = defineHandler({
   maxVersion: 2,
   async handle(request, ctx) {
     const {metadata} = ctx.broker
+    // Authorization (issue 15): ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED at the top and
+    // on every partition asked for (ElectLeadersRequest.getErrorResponse).
+    if (!authorizeCluster(ctx, AclOperation.ALTER)) {
+      const replicaElectionResults = (request.topicPartitions ?? []).map((t) => ({topic: t.topic, partitionResult: t.partitions.map((partitionId) => ({partitionId, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null}))}))
+      return {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults}
+    }
     const type = ctx.apiVersion === 0 || request.electionType === 0 ? 'preferred' : 'unclean'
     const registered = metadata.brokers()
     const live: LiveBrokers = new Map(registered.map((b) => [b.nodeId, b.epoch]))
     const shuttingDown = new Set(registered.filter((b) => b.shuttingDown).map((b) => b.nodeId))
     const all = request.topicPartitions === null
     const wanted = all ? metadata.topics().map((t) => ({topic: t.name, partitions: t.partitions.map((p) => p.partition)})) : request.topicPartitions!
+    type Outcome = {errorCode: number; errorMessage: string | null} | null
+    const targets = wanted.flatMap((t) => t.partitions.map((partition) => ({topic: t.topic, partition})))
+    // Every election in store batches; one that lost a compare-and-swap (an ISR change) decides again.
+    const outcomes = await changePartitionStates<Outcome>(metadata, targets, (p, {topic, partition}) => {
+      if (!p) return {outcome: {errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'The topic partition does not exist.'}}
+      const change = metadata.alterPartition ? electLeader(p, type, live, shuttingDown) : 'ELECTION_NOT_NEEDED'
+      if (change === 'ELECTION_NOT_NEEDED') return {outcome: all ? null : {errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: NOT_NEEDED}}
+      if (typeof change === 'string') return {outcome: {errorCode: ErrorCode[change], errorMessage: `Failed to elect leader for partition ${topic}-${partition} with election type ${type.toUpperCase()}`}}
+      return change
+    })
     const results = []
+    let i = 0
     for (const t of wanted) {
-      const topic = metadata.topic(t.topic)
       const partitionResult: Array<{partitionId: number; errorCode: number; errorMessage: string | null}> = []
       for (const index of t.partitions) {
-        // A compare-and-swap that lost to another change (an ISR change) decides again.
-        for (let attempt = 0; ; attempt++) {
-          const p = metadata.topic(t.topic)?.partitions.find((x) => x.partition === index)
-          if (!topic || !p) {
-            partitionResult.push({partitionId: index, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'The topic partition does not exist.'})
-            break
-          }
-          const change = metadata.alterPartition ? electLeader(p, type, live, shuttingDown) : 'ELECTION_NOT_NEEDED'
-          if (change === 'ELECTION_NOT_NEEDED') {
-            if (!all) partitionResult.push({partitionId: index, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: NOT_NEEDED})
-            break
-          }
-          if (typeof change === 'string') {
-            partitionResult.push({partitionId: index, errorCode: ErrorCode[change], errorMessage: `Failed to elect leader for partition ${t.topic}-${index} with election type ${type.toUpperCase()}`})
-            break
-          }
-          if (await metadata.alterPartition!(t.topic, index, p.partitionEpoch ?? 0, change)) {
-            partitionResult.push({partitionId: index, errorCode: ErrorCode.NONE, errorMessage: null})
-            break
-          }
-          if (attempt >= 10) {
-            partitionResult.push({partitionId: index, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The partition state kept changing during the election.'})
-            break
-          }
-        }
+        const o = outcomes[i++]!
+        const outcome: Outcome =
+          o === 'written' ? {errorCode: ErrorCode.NONE, errorMessage: null} : o === 'fenced' ? {errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: 'The partition state kept changing during the election.'} : o.outcome
+        if (outcome) partitionResult.push({partitionId: index, ...outcome})
       }
       results.push({topic: t.topic, partitionResult})
     }

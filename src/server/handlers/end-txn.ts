@@ -12,6 +12,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {defineHandler} from './handler.js'
 import {transactionErrorCode} from './transactions-support.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const endTxn = defineHandler({
   apiKey: ApiKey.EndTxn,
@@ -20,6 +21,9 @@ export const endTxn = defineHandler({
   async handle(request, ctx) {
     const coordinator = ctx.broker.transactions
     const answer = {throttleTimeMs: 0, producerId: request.producerId, producerEpoch: request.producerEpoch}
+    // Authorization (issue 15): WRITE on the transactional id; Kafka's refusal leaves the producer id
+    // and epoch (v5+) at their defaults.
+    if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return {throttleTimeMs: 0, producerId: -1n, producerEpoch: -1, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
     if (!coordinator) return {...answer, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}
     try {
       await coordinator.endTxn(request.transactionalId, Number(request.producerId), request.producerEpoch, request.committed)

@@ -19,8 +19,15 @@
 // high watermark: replica-manager.ts); reads go up to the log end offset, not the high watermark.
 // A replica id that is not a replica of the partition gets NOT_LEADER_OR_FOLLOWER, a stale
 // current leader epoch FENCED_LEADER_EPOCH. Reassignment throttle, leader side
-// (replication/throttle.ts): while leader.replication.throttled.rate is spent, a follower out of the
-// ISR gets the throttled partitions' offsets without records; the records sent count against it.
+// (replication/throttle.ts): a follower out of the ISR reads the throttled partitions up to the
+// bytes reserved from leader.replication.throttled.rate (settled with what was sent); while the
+// rate is spent it gets their offsets without records.
+// Client quotas (issue 15), as KafkaApis for a consumer: max bytes capped to consumer_byte_rate
+// times quota.window.num - 1 windows (min bytes to that cap); the response measured against
+// consumer_byte_rate and request_percentage before the session takes it in (ctx.fetchQuota), and
+// when throttled answered empty with throttle_time_ms (FetchContext.getThrottledResponse: session
+// id 0 for a fetch that would have opened a session, the incremental session's id otherwise,
+// its partitions' state unchanged), the bytes taken back.
 // Not implemented: preferred read replicas (always -1).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
@@ -30,6 +37,7 @@ import {LogError} from '../log/errors.js'
 import {FetchSession, type SessionLookup, type SessionPartition} from '../fetch-sessions.js'
 import {type Partition, ReplicaManager} from '../replica-manager.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, authorizeCluster, ResourceType} from './authorize.js'
 import {LeaderHints} from './leader-hints.js'
 
 const NOT_THROTTLED: ReadonlySet<never> = new Set()
@@ -101,6 +109,16 @@ export const fetch = defineHandler({
       wanted = [...session.partitions.values()]
     }
 
+    // Authorization (issue 15), as KafkaApis.handleFetchRequest: a follower needs CLUSTER_ACTION on
+    // the cluster, a consumer READ on each topic; refused partitions answer TOPIC_AUTHORIZATION_FAILED.
+    const fetchReplicaId = ctx.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId
+    const followerDenied = fetchReplicaId >= 0 && !authorizeCluster(ctx, AclOperation.CLUSTER_ACTION)
+    const readAllowed = new Map<string, boolean>()
+    const mayRead = (name: string) => {
+      let ok = readAllowed.get(name)
+      if (ok === undefined) readAllowed.set(name, (ok = fetchReplicaId >= 0 ? !followerDenied : authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)))
+      return ok
+    }
     const targets: FetchTarget[] = []
     const topicsInOrder = new Map<string, {name: string; topicId: string; targets: FetchTarget[]}>()
     for (const w of wanted) {
@@ -110,13 +128,16 @@ export const fetch = defineHandler({
         entry = {name: topic?.name ?? (byTopicId ? '' : w.topicKey), topicId: topic?.topicId ?? (byTopicId ? w.topicKey : ZERO_UUID), targets: []}
         topicsInOrder.set(w.topicKey, entry)
       }
-      const found = replicas.lookup(topic, w.partition)
+      // A consumer's unknown topic id is UNKNOWN_TOPIC_ID before any authorization; a follower
+      // without CLUSTER_ACTION gets TOPIC_AUTHORIZATION_FAILED for everything (KafkaApis).
+      const denied = fetchReplicaId >= 0 ? followerDenied : !(byTopicId && !topic) && !mayRead(topic?.name ?? entry.name)
+      const found = denied ? {partition: undefined, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED} : replicas.lookup(topic, w.partition)
       const target: FetchTarget = {
         topicName: entry.name,
         topicId: entry.topicId,
         partitionIndex: w.partition,
         partition: found.partition,
-        unknownCode: byTopicId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : (found.errorCode ?? ErrorCode.NONE),
+        unknownCode: denied ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : byTopicId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : (found.errorCode ?? ErrorCode.NONE),
         fetchOffset: w.fetchOffset,
         partitionMaxBytes: w.partitionMaxBytes,
         currentLeaderEpoch: w.currentLeaderEpoch,
@@ -143,30 +164,46 @@ export const fetch = defineHandler({
     const rate = throttle ? throttle.rate() : Number.POSITIVE_INFINITY
     // Consumers' fetches (and followers without a throttle) allocate nothing here.
     const throttled: ReadonlySet<FetchTarget> = Number.isFinite(rate) ? new Set(targets.filter((t) => t.partition && throttle!.throttles(t.partition, replicaId))) : NOT_THROTTLED
-    const withheld = throttled.size > 0 && throttle!.bucket.available(rate) <= 0 ? throttled : undefined
+    // Their bytes are reserved before reading (each reads at most its share of the grant; none
+    // while the rate is spent) and settled with what was sent, so concurrent fetches of several
+    // followers cannot spend the same tokens.
+    let reserved = 0
+    let withheld: ReadonlySet<FetchTarget> | undefined
+    if (throttled.size > 0) {
+      reserved = throttle!.bucket.reserve(rate, [...throttled].reduce((sum, t) => sum + Math.max(0, t.partitionMaxBytes), 0))
+      if (reserved === 0) withheld = throttled
+      else {
+        const share = Math.max(1, Math.floor(reserved / throttled.size))
+        for (const t of throttled) t.partitionMaxBytes = Math.min(t.partitionMaxBytes, share)
+      }
+    }
     const keys = new Set(targets.filter((t) => t.partition).map((t) => ReplicaManager.key(t.topicName, t.partitionIndex)))
     const deadline = Date.now() + Math.max(0, request.maxWaitMs)
-    let results: Map<FetchTarget, PartitionResult>
-    for (;;) {
-      const read = await readAll(targets, request.maxBytes, request.isolationLevel === 1 && !fromFollower, fromFollower, ctx.allocate, withheld)
-      results = read.results
-      const remaining = deadline - Date.now()
-      if (read.bytes >= request.minBytes || read.errors || remaining <= 0 || keys.size === 0) break
-      await replicas.waitForAppend(keys, remaining)
+    // Client quotas (issue 15): a consumer's response is capped to what its quota allows in
+    // samples - 1 windows, and min bytes to that cap (KafkaApis: maxQuotaWindowBytes).
+    const quota = fromFollower ? undefined : ctx.fetchQuota
+    const maxBytes = quota ? Math.min(request.maxBytes, quota.maxBytes) : request.maxBytes
+    const minBytes = Math.min(request.minBytes, maxBytes)
+    let results: Map<FetchTarget, PartitionResult> | undefined
+    try {
+      for (;;) {
+        const read = await readAll(targets, maxBytes, request.isolationLevel === 1 && !fromFollower, fromFollower, ctx.allocate, withheld)
+        results = read.results
+        const remaining = deadline - Date.now()
+        if (read.bytes >= minBytes || read.errors || remaining <= 0 || keys.size === 0) break
+        await replicas.waitForAppend(keys, remaining)
+      }
+    } finally {
+      if (reserved > 0) throttle!.bucket.settle(reserved, [...throttled].reduce((sum, t) => sum + (results?.get(t)?.records.length ?? 0), 0))
     }
 
-    for (const t of throttled) throttle!.bucket.spend(results.get(t)!.records.length)
+    ctx.broker.metrics?.bytesOut(results!, fromFollower)
 
     // In an incremental fetch only what changed goes back; a full fetch returns everything.
     const include = (target: FetchTarget): boolean => {
       const r = results.get(target)!
       const entry = target.sessionEntry
-      const changed = !entry || lookup.kind !== 'incremental' || r.records.length > 0 || r.errorCode !== ErrorCode.NONE || Number(r.highWatermark) !== entry.lastHighWatermark || Number(r.logStartOffset) !== entry.lastLogStartOffset
-      if (entry) {
-        entry.lastHighWatermark = Number(r.highWatermark)
-        entry.lastLogStartOffset = Number(r.logStartOffset)
-      }
-      return changed
+      return !entry || lookup.kind !== 'incremental' || r.records.length > 0 || r.errorCode !== ErrorCode.NONE || Number(r.highWatermark) !== entry.lastHighWatermark || Number(r.logStartOffset) !== entry.lastLogStartOffset
     }
     const responses = []
     const hints = new LeaderHints(metadata, ctx.connection.listenerName)
@@ -177,8 +214,24 @@ export const fetch = defineHandler({
       })
       if (partitions.length > 0) responses.push({topic: t.name, topicId: t.topicId, partitions})
     }
+    const response = {throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses, nodeEndpoints: hints.nodeEndpoints()}
     if (lookup.kind === 'incremental') lookup.session.epoch++
-    return {throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses, nodeEndpoints: hints.nodeEndpoints()}
+    // Client quotas (issue 15), as KafkaApis: the response is measured before the session takes it
+    // in; over quota, the answer is empty (FetchContext.getThrottledResponse): a new session is
+    // not created (session id 0), an incremental one keeps what its client last saw.
+    const throttleMs = quota ? quota.throttle(response) : 0
+    if (throttleMs > 0) {
+      if (lookup.kind === 'new') fetchSessions.remove(lookup.session.id)
+      return {throttleTimeMs: throttleMs, errorCode: ErrorCode.NONE, sessionId: lookup.kind === 'incremental' ? lookup.session.id : 0, responses: []}
+    }
+    for (const target of targets) {
+      const entry = target.sessionEntry
+      if (!entry) continue
+      const r = results.get(target)!
+      entry.lastHighWatermark = Number(r.highWatermark)
+      entry.lastLogStartOffset = Number(r.logStartOffset)
+    }
+    return response
   },
 })
 

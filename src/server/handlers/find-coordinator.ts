@@ -21,6 +21,7 @@ import {TRANSACTION_STATE_TOPIC, transactionStatePartition} from '../coordinator
 import {TopicError} from '../controller/topic-manager.js'
 import {brokersFor} from './metadata.js'
 import {defineHandler, type RequestContext} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 const GROUP_KEY = 0
 const TRANSACTION_KEY = 1
@@ -40,6 +41,9 @@ function messageOf(code: number): string {
 
 async function find(key: string, keyType: number, ctx: RequestContext): Promise<Answer> {
   const fail = (errorCode: number, errorMessage = messageOf(errorCode)): Answer => ({key, nodeId: -1, host: '', port: -1, errorCode, errorMessage})
+  // Authorization (issue 15): DESCRIBE on the group or the transactional id.
+  if (keyType === TRANSACTION_KEY && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+  if (keyType === GROUP_KEY && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED)
   if (keyType === TRANSACTION_KEY) return findTransactionCoordinator(key, ctx, fail)
   if (keyType !== GROUP_KEY) return fail(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType} in FindCoordinator request`)
   const groups = coordinatorOf(ctx)

@@ -29,6 +29,23 @@ export interface RequestContext {
    * refused SASL mechanism or failed authentication).
    */
   closeAfterResponse(): void
+  /**
+   * Client quotas (issue 15), given to a consumer's Fetch when a consumer_byte_rate or
+   * request_percentage quota is configured: KafkaApis.handleFetchRequest's quota steps.
+   */
+  fetchQuota?: FetchQuota
+}
+
+export interface FetchQuota {
+  /** The response's byte cap: the consumer quota times samples - 1 windows (getMaxValueInQuotaWindow). */
+  readonly maxBytes: number
+  /**
+   * Records the response's size against consumer_byte_rate and the request's time against
+   * request_percentage, before the fetch commits its session state, and returns the throttle time
+   * (0 within quota). Throttled, the bytes are taken back (unrecordQuotaSensor) and the fetch
+   * answers empty, as Kafka's getThrottledResponse.
+   */
+  throttle(response: object): number
 }
 
 export type ResponseOf<K extends ApiKeyNumber> = Encodable<ApiMessages[K]['response']>
@@ -42,6 +59,12 @@ export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
    * 4.0 advertises v0-v2 it does not accept, for librdkafka's sake, KAFKA-18659).
    */
   advertisedMinVersion?: number
+  /**
+   * The handler keeps no view of its request once its promise has resolved (Produce: the records
+   * are written to the log before it answers), so the request frame's memory may be reused for a
+   * later request. Only a handler that resolved gives it back; one that threw keeps it.
+   */
+  releasesRequest?: boolean
   handle(request: ApiMessages[K]['request'], ctx: RequestContext): Promise<ResponseOf<K> | null> | ResponseOf<K> | null
 }
 

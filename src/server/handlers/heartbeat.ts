@@ -10,6 +10,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const heartbeat = defineHandler({
   apiKey: ApiKey.Heartbeat,
@@ -17,6 +18,7 @@ export const heartbeat = defineHandler({
   maxVersion: 4,
   handle(request, ctx) {
     const groups = coordinatorOf(ctx)
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return {throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED}
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}
     const errorCode = groups.heartbeat({
       groupId: request.groupId,

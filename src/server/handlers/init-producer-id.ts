@@ -18,6 +18,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {defineHandler} from './handler.js'
 import {transactionErrorCode} from './transactions-support.js'
+import {AclOperation, authorize, authorizeByResourceType, authorizeCluster, ResourceType} from './authorize.js'
 
 export const initProducerId = defineHandler({
   apiKey: ApiKey.InitProducerId,
@@ -28,6 +29,14 @@ export const initProducerId = defineHandler({
     const expected = {producerId: Number(request.producerId), producerEpoch: request.producerEpoch}
     if ((expected.producerId === -1) !== (expected.producerEpoch === -1)) {
       return {throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1}
+    }
+    // Authorization (issue 15): WRITE on the transactional id; without one IDEMPOTENT_WRITE on the
+    // cluster or WRITE on some topic (KafkaApis.handleInitProducerIdRequest).
+    if (request.transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) {
+      return {throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1}
+    }
+    if (request.transactionalId === null && !authorizeCluster(ctx, AclOperation.IDEMPOTENT_WRITE) && !authorizeByResourceType(ctx, AclOperation.WRITE, ResourceType.TOPIC)) {
+      return {throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1}
     }
     if (request.transactionalId !== null) {
       const coordinator = ctx.broker.transactions

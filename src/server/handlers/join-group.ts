@@ -19,6 +19,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {clientHostOf, clientIdOf, coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const joinGroup = defineHandler({
   apiKey: ApiKey.JoinGroup,
@@ -27,6 +28,9 @@ export const joinGroup = defineHandler({
   async handle(request, ctx) {
     const groups = coordinatorOf(ctx)
     const v = ctx.apiVersion
+    // Authorization (issue 15): READ on the group; the refusal is JoinGroupRequest.getErrorResponse
+    // (member id "").
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return {throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: '', members: []}
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, generationId: -1, protocolName: v >= 7 ? null : '', leader: '', memberId: request.memberId, members: []}
     const result = await groups.joinGroup({
       groupId: request.groupId,

@@ -10,6 +10,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const leaveGroup = defineHandler({
   apiKey: ApiKey.LeaveGroup,
@@ -17,6 +18,7 @@ export const leaveGroup = defineHandler({
   maxVersion: 5,
   handle(request, ctx) {
     const groups = coordinatorOf(ctx)
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return {throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: []}
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: []}
     const batched = ctx.apiVersion >= 3
     const members = batched

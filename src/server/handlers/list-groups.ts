@@ -12,6 +12,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, authorizeCluster, ResourceType} from './authorize.js'
 
 export const listGroups = defineHandler({
   apiKey: ApiKey.ListGroups,
@@ -21,6 +22,8 @@ export const listGroups = defineHandler({
     const groups = coordinatorOf(ctx)
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: []}
     const listed = groups.listGroups({states: ctx.apiVersion >= 4 ? request.statesFilter : [], types: ctx.apiVersion >= 5 ? request.typesFilter : []})
-    return {throttleTimeMs: 0, errorCode: groups.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups: listed}
+    // Authorization (issue 15): DESCRIBE on the cluster lists every group, else those the principal may describe.
+    const visible = authorizeCluster(ctx, AclOperation.DESCRIBE) ? listed : listed.filter((g) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId))
+    return {throttleTimeMs: 0, errorCode: groups.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups: visible}
   },
 })

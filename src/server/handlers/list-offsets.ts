@@ -12,6 +12,7 @@ import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {LogError} from '../log/errors.js'
 import {EARLIEST_TIMESTAMP} from '../log/partition-log.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 const LATEST = -1
 const EARLIEST_LOCAL = -4
@@ -24,6 +25,11 @@ export const listOffsets = defineHandler({
     const {replicas} = ctx.broker
     const topics = []
     for (const t of request.topics) {
+      // Authorization (issue 15): DESCRIBE on the topic.
+      if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) {
+        topics.push({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, timestamp: -1n, offset: -1n, leaderEpoch: -1}))})
+        continue
+      }
       const partitions = []
       const seen = new Set<number>()
       for (const p of t.partitions) {

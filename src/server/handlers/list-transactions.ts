@@ -9,6 +9,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {TRANSACTION_STATE_NAMES, TransactionState} from '../coordinator/transaction-log.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const listTransactions = defineHandler({
   apiKey: ApiKey.ListTransactions,
@@ -26,6 +27,8 @@ export const listTransactions = defineHandler({
     const transactionStates = coordinator
       .transactions()
       .filter((t) => states.size === 0 || states.has(TRANSACTION_STATE_NAMES[t.state] ?? ''))
+      // Authorization (issue 15): only the transactional ids the principal may describe.
+      .filter((t) => authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId))
       .filter((t) => producerIds.size === 0 || producerIds.has(t.producerId))
       .filter((t) => duration < 0 || (t.state === TransactionState.Ongoing && now - t.txnStartTimestamp > duration))
       .map((t) => ({transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: TRANSACTION_STATE_NAMES[t.state] ?? 'Unknown'}))

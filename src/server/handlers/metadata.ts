@@ -7,8 +7,14 @@
 // KRaft's __cluster_metadata) are never auto-created. Brokers are advertised on the listener the
 // request came in on: a broker registered without that listener is left out (and its replicas are
 // offline, as in Kafka).
-// A topic named twice is described once (Kafka takes the names as a set). Authorized operations,
-// when asked (v8+), are everything a topic or the cluster supports: kcli has no authorizer.
+// A topic named twice is described once (Kafka takes the names as a set).
+// Authorization (issue 15), as KafkaApis.handleTopicMetadataRequest: all topics means those the
+// principal may DESCRIBE; a named topic without DESCRIBE is TOPIC_AUTHORIZATION_FAILED (by id: with
+// its id and a null name) without saying whether it exists; auto-creation needs CREATE on the
+// cluster or the topic (else TOPIC_AUTHORIZATION_FAILED). Authorized operations, when asked (v8+),
+// are the principal's (everything a resource supports without an authorizer): for each topic
+// described (unknown ones included), not for refused ones or unknown ids (left at the schema's
+// -2147483648); the cluster's only in v8-10, and 0 without DESCRIBE on the cluster.
 // Every broker answers from the metadata store, as Kafka's KRaftMetadataCache does: the brokers
 // are the registered (live) ones, the controller id the store's; per partition the replicas, the
 // ISR, the offline replicas (those whose broker is not registered, in replica order) and the
@@ -24,7 +30,9 @@
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {ZERO_UUID} from '../../lib/protocol/uuid.js'
-import {AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS} from '../authorized-operations.js'
+import {AUTHORIZED_OPERATIONS_NOT_REQUESTED, CLUSTER_OPERATIONS, TOPIC_OPERATIONS} from '../authorized-operations.js'
+import {AclOperation, authorize, authorizeCluster, authorizedOperations, ResourceType} from './authorize.js'
+import {CLUSTER_NAME} from '../../lib/acl.js'
 import type {BrokerRegistration, PartitionAssignment, TopicMetadata} from '../controller/metadata-store.js'
 import {CLUSTER_METADATA_TOPIC, INTERNAL_TOPICS, TopicError, isValidTopicName} from '../controller/topic-manager.js'
 import {defineHandler, type RequestContext} from './handler.js'
@@ -128,9 +136,10 @@ export const metadata = defineHandler({
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0)
     const view = clusterView(ctx)
     const topicEntry = (t: TopicMetadata) => ({errorCode: ErrorCode.NONE, name: t.name, topicId: t.topicId, isInternal: t.internal, partitions: metadataPartitions(t, view, ctx.apiVersion)})
-    const topics = []
+    const topics: Array<{errorCode: number; name: string | null; topicId: string; isInternal?: boolean; partitions?: ReturnType<typeof metadataPartitions>; refused?: boolean}> = []
     if (all) {
-      for (const t of store.topics()) topics.push(topicEntry(t))
+      // Only the topics the principal may describe (issue 15).
+      for (const t of store.topics()) if (authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) topics.push(topicEntry(t))
     } else {
       const named = new Set<string>()
       for (const requested of request.topics!) {
@@ -140,11 +149,22 @@ export const metadata = defineHandler({
         }
         if (requested.name === null) {
           const t = store.topicById(requested.topicId)
-          topics.push(t ? topicEntry(t) : {errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: requested.topicId})
+          if (t && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) topics.push({errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name: null, topicId: requested.topicId, refused: true})
+          else topics.push(t ? topicEntry(t) : {errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: requested.topicId, refused: true})
           continue
         }
         const name = requested.name
+        // Authorization (issue 15): DESCRIBE to see a topic; auto-creation needs CREATE on the cluster or the topic.
+        const denied = {errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: [], refused: true}
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+          topics.push(denied)
+          continue
+        }
         let t = store.topic(name)
+        if (!t && allowAutoCreate && !authorizeCluster(ctx, AclOperation.CREATE) && !authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, name)) {
+          topics.push({...denied, isInternal: INTERNAL_TOPICS.has(name)})
+          continue
+        }
         if (!t && allowAutoCreate && !INTERNAL_TOPICS.has(name) && name !== CLUSTER_METADATA_TOPIC) {
           try {
             t = await topicManager.create({name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: {}})
@@ -161,14 +181,18 @@ export const metadata = defineHandler({
         else topics.push({errorCode: isValidTopicName(name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, isInternal: INTERNAL_TOPICS.has(name), partitions: []})
       }
     }
-    const topicAuthorizedOperations = request.includeTopicAuthorizedOperations ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED
+    const v = ctx.apiVersion
+    const topicOps = (t: {name: string | null; refused?: boolean}) =>
+      v < 8 || !request.includeTopicAuthorizedOperations || t.refused || t.name === null ? AUTHORIZED_OPERATIONS_NOT_REQUESTED : authorizedOperations(ctx, ResourceType.TOPIC, t.name, TOPIC_OPERATIONS)
+    const clusterOps =
+      v < 8 || v > 10 || !request.includeClusterAuthorizedOperations ? AUTHORIZED_OPERATIONS_NOT_REQUESTED : !authorizeCluster(ctx, AclOperation.DESCRIBE) ? 0 : authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME, CLUSTER_OPERATIONS)
     return {
       throttleTimeMs: 0,
       brokers: view.brokers,
       clusterId: store.clusterId,
       controllerId: store.controllerId(),
-      topics: topics.map((t) => ({...t, topicAuthorizedOperations})),
-      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_NOT_REQUESTED,
+      topics: topics.map(({refused, ...t}) => ({...t, topicAuthorizedOperations: topicOps({name: t.name, refused})})),
+      clusterAuthorizedOperations: clusterOps,
     }
   },
 })

@@ -17,6 +17,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const offsetCommit = defineHandler({
   apiKey: ApiKey.OffsetCommit,
@@ -24,6 +25,13 @@ export const offsetCommit = defineHandler({
   maxVersion: 9,
   async handle(request, ctx) {
     const groups = coordinatorOf(ctx)
+    const refuse = (topics: typeof request.topics, errorCode: number) => topics.map((t) => ({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, errorCode}))}))
+    // Authorization (issue 15): READ on the group, then READ on each topic.
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return {throttleTimeMs: 0, topics: refuse(request.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED)}
+    const deniedTopics = request.topics.filter((t) => !authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name))
+    const deniedAnswers = refuse(deniedTopics, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    const allowedTopics = request.topics.filter((t) => !deniedTopics.includes(t))
+    if (deniedTopics.length > 0 && allowedTopics.length === 0) return {throttleTimeMs: 0, topics: deniedAnswers}
     if (!groups) {
       return {throttleTimeMs: 0, topics: request.topics.map((t) => ({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE}))}))}
     }
@@ -35,11 +43,11 @@ export const offsetCommit = defineHandler({
       groupInstanceId: v >= 7 ? request.groupInstanceId : null,
       retentionTimeMs: v <= 4 ? Number(request.retentionTimeMs) : -1,
       apiVersion: v,
-      topics: request.topics.map((t) => ({
+      topics: allowedTopics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, committedOffset: p.committedOffset, committedLeaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1, committedMetadata: p.committedMetadata})),
       })),
     })
-    return {throttleTimeMs: 0, topics: result.topics}
+    return {throttleTimeMs: 0, topics: [...deniedAnswers, ...result.topics]}
   },
 })

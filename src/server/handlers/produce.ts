@@ -21,7 +21,9 @@
 // v10+ names the current leader and its endpoint, KIP-951),
 // NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, INVALID_REQUIRED_ACKS, CORRUPT_MESSAGE, INVALID_RECORD,
 // UNSUPPORTED_COMPRESSION_TYPE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP,
-// OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR.
+// OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, KAFKA_STORAGE_ERROR, TOPIC_AUTHORIZATION_FAILED
+// (WRITE on the topic), TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactional batches without WRITE on
+// the transactional id: every partition).
 // Transactional batches are verified first (KIP-890 part 1): the partition must be in the
 // producer's open transaction at the transaction coordinator, else INVALID_TXN_STATE (an epoch
 // older than the transaction's: INVALID_PRODUCER_EPOCH).
@@ -34,6 +36,7 @@ import {LogError} from '../log/errors.js'
 import {isCompacted} from '../log/log-config.js'
 import {recompress, targetCompression} from '../recompress.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 import {LeaderHints} from './leader-hints.js'
 import {verifyTransactionalBatchInCluster} from './transactions-support.js'
 
@@ -44,13 +47,26 @@ export const produce = defineHandler({
   minVersion: 3,
   maxVersion: 12,
   advertisedMinVersion: 0,
+  // Every append has finished (written, or failed) when handle() resolves: nothing refers to the
+  // request's records afterwards (the log copies them into its file; recompress makes new buffers).
+  releasesRequest: true,
   async handle(request, ctx) {
     const {replicas, metadata, topics: topicManager} = ctx.broker
     const acks = request.acks
     let failed = false
     const responses = []
     const hints = new LeaderHints(metadata, ctx.connection.listenerName)
+    // Authorization (issue 15), as KafkaApis.handleProduceRequest: when a partition's first batch is
+    // transactional, WRITE on the request's transactional id (a null one is refused too), else every
+    // partition is refused; then WRITE on each topic, before the partition is looked up.
+    const txnDenied = hasTransactionalRecords(request.topicData) && (request.transactionalId === null || !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId))
     for (const topicData of request.topicData) {
+      const denied = txnDenied ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : !authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, topicData.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.NONE
+      if (denied !== ErrorCode.NONE) {
+        failed = true
+        responses.push({name: topicData.name, partitionResponses: topicData.partitionData.map((p) => ({index: p.index, errorCode: denied, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, errorMessage: null}))})
+        continue
+      }
       const topic = metadata.topic(topicData.name)
       // Partitions are appended concurrently, so that acks=all waits for replication overlap.
       const partitionResponses: PartitionResponse = await Promise.all(
@@ -77,10 +93,11 @@ export const produce = defineHandler({
                 return {index: p.index, errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(partition.log.logStartOffset), recordErrors, errorMessage: recordErrorsMessage(recordErrors)}
               }
             }
-            const configs = topicManager.effectiveConfigs(topic)
-            const target = targetCompression(configs['compression.type'])
-            const records = target === undefined ? sent : await recompress(sent, target, {gzip: Number(configs['compression.gzip.level'] ?? -1), zstd: Number(configs['compression.zstd.level'] ?? 3), lz4: Number(configs['compression.lz4.level'] ?? 9)})
+            const target = targetCompression(topicManager.effectiveConfig(topic, 'compression.type'))
+            const level = (name: string, dflt: number) => Number(topicManager.effectiveConfig(topic, name) ?? dflt)
+            const records = target === undefined ? sent : await recompress(sent, target, {gzip: level('compression.gzip.level', -1), zstd: level('compression.zstd.level', 3), lz4: level('compression.lz4.level', 9)})
             const result = await replicas.appendAsLeader(partition, records, {requiredAcks: acks, timeoutMs: request.timeoutMs})
+            ctx.broker.metrics?.produced(topic.name, sent)
             return {
               index: p.index,
               errorCode: ErrorCode.NONE,
@@ -91,6 +108,7 @@ export const produce = defineHandler({
             }
           } catch (error) {
             if (!(error instanceof LogError)) throw error
+            if (error.code === 'MESSAGE_TOO_LARGE') ctx.broker.metrics?.rejected(topic.name, sent)
             if (error.code === 'KAFKA_STORAGE_ERROR') ctx.broker.log.error({err: error, topic: topic.name, partition: p.index}, 'append failed')
             return answer(ErrorCode[error.code], error.message)
           }
@@ -105,6 +123,24 @@ export const produce = defineHandler({
     return {responses, throttleTimeMs: 0, nodeEndpoints: hints.nodeEndpoints()}
   },
 })
+
+/** Batch attributes: offset in the batch and the transactional bit (RecordBatch v2). */
+const ATTRIBUTES_OFFSET = 21
+const TRANSACTIONAL_FLAG = 0x10
+
+/**
+ * Kafka's RequestUtils.hasTransactionalRecords: whether the first batch of some partition's
+ * records is a transactional one (magic 2, attributes bit 4).
+ */
+function hasTransactionalRecords(topicData: ReadonlyArray<{partitionData: ReadonlyArray<{records: Buffer | null}>}>): boolean {
+  for (const t of topicData) {
+    for (const p of t.partitionData) {
+      const r = p.records
+      if (r && r.length >= ATTRIBUTES_OFFSET + 2 && r.readInt8(16) === 2 && (r.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG) !== 0) return true
+    }
+  }
+  return false
+}
 
 /** The first 12 bytes of a batch: base offset and batch length. */
 const LOG_OVERHEAD = 12

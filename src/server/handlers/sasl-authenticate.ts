@@ -4,7 +4,8 @@
 // (src/server/security/connection-security.ts): PLAIN one round against the listener's JAAS users,
 // SCRAM-SHA-256/512 two rounds against the SCRAM credentials in the metadata store. Success sets
 // the connection's principal (User:<name>) and every API is served from then on;
-// sessionLifetimeMs is 0 (no re-authentication, connections.max.reauth.ms=0). Failure is
+// sessionLifetimeMs (v1+) is connections.max.reauth.ms (KIP-368): the client re-authenticates
+// (SaslHandshake, SaslAuthenticate) before it ends, or its next request closes the connection. Failure is
 // SASL_AUTHENTICATION_FAILED with Kafka's messages ("Authentication failed: Invalid username or
 // password" for PLAIN, "Authentication failed during authentication due to invalid credentials
 // with SASL mechanism SCRAM-SHA-256" for SCRAM, which never says whether the user exists), and the
@@ -12,7 +13,6 @@
 // closes the connection (the frame limit before authentication already holds it to that).
 // After authentication, and on PLAINTEXT and SSL listeners: ILLEGAL_SASL_STATE, "SaslAuthenticate
 // request received after successful authentication", as Kafka's KafkaApis.
-// Not implemented: re-authentication (KIP-368).
 import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {SaslAuthenticationError} from '../security/connection-security.js'
@@ -36,7 +36,7 @@ export const saslAuthenticate = defineHandler({
     try {
       const authBytes = security.authenticate(request.authBytes, (user, mechanism) => ctx.broker.metadata.scramCredential(user, mechanism))
       if (security.authenticated) ctx.broker.log.debug({listener: ctx.connection.listenerName, remoteAddress: ctx.connection.remoteAddress, principal: security.principal, mechanism: security.mechanism}, 'SASL authentication succeeded')
-      return {errorCode: ErrorCode.NONE, errorMessage: null, authBytes, sessionLifetimeMs: 0n}
+      return {errorCode: ErrorCode.NONE, errorMessage: null, authBytes, sessionLifetimeMs: security.authenticated ? BigInt(security.sessionLifetimeMs) : 0n}
     } catch (error) {
       if (!(error instanceof SaslAuthenticationError)) throw error
       ctx.broker.log.info({listener: ctx.connection.listenerName, remoteAddress: ctx.connection.remoteAddress, mechanism: security.mechanism, reason: error.message}, 'failed authentication')

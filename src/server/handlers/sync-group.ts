@@ -14,6 +14,7 @@ import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {EMPTY_BUFFER} from '../../lib/protocol/message.js'
 import {coordinatorOf} from '../coordinator/handler-support.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 export const syncGroup = defineHandler({
   apiKey: ApiKey.SyncGroup,
@@ -21,6 +22,9 @@ export const syncGroup = defineHandler({
   maxVersion: 5,
   async handle(request, ctx) {
     const groups = coordinatorOf(ctx)
+    // Kafka checks that v5+ carries ProtocolType and ProtocolName before the group's READ.
+    if (ctx.apiVersion >= 5 && (request.protocolType === null || request.protocolName === null)) return {throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: EMPTY_BUFFER}
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return {throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: EMPTY_BUFFER}
     if (!groups) return {throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, protocolType: null, protocolName: null, assignment: EMPTY_BUFFER}
     const v = ctx.apiVersion
     const result = await groups.syncGroup({

@@ -16,6 +16,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {defineHandler} from './handler.js'
 import {transactionErrorCode} from './transactions-support.js'
+import {AclOperation, authorize, ResourceType} from './authorize.js'
 
 const OFFSET_METADATA_MAX_BYTES = 4096
 
@@ -28,7 +29,15 @@ export const txnOffsetCommit = defineHandler({
     const codes = new Map<string, number>()
     const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
     const offsets = []
+    // Authorization (issue 15): WRITE on the transactional id and READ on the group refuse every
+    // partition; READ on each topic refuses its partitions.
+    const refusedAll = !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId) ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : !authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.NONE
+    if (refusedAll !== ErrorCode.NONE) return {throttleTimeMs: 0, topics: request.topics.map((t) => ({name: t.name, partitions: t.partitions.map((p) => ({partitionIndex: p.partitionIndex, errorCode: refusedAll}))}))}
     for (const t of request.topics) {
+      if (!authorize(ctx, AclOperation.READ, ResourceType.TOPIC, t.name)) {
+        for (const p of t.partitions) codes.set(key(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+        continue
+      }
       const known = metadata.topic(t.name)
       for (const p of t.partitions) {
         if (!known || p.partitionIndex >= known.partitions.length) codes.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)

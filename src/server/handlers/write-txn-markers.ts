@@ -12,6 +12,7 @@ import {ApiKey} from '../../lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../lib/protocol/generated/errors.js'
 import {LogError} from '../log/errors.js'
 import {defineHandler} from './handler.js'
+import {AclOperation, authorizeCluster} from './authorize.js'
 
 export const writeTxnMarkers = defineHandler({
   apiKey: ApiKey.WriteTxnMarkers,
@@ -19,6 +20,11 @@ export const writeTxnMarkers = defineHandler({
   maxVersion: 1,
   async handle(request, ctx) {
     const coordinator = ctx.broker.transactions
+    // Authorization (issue 15): an inter-broker request, CLUSTER_ACTION on the cluster.
+    // As KafkaApis: ALTER on the cluster, else CLUSTER_ACTION.
+    if (!authorizeCluster(ctx, AclOperation.ALTER) && !authorizeCluster(ctx, AclOperation.CLUSTER_ACTION)) {
+      return {markers: request.markers.map((m) => ({producerId: m.producerId, topics: m.topics.map((t) => ({name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED}))}))}))}
+    }
     const markers = []
     for (const marker of request.markers) {
       const topics = []

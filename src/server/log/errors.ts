@@ -15,6 +15,8 @@
  * - UNKNOWN_SERVER_ERROR: a bug or unexpected state (e.g. follower append below the log end)
  * - NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND,
  *   REQUEST_TIMED_OUT: thrown by the replica manager's leader append (replica-manager.ts)
+ * - COORDINATOR_LOAD_IN_PROGRESS: a transaction marker for a __consumer_offsets partition whose
+ *   group coordinator is still loading it (transaction-coordinator.ts writeMarker)
  */
 
 export type LogErrorCode =
@@ -28,6 +30,8 @@ export type LogErrorCode =
   | 'INVALID_PRODUCER_EPOCH'
   | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
   | 'UNKNOWN_SERVER_ERROR'
+  | 'COORDINATOR_LOAD_IN_PROGRESS'
+  | 'TRANSACTION_COORDINATOR_FENCED'
   // The replica manager's, around the log: leadership and acks=all.
   | 'NOT_LEADER_OR_FOLLOWER'
   | 'NOT_ENOUGH_REPLICAS'

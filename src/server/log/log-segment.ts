@@ -52,6 +52,8 @@ import {TransactionIndex} from './transaction-index.js'
 const SCAN_CHUNK = 64 * 1024
 const RECOVERY_CHUNK = 1024 * 1024
 const MAX_RELATIVE_OFFSET = 0x7fffffff
+/** Positions where reads ended, kept per segment (see LogSegment.readEnds). */
+const MAX_READ_ENDS = 32
 
 export interface SegmentConfig {
   indexIntervalBytes: number
@@ -117,6 +119,17 @@ export class LogSegment {
   nextOffsetKnown: number | undefined
   readonly created: number
   private unwrittenFlag = false
+  /**
+   * Where reads ended (next offset -> position of the batch after the last one returned), so that
+   * a consumer or follower reading on from its previous fetch starts at that batch. The index
+   * entry at or before an offset is keyed by the last offset of its batch, so without this every
+   * sequential fetch started one batch early (a librdkafka batch is up to 1 MiB): its read window
+   * no longer held the wanted batch, and the fetch read the window, scanned headers and read
+   * again. Cleared (and `layoutVersion` bumped) whenever bytes below the size may change: truncation,
+   * recovery, rollback; a read that started before such a change records nothing.
+   */
+  private readonly readEnds = new Map<number, number>()
+  private layoutVersion = 0
 
   private constructor(
     private readonly fs: FileSystem,
@@ -315,6 +328,7 @@ export class LogSegment {
    * cuts the file back, best effort (bytes past `size` are harmless anyway).
    */
   async rollback(undo: AppendUndo): Promise<void> {
+    this.layoutChanged()
     this.sizeBytes = undo.size
     this.flushedBytes = Math.min(this.flushedBytes, undo.size)
     this.nextOffsetKnown = undo.nextOffsetKnown
@@ -408,11 +422,45 @@ export class LogSegment {
   ): Promise<SegmentReadResult | undefined> {
     const limit = Math.min(opts.maxPosition ?? this.sizeBytes, this.sizeBytes)
     await this.ensureIndexes()
+    const version = this.layoutVersion
+    const ended = this.readEnds.get(startOffset)
     const start = this.offsetIndex.lookup(startOffset)
+    const from = ended !== undefined && ended >= start.position && ended <= limit ? ended : start.position
     const maxOffset = opts.maxOffset ?? Infinity
-    const fast = await this.readOneShot(startOffset, maxBytes, start.position, limit, maxOffset, opts.minOneMessage, opts.allocate)
-    if (fast) return fast
-    const first = await this.translateOffset(startOffset, start.position, limit)
+    const fast = await this.readOneShot(startOffset, maxBytes, from, limit, maxOffset, opts.minOneMessage, opts.allocate)
+    if (fast) {
+      this.noteReadEnd(version, startOffset, fast)
+      return fast
+    }
+    const result = await this.readScanning(startOffset, maxBytes, start.position, limit, maxOffset, opts)
+    if (result) this.noteReadEnd(version, startOffset, result)
+    return result
+  }
+
+  private noteReadEnd(version: number, startOffset: number, result: SegmentReadResult): void {
+    if (version !== this.layoutVersion || result.records.length === 0) return
+    this.readEnds.delete(startOffset)
+    // One entry per reader that keeps up (consumers, followers); a few stale ones are dropped oldest first.
+    if (this.readEnds.size >= MAX_READ_ENDS) this.readEnds.delete(this.readEnds.keys().next().value!)
+    this.readEnds.set(result.nextOffset, result.position + result.records.length)
+  }
+
+  /** Bytes below the size may change: forget where reads ended. */
+  private layoutChanged(): void {
+    this.layoutVersion++
+    this.readEnds.clear()
+  }
+
+  /** read() when the one-shot window did not hold the first batch: scan headers from the index position, then read. */
+  private async readScanning(
+    startOffset: number,
+    maxBytes: number,
+    startPosition: number,
+    limit: number,
+    maxOffset: number,
+    opts: {minOneMessage: boolean; allocate?: (size: number) => Buffer},
+  ): Promise<SegmentReadResult | undefined> {
+    const first = await this.translateOffset(startOffset, startPosition, limit)
     if (!first) return undefined
     if (first.baseOffset >= maxOffset) {
       return {records: Buffer.alloc(0), firstOffset: first.baseOffset, nextOffset: first.baseOffset, position: first.position}
@@ -562,6 +610,7 @@ export class LogSegment {
     expectedFirstOffset: number,
     onBatch?: (header: RecordBatchHeader, batch: Buffer) => void | Promise<void>,
   ): Promise<RecoveryResult> {
+    this.layoutChanged()
     await this.txnIndex.reset()
     this.offsetIndex.initEmpty()
     this.timeIndex.initEmpty()
@@ -639,6 +688,7 @@ export class LogSegment {
     this.timeIndex.truncateTo(offset)
     await this.txnIndex.truncateTo(offset)
     const removed = this.sizeBytes - mapping.position
+    this.layoutChanged()
     // Synced, so that a crash cannot bring truncated batches back.
     await this.log.use(async (h) => {
       await h.truncate(mapping.position)

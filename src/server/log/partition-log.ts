@@ -62,7 +62,7 @@ import {
   validateBatch,
   type RecordBatchHeader,
 } from '../../lib/records/batch.js'
-import {ControlRecordType, decodeRecordBatch} from '../../lib/records/record.js'
+import {ControlRecordType, decodeRecordBatch, endTransactionMarkerEpoch} from '../../lib/records/record.js'
 import {LogError, checkSafeInteger, storageError} from './errors.js'
 import {FileHandleCache} from './file-handle-cache.js'
 import type {FileSystem} from './fs.js'
@@ -421,6 +421,8 @@ export class PartitionLog {
           }
         }
       }
+    } else if (origin === 'coordinator') {
+      for (const {header, position} of batches) this.producerState.checkCoordinatorBatch(header, header.isControl ? endTransactionMarkerEpoch(records, position) : undefined)
     }
 
     const now = this.clock.now()
@@ -498,8 +500,8 @@ export class PartitionLog {
     // read_committed consumers (issue 12).
     segment.txnIndex.publish(aborted)
     let epochChanged = false
-    for (const {header} of batches) {
-      this.producerState.update(header)
+    for (const {header, position} of batches) {
+      this.producerState.update(header, header.isControl && header.isTransactional ? endTransactionMarkerEpoch(records, position) : undefined)
       if (header.partitionLeaderEpoch >= 0) epochChanged = this.leaderEpochCache.assignInMemory(header.partitionLeaderEpoch, header.baseOffset) || epochChanged
     }
     this.nextOffset = last.lastOffset + 1

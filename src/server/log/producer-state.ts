@@ -135,6 +135,41 @@ export class ProducerStateManager {
   }
 
   /**
+   * The check Kafka's ProducerAppendInfo makes of a data batch a coordinator writes for a producer
+   * (AppendOrigin.COORDINATOR: the transactional offsets of TxnOffsetCommit): its epoch must not be
+   * older than the producer's, so a fenced (zombie) producer cannot add offsets to the log after
+   * its successor started; sequences are not checked (coordinator batches carry none). Throws
+   * INVALID_PRODUCER_EPOCH.
+   *
+   * A transaction marker (`markerCoordinatorEpoch`: the epoch in its value) is refused
+   * TRANSACTION_COORDINATOR_FENCED when a marker from a newer coordinator epoch already ended a
+   * transaction of this producer (Kafka's checkCoordinatorEpoch): a coordinator paused past its
+   * leadership of __transaction_state cannot end, with a late marker, the next transaction its
+   * successor let the producer open. Its producer epoch is left to the transaction coordinator,
+   * which writes markers with the epoch it holds (a bumped one after a timeout).
+   */
+  checkCoordinatorBatch(header: RecordBatchHeader, markerCoordinatorEpoch?: number): void {
+    if (header.producerId < 0) return
+    const entry = this.producers.get(header.producerId)
+    if (!entry) return
+    if (header.isControl) {
+      if (markerCoordinatorEpoch !== undefined && entry.coordinatorEpoch > markerCoordinatorEpoch) {
+        throw new LogError(
+          'TRANSACTION_COORDINATOR_FENCED',
+          `Marker of coordinator epoch ${markerCoordinatorEpoch} for producer ${header.producerId} is older than the coordinator epoch ${entry.coordinatorEpoch} of its last marker`,
+        )
+      }
+      return
+    }
+    if (header.producerEpoch < entry.producerEpoch) {
+      throw new LogError(
+        'INVALID_PRODUCER_EPOCH',
+        `Epoch ${header.producerEpoch} of producer ${header.producerId} is older than the current epoch ${entry.producerEpoch}`,
+      )
+    }
+  }
+
+  /**
    * The transactions that appending `batches` (in this order, offsets assigned) aborts: the
    * `.txnindex` entries their ABORT markers add, each with the last stable offset once its marker
    * is in. Computed without changing the state, so that the log can write the entries before it
@@ -163,8 +198,12 @@ export class ProducerStateManager {
     return aborted
   }
 
-  /** Applies one appended batch (offsets already assigned). */
-  update(header: RecordBatchHeader): void {
+  /**
+   * Applies one appended batch (offsets already assigned). `markerCoordinatorEpoch`: for a
+   * transaction marker, the coordinator epoch in its value, when the caller read it (appends do;
+   * a replay of headers does not, and keeps the epoch of the snapshot).
+   */
+  update(header: RecordBatchHeader, markerCoordinatorEpoch?: number): void {
     this.mapEndOffset = Math.max(this.mapEndOffset, header.lastOffset + 1)
     this.changedSinceSnapshot = true
     if (header.producerId < 0) return
@@ -186,8 +225,8 @@ export class ProducerStateManager {
     }
     entry.lastTimestamp = header.maxTimestamp
     if (header.isControl) {
-      // An end-transaction marker closes the open transaction. The coordinator
-      // epoch lives in the control record's value, which is not decoded here.
+      // An end-transaction marker closes the open transaction.
+      if (markerCoordinatorEpoch !== undefined) entry.coordinatorEpoch = markerCoordinatorEpoch
       entry.currentTxnFirstOffset = -1
       this.ongoing.delete(header.producerId)
       return

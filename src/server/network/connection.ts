@@ -46,11 +46,25 @@ export interface Response {
    * SASL authentication, as Kafka's authenticator does).
    */
   close?: boolean
+  /**
+   * Client quotas (issue 15, KIP-219): the connection is muted (nothing read or handled) until
+   * this response is written and this many ms have passed since `throttleStartedMs`, Kafka's
+   * answer to a client over its quota (a ThrottledChannel ends at the instant the throttle was
+   * computed plus the throttle, however long the response took to write).
+   */
+  throttleMs?: number
+  /** When the throttle was computed (performance.now()); the write's start when not given. */
+  throttleStartedMs?: number
 }
 
 export interface RequestDispatcher {
   /** The response to one request frame (without its size), or null when none is owed (acks=0). */
   dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Response | null>
+  /**
+   * Memory for a request frame too large for the connection's scratch buffer (default: a fresh
+   * allocation). The dispatcher may take it back once it has handled the frame.
+   */
+  allocateFrame?(size: number): Buffer
 }
 
 export interface ConnectionOptions {
@@ -92,6 +106,7 @@ export class Connection implements ConnectionInfo {
         this.frames.push(frame)
         this.queuedBytes += frame.length
       },
+      allocate: dispatcher.allocateFrame ? (size) => dispatcher.allocateFrame!(size) : undefined,
     })
     socket.setNoDelay(true)
     if (options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs)) socket.setTimeout(options.idleTimeoutMs)
@@ -157,8 +172,14 @@ export class Connection implements ConnectionInfo {
         }
         this.queuedBytes -= frame.length
         if (!this.queueFull && !this.closing) this.socket.resume()
+        const throttleStartedMs = response?.throttleStartedMs ?? performance.now()
         if (response && !this.closed) await this.write(response)
         else response?.sent?.()
+        if (response?.throttleMs && response.throttleMs > 0 && !this.closed && !response.close) {
+          // Kafka unmutes once the response is sent and the throttle has ended, whichever is later.
+          const remaining = throttleStartedMs + response.throttleMs - performance.now()
+          if (remaining > 0) await this.mute(remaining)
+        }
         if (response?.close) {
           this.frames.length = 0
           this.queuedBytes = 0
@@ -193,6 +214,21 @@ export class Connection implements ConnectionInfo {
       })
       await this.drained
     }
+  }
+
+  /** Client quotas (issue 15): reads nothing and handles nothing for `ms` (the rest of Kafka's throttled channel mute). */
+  private async mute(ms: number): Promise<void> {
+    this.socket.pause()
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.socket.off('close', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.socket.on('close', done)
+    })
+    if (!this.queueFull && !this.closing && !this.closed) this.socket.resume()
   }
 
   /** Stops reading; answers what was already read, then closes. */

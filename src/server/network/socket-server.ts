@@ -36,6 +36,8 @@ export interface SocketServerOptions {
   idleTimeoutMs: number
   maxConnections: number
   log: {warn(obj: object, msg: string): void; debug(obj: object, msg: string): void}
+  /** Connection counts per listener (issue 16: socket-server-metrics), when metrics are on. */
+  metrics?: {connectionOpened(listener: string): void; connectionClosed(listener: string): void}
 }
 
 export interface BoundListener extends ListenerConfig {
@@ -104,12 +106,13 @@ export class SocketServer {
             maxRequestBytes: this.options.maxRequestBytes,
             maxQueuedBytes: this.options.maxQueuedBytes,
             idleTimeoutMs: this.options.idleTimeoutMs,
-            onClose: (c) => this.connections.delete(c),
+            onClose: (c) => this.connections.delete(c) && this.options.metrics?.connectionClosed(c.listenerName),
             onError: (c, reason, error) => this.options.log.debug({connection: describe(c), err: error}, reason),
           },
           connectionSecurity,
         )
         this.connections.add(connection)
+        this.options.metrics?.connectionOpened(listener.name)
       }
       let server: Server
       if (security.tls) {
@@ -121,7 +124,19 @@ export class SocketServer {
             socket.destroy()
             return
           }
-          accept(socket, certificate && security.protocol === 'SSL' ? `User:${distinguishedName(certificate.subject)}` : undefined)
+          let principal: string | undefined
+          if (certificate && security.protocol === 'SSL') {
+            try {
+              const dn = distinguishedName(certificate.subject)
+              principal = `User:${security.tls!.mapPrincipal ? security.tls!.mapPrincipal(dn) : dn}`
+            } catch (error) {
+              // No ssl.principal.mapping.rules rule applies: Kafka fails the authentication.
+              this.options.log.debug({listener: listener.name, remoteAddress: socket.remoteAddress, err: error}, 'closing a TLS connection whose certificate no principal mapping rule applies to')
+              socket.destroy()
+              return
+            }
+          }
+          accept(socket, principal)
         })
         server.on('tlsClientError', (error, socket) => {
           this.options.log.debug({listener: listener.name, remoteAddress: socket.remoteAddress, err: error}, 'TLS handshake failed')

@@ -17,7 +17,10 @@
  *
  * Reassignment throttle (follower side, throttle.ts): out-of-sync replicas listed in
  * follower.replication.throttled.replicas share follower.replication.throttled.rate bytes per
- * second: each fetch asks for at most their share, and none while it is spent.
+ * second: a fetch reserves their bytes before it is sent (each partition asks for its share of
+ * what was granted; none are fetched until the bucket holds a full fetch, or a second's worth when
+ * the rate is lower) and settles after it with what the leader sent, so the fetchers to different
+ * leaders never spend the same tokens and a small grant does not bring a large batch in debt.
  *
  * A response is appended only if the partition still follows the same leader in the same role
  * generation (checked in the same synchronous step that queues the append), so a fetch answered
@@ -30,7 +33,7 @@ import type {SecuritySettings} from '../../lib/client/security.js'
 import {LogError} from '../log/errors.js'
 import type {Logger} from '../logger.js'
 import {type Partition, ReplicaManager} from '../replica-manager.js'
-import type {ReplicationThrottle} from './throttle.js'
+import {type ReplicationThrottle, reserveFetch} from './throttle.js'
 
 export interface ReplicaFetcherConfig {
   nodeId: number
@@ -53,6 +56,8 @@ export interface ReplicaFetcherConfig {
   /** replica.socket.timeout.ms */
   socketTimeoutMs: number
   log: Logger
+  /** ReplicationBytesInPerSec (issue 16), when metrics are on. */
+  metrics?: {replicationBytesIn(bytes: number): void}
 }
 
 interface Followed {
@@ -106,6 +111,8 @@ class ReplicaFetcher {
   private running?: Promise<void>
   private stopped = false
   private wake?: () => void
+  /** Which throttled partition goes first in the next fetch. */
+  private turn = 0
 
   constructor(
     readonly leader: number,
@@ -270,21 +277,44 @@ class ReplicaFetcher {
 
   /** One replica fetch; returns whether to back off (errors for every partition). */
   private async fetch(connection: Connection, all: Followed[]): Promise<boolean> {
-    // Moving replicas share the throttle: left out while it is spent, else each gets its share.
+    // Moving replicas share the throttle. Their bytes are reserved before the fetch (none until
+    // the bucket holds a full fetch or a second's worth: they are left out) and settled after it,
+    // so fetchers to different leaders cannot all spend the same tokens. They go first in the
+    // request, in turns: the first partition with data gets a whole batch even past its share
+    // (the overshoot is debt), so a batch larger than the share still moves.
     const throttle = this.config.throttle
     const rate = throttle ? throttle.rate() : Number.POSITIVE_INFINITY
-    const throttled = new Set(Number.isFinite(rate) ? all.filter((f) => throttle!.throttles(f.partition, this.config.nodeId)) : [])
+    const throttledAll = Number.isFinite(rate) ? all.filter((f) => throttle!.throttles(f.partition, this.config.nodeId)) : []
+    const throttled = new Set<Followed>()
     let throttledMax = this.config.maxBytes
-    let list = all
-    if (throttled.size > 0) {
-      const available = throttle!.bucket.available(rate)
-      if (available <= 0) list = all.filter((f) => !throttled.has(f))
-      else throttledMax = Math.max(1, Math.min(this.config.maxBytes, Math.floor(available / throttled.size)))
+    let reserved = 0
+    let waitMs = 100
+    if (throttledAll.length > 0) {
+      const grant = reserveFetch(throttle!.bucket, rate, throttledAll.length, this.config.maxBytes)
+      reserved = grant.reserved
+      waitMs = Math.min(1000, Math.max(1, grant.waitMs))
+      if (reserved > 0) {
+        const turn = this.turn++ % throttledAll.length
+        for (const f of [...throttledAll.slice(turn), ...throttledAll.slice(0, turn)]) throttled.add(f)
+        throttledMax = grant.share
+      }
     }
+    const list = [...throttled, ...all.filter((f) => !throttledAll.includes(f))]
     if (list.length === 0) {
-      await this.pause(100)
+      // Only throttled partitions, and the bucket is short: back when it holds a fetch.
+      await this.pause(waitMs)
       return false
     }
+    let copied = 0
+    try {
+      return await this.fetchList(connection, list, throttled, throttledMax, (bytes) => (copied += bytes))
+    } finally {
+      if (reserved > 0) throttle!.bucket.settle(reserved, copied)
+    }
+  }
+
+  /** Fetches `list` (`throttled` ones asking for `throttledMax` bytes, their copied bytes told to `onThrottled`) and appends what comes back. */
+  private async fetchList(connection: Connection, list: Followed[], throttled: ReadonlySet<Followed>, throttledMax: number, onThrottled: (bytes: number) => void): Promise<boolean> {
     const byTopic = new Map<string, {topicId: string; partitions: Followed[]}>()
     for (const f of list) {
       const entry = byTopic.get(f.partition.topic) ?? {topicId: f.partition.topicId, partitions: []}
@@ -318,6 +348,14 @@ class ReplicaFetcher {
       },
       {version: FETCH_VERSION, timeoutMs: this.config.socketTimeoutMs + this.config.maxWaitMs},
     )
+    // What the leader sent counts against the throttle, appended or not.
+    for (const t of response.responses) {
+      const topic = byId.get(t.topicId)
+      for (const r of t.partitions) {
+        const f = topic?.partitions.find((x) => x.partition.partition === r.partitionIndex)
+        if (f && throttled.has(f) && r.records) onThrottled(r.records.length)
+      }
+    }
     if (response.errorCode !== ErrorCode.NONE) throw new Error(`replica fetch failed: error ${response.errorCode}`)
     let failed = 0
     for (const t of response.responses) {
@@ -342,12 +380,12 @@ class ReplicaFetcher {
           continue
         }
         const records = r.records
-        if (records && throttled.has(f)) throttle!.bucket.spend(records.length)
         if (records && records.length > 0) {
           // Checked and queued in one step: a role change after this point queues behind it.
           if (!this.current(f)) continue
           try {
             await p.log.append(Buffer.from(records), {origin: 'replication'})
+            this.config.metrics?.replicationBytesIn(records.length)
           } catch (error) {
             if (!(error instanceof LogError)) throw error
             this.config.log.error({err: error, topic: p.topic, partition: p.partition}, 'follower append failed; truncating again')

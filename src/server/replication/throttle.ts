@@ -14,7 +14,10 @@
  *
  * The rates are dynamic broker configs: this broker's own, else the cluster default; unset means
  * no throttle. Each side is one token bucket holding at most a second's worth, which may go into
- * debt by the batch that overshot it (a fetch always returns whole batches).
+ * debt by the batch that overshot it (a fetch always returns whole batches). The follower side
+ * reserves the bytes a fetch may bring before sending it and settles after (`reserve`/`settle`):
+ * fetchers to different leaders run at once, and checking the bucket only before fetching let
+ * each of them copy up to the whole second's worth.
  */
 import type {MetadataStore, TopicMetadata} from '../controller/metadata-store.js'
 
@@ -33,6 +36,42 @@ export class ByteRate {
   spend(bytes: number): void {
     this.tokens -= bytes
   }
+
+  /**
+   * Takes up to `want` bytes of tokens before a fetch: as many as the bucket holds (whole bytes),
+   * none while it is empty or in debt. The fetch then asks for at most what it was granted, and
+   * `settle` squares the account with what it brought.
+   */
+  reserve(rate: number, want: number, now = Date.now()): number {
+    const granted = Math.max(0, Math.min(want, Math.floor(this.available(rate, now))))
+    this.tokens -= granted
+    return granted
+  }
+
+  /** After a fetch that reserved `reserved` bytes and copied `used`: the unused part back, an overshoot (a whole batch past the grant) as debt. */
+  settle(reserved: number, used: number): void {
+    this.tokens += reserved - used
+  }
+}
+
+/**
+ * The follower fetcher's grant for `partitions` throttled partitions of at most `maxBytes` each
+ * (replica.fetch.max.bytes): nothing until the bucket holds a full fetch, or 0.9 s's worth when
+ * the rate is lower (a smaller grant would still bring the leader's next whole batch, in debt);
+ * then all it holds up to the full fetch, shared equally (`share` per partition). Settle the
+ * bucket with `reserved` and the bytes the fetch brought. Without a grant, `waitMs` is when to ask
+ * again.
+ */
+export function reserveFetch(bucket: ByteRate, rate: number, partitions: number, maxBytes: number, now = Date.now()): {reserved: number; share: number; waitMs: number} {
+  if (partitions === 0) return {reserved: 0, share: 0, waitMs: 0}
+  const want = partitions * maxBytes
+  // A full fetch, or 90% of the second's worth the bucket holds at most: the bucket stops filling
+  // there, so waiting for it to be full would lose the rate of every late wake-up.
+  const threshold = Math.min(want, rate * 0.9)
+  const available = bucket.available(rate, now)
+  if (available < threshold) return {reserved: 0, share: 0, waitMs: Math.ceil(((threshold - available) / rate) * 1000)}
+  const reserved = bucket.reserve(rate, want, now)
+  return {reserved, share: reserved > 0 ? Math.max(1, Math.floor(reserved / partitions)) : 0, waitMs: 0}
 }
 
 export type ThrottleSide = 'follower' | 'leader'

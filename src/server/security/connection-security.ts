@@ -16,7 +16,9 @@
  * store. The principal becomes `User:<name>`; it is `User:ANONYMOUS` on PLAINTEXT listeners and on
  * SSL listeners without a client certificate, and `User:<certificate subject>` on SSL listeners
  * with one (Kafka's DefaultKafkaPrincipalBuilder without ssl.principal.mapping.rules).
- * Not implemented: re-authentication (KIP-368; sessionLifetimeMs is 0), SaslHandshake v0 (raw
+ * Re-authentication (KIP-368, issue 15): with connections.max.reauth.ms the session lasts that long;
+ * a SaslHandshake with the same mechanism then SaslAuthenticate renew it (the principal may not change).
+ * Not implemented: SaslHandshake v0 (raw
  * tokens without SaslAuthenticate), delegation tokens (SCRAM's tokenauth extension).
  */
 import {createHash, timingSafeEqual} from 'node:crypto'
@@ -53,6 +55,42 @@ export class ConnectionSecurity {
   /** The mechanism the client chose in SaslHandshake. */
   mechanism: string | undefined
   private scram: ScramServer | undefined
+  // ---- SASL re-authentication (KIP-368, issue 15) ----
+  /** When the authenticated session ends (ms since the epoch), undefined when it does not. */
+  sessionExpiresAtMs: number | undefined
+  /** The principal of the session being re-authenticated (it may not change). */
+  private reauthenticatingAs: string | undefined
+
+  /** Whether the session has expired: any request but a SaslHandshake (re-authentication) closes the connection. */
+  sessionExpired(nowMs: number): boolean {
+    return this.saslState === 'complete' && this.sessionExpiresAtMs !== undefined && nowMs >= this.sessionExpiresAtMs
+  }
+
+  /** The lifetime to give the client in SaslAuthenticate (ms), 0 when sessions do not expire. */
+  get sessionLifetimeMs(): number {
+    return this.listener.sasl?.reauthMs ?? 0
+  }
+
+  /**
+   * SaslHandshake on an authenticated connection of a listener with connections.max.reauth.ms:
+   * starts re-authentication with the same mechanism (true), refuses another mechanism (false).
+   */
+  startReauthentication(mechanism: string): boolean {
+    if (mechanism !== this.mechanism) {
+      this.saslState = 'failed'
+      return false
+    }
+    this.reauthenticatingAs = this.principal
+    this.saslState = 'authenticate'
+    this.scram = undefined
+    return true
+  }
+
+  /** Whether re-authentication may start: SASL, authenticated, sessions that expire. */
+  get mayReauthenticate(): boolean {
+    return this.saslState === 'complete' && this.listener.sasl !== undefined && this.sessionLifetimeMs > 0
+  }
+  // ---- end re-authentication ----
 
   constructor(readonly listener: ListenerSecurity) {
     this.saslState = listener.sasl ? 'handshake-or-versions' : 'complete'
@@ -152,7 +190,13 @@ export class ConnectionSecurity {
   }
 
   private complete(username: string): void {
-    this.principal = `User:${username}`
+    const principal = `User:${username}`
+    const previous = this.reauthenticatingAs
+    this.reauthenticatingAs = undefined
+    if (previous !== undefined && previous !== principal) throw new SaslAuthenticationError(`Cannot change principals during re-authentication from ${previous}: ${principal}`)
+    this.principal = principal
     this.saslState = 'complete'
+    const lifetime = this.sessionLifetimeMs
+    this.sessionExpiresAtMs = lifetime > 0 ? Date.now() + lifetime : undefined
   }
 }

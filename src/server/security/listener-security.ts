@@ -26,6 +26,8 @@ export interface ListenerSasl {
   plainUsers: ReadonlyMap<string, string>
   /** sasl.server.max.receive.size: the largest request before authentication completes. */
   maxReceiveSize: number
+  /** connections.max.reauth.ms (KIP-368, issue 15): a session's lifetime, 0 when sessions do not expire. */
+  reauthMs?: number
 }
 
 export interface ListenerSecurity {
@@ -72,7 +74,8 @@ function resolveSasl(config: ResolvedBrokerConfig, listener: string): ListenerSa
       users = plainUsers(entry)
     }
   }
-  return {mechanisms, plainUsers: users, maxReceiveSize: config.int('sasl.server.max.receive.size')}
+  const reauth = config.listenerConfig(listener, 'connections.max.reauth.ms')
+  return {mechanisms, plainUsers: users, maxReceiveSize: config.int('sasl.server.max.receive.size'), reauthMs: Number(reauth.value ?? 0)}
 }
 
 /** The security of one listener; throws ConfigError naming the key at fault. */

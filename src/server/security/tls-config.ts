@@ -19,13 +19,14 @@
  * ssl.client.auth: none (no client certificate asked), requested (asked; one that is presented must
  * verify, as Java's wantClientAuth), required. ssl.enabled.protocols gives node's minVersion and
  * maxVersion (the lowest and highest listed). Not implemented: ssl.cipher.suites (Java's cipher
- * names), ssl.principal.mapping.rules (the principal is the certificate's whole subject).
+ * names). ssl.principal.mapping.rules (principal-mapper.ts) maps the certificate's subject to the principal.
  */
 import {readFileSync} from 'node:fs'
 import {createSecureContext, type SecureVersion, type TlsOptions} from 'node:tls'
 
 import {type ResolvedBrokerConfig, TLS_PROTOCOLS} from '../../lib/config/broker-configs.js'
 import {ConfigError} from '../../lib/config/config-def.js'
+import {parsePrincipalMappingRules} from './principal-mapper.js'
 
 export type ClientAuth = 'none' | 'requested' | 'required'
 
@@ -33,6 +34,8 @@ export interface ListenerTls {
   /** Options for tls.createServer (key material, CA, protocol bounds, client certificates). */
   options: TlsOptions
   clientAuth: ClientAuth
+  /** ssl.principal.mapping.rules: a client certificate's distinguished name -> the principal's name (throws when no rule applies). */
+  mapPrincipal?: (dn: string) => string
 }
 
 /** What a ConfigError shows instead of a secret value, as Kafka's Password.toString does. */
@@ -170,5 +173,6 @@ export function resolveListenerTls(config: ResolvedBrokerConfig, listener: strin
     else key = inlineKey !== null ? get('ssl.keystore.key').key : locationKey
     throw new ConfigError(key, key === locationKey ? location : HIDDEN, `Cannot load the keystore of listener ${listener}: ${message}`)
   }
-  return {options, clientAuth}
+  const rules = get('ssl.principal.mapping.rules')
+  return {options, clientAuth, mapPrincipal: parsePrincipalMappingRules(rules.value ?? 'DEFAULT', rules.key)}
 }

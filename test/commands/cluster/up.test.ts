@@ -33,7 +33,7 @@ describe.skipIf(etcdMissing !== null)('kcli cluster up', () => {
   it('starts etcd and three brokers, serves them as one cluster, stops all on SIGINT', async () => {
     const dir = tempDir()
     dirs.push(dir)
-    const child = spawn(process.execPath, [...KCLI, 'cluster', 'up', '--brokers', '3', '--base-port', '0', '--etcd-port', '0', '--data-dir', dir, '--log-level', 'info', '--override', 'broker.session.timeout.ms=3000', '--json'], {
+    const child = spawn(process.execPath, [...KCLI, 'cluster', 'up', '--brokers', '3', '--base-port', '0', '--etcd-port', '0', '--data-dir', dir, '--log-level', 'info', '--override', 'broker.session.timeout.ms=3000', '--metrics-base-port', '0', '--json'], {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {...process.env, NO_COLOR: '1'},
@@ -50,11 +50,18 @@ describe.skipIf(etcdMissing !== null)('kcli cluster up', () => {
         })
         void exited.then((code) => reject(new Error(`cluster up exited ${code}: ${stderrLines.slice(-20).join('\n')}`)))
       })
-      const up = JSON.parse(first) as {bootstrap: string; metadataStore: string; etcd: {endpoint: string; started: boolean}; brokers: Array<{nodeId: number; port: number; pid: number}>}
+      const up = JSON.parse(first) as {bootstrap: string; metadataStore: string; etcd: {endpoint: string; started: boolean}; brokers: Array<{nodeId: number; port: number; pid: number; metricsListener: string}>}
       expect(up.brokers.map((b) => b.nodeId)).toEqual([1, 2, 3])
       expect(up.bootstrap).toBe(up.brokers.map((b) => `127.0.0.1:${b.port}`).join(','))
       expect(up.metadataStore).toBe(`etcd://${up.etcd.endpoint}/kcli`)
       expect(up.etcd.started).toBe(true)
+      // Issue 16: each broker serves its own /metrics and /readyz.
+      for (const b of up.brokers) {
+        expect(b.metricsListener).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+        expect((await fetch(`${b.metricsListener}/metrics`)).status).toBe(200)
+      }
+      const controllers = await Promise.all(up.brokers.map(async (b) => /^kafka_controller_kafkacontroller_activecontrollercount 1$/m.test(await (await fetch(`${b.metricsListener}/metrics`)).text())))
+      expect(controllers.filter(Boolean)).toHaveLength(1)
 
       const admin = new Kafka({brokers: up.bootstrap.split(','), clientId: 'cluster-up', logLevel: logLevel.NOTHING}).admin()
       await admin.connect()

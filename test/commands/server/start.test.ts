@@ -80,6 +80,32 @@ describe('kcli server start', () => {
     await again.stop({keepData: true})
   })
 
+  // Issue 16: the metrics listener's port in use fails the start as a Kafka listener's does.
+  it('a metrics.listener whose port is in use: one line naming it and its address, exit 1', async () => {
+    const dir = tempDir()
+    dirs.push(dir)
+    const {server, port} = await holdPort()
+    held.push(server)
+    const line = `metrics listener (metrics.listener) failed to bind to http://127.0.0.1:${port}: address already in use (EADDRINUSE)`
+    const run = startSync(['--data-dir', dir, '--port', '0', '--log-level', 'warn', '--override', `metrics.listener=http://127.0.0.1:${port}`])
+    expect(run.status).toBe(1)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(`Error: ${line}\n`)
+    const bad = startSync(['--data-dir', dir, '--port', '0', '--override', 'metrics.listener=127.0.0.1:9404'])
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toContain('metrics.listener')
+
+    // --log-format json: every line on stderr is JSON, the failed start included (level 60).
+    const json = startSync(['--data-dir', dir, '--port', '0', '--log-format', 'json', '--override', `metrics.listener=http://127.0.0.1:${port}`])
+    expect(json.status).toBe(1)
+    const lines = json.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as {level: number; msg: string; error?: unknown})
+    expect(lines.at(-1)).toMatchObject({level: 60, msg: line, error: {kind: 'system', exitCode: 1, system: {code: 'EADDRINUSE'}}})
+    // --log-format pretty off a terminal: human lines only.
+    const pretty = startSync(['--data-dir', dir, '--port', '0', '--log-format', 'pretty', '--override', `metrics.listener=http://127.0.0.1:${port}`])
+    expect(pretty.status).toBe(1)
+    for (const l of pretty.stderr.trimEnd().split('\n')) expect(l).toMatch(/^(\[\d\d:\d\d:\d\d\.\d{3}\] [A-Z]+: |Error: )/)
+  })
+
   it('rejects an invalid config value at start, naming the key (exit 2)', () => {
     const dir = tempDir()
     dirs.push(dir)

@@ -5,7 +5,7 @@
  * the partition goes offline keeping its last ISR, unless unclean election is on.
  */
 import {describe, expect, it} from 'vitest'
-import {decidePartitionState, electLeader, imbalancedPartitions} from '../../../src/server/controller/cluster-controller.js'
+import {cancelReassignment, completeReassignment, decidePartitionState, electLeader, imbalancedPartitions, startReassignment} from '../../../src/server/controller/cluster-controller.js'
 import type {PartitionAssignment} from '../../../src/server/controller/metadata-store.js'
 
 const state = (over: Partial<PartitionAssignment> = {}): PartitionAssignment => ({partition: 0, replicas: [1, 2, 3], leader: 1, leaderEpoch: 5, isr: [1, 2, 3], partitionEpoch: 9, leaderBrokerEpoch: 100, ...over})
@@ -84,5 +84,20 @@ describe('imbalancedPartitions', () => {
     // Broker 1: 1 of 2 not led (50%) -> partition 0. Broker 3: 1 of 1, but not in the ISR -> nothing.
     expect(picked.map((x) => x.partition.partition)).toEqual([0])
     expect(imbalancedPartitions([topic], live([[1, 100], [2, 200], [3, 300]]), new Set(), 60)).toEqual([])
+  })
+})
+
+describe('the end of a reassignment', () => {
+  const live = new Map([[1, 10], [2, 20], [3, 30]])
+  // big partition 0 of tool-captures/cluster-tools.jsonl: [1,2] -> [1,3], then [1,3] -> [2,3] cancelled.
+  it('bumps the leader epoch when the completed reassignment removes a replica, the leader staying (Kafka 1 -> ... epoch 1)', () => {
+    const moving: PartitionAssignment = {partition: 0, replicas: [1, 3, 2], leader: 1, leaderEpoch: 0, isr: [1, 2, 3], addingReplicas: [3], removingReplicas: [2]}
+    expect(startReassignment({partition: 0, replicas: [1, 2], leader: 1, leaderEpoch: 0, isr: [1, 2]}, [1, 3])).toMatchObject({leaderEpoch: 0, replicas: [1, 3, 2]})
+    expect(completeReassignment(moving, live)).toMatchObject({leader: 1, leaderEpoch: 1, replicas: [1, 3], isr: [1, 3]})
+  })
+
+  it('bumps it when a cancel drops the replicas being added', () => {
+    const moving: PartitionAssignment = {partition: 0, replicas: [2, 3, 1], leader: 1, leaderEpoch: 1, isr: [1, 3], addingReplicas: [2], removingReplicas: [1]}
+    expect(cancelReassignment(moving, live)).toMatchObject({leader: 1, leaderEpoch: 2, replicas: [3, 1], isr: [1, 3]})
   })
 })

@@ -2,7 +2,8 @@
  * EtcdMetadataStore against a real etcd (Debian's etcd-server): two brokers' stores on one prefix
  * share the cluster id, see each other, elect one controller and see each other's writes; the
  * controller key moves when its holder's session ends; producer id blocks never overlap under
- * concurrent allocation; a node.id held by a live broker and an unreachable etcd are refused with
+ * concurrent allocation; partition states are written in batched transactions, each partition its
+ * own compare-and-swap; a node.id held by a live broker and an unreachable etcd are refused with
  * messages that name them; another prefix is another cluster.
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -71,6 +72,34 @@ describe.skipIf(etcdMissing !== null)('EtcdMetadataStore on a real etcd', () => 
       await b.deleteTopic('orders')
       await waitUntil(() => a.topic('orders') === undefined)
       expect(a.topics()).toEqual([])
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  }, 30_000)
+
+  it('alterPartitions writes many partitions in batched transactions, each its own compare-and-swap', async () => {
+    const a = await open(1, '/kcli-batch')
+    const b = await open(2, '/kcli-batch')
+    try {
+      await waitUntil(() => a.brokers().length === 2)
+      await a.createTopic({name: 'many', partitions: Array.from({length: 250}, (_, p) => ({partition: p, replicas: [1, 2], leader: 1, leaderEpoch: 0, isr: [1, 2]})), configs: {}, internal: false})
+      await waitUntil(() => b.topic('many') !== undefined)
+      // Another broker's change to partition 7 gets there first: whether a's copy has seen it yet
+      // (fenced before the transaction) or not (the transaction's compare fails), 7 alone is fenced.
+      expect(await b.alterPartition('many', 7, 0, {leader: 1, leaderEpoch: 0, isr: [1]})).toMatchObject({isr: [1], partitionEpoch: 1})
+      const writes = Array.from({length: 250}, (_, p) => ({topic: 'many', partition: p, expectedPartitionEpoch: p === 3 ? 5 : 0, next: {leader: 2, leaderEpoch: 1, isr: [2, 1]}}))
+      writes.push({topic: 'many', partition: 10, expectedPartitionEpoch: 0, next: {leader: 1, leaderEpoch: 1, isr: [1]}})
+      const results = await a.alterPartitions(writes)
+      expect(results).toHaveLength(251)
+      const fenced = results.flatMap((r, i) => (r === null ? [i] : []))
+      // 3: a stale partition epoch; 7: changed by b; 250: partition 10 a second time in one batch.
+      expect(fenced).toEqual([3, 7, 250])
+      expect(results[0]).toMatchObject({partition: 0, leader: 2, leaderEpoch: 1, isr: [2, 1], partitionEpoch: 1})
+      const seen = b.topic('many')!.partitions
+      await waitUntil(() => b.topic('many')!.partitions.filter((p) => p.leader === 2).length === 248)
+      expect(b.topic('many')!.partitions[7]).toMatchObject({leader: 1, isr: [1]})
+      expect(seen).toHaveLength(250)
     } finally {
       await a.close()
       await b.close()

@@ -12,6 +12,7 @@ import {DEFAULT_GROUP_CONFIG} from '../../../src/server/coordinator/group-config
 import {GroupCoordinator, type OffsetCommitRequestData} from '../../../src/server/coordinator/group-coordinator.js'
 import {partitionForGroup} from '../../../src/server/coordinator/records.js'
 import {ManualTimer} from '../../../src/server/coordinator/timer.js'
+import {OFFSETS_TOPIC} from '../../../src/server/coordinator/coordinator-log.js'
 import {TransactionError, type TransactionCoordinator} from '../../../src/server/coordinator/transaction-coordinator.js'
 import {TransactionState, transactionStatePartition} from '../../../src/server/coordinator/transaction-log.js'
 import type {TestBroker} from '../../e2e/harness.js'
@@ -200,5 +201,52 @@ describe('transaction coordinator: partitions of __transaction_state follow lead
     expect(tc.transaction('tx-move')).toMatchObject({producerId, producerEpoch, state: TransactionState.Ongoing})
     expect(await code(tc.endTxn('tx-move', producerId, producerEpoch, true))).toBe('NONE')
     expect(tc.transaction('tx-move')?.state).toBe(TransactionState.CompleteCommit)
+  })
+
+  it('a fenced producer\'s TxnOffsetCommit on a group coordinator that does not coordinate its transaction is refused INVALID_PRODUCER_EPOCH by the log', async () => {
+    const tb = await startTxnBroker({'transaction.state.log.num.partitions': '4', 'offsets.topic.num.partitions': '4'})
+    brokers.push(tb)
+    const {transactions: tc, groups} = tb.broker as unknown as {transactions: TransactionCoordinator; groups: GroupCoordinator}
+    await groups.ensureOffsetsTopic()
+    const p = partitionForGroup('g-zombie', 4)
+    const offset = (o: bigint) => [{topic: 'orders', partition: 0, offset: o, leaderEpoch: -1, metadata: ''}]
+    const zombie = await tc.initProducerId('tx-zombie', 60_000, {producerId: -1, producerEpoch: -1})
+    const successor = await tc.initProducerId('tx-zombie', 60_000, {producerId: -1, producerEpoch: -1})
+    expect(successor).toMatchObject({producerId: zombie.producerId, producerEpoch: zombie.producerEpoch + 1})
+    await tc.addPartitions('tx-zombie', successor.producerId, successor.producerEpoch, [{topic: OFFSETS_TOPIC, partition: p}])
+    await tc.txnOffsetCommit('tx-zombie', successor.producerId, successor.producerEpoch, 'g-zombie', offset(7n))
+    // The transactional id's coordinator is now another broker: this one checks nothing itself.
+    tc.unloadPartition(transactionStatePartition('tx-zombie', 4))
+    expect(await code(tc.txnOffsetCommit('tx-zombie', zombie.producerId, zombie.producerEpoch, 'g-zombie', offset(99n)))).toBe('INVALID_PRODUCER_EPOCH')
+    expect(tc.hasPendingOffsets('g-zombie', 'orders', 0)).toBe(true) // the successor's, still open
+  })
+
+  it('a COMMIT marker for a __consumer_offsets partition that is loading waits for the load (COORDINATOR_LOAD_IN_PROGRESS, retried); the group then serves the committed offset', async () => {
+    const tb = await startTxnBroker({'transaction.state.log.num.partitions': '4', 'offsets.topic.num.partitions': '4'})
+    brokers.push(tb)
+    const {transactions: tc, groups} = tb.broker as unknown as {transactions: TransactionCoordinator; groups: GroupCoordinator}
+    await groups.ensureOffsetsTopic()
+    const p = partitionForGroup('g-move', 4)
+    const {producerId, producerEpoch} = await tc.initProducerId('tx-offsets', 60_000, {producerId: -1, producerEpoch: -1})
+    await tc.addPartitions('tx-offsets', producerId, producerEpoch, [{topic: OFFSETS_TOPIC, partition: p}])
+    await tc.txnOffsetCommit('tx-offsets', producerId, producerEpoch, 'g-move', [{topic: 'orders', partition: 0, offset: 42n, leaderEpoch: -1, metadata: ''}])
+    const stable = async () => (await groups.fetchOffsets({groupId: 'g-move', memberId: null, memberEpoch: -1, topics: [{name: 'orders', partitionIndexes: [0]}]})).topics[0]!.partitions[0]!.committedOffset
+    expect(await stable()).toBe(-1n)
+
+    // The partition's leadership moves away and back: its groups and pending offsets are read again.
+    groups.unloadPartition(p, 0)
+    const loading = groups.loadPartition(p, 1)
+    expect(groups.partitionState(p)).toBe('loading')
+    await expect(tc.writeMarker(OFFSETS_TOPIC, p, producerId, producerEpoch, true)).rejects.toMatchObject({code: 'COORDINATOR_LOAD_IN_PROGRESS'})
+    // The transaction commits while the load runs: its marker channel retries until the load ends.
+    const ending = tc.endTxn('tx-offsets', producerId, producerEpoch, true)
+    await loading
+    await ending
+    const deadline = Date.now() + 10_000
+    while (tc.transaction('tx-offsets')?.state !== TransactionState.CompleteCommit && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(tc.transaction('tx-offsets')?.state).toBe(TransactionState.CompleteCommit)
+    expect(groups.partitionState(p)).toBe('active')
+    expect(tc.hasPendingOffsets('g-move', 'orders', 0)).toBe(false)
+    expect(await stable()).toBe(42n)
   })
 })

@@ -69,8 +69,8 @@ describe('CreateTopics (checks and messages of the KRaft controller)', () => {
     expect(await exists('ct-timeout')).toBe(false)
   })
 
-  it('refuses __cluster_metadata as Kafka does (authorization failed)', async () => {
-    expect(await create([{name: '__cluster_metadata'}])).toEqual([['__cluster_metadata', ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.']])
+  it('refuses __cluster_metadata as Kafka 4.0 does (KAFKA-16975: INVALID_REQUEST)', async () => {
+    expect(await create([{name: '__cluster_metadata'}])).toEqual([['__cluster_metadata', ErrorCode.INVALID_REQUEST, 'Creation of internal topic __cluster_metadata is prohibited.']])
   })
 
   it('validateOnly reports the topic it would create and creates nothing', async () => {

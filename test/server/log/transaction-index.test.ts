@@ -22,9 +22,9 @@ async function txnBatch(producerId: number, count: number, clock: ManualClock): 
   return makeBatch(count, {timestamp: clock.now(), producerId, producerEpoch: 0, baseSequence: seq, isTransactional: true})
 }
 
-function marker(producerId: number, type: ControlRecordType.Abort | ControlRecordType.Commit, clock: ManualClock, epoch = 0): Promise<Buffer> {
+function marker(producerId: number, type: ControlRecordType.Abort | ControlRecordType.Commit, clock: ManualClock, epoch = 0, coordinatorEpoch = 7): Promise<Buffer> {
   return buildRecordBatch({
-    records: [endTransactionMarkerRecord({type, coordinatorEpoch: 7}, clock.now())],
+    records: [endTransactionMarkerRecord({type, coordinatorEpoch}, clock.now())],
     producerId,
     producerEpoch: epoch,
     isTransactional: true,
@@ -126,6 +126,45 @@ describe('PartitionLog transactions: LSO and aborted transactions', () => {
     const crashed = await open(fs, clock, {hadCleanShutdown: false, recoveryPoint: 0}, 600)
     expect(await crashed.collectAbortedTransactions(0, crashed.logEndOffset)).toHaveLength(1)
     await crashed.close()
+  })
+})
+
+describe('PartitionLog transactions: a fenced producer\'s coordinator writes', () => {
+  it('refuses transactional offsets written for an older producer epoch (INVALID_PRODUCER_EPOCH), as Kafka\'s ProducerAppendInfo does for AppendOrigin.COORDINATOR', async () => {
+    const clock = new ManualClock()
+    const log = await open(new MemoryFileSystem(), clock)
+    const offsets = (epoch: number) => makeBatch(1, {timestamp: clock.now(), producerId: 500, producerEpoch: epoch, baseSequence: -1, isTransactional: true})
+    await log.append(await offsets(1), {origin: 'coordinator'}) // the producer at epoch 1
+    await log.append(await marker(500, ControlRecordType.Abort, clock, 2), {origin: 'coordinator'}) // fenced: its successor's InitProducerId bumped the epoch to 2
+    const before = log.logEndOffset
+    await expect(log.append(await offsets(1), {origin: 'coordinator'})).rejects.toMatchObject({code: 'INVALID_PRODUCER_EPOCH'})
+    expect(log.logEndOffset).toBe(before)
+    expect(log.firstUnstableOffset).toBeUndefined()
+    await log.append(await offsets(2), {origin: 'coordinator'}) // the successor's offsets
+    expect(log.logEndOffset).toBe(before + 1)
+  })
+})
+
+describe('PartitionLog transactions: a fenced coordinator\'s markers', () => {
+  it('refuses a marker from an older coordinator epoch than the last marker of the producer (TRANSACTION_COORDINATOR_FENCED), also after a restart', async () => {
+    sequences = new Map()
+    const fs = new MemoryFileSystem()
+    const clock = new ManualClock()
+    let log = await open(fs, clock)
+    await log.append(await txnBatch(600, 1, clock)) // 0: first transaction
+    await log.append(await marker(600, ControlRecordType.Commit, clock, 0, 8), {origin: 'coordinator'}) // 1: committed by coordinator epoch 8
+    await log.append(await txnBatch(600, 1, clock)) // 2: the next transaction, open
+    // The coordinator of epoch 7 was paused before it could send its marker; it wakes up now.
+    await expect(log.append(await marker(600, ControlRecordType.Commit, clock, 0, 7), {origin: 'coordinator'})).rejects.toMatchObject({code: 'TRANSACTION_COORDINATOR_FENCED'})
+    expect(log.firstUnstableOffset).toBe(2)
+    await log.close()
+    log = await open(fs, clock, {hadCleanShutdown: true})
+    await expect(log.append(await marker(600, ControlRecordType.Abort, clock, 0, 7), {origin: 'coordinator'})).rejects.toMatchObject({code: 'TRANSACTION_COORDINATOR_FENCED'})
+    expect(log.firstUnstableOffset).toBe(2)
+    await log.append(await marker(600, ControlRecordType.Abort, clock, 0, 8), {origin: 'coordinator'}) // 3: the current coordinator
+    expect(log.firstUnstableOffset).toBeUndefined()
+    expect(await log.collectAbortedTransactions(0, 4)).toEqual([{producerId: 600, firstOffset: 2, lastOffset: 3, lastStableOffset: 4}])
+    await log.close()
   })
 })
 

@@ -1,0 +1,237 @@
+/**
+ * Issue 19: broker throughput and CPU per record under librdkafka at full speed, for kcli builds of
+ * several commits and for the floor (bench/throughput/floor-broker.ts: frames, answers, writes the
+ * bytes to a file and nothing else), interleaved in one run so that machine drift spreads over all.
+ *
+ *   npx tsx bench/throughput/throughput.ts                                  # HEAD against the floor
+ *   npx tsx bench/throughput/throughput.ts --refs b4c1756,HEAD --runs 3 --records 2000000 --size 100 --partitions 6 --acks 1
+ *
+ * Load: bench/throughput/loadgen.c (librdkafka 2.0.2, built here with cc; needs Debian's
+ * librdkafka-dev), one process per phase: produce <records> values of <size> bytes to one topic
+ * of <partitions> partitions, acks as given, linger.ms=5, no compression; then (kcli only: the
+ * floor keeps no offsets) consume them all from the beginning. 50,000 records first, unmeasured
+ * (connections, topic creation, JIT). Broker CPU is utime + stime of the broker process
+ * (/proc/<pid>/stat) across each measured phase; records/s and produce latency (p50/p99, produce
+ * call to delivery report) are the load generator's; peak RSS is the broker's VmHWM at the end.
+ * Each run gets a fresh broker and data directory. Writes throughput-<size>b-<partitions>p-acks<acks>.{md,json} next to this file.
+ */
+import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
+import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const HERE = path.join(ROOT, 'bench/throughput')
+const argv = process.argv.slice(2)
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt
+}
+const REFS = opt('refs', 'HEAD').split(',')
+const RECORDS = Number(opt('records', '2000000'))
+const RUNS = Number(opt('runs', '3'))
+const PARTITIONS = Number(opt('partitions', '6'))
+const SIZE = Number(opt('size', '100'))
+const ACKS = opt('acks', '1')
+const WARMUP = 50_000
+const NAME = `throughput-${SIZE}b-${PARTITIONS}p-acks${ACKS === '-1' ? 'all' : ACKS}`
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
+const T0 = performance.now()
+const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`)
+
+const temps: string[] = []
+const children = new Set<ChildProcess>()
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(process.env.KCLI_BENCH_DIR ?? os.tmpdir(), prefix))
+  temps.push(dir)
+  return dir
+}
+function cleanup(): void {
+  for (const c of children) c.kill('SIGKILL')
+  for (const d of temps) fs.rmSync(d, {recursive: true, force: true})
+}
+process.on('exit', cleanup)
+process.on('SIGINT', () => process.exit(130))
+
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK
+}
+
+/** A build of `ref` as `npm run build` makes it, in a temporary directory. */
+function build(ref: string): {ref: string; commit: string; dir: string} {
+  const commit = execFileSync('git', ['rev-parse', ref], {cwd: ROOT}).toString().trim()
+  const dir = tempDir(`kcli-build-${commit.slice(0, 7)}-`)
+  log(`building ${ref} (${commit.slice(0, 12)})`)
+  execFileSync('sh', ['-c', `git archive ${commit} bin src scripts package.json tsconfig.json | tar -x -C '${dir}'`], {cwd: ROOT})
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(dir, 'tsconfig.json')], {cwd: dir, stdio: 'inherit'})
+  execFileSync(process.execPath, [path.join(dir, 'scripts/build-cli-root.mjs')], {cwd: dir, stdio: 'inherit'})
+  return {ref, commit, dir}
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const {port} = s.address() as net.AddressInfo
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+async function waitForPort(port: number, child: ChildProcess, deadlineMs = 30_000): Promise<void> {
+  const until = Date.now() + deadlineMs
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({host: '127.0.0.1', port}, () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`nothing listening on ${port} after ${deadlineMs} ms`)
+}
+
+/** The load generator, compiled once per bench run. */
+function buildLoadgen(): string {
+  const out = path.join(tempDir('kcli-loadgen-'), 'loadgen')
+  const r = spawnSync('cc', ['-O2', '-o', out, path.join(HERE, 'loadgen.c'), '-lrdkafka'], {encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`building loadgen.c failed (apt-get install -y librdkafka-dev): ${r.stderr}`)
+  return out
+}
+
+interface LoadResult {
+  records: number
+  seconds: number
+  recordsPerSecond: number
+  p50Ms?: number
+  p99Ms?: number
+  failed?: number
+}
+
+function loadgen(bin: string, args: string[]): LoadResult {
+  const r = spawnSync(bin, args, {timeout: 300_000, encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`loadgen ${args[0]} failed (${r.status}): ${r.stderr}${r.stdout}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as LoadResult
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s*(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+interface Target {
+  name: string
+  start(port: number, dataDir: string): ChildProcess
+}
+
+interface RunResult {
+  target: string
+  run: number
+  produce: LoadResult & {cpuPerMillion: number}
+  consume?: LoadResult & {cpuPerMillion: number}
+  peakRssMb: number
+  load: string
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const range = (xs: number[], digits: number) => (xs.length === 0 ? '' : ` [${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}]`)
+const thousands = (x: number) => Math.round(x).toLocaleString('en-US')
+
+async function main(): Promise<void> {
+  const bin = buildLoadgen()
+  const builds = REFS.map(build)
+  const targets: Target[] = [
+    {name: 'floor', start: (port, dir) => spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'floor-broker.ts'), String(port), dir, String(PARTITIONS)], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})},
+    ...builds.map((b) => ({
+      name: `kcli ${b.ref} (${b.commit.slice(0, 7)})`,
+      start: (port: number, dir: string) =>
+        spawn(process.execPath, [path.join(b.dir, 'bin/run.js'), 'server', 'start', '--data-dir', dir, '--port', String(port), '--json', '--log-level', 'warn', '--override', `num.partitions=${PARTITIONS}`], {stdio: ['ignore', 'ignore', 'inherit']}),
+    })),
+  ]
+  const results: RunResult[] = []
+  for (let run = 1; run <= RUNS; run++) {
+    for (const t of targets) {
+      const port = await freePort()
+      const dir = tempDir('kcli-bench-data-')
+      const child = t.start(port, dir)
+      children.add(child)
+      try {
+        await waitForPort(port, child)
+        const bootstrap = `127.0.0.1:${port}`
+        loadgen(bin, ['produce', bootstrap, 'warm', String(WARMUP), String(SIZE), ACKS, '5'])
+        let before = cpuSeconds(child.pid!)
+        const produced = loadgen(bin, ['produce', bootstrap, 'bench', String(RECORDS), String(SIZE), ACKS, '5'])
+        const produce = {...produced, cpuPerMillion: (cpuSeconds(child.pid!) - before) / (RECORDS / 1e6)}
+        let consume: RunResult['consume']
+        if (t.name !== 'floor') {
+          before = cpuSeconds(child.pid!)
+          const consumed = loadgen(bin, ['consume', bootstrap, 'bench', String(RECORDS)])
+          consume = {...consumed, cpuPerMillion: (cpuSeconds(child.pid!) - before) / (RECORDS / 1e6)}
+        }
+        const r: RunResult = {target: t.name, run, produce, ...(consume ? {consume} : {}), peakRssMb: peakRssMb(child.pid!), load: os.loadavg()[0]!.toFixed(2)}
+        results.push(r)
+        log(`run ${run} ${t.name}: produce ${thousands(produce.recordsPerSecond)} records/s, CPU ${produce.cpuPerMillion.toFixed(3)} s/M, p50 ${produce.p50Ms} ms, p99 ${produce.p99Ms} ms${consume ? `; consume ${thousands(consume.recordsPerSecond)} records/s, CPU ${consume.cpuPerMillion.toFixed(3)} s/M` : ''}; peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${r.load})`)
+      } finally {
+        child.kill('SIGKILL')
+        children.delete(child)
+        await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)))
+        fs.rmSync(dir, {recursive: true, force: true})
+      }
+    }
+  }
+  const by = (name: string) => results.filter((r) => r.target === name)
+  const floorCpu = median(by('floor').map((r) => r.produce.cpuPerMillion))
+  const rows = targets.map((t) => {
+    const rs = by(t.name)
+    const pick = (f: (r: RunResult) => number | undefined) => rs.map(f).filter((x): x is number => x !== undefined)
+    return {
+      target: t.name,
+      produceRate: pick((r) => r.produce.recordsPerSecond),
+      produceCpu: pick((r) => r.produce.cpuPerMillion),
+      p50: pick((r) => r.produce.p50Ms),
+      p99: pick((r) => r.produce.p99Ms),
+      consumeRate: pick((r) => r.consume?.recordsPerSecond),
+      consumeCpu: pick((r) => r.consume?.cpuPerMillion),
+      rss: pick((r) => r.peakRssMb),
+    }
+  })
+  const cpuModel = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?'
+  const machine = `${os.cpus().length} cores (${cpuModel}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, librdkafka ${execFileSync('sh', ['-c', "dpkg-query -W -f='${Version}' librdkafka1"]).toString()}`
+  const loads = results.map((r) => Number(r.load))
+  const md = [
+    `## ${RECORDS.toLocaleString('en-US')} records of ${SIZE} B, ${PARTITIONS} partitions, acks=${ACKS === '-1' ? 'all' : ACKS}`,
+    '',
+    `\`npx tsx bench/throughput/throughput.ts --refs ${REFS.join(',')} --runs ${RUNS} --records ${RECORDS} --size ${SIZE} --partitions ${PARTITIONS} --acks ${ACKS}\` — ${new Date().toISOString()}, ${machine}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs.`,
+    `Medians of ${RUNS} interleaved runs [min–max]; CPU is the broker's, seconds per million records; the floor keeps no offsets, so it is measured for produce only.`,
+    '',
+    '| broker | produce records/s | produce CPU s/M | CPU ÷ floor | p50 / p99 ms | consume records/s | consume CPU s/M | peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.target} | ${thousands(median(r.produceRate))}${range(r.produceRate, 0)} | ${median(r.produceCpu).toFixed(3)}${range(r.produceCpu, 3)} | ${(median(r.produceCpu) / floorCpu).toFixed(2)} | ${median(r.p50).toFixed(1)} / ${median(r.p99).toFixed(1)} | ${r.consumeRate.length ? `${thousands(median(r.consumeRate))}${range(r.consumeRate, 0)}` : '–'} | ${r.consumeCpu.length ? `${median(r.consumeCpu).toFixed(3)}${range(r.consumeCpu, 3)}` : '–'} | ${median(r.rss).toFixed(0)} |`,
+    ),
+    '',
+  ].join('\n')
+  fs.writeFileSync(path.join(HERE, `${NAME}.md`), md)
+  fs.writeFileSync(path.join(HERE, `${NAME}.json`), `${JSON.stringify({machine, refs: builds.map(({ref, commit}) => ({ref, commit})), records: RECORDS, size: SIZE, partitions: PARTITIONS, acks: ACKS, runs: RUNS, results}, null, 2)}\n`)
+  process.stdout.write(md)
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : error}\n`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,68 @@
+/**
+ * Standalone mode's source offsets in a local file (`offset.storage.file.filename`), keyed as
+ * Kafka Connect keys them: the JSON of [connector name, source partition] -> the JSON of the
+ * source offset (what JsonConverter with schemas.enable=false writes to an offset topic). The
+ * file is our own JSON document, not Kafka's Java-serialized HashMap, so a file written by Apache
+ * Kafka's worker is not read. Every write is atomic: a temporary file, fsync, rename, fsync of
+ * the directory — a crash leaves either the previous offsets or the new ones.
+ */
+import {mkdir, open, readFile, rename} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import type {OffsetMap} from './api.js'
+
+export class FileOffsetStore {
+  private readonly data = new Map<string, string>()
+  constructor(readonly filename: string) {}
+
+  static key(connector: string, partition: OffsetMap): string {
+    return JSON.stringify([connector, partition])
+  }
+
+  async load(): Promise<void> {
+    let text: string
+    try {
+      text = await readFile(this.filename, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    const doc = JSON.parse(text) as {offsets: Array<[string, string]>}
+    for (const [k, v] of doc.offsets) this.data.set(k, v)
+  }
+
+  get(connector: string, partition: OffsetMap): OffsetMap | null {
+    const v = this.data.get(FileOffsetStore.key(connector, partition))
+    return v === undefined ? null : (JSON.parse(v) as OffsetMap | null)
+  }
+
+  /** Every partition and offset of a connector (GET /connectors/{name}/offsets). */
+  offsets(connector: string): Array<{partition: OffsetMap; offset: OffsetMap | null}> {
+    const out: Array<{partition: OffsetMap; offset: OffsetMap | null}> = []
+    for (const [k, v] of this.data) {
+      const [name, partition] = JSON.parse(k) as [string, OffsetMap]
+      if (name === connector) out.push({partition, offset: JSON.parse(v) as OffsetMap | null})
+    }
+    return out
+  }
+
+  /** Sets the offsets and writes the whole file atomically before resolving. */
+  async set(connector: string, entries: Array<{partition: OffsetMap; offset: OffsetMap | null}>): Promise<void> {
+    for (const e of entries) this.data.set(FileOffsetStore.key(connector, e.partition), JSON.stringify(e.offset))
+    await this.write()
+  }
+
+  private async write(): Promise<void> {
+    await mkdir(dirname(this.filename), {recursive: true})
+    const tmp = this.filename + '.tmp'
+    const fh = await open(tmp, 'w')
+    try {
+      await fh.writeFile(JSON.stringify({offsets: [...this.data]}), 'utf8')
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, this.filename)
+    const dir = await open(dirname(this.filename), 'r')
+    try { await dir.sync() } finally { await dir.close() }
+  }
+}

@@ -1,0 +1,33 @@
+/** kcli Streams: Kafka Streams' model for TypeScript on kcli's client (`kcli/streams`). */
+export {Serdes, SerializationException, type Serde} from './serdes.js'
+export {
+  type Branched,
+  BranchedKStream,
+  type Consumed,
+  type Grouped,
+  KGroupedStream,
+  KStream,
+  KTable,
+  type KeyValue,
+  type Materialized,
+  type Named,
+  type Produced,
+  type Repartitioned,
+  type StreamPartitioner,
+  StreamsBuilder,
+  TimeWindowedKStream,
+} from './kstream.js'
+export {TimeWindows, type Window, type Windowed, WindowedSerdes} from './windows.js'
+export {type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyDescription, TopologyException} from './topology.js'
+export {
+  type DeserializationExceptionHandler,
+  type DeserializationHandlerResponse,
+  KafkaStreams,
+  LogAndContinueExceptionHandler,
+  LogAndFailExceptionHandler,
+  MissingSourceTopicException,
+  type StreamsConfig,
+  StreamsException,
+  type StreamsState,
+} from './kafka-streams.js'
+export {PersistentKeyValueStore} from './store.js'
