@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {CompressionType} from '../../src/lib/records/batch.js'
 import {removeDir, startBroker, tempDir, type TestBroker} from './harness.js'
-import {advertisedApis, KCAT, KCAT_BINARY_FORMAT, kcat, kcatMissing, parseKcatBinary, sleep, startPeer, stopAllPeers, storedBatches} from './peers.js'
+import {advertisedApis, exitedWithOutput, KCAT, KCAT_BINARY_FORMAT, kcat, kcatMissing, parseKcatBinary, sleep, startPeer, stopAllPeers, storedBatches} from './peers.js'
 
 if (kcatMissing) console.warn(`skipping the kcat tests: ${kcatMissing}`)
 
@@ -165,7 +165,7 @@ describe.skipIf(kcatMissing !== null)(`kcat against kcli server start${kcatMissi
     const consumer = startPeer(KCAT, ['-b', b.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'end', '-c', '1', '-X', 'fetch.wait.max.ms=10000', '-f', '%s\n'])
     let out = ''
     consumer.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise<number | null>((resolve) => consumer.once('exit', (code) => resolve(code)))
+    const exited = exitedWithOutput(consumer)
     await sleep(1_500) // kcat has connected and is waiting in a Fetch
     const producedAt = Date.now()
     await kcat(['-b', b.bootstrap, '-P', '-t', topic, '-p', '0'], {input: 'second\n', timeoutMs: T})

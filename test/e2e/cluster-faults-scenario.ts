@@ -26,7 +26,7 @@ import {errorByCode} from '../../src/lib/protocol/generated/errors.js'
 import {buildRecordBatch} from '../../src/lib/records/record.js'
 import {type Ack, check, type CheckReport, readPartitionsWithKcat, readReplicaLog, type ReplicaLog, type StoredRecord, valueOf} from './cluster-checker.js'
 import {TestCluster} from './cluster-support.js'
-import {KCAT, PYTHON, PYTHON_DIR, RawClient, startPeer} from './peers.js'
+import {exitedWithOutput, KCAT, PYTHON, PYTHON_DIR, RawClient, startPeer} from './peers.js'
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 
@@ -181,7 +181,7 @@ export async function runFaultScenario(options: ScenarioOptions): Promise<Scenar
         const child = startPeer(PYTHON, [join(PYTHON_DIR, 'fault_producer.py'), cluster.bootstrap(), o.topic, String(o.partitions), name, String(o.rate), '60'])
         children.add(child)
         child.stderr!.resume()
-        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+        const exited = exitedWithOutput(child)
         onLines(child, (line) => {
           const m = JSON.parse(line) as {s?: number; p?: number; o?: number; e?: string; fatal?: string}
           if (m.fatal) log(`${name}: fatal error ${m.fatal}`)

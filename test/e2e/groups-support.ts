@@ -12,6 +12,7 @@ import type {ApiHandler} from '../../src/server/handlers/handler.js'
 import {HANDLERS} from '../../src/server/handlers/index.js'
 import {syncGroup} from '../../src/server/handlers/sync-group.js'
 import {PROJECT_ROOT, startBroker, type TestBroker, tempDir} from './harness.js'
+import {exitedWithOutput} from './peers.js'
 
 export interface SyncRecord {
   at: number
@@ -167,7 +168,7 @@ export function startKafkajsWorker(options: WorkerOptions, onRecord?: (partition
     }
   })
   child.stderr!.on('data', () => {})
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = exitedWithOutput(child)
   const worker: KafkajsWorker = {
     child,
     name: options.clientId,

@@ -103,6 +103,15 @@ export function startPeer(command: string, args: readonly string[]): ChildProces
 }
 
 /**
+ * Resolves with a child's exit code once its stdout and stderr are drained too. 'exit' can come
+ * before the last bytes a process wrote are read from its pipes; 'close' comes after both.
+ */
+export function exitedWithOutput(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null && child.stdout?.readableEnded !== false) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => child.once('close', (code) => resolve(code)))
+}
+
+/**
  * Runs test/e2e/python/<script> with /usr/bin/python3 and returns the JSON it prints as its last
  * line; fails with its stderr when it exits with an error or passes its deadline.
  */
