@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RESULTS=.vitest-results.json
-PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server tmux openssl)
+PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server tmux openssl postgresql)
 # Debian's python3-confluent-kafka is importable only by Debian's own python; another python3 may
 # come first on PATH. Tests use /usr/bin/python3 explicitly, and so does this check.
 SYSTEM_PYTHON=/usr/bin/python3
@@ -32,6 +32,8 @@ missing_peers() {
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   # openssl makes the certificates of the TLS tests.
   [[ -x /usr/bin/openssl ]] || missing+=(openssl)
+  # PostgreSQL's server binaries (initdb, postgres): the Connect tests run a private instance.
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   echo "${missing[@]}"
 }
 
