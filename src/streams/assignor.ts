@@ -9,7 +9,7 @@
  *   1. gives each task to its previous active owner while that member is under its share
  *      (ceil(tasks / members)), then to a member holding the task's state, then to the least
  *      loaded member (tasks dealt partition-major, so that every sub-topology spreads);
- *   2. gives each task `num.standby.replicas` standbys on other members, preferring members that
+ *   2. gives each stateful task `num.standby.replicas` standbys on other members, preferring members that
  *      hold its state, then the ones with the fewest standbys;
  *   3. writes to every member's assignment user data its active and standby tasks and, for
  *      interactive queries, which endpoint holds which tasks.
@@ -42,6 +42,8 @@ export interface AssignmentInfo {
 export interface TaskTopology {
   id: number
   sourceTopics: string[]
+  /** Whether its tasks have logged stores (only those get standbys, as in Kafka Streams). */
+  stateful: boolean
 }
 
 export function parseTaskId(id: string): {subtopology: number; partition: number} {
@@ -97,6 +99,7 @@ export function assignTasks(
   members: readonly {memberId: string; info: SubscriptionInfo | undefined}[],
   taskIds: readonly string[],
   numStandbys: number,
+  stateful: (task: string) => boolean = () => true,
 ): Map<string, {active: string[]; standby: string[]}> {
   const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
   const out = new Map(sorted.map((m) => [m.memberId, {active: [] as string[], standby: [] as string[]}]))
@@ -130,6 +133,7 @@ export function assignTasks(
   }
   for (let r = 0; r < numStandbys; r++) {
     for (const task of ordered) {
+      if (!stateful(task)) continue
       const candidates = sorted.filter((m) => m.memberId !== owner.get(task) && !out.get(m.memberId)!.standby.includes(task))
       if (candidates.length === 0) continue
       const holds = (m: (typeof sorted)[number]) => (m.info?.state.includes(task) || m.info?.active.includes(task) ? 0 : 1)
@@ -158,9 +162,11 @@ export class StreamsAssignor implements Assignor {
   }
 
   assign(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>): AssignmentWithUserData {
-    const tasks = tasksOf(this.subtopologies(), partitionsPerTopic)
+    const subtopologies = this.subtopologies()
+    const tasks = tasksOf(subtopologies, partitionsPerTopic)
     const infos = members.map((m) => ({info: decodeSubscriptionInfo(m.userData), memberId: m.memberId}))
-    const byMember = assignTasks(infos, [...tasks.keys()], this.numStandbys)
+    const stateful = new Set(subtopologies.filter((s) => s.stateful).map((s) => s.id))
+    const byMember = assignTasks(infos, [...tasks.keys()], this.numStandbys, (task) => stateful.has(parseTaskId(task).subtopology))
     const hosts: AssignmentInfo['hosts'] = {}
     for (const m of infos) {
       const endpoint = m.info?.endpoint

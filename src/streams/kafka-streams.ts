@@ -505,7 +505,7 @@ export class KafkaStreams {
       group: {
         assignors: [
           new StreamsAssignor(
-            () => this.subtopologies.map((s) => ({id: s.id, sourceTopics: s.sourceTopics.map((t) => this.decorate(t))})),
+            () => this.subtopologies.map((s) => ({id: s.id, sourceTopics: s.sourceTopics.map((t) => this.decorate(t)), stateful: s.stores.some((n) => this.topology.stores.get(n)?.logged)})),
             () => this.subscriptionInfo(),
             this.config['num.standby.replicas'] ?? 0,
           ),
