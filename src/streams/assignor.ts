@@ -8,7 +8,7 @@
  * disk). The leader:
  *   1. gives each task to its previous active owner while that member is under its share
  *      (ceil(tasks / members)), then to a member holding the task's state, then to the least
- *      loaded member (tasks dealt partition-major, so that every sub-topology spreads);
+ *      loaded member with the fewest tasks of the same sub-topology (so that each spreads);
  *   2. gives each stateful task `num.standby.replicas` standbys on other members, preferring members that
  *      hold its state, then the ones with the fewest standbys;
  *   3. writes to every member's assignment user data its active and standby tasks and, for
@@ -125,10 +125,16 @@ export function assignTasks(
     const holder = sorted.find((m) => m.info?.state.includes(task) && under(m.memberId))
     if (holder) give(task, holder.memberId)
   }
-  for (const task of ordered) {
+  // The rest: to the least loaded member, then the one with the fewest tasks of the same
+  // sub-topology, so that each sub-topology spreads too.
+  const sameSub = (memberId: string, task: string) => out.get(memberId)!.active.filter((t) => parseTaskId(t).subtopology === parseTaskId(task).subtopology).length
+  for (const task of [...taskIds].sort(compareTaskIds)) {
     if (owner.has(task)) continue
     let best = sorted[0]!
-    for (const m of sorted) if (out.get(m.memberId)!.active.length < out.get(best.memberId)!.active.length) best = m
+    for (const m of sorted) {
+      const d = out.get(m.memberId)!.active.length - out.get(best.memberId)!.active.length
+      if (d < 0 || (d === 0 && sameSub(m.memberId, task) < sameSub(best.memberId, task))) best = m
+    }
     give(task, best.memberId)
   }
   for (let r = 0; r < numStandbys; r++) {
