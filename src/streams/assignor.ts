@@ -36,6 +36,8 @@ export interface AssignmentInfo {
   standby: string[]
   /** endpoint → the tasks it runs and the ones it keeps standbys of. */
   hosts: Record<string, {active: string[]; standby: string[]}>
+  /** Input topic → its sub-topology (partition p of the topic is in task `<sub-topology>_<p>`), for `kcli streams describe`. */
+  topics?: Record<string, number>
 }
 
 /** A sub-topology's inputs, with the application id in internal topics' names. */
@@ -180,13 +182,14 @@ export class StreamsAssignor implements Assignor {
       const a = byMember.get(m.memberId)!
       hosts[endpoint] = {active: a.active, standby: a.standby}
     }
+    const topics = Object.fromEntries(subtopologies.flatMap((s) => s.sourceTopics.map((t): [string, number] => [t, s.id])))
     const partitions = new Map<string, {topic: string; partitions: number[]}[]>()
     const userData = new Map<string, Buffer>()
     for (const [memberId, a] of byMember) {
       const byTopic = new Map<string, number[]>()
       for (const task of a.active) for (const tp of tasks.get(task)!) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition])
       partitions.set(memberId, [...byTopic].sort(([x], [y]) => (x < y ? -1 : 1)).map(([topic, ps]) => ({partitions: ps.sort((x, y) => x - y), topic})))
-      const info: AssignmentInfo = {active: a.active, hosts, standby: a.standby, version: 1}
+      const info: AssignmentInfo = {active: a.active, hosts, standby: a.standby, topics, version: 1}
       userData.set(memberId, Buffer.from(JSON.stringify(info)))
     }
     return {partitions, userData}

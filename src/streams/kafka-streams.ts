@@ -924,6 +924,15 @@ export class KafkaStreams {
     return {activeHost: parseHostInfo(active[0]), partition, standbyHosts}
   }
 
+  /**
+   * Deletes this instance's local state (`<state.dir>/<application.id>`), as Kafka's
+   * KafkaStreams#cleanUp(): before start() or after close(), e.g. after `kcli streams reset`.
+   */
+  cleanUp(): void {
+    if (this.stateValue !== 'CREATED' && this.stateValue !== 'NOT_RUNNING' && this.stateValue !== 'ERROR') throw new StreamsException('Cannot clean up while running.')
+    rmSync(this.stateDir, {force: true, recursive: true})
+  }
+
   /** The tasks this instance runs and keeps standbys of. */
   localTasks(): {active: string[]; standby: string[]} {
     return {active: [...this.tasks.keys()].sort(compareTaskIds), standby: [...this.standbys.keys()].sort(compareTaskIds)}
