@@ -137,6 +137,9 @@ function readCheckpointFile(path: string): Map<string, bigint> {
 const REPARTITION_CONFIGS = {'cleanup.policy': 'delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': '-1', 'segment.bytes': '52428800'}
 const CHANGELOG_CONFIGS = {'cleanup.policy': 'compact', 'message.timestamp.type': 'CreateTime'}
 
+/** Restores and standbys write to the store every this many records. */
+const RESTORE_FLUSH_RECORDS = 10_000
+
 const stderrLogger: StreamsLogger = {
   error: (m) => process.stderr.write(`ERROR ${m}\n`),
   info: () => undefined,
@@ -656,6 +659,8 @@ export class KafkaStreams {
         store.put(r.key, r.value, r.timestamp)
         restored++
       }
+      // Written to disk in chunks: memory stays bounded whatever the changelog's size.
+      if (store.pendingWrites >= RESTORE_FLUSH_RECORDS) store.flush()
       if (batch.nextOffset >= endOffset) break
     }
     await consumer.close()
@@ -708,6 +713,7 @@ export class KafkaStreams {
             ts.store.put(r.key, r.value, r.timestamp)
             this.standbyRecords++
           }
+          if (ts.store.pendingWrites >= RESTORE_FLUSH_RECORDS) ts.store.flush()
           if (batch.nextOffset > ts.changelogOffset) ts.changelogOffset = batch.nextOffset
           if (Date.now() - last >= this.commitIntervalMs) {
             for (const standby of this.standbys.values()) standby.checkpoint()
