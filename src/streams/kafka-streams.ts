@@ -139,6 +139,8 @@ const CHANGELOG_CONFIGS = {'cleanup.policy': 'compact', 'message.timestamp.type'
 
 /** Restores and standbys write to the store every this many records. */
 const RESTORE_FLUSH_RECORDS = 10_000
+/** Restore and standby consumers fetch up to this much per partition (the main consumer: 1 MiB). */
+const RESTORE_FETCH_BYTES = 8 * 1024 * 1024
 
 const stderrLogger: StreamsLogger = {
   error: (m) => process.stderr.write(`ERROR ${m}\n`),
@@ -650,21 +652,25 @@ export class KafkaStreams {
   /** Applies the changelog's records [start, end) to the store (read_committed under exactly_once_v2). */
   private async restore(store: PersistentKeyValueStore, topic: string, partition: number, start: bigint, endOffset: bigint): Promise<void> {
     if (start >= endOffset) return
-    const consumer = new Consumer(this.client, {autoOffsetReset: 'earliest', isolationLevel: this.eos ? 1 : 0, maxWaitMs: 100})
+    const consumer = new Consumer(this.client, {autoOffsetReset: 'earliest', isolationLevel: this.eos ? 1 : 0, maxWaitMs: 100, partitionMaxBytes: RESTORE_FETCH_BYTES})
     consumer.assign([{offset: start, partition, topic}])
     let restored = 0
+    let rows: {key: Buffer; value: Buffer | null; timestamp: number}[] = []
     for await (const batch of consumer.batches()) {
       for (const r of batch.records) {
         if (r.key === null) continue
-        store.put(r.key, r.value, r.timestamp)
+        rows.push({key: r.key, timestamp: r.timestamp, value: r.value})
         restored++
       }
       // Written to disk in chunks: memory stays bounded whatever the changelog's size.
-      if (store.pendingWrites >= RESTORE_FLUSH_RECORDS) store.flush()
+      if (rows.length >= RESTORE_FLUSH_RECORDS) {
+        store.write(rows)
+        rows = []
+      }
       if (batch.nextOffset >= endOffset) break
     }
     await consumer.close()
-    store.flush()
+    store.write(rows)
     this.restoredRecords += restored
     this.log.info(`restored ${restored} records of ${topic}-${partition} from offset ${start} to ${endOffset}`)
   }
@@ -699,7 +705,7 @@ export class KafkaStreams {
       this.standbys.set(id, standby)
     }
     if (positions.length === 0) return
-    const consumer = new Consumer(this.client, {isolationLevel: this.eos ? 1 : 0, maxWaitMs: 200})
+    const consumer = new Consumer(this.client, {isolationLevel: this.eos ? 1 : 0, maxWaitMs: 200, partitionMaxBytes: RESTORE_FETCH_BYTES})
     consumer.assign(positions)
     this.standbyConsumer = consumer
     this.standbyLoop = (async () => {
