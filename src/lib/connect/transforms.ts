@@ -604,7 +604,7 @@ export class SimpleDateFormat {
     for (const t of this.tokens) {
       if ('literal' in t) { re += t.literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); continue }
       groups.push(t.letter)
-      re += t.letter === 'Z' || t.letter === 'X' ? '(Z|[+-]\\d{2}:?\\d{2}|[+-]\\d{2})' : t.letter === 'y' && t.count !== 2 ? '(\\d{1,9})' : `(\\d{1,${Math.max(t.count, t.letter === 'S' ? 3 : 2)}})`
+      re += t.letter === 'Z' || t.letter === 'X' ? '(Z|[+-]\\d{2}:?\\d{2}|[+-]\\d{2})' : t.count === 1 ? (t.letter === 'y' ? '(\\d{1,9})' : '(\\d{1,3})') : `(\\d{${t.count}})`
     }
     const m = new RegExp(re + '$').exec(text)
     if (!m) throw new DataException(`Could not parse timestamp: value (${text}) does not match pattern (${this.pattern})`)
