@@ -92,7 +92,7 @@ export class Connection {
     try {
       return await c.query<T>(q as string, params)
     } catch (error) {
-      if (this.lost || !(error instanceof pg.DatabaseError)) {
+      if (this.lost || !(error instanceof pg.DatabaseError) || /^(08|57P)/.test(error.code ?? '')) {
         this.lost ??= error as Error
         throw new ConnectException(`${this.what}: the connection to PostgreSQL at ${this.config.host}:${this.config.port} was lost: ${reason(error)}`, {cause: error})
       }
