@@ -1,0 +1,110 @@
+// Records per second through the PostgreSQL sink task at batch.size 1, 100 and 1000.
+//
+//   npx tsx bench/connect/pg-sink.ts [--records 50000] [--repeats 3] [--put 1000]
+//
+// A private PostgreSQL 15 (test/e2e/postgres.ts: initdb in a temporary directory, 127.0.0.1,
+// fsync off — the figures are the connector's and the protocol's cost, not the disk's), removed at
+// the end. Per repeat the three batch sizes run in a rotating order, each into a new table
+// (auto.create) with `insert.mode=upsert`, `pk.mode=record_key` (int64 key), a 4-field struct
+// value (~60 B); keys cycle over records/2 values so half the rows are inserts and half updates.
+// The records are built before timing; put() is called with `--put` records at a time (a
+// consumer poll's worth) and flush() at the end, as the runtime would. Time: the puts and the
+// flush. CPU: this process's user+system time over the same span (the task runs here;
+// PostgreSQL's own CPU is reported separately from /proc of its processes). Memory: this
+// process's largest RSS sampled every 50 ms.
+
+import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
+import {parseArgs} from 'node:util'
+import type {SinkRecord} from '../../src/lib/connect/api.js'
+import {Schemas, Struct, structSchema} from '../../src/lib/connect/data.js'
+import {PostgresSinkTask} from '../../src/lib/connect/postgres/index.js'
+import {startPostgres} from '../../test/e2e/postgres.js'
+
+const {values: options} = parseArgs({options: {records: {default: '50000', type: 'string'}, repeats: {default: '3', type: 'string'}, put: {default: '1000', type: 'string'}}})
+const RECORDS = Number(options.records)
+const REPEATS = Number(options.repeats)
+const PUT = Number(options.put)
+const BATCHES = [1, 100, 1000]
+
+const VALUE = structSchema([['name', Schemas.STRING], ['qty', {type: 'int32', optional: true}], ['price', {type: 'float64', optional: true}], ['note', {type: 'string', optional: true}]], {name: 'item'})
+const records: SinkRecord[] = Array.from({length: RECORDS}, (_, i) => ({
+  topic: 'bench', kafkaPartition: 0, kafkaOffset: i, keySchema: Schemas.INT64, key: i % Math.max(1, Math.floor(RECORDS / 2)),
+  valueSchema: VALUE, value: new Struct(VALUE).put('name', `name-${i}`).put('qty', i % 1000).put('price', i / 7).put('note', 'a note of some length'),
+  timestamp: null,
+}))
+
+/** user+system CPU seconds of the postgres processes (children of the postmaster) from /proc. */
+function postgresCpuSeconds(): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      if (comm !== 'postgres') continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // the process ended
+    }
+  }
+  return ticks / 100
+}
+
+const pg = await startPostgres()
+const results: Array<{batchSize: number; repeat: number; seconds: number; recordsPerSecond: number; cpuSecondsPerMillion: number; postgresCpuSecondsPerMillion: number; maxRssMiB: number}> = []
+let run = 0
+try {
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    const order = BATCHES.map((_, i) => BATCHES[(i + repeat) % BATCHES.length]!)
+    for (const batchSize of order) {
+      run++
+      const task = new PostgresSinkTask()
+      await task.start({'connection.url': pg.jdbcUrl, 'connection.user': pg.user, 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'auto.create': 'true', 'batch.size': String(batchSize), 'table.name.format': `bench_${run}`})
+      await task.put(records.slice(0, 1)) // create the table outside the timed span
+      let maxRss = process.memoryUsage().rss
+      const sampler = setInterval(() => { maxRss = Math.max(maxRss, process.memoryUsage().rss) }, 50)
+      const cpu0 = process.cpuUsage()
+      const pgCpu0 = postgresCpuSeconds()
+      const t0 = performance.now()
+      for (let i = 0; i < records.length; i += PUT) await task.put(records.slice(i, i + PUT))
+      await task.flush(new Map())
+      const seconds = (performance.now() - t0) / 1000
+      const cpu = process.cpuUsage(cpu0)
+      const pgCpu = postgresCpuSeconds() - pgCpu0
+      clearInterval(sampler)
+      await task.stop()
+      const rows = Number((await pg.query(`SELECT count(*) AS n FROM bench_${run}`)).rows[0].n)
+      if (rows !== Math.floor(RECORDS / 2)) throw new Error(`bench_${run} holds ${rows} rows, expected ${Math.floor(RECORDS / 2)}`)
+      const r = {batchSize, repeat, seconds, recordsPerSecond: RECORDS / seconds, cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6) / (RECORDS / 1e6), postgresCpuSecondsPerMillion: pgCpu / (RECORDS / 1e6), maxRssMiB: maxRss / 2 ** 20}
+      results.push(r)
+      console.log(JSON.stringify(r))
+    }
+  }
+} finally {
+  await pg.stop()
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const lines = [
+  `# PostgreSQL sink task: records/s by batch.size`,
+  '',
+  `\`npx tsx bench/connect/pg-sink.ts --records ${RECORDS} --repeats ${REPEATS} --put ${PUT}\` on ${new Date().toISOString()}, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at the end, Node ${process.version}.`,
+  '',
+  '| batch.size | k records/s median [min–max] | task CPU s / M records | PostgreSQL CPU s / M records | max RSS MiB |',
+  '|---:|---:|---:|---:|---:|',
+  ...BATCHES.map(b => {
+    const rs = results.filter(r => r.batchSize === b)
+    const rate = rs.map(r => r.recordsPerSecond / 1000)
+    return `| ${b} | ${median(rate).toFixed(1)} [${Math.min(...rate).toFixed(1)}–${Math.max(...rate).toFixed(1)}] | ${median(rs.map(r => r.cpuSecondsPerMillion)).toFixed(1)} | ${median(rs.map(r => r.postgresCpuSecondsPerMillion)).toFixed(1)} | ${Math.max(...rs.map(r => r.maxRssMiB)).toFixed(0)} |`
+  }),
+  '',
+  '## Every run',
+  '',
+  '```',
+  ...results.map(r => JSON.stringify(r)),
+  '```',
+  '',
+]
+writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n'))
+console.log(lines.slice(0, 10).join('\n'))
