@@ -17,7 +17,8 @@
  * Logical types: data.ts has none, so values of Kafka's Timestamp/Date/Time schemas are their
  * encoded numbers (epoch ms; days since epoch; ms of the day) — what JsonConverter writes for them.
  * Schemaless timestamps are JS Dates (Kafka: java.util.Date). Date patterns are SimpleDateFormat's
- * in UTC, the letters y M d H m s S Z X and quoted text (others are a ConfigException).
+ * in UTC, the letters y M d H m s S Z X and quoted text (others are a ConfigException). ExtractField's
+ * `field.syntax.version=V2` paths split on dots (no backtick quoting of names containing dots).
  */
 import {type ConfigValue, ConfigDef, ConfigException, nonEmptyString} from './api.js'
 import {DataException, type Field, type Schema, type SchemaType, Struct} from './data.js'

@@ -97,6 +97,11 @@ describe.skipIf(postgresMissing)('PostgreSQL sink task', () => {
     await t4.put([sinkRecord('plain', null, null, item('a', 1)), sinkRecord('plain', null, null, item('a', 1)), sinkRecord('plain', null, null, item('b', null))])
     expect((await pg.query('SELECT count(*)::int AS n FROM plain')).rows[0].n).toBe(3)
     await t4.stop()
+    const t5 = new PostgresSinkTask() // update mode: existing rows change, absent keys add nothing
+    await t5.start({...conn(), 'insert.mode': 'update', 'pk.mode': 'record_value', 'pk.fields': 'name', 'table.name.format': 'byname'})
+    await t5.put([sinkRecord('x', null, null, item('a', 9)), sinkRecord('x', null, null, item('zz', 1))])
+    expect((await pg.query('SELECT name, qty FROM byname ORDER BY name')).rows).toEqual([{name: 'a', qty: 9}, {name: 'b', qty: 2}])
+    await t5.stop()
   })
 
   it('auto.evolve adds optional columns; a required one, a missing table or a schemaless value fail the put with the reason', async () => {
@@ -144,8 +149,12 @@ describe.skipIf(postgresMissing)('PostgreSQL source task', () => {
     const expectedLast = new Map<number, number>()
     let task = await sourceTask(props, store)
     let writing = true
+    let half = false
+    let restartDone!: () => void
+    const restartedAt = new Promise<void>(resolve => { restartDone = resolve })
     const writer = (async () => {
       for (let i = 0; i < 300; i++) {
+        if (i === 150) { half = true; await restartedAt } // the second half is written after the restart
         if (i % 3 === 2 && expectedLast.size > 0) {
           const id = 1 + (i * 7) % expectedLast.size
           const r = await pg.query('UPDATE accounts SET balance = balance + 1, updated_at = clock_timestamp() AT TIME ZONE \'UTC\' WHERE id = $1 RETURNING balance', [id])
@@ -162,10 +171,11 @@ describe.skipIf(postgresMissing)('PostgreSQL source task', () => {
       const batch = (await task.poll()) ?? []
       received.push(...batch)
       store.commit(batch)
-      if (!restarted && received.length > 150) {
+      if (!restarted && half) {
         restarted = true
         await task.stop()
         task = await sourceTask(props, store) // a new task from the committed offsets
+        restartDone()
       }
       if (writing) return undefined
       const last = new Map<number, number>()
