@@ -2,9 +2,12 @@
 //
 //   npx tsx bench/connect/pg-sink.ts [--records 50000] [--repeats 3] [--put 1000]
 //
+// Two statement forms are compared in the same run (PostgresSinkTask's constructor option):
+// `unnest` (the default: one array parameter per column) and `values` (one parameter per value).
+//
 // A private PostgreSQL 15 (test/e2e/postgres.ts: initdb in a temporary directory, 127.0.0.1,
 // fsync off — the figures are the connector's and the protocol's cost, not the disk's), removed at
-// the end. Per repeat the three batch sizes run in a rotating order, each into a new table
+// the end. Per repeat the six cases (3 batch sizes x 2 forms) run in a rotating order, each into a new table
 // (auto.create) with `insert.mode=upsert`, `pk.mode=record_key` (int64 key), a 4-field struct
 // value (~60 B); keys cycle over records/2 values so half the rows are inserts and half updates.
 // The records are built before timing; put() is called with `--put` records at a time (a
@@ -19,6 +22,7 @@ import {parseArgs} from 'node:util'
 import type {SinkRecord} from '../../src/lib/connect/api.js'
 import {Schemas, Struct, structSchema} from '../../src/lib/connect/data.js'
 import {PostgresSinkTask} from '../../src/lib/connect/postgres/index.js'
+import type {SinkStatementForm} from '../../src/lib/connect/postgres/sink.js'
 import {startPostgres} from '../../test/e2e/postgres.js'
 
 const {values: options} = parseArgs({options: {records: {default: '50000', type: 'string'}, repeats: {default: '3', type: 'string'}, put: {default: '1000', type: 'string'}}})
@@ -26,6 +30,8 @@ const RECORDS = Number(options.records)
 const REPEATS = Number(options.repeats)
 const PUT = Number(options.put)
 const BATCHES = [1, 100, 1000]
+const FORMS: SinkStatementForm[] = ['unnest', 'values']
+const CASES = BATCHES.flatMap(batchSize => FORMS.map(form => ({batchSize, form})))
 
 const VALUE = structSchema([['name', Schemas.STRING], ['qty', {type: 'int32', optional: true}], ['price', {type: 'float64', optional: true}], ['note', {type: 'string', optional: true}]], {name: 'item'})
 const records: SinkRecord[] = Array.from({length: RECORDS}, (_, i) => ({
@@ -52,14 +58,14 @@ function postgresCpuSeconds(): number {
 }
 
 const pg = await startPostgres()
-const results: Array<{batchSize: number; repeat: number; seconds: number; recordsPerSecond: number; cpuSecondsPerMillion: number; postgresCpuSecondsPerMillion: number; maxRssMiB: number}> = []
+const results: Array<{batchSize: number; form: SinkStatementForm; repeat: number; seconds: number; recordsPerSecond: number; cpuSecondsPerMillion: number; postgresCpuSecondsPerMillion: number; maxRssMiB: number}> = []
 let run = 0
 try {
   for (let repeat = 0; repeat < REPEATS; repeat++) {
-    const order = BATCHES.map((_, i) => BATCHES[(i + repeat) % BATCHES.length]!)
-    for (const batchSize of order) {
+    const order = CASES.map((_, i) => CASES[(i + repeat) % CASES.length]!)
+    for (const {batchSize, form} of order) {
       run++
-      const task = new PostgresSinkTask()
+      const task = new PostgresSinkTask(form)
       await task.start({'connection.url': pg.jdbcUrl, 'connection.user': pg.user, 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'auto.create': 'true', 'batch.size': String(batchSize), 'table.name.format': `bench_${run}`})
       await task.put(records.slice(0, 1)) // create the table outside the timed span
       let maxRss = process.memoryUsage().rss
@@ -76,7 +82,7 @@ try {
       await task.stop()
       const rows = Number((await pg.query(`SELECT count(*) AS n FROM bench_${run}`)).rows[0].n)
       if (rows !== Math.floor(RECORDS / 2)) throw new Error(`bench_${run} holds ${rows} rows, expected ${Math.floor(RECORDS / 2)}`)
-      const r = {batchSize, repeat, seconds, recordsPerSecond: RECORDS / seconds, cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6) / (RECORDS / 1e6), postgresCpuSecondsPerMillion: pgCpu / (RECORDS / 1e6), maxRssMiB: maxRss / 2 ** 20}
+      const r = {batchSize, form, repeat, seconds, recordsPerSecond: RECORDS / seconds, cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6) / (RECORDS / 1e6), postgresCpuSecondsPerMillion: pgCpu / (RECORDS / 1e6), maxRssMiB: maxRss / 2 ** 20}
       results.push(r)
       console.log(JSON.stringify(r))
     }
@@ -91,12 +97,12 @@ const lines = [
   '',
   `\`npx tsx bench/connect/pg-sink.ts --records ${RECORDS} --repeats ${REPEATS} --put ${PUT}\` on ${new Date().toISOString()}, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at the end, Node ${process.version}.`,
   '',
-  '| batch.size | k records/s median [min–max] | task CPU s / M records | PostgreSQL CPU s / M records | max RSS MiB |',
-  '|---:|---:|---:|---:|---:|',
-  ...BATCHES.map(b => {
-    const rs = results.filter(r => r.batchSize === b)
+  '| batch.size | statement | k records/s median [min–max] | task CPU s / M records | PostgreSQL CPU s / M records | max RSS MiB |',
+  '|---:|---|---:|---:|---:|---:|',
+  ...CASES.map(({batchSize, form}) => {
+    const rs = results.filter(r => r.batchSize === batchSize && r.form === form)
     const rate = rs.map(r => r.recordsPerSecond / 1000)
-    return `| ${b} | ${median(rate).toFixed(1)} [${Math.min(...rate).toFixed(1)}–${Math.max(...rate).toFixed(1)}] | ${median(rs.map(r => r.cpuSecondsPerMillion)).toFixed(1)} | ${median(rs.map(r => r.postgresCpuSecondsPerMillion)).toFixed(1)} | ${Math.max(...rs.map(r => r.maxRssMiB)).toFixed(0)} |`
+    return `| ${batchSize} | ${form} | ${median(rate).toFixed(1)} [${Math.min(...rate).toFixed(1)}–${Math.max(...rate).toFixed(1)}] | ${median(rs.map(r => r.cpuSecondsPerMillion)).toFixed(1)} | ${median(rs.map(r => r.postgresCpuSecondsPerMillion)).toFixed(1)} | ${Math.max(...rs.map(r => r.maxRssMiB)).toFixed(0)} |`
   }),
   '',
   '## Every run',
@@ -107,4 +113,4 @@ const lines = [
   '',
 ]
 writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n'))
-console.log(lines.slice(0, 10).join('\n'))
+console.log(lines.slice(0, 13).join('\n'))

@@ -50,9 +50,10 @@ async function sourceTask(props: Record<string, string>, store: OffsetStore): Pr
 const row = (r: SourceRecord) => Object.fromEntries(((r.value as Struct).schema.fields ?? []).map(f => [f.name, (r.value as Struct).get(f.name)]))
 
 describe.skipIf(postgresMissing)('PostgreSQL sink task', () => {
-  it('upsert by record_key: each key holds its latest value, tombstones delete, across batches and puts (auto.create)', async () => {
-    const task = new PostgresSinkTask()
-    await task.start({...conn(), 'topics': 'items', 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'auto.create': 'true', 'delete.enabled': 'true', 'batch.size': '7'})
+  it.each(['unnest', 'values'] as const)('upsert by record_key: each key holds its latest value, tombstones delete, across batches and puts (auto.create; statements with %s)', async form => {
+    const task = new PostgresSinkTask(form)
+    const items = `items_${form}`
+    await task.start({...conn(), 'topics': 'items', 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'auto.create': 'true', 'delete.enabled': 'true', 'batch.size': '7', 'table.name.format': `\${topic}_${form}`})
     const model = new Map<number, {name: string; qty: number | null}>()
     let seed = 42
     const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
@@ -67,10 +68,10 @@ describe.skipIf(postgresMissing)('PostgreSQL sink task', () => {
     }
     for (let i = 0; i < records.length; i += 97) await task.put(records.slice(i, i + 97))
     await task.flush(new Map())
-    const rows = (await pg.query('SELECT id, name, qty, at FROM items ORDER BY id')).rows
+    const rows = (await pg.query(`SELECT id, name, qty, at FROM ${items} ORDER BY id`)).rows
     expect(rows.map(r => [Number(r.id), r.name, r.qty])).toEqual([...model].sort((a, b) => a[0] - b[0]).map(([id, v]) => [id, v.name, v.qty]))
     expect(rows[0].at.toISOString()).toBe('2023-11-14T22:13:20.123Z')
-    const cols = (await pg.query('SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = \'items\' ORDER BY ordinal_position')).rows
+    const cols = (await pg.query('SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position', [items])).rows
     expect(cols.map(c => `${c.column_name} ${c.data_type} ${c.is_nullable}`)).toEqual(['id bigint NO', 'name text NO', 'qty integer YES', 'at timestamp without time zone YES'])
     await task.stop()
   })

@@ -6,8 +6,8 @@
  *
  * Each put() is written in one transaction (so flush() has nothing left to do and the consumer
  * offsets the runtime commits after it cover only committed rows): records are buffered per table,
- * and a buffer is written as one multi-row statement per `batch.size` rows — `INSERT`, `INSERT
- * ... ON CONFLICT (pk) DO UPDATE` for upsert, `UPDATE ... WHERE pk` for update, and `DELETE ...
+ * and a buffer is written as one multi-row statement per `batch.size` rows (one array parameter
+ * per column, unnest()ed) — `INSERT`, `INSERT ... ON CONFLICT (pk) DO UPDATE` for upsert, `UPDATE ... WHERE pk` for update, and `DELETE ...
  * WHERE (pk) IN (...)` for tombstones when `delete.enabled`. In upsert/update mode only each key's
  * last operation of a batch is written (a later tombstone cancels an earlier value and the other
  * way round), which is what applying them in order would leave. A buffer is written before a
@@ -93,7 +93,15 @@ class TableBuffer {
 
 const RETRIABLE_SQLSTATE = /^(08|40|53|57)|^23505$|^42P07$/
 
+/**
+ * How rows reach PostgreSQL: `unnest` (default) sends one array parameter per column
+ * (`INSERT ... SELECT * FROM unnest($1::BIGINT[], ...)`), `values` one parameter per value
+ * (`VALUES ($1,$2),($3,$4)...`); the benchmark compares the two.
+ */
+export type SinkStatementForm = 'unnest' | 'values'
+
 export class PostgresSinkTask implements SinkTask {
+  constructor(private readonly statement: SinkStatementForm = 'unnest') {}
   private cfg: Record<string, unknown> = {}
   private conn?: Connection
   /** Columns of tables known to exist (lower-cased names are PostgreSQL's folding of unquoted ones; we quote, so exact). */
@@ -271,7 +279,10 @@ export class PostgresSinkTask implements SinkTask {
     const pkNames = buf.pkCols.map(c => quote(c.name))
     if (buf.deletes.size > 0 && this.tables.has(id)) {
       const rows = [...buf.deletes.values()]
-      for (const chunk of chunks(rows, Math.max(1, Math.floor(MAX_PARAMS / pkNames.length)))) {
+      if (this.statement === 'unnest') {
+        const {casts, arrays} = columnArrays(buf.pkCols, rows)
+        await conn.query(`DELETE FROM ${id} WHERE (${pkNames.join(',')}) IN (SELECT * FROM unnest(${casts}))`, arrays)
+      } else for (const chunk of chunks(rows, Math.max(1, Math.floor(MAX_PARAMS / pkNames.length)))) {
         const params: unknown[] = []
         const tuples = chunk.map(pk => '(' + pk.map(v => { params.push(v); return '$' + params.length }).join(',') + ')')
         await conn.query(`DELETE FROM ${id} WHERE (${pkNames.join(',')}) IN (${tuples.join(',')})`, params)
@@ -292,7 +303,10 @@ export class PostgresSinkTask implements SinkTask {
         const conflict = mode !== 'upsert' ? '' : (buf.valueCols ?? []).length === 0
           ? ` ON CONFLICT (${pkNames.join(',')}) DO NOTHING`
           : ` ON CONFLICT (${pkNames.join(',')}) DO UPDATE SET ${(buf.valueCols ?? []).map(c => `${quote(c.name)}=EXCLUDED.${quote(c.name)}`).join(',')}`
-        for (const chunk of chunks(rows, Math.max(1, Math.floor(MAX_PARAMS / cols.length)))) {
+        if (this.statement === 'unnest') {
+          const {casts, arrays} = columnArrays([...buf.pkCols, ...(buf.valueCols ?? [])], rows.map(row => [...row.pk, ...row.values]))
+          await conn.query({text: `INSERT INTO ${id}(${cols.join(',')}) SELECT * FROM unnest(${casts})${conflict}`, values: arrays})
+        } else for (const chunk of chunks(rows, Math.max(1, Math.floor(MAX_PARAMS / cols.length)))) {
           const params: unknown[] = []
           const tuples = chunk.map(row => '(' + [...row.pk, ...row.values].map(v => { params.push(v); return '$' + params.length }).join(',') + ')')
           await conn.query({text: `INSERT INTO ${id}(${cols.join(',')}) VALUES ${tuples.join(',')}${conflict}`, values: params})
@@ -303,6 +317,13 @@ export class PostgresSinkTask implements SinkTask {
     buf.inserts.length = 0
     buf.deletes.clear()
   }
+}
+
+/** One array parameter per column (`$1::BIGINT[],$2::TEXT[],...`) holding that column of every row. */
+function columnArrays(cols: Column[], rows: unknown[][]): {casts: string; arrays: unknown[][]} {
+  const arrays = cols.map(() => new Array<unknown>(rows.length))
+  rows.forEach((row, r) => { for (let c = 0; c < cols.length; c++) arrays[c]![r] = row[c] })
+  return {casts: cols.map((c, i) => `$${i + 1}::${sqlType(c.schema)}[]`).join(','), arrays}
 }
 
 /** PostgreSQL's limit on the parameters of one statement. */
