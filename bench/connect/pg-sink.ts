@@ -1,9 +1,11 @@
 // Records per second through the PostgreSQL sink task at batch.size 1, 100 and 1000.
 //
-//   npx tsx bench/connect/pg-sink.ts [--records 50000] [--repeats 3] [--put 1000]
+//   npx tsx bench/connect/pg-sink.ts [--records 50000] [--records-batch1 10000] [--repeats 3] [--put 1000]
 //
 // Two statement forms are compared in the same run (PostgresSinkTask's constructor option):
-// `unnest` (the default: one array parameter per column) and `values` (one parameter per value).
+// `unnest` (one array parameter per column) and `values` (one parameter per value); the task's
+// default (`auto`) is `values` below 8 rows per statement and `unnest` from there on.
+// batch.size 1 writes only the first `--records-batch1` records (a statement per record is slow).
 //
 // A private PostgreSQL 15 (test/e2e/postgres.ts: initdb in a temporary directory, 127.0.0.1,
 // fsync off — the figures are the connector's and the protocol's cost, not the disk's), removed at
@@ -25,10 +27,11 @@ import {PostgresSinkTask} from '../../src/lib/connect/postgres/index.js'
 import type {SinkStatementForm} from '../../src/lib/connect/postgres/sink.js'
 import {startPostgres} from '../../test/e2e/postgres.js'
 
-const {values: options} = parseArgs({options: {records: {default: '50000', type: 'string'}, repeats: {default: '3', type: 'string'}, put: {default: '1000', type: 'string'}}})
+const {values: options} = parseArgs({options: {records: {default: '50000', type: 'string'}, repeats: {default: '3', type: 'string'}, put: {default: '1000', type: 'string'}, 'records-batch1': {default: '10000', type: 'string'}}})
 const RECORDS = Number(options.records)
 const REPEATS = Number(options.repeats)
 const PUT = Number(options.put)
+const RECORDS_BATCH1 = Math.min(RECORDS, Number(options['records-batch1']))
 const BATCHES = [1, 100, 1000]
 const FORMS: SinkStatementForm[] = ['unnest', 'values']
 const CASES = BATCHES.flatMap(batchSize => FORMS.map(form => ({batchSize, form})))
@@ -58,7 +61,7 @@ function postgresCpuSeconds(): number {
 }
 
 const pg = await startPostgres()
-const results: Array<{batchSize: number; form: SinkStatementForm; repeat: number; seconds: number; recordsPerSecond: number; cpuSecondsPerMillion: number; postgresCpuSecondsPerMillion: number; maxRssMiB: number}> = []
+const results: Array<{batchSize: number; form: SinkStatementForm; records: number; repeat: number; seconds: number; recordsPerSecond: number; cpuSecondsPerMillion: number; postgresCpuSecondsPerMillion: number; maxRssMiB: number}> = []
 let run = 0
 try {
   for (let repeat = 0; repeat < REPEATS; repeat++) {
@@ -73,7 +76,8 @@ try {
       const cpu0 = process.cpuUsage()
       const pgCpu0 = postgresCpuSeconds()
       const t0 = performance.now()
-      for (let i = 0; i < records.length; i += PUT) await task.put(records.slice(i, i + PUT))
+      const n = batchSize === 1 ? RECORDS_BATCH1 : RECORDS
+      for (let i = 0; i < n; i += PUT) await task.put(records.slice(i, Math.min(n, i + PUT)))
       await task.flush(new Map())
       const seconds = (performance.now() - t0) / 1000
       const cpu = process.cpuUsage(cpu0)
@@ -81,8 +85,9 @@ try {
       clearInterval(sampler)
       await task.stop()
       const rows = Number((await pg.query(`SELECT count(*) AS n FROM bench_${run}`)).rows[0].n)
-      if (rows !== Math.floor(RECORDS / 2)) throw new Error(`bench_${run} holds ${rows} rows, expected ${Math.floor(RECORDS / 2)}`)
-      const r = {batchSize, form, repeat, seconds, recordsPerSecond: RECORDS / seconds, cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6) / (RECORDS / 1e6), postgresCpuSecondsPerMillion: pgCpu / (RECORDS / 1e6), maxRssMiB: maxRss / 2 ** 20}
+      const expected = new Set(records.slice(0, n).map(r => r.key)).size
+      if (rows !== expected) throw new Error(`bench_${run} holds ${rows} rows, expected ${expected}`)
+      const r = {batchSize, form, records: n, repeat, seconds, recordsPerSecond: n / seconds, cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6) / (n / 1e6), postgresCpuSecondsPerMillion: pgCpu / (n / 1e6), maxRssMiB: maxRss / 2 ** 20}
       results.push(r)
       console.log(JSON.stringify(r))
     }

@@ -50,7 +50,7 @@ async function sourceTask(props: Record<string, string>, store: OffsetStore): Pr
 const row = (r: SourceRecord) => Object.fromEntries(((r.value as Struct).schema.fields ?? []).map(f => [f.name, (r.value as Struct).get(f.name)]))
 
 describe.skipIf(postgresMissing)('PostgreSQL sink task', () => {
-  it.each(['unnest', 'values'] as const)('upsert by record_key: each key holds its latest value, tombstones delete, across batches and puts (auto.create; statements with %s)', async form => {
+  it.each(['unnest', 'values', 'auto'] as const)('upsert by record_key: each key holds its latest value, tombstones delete, across batches and puts (auto.create; statements with %s)', async form => {
     const task = new PostgresSinkTask(form)
     const items = `items_${form}`
     await task.start({...conn(), 'topics': 'items', 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'auto.create': 'true', 'delete.enabled': 'true', 'batch.size': '7', 'table.name.format': `\${topic}_${form}`})

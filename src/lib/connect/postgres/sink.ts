@@ -6,8 +6,8 @@
  *
  * Each put() is written in one transaction (so flush() has nothing left to do and the consumer
  * offsets the runtime commits after it cover only committed rows): records are buffered per table,
- * and a buffer is written as one multi-row statement per `batch.size` rows (one array parameter
- * per column, unnest()ed) — `INSERT`, `INSERT ... ON CONFLICT (pk) DO UPDATE` for upsert, `UPDATE ... WHERE pk` for update, and `DELETE ...
+ * and a buffer is written as one multi-row statement per `batch.size` rows (from 8 rows on one array
+ * parameter per column, unnest()ed) — `INSERT`, `INSERT ... ON CONFLICT (pk) DO UPDATE` for upsert, `UPDATE ... WHERE pk` for update, and `DELETE ...
  * WHERE (pk) IN (...)` for tombstones when `delete.enabled`. In upsert/update mode only each key's
  * last operation of a batch is written (a later tombstone cancels an earlier value and the other
  * way round), which is what applying them in order would leave. A buffer is written before a
@@ -94,14 +94,16 @@ class TableBuffer {
 const RETRIABLE_SQLSTATE = /^(08|40|53|57)|^23505$|^42P07$/
 
 /**
- * How rows reach PostgreSQL: `unnest` (default) sends one array parameter per column
- * (`INSERT ... SELECT * FROM unnest($1::BIGINT[], ...)`), `values` one parameter per value
- * (`VALUES ($1,$2),($3,$4)...`); the benchmark compares the two.
+ * How rows reach PostgreSQL: `unnest` sends one array parameter per column (`INSERT ... SELECT *
+ * FROM unnest($1::BIGINT[], ...)`), `values` one parameter per value (`VALUES ($1,$2),($3,$4)...`);
+ * `auto` (the default) uses `values` for statements of fewer than UNNEST_MIN_ROWS rows, where
+ * the arrays cost more than they save, and `unnest` otherwise. The benchmark compares the two.
  */
-export type SinkStatementForm = 'unnest' | 'values'
+export type SinkStatementForm = 'auto' | 'unnest' | 'values'
+const UNNEST_MIN_ROWS = 8
 
 export class PostgresSinkTask implements SinkTask {
-  constructor(private readonly statement: SinkStatementForm = 'unnest') {}
+  constructor(private readonly statementForm: SinkStatementForm = 'auto') {}
   private cfg: Record<string, unknown> = {}
   private conn?: Connection
   /** Columns of tables known to exist (lower-cased names are PostgreSQL's folding of unquoted ones; we quote, so exact). */
@@ -271,6 +273,10 @@ export class PostgresSinkTask implements SinkTask {
     for (const c of missing) columns.add(c.name)
   }
 
+  private useUnnest(rows: number): boolean {
+    return this.statementForm === 'unnest' || (this.statementForm === 'auto' && rows >= UNNEST_MIN_ROWS)
+  }
+
   private async writeBuffer(buf: TableBuffer): Promise<void> {
     if (buf.size === 0) return
     await this.ensureTable(buf)
@@ -279,7 +285,7 @@ export class PostgresSinkTask implements SinkTask {
     const pkNames = buf.pkCols.map(c => quote(c.name))
     if (buf.deletes.size > 0 && this.tables.has(id)) {
       const rows = [...buf.deletes.values()]
-      if (this.statement === 'unnest') {
+      if (this.useUnnest(rows.length)) {
         const {casts, arrays} = columnArrays(buf.pkCols, rows)
         await conn.query(`DELETE FROM ${id} WHERE (${pkNames.join(',')}) IN (SELECT * FROM unnest(${casts}))`, arrays)
       } else for (const chunk of chunks(rows, Math.max(1, Math.floor(MAX_PARAMS / pkNames.length)))) {
@@ -303,7 +309,7 @@ export class PostgresSinkTask implements SinkTask {
         const conflict = mode !== 'upsert' ? '' : (buf.valueCols ?? []).length === 0
           ? ` ON CONFLICT (${pkNames.join(',')}) DO NOTHING`
           : ` ON CONFLICT (${pkNames.join(',')}) DO UPDATE SET ${(buf.valueCols ?? []).map(c => `${quote(c.name)}=EXCLUDED.${quote(c.name)}`).join(',')}`
-        if (this.statement === 'unnest') {
+        if (this.useUnnest(rows.length)) {
           const {casts, arrays} = columnArrays([...buf.pkCols, ...(buf.valueCols ?? [])], rows.map(row => [...row.pk, ...row.values]))
           await conn.query({text: `INSERT INTO ${id}(${cols.join(',')}) SELECT * FROM unnest(${casts})${conflict}`, values: arrays})
         } else for (const chunk of chunks(rows, Math.max(1, Math.floor(MAX_PARAMS / cols.length)))) {

@@ -35,7 +35,7 @@ const MODES = ['bulk', 'incrementing', 'timestamp', 'timestamp+incrementing']
 export const POSTGRES_SOURCE_CONFIG = defineConnectionConfigs(new ConfigDef())
   .define({name: 'mode', type: 'STRING', importance: 'HIGH', group: 'Mode', documentation: 'The mode for updating a table each time it is polled: bulk, incrementing, timestamp or timestamp+incrementing.', validator: (n, v) => MODES.includes(String(v)) ? null : `Invalid value ${String(v)} for configuration ${n}: String must be one of: ${MODES.join(', ')}`})
   .define({name: 'incrementing.column.name', type: 'STRING', defaultValue: '', importance: 'MEDIUM', group: 'Mode', documentation: 'The name of the strictly incrementing column to use to detect new rows.'})
-  .define({name: 'timestamp.column.name', type: 'STRING', defaultValue: '', importance: 'MEDIUM', group: 'Mode', documentation: 'The name of the timestamp column to use to detect new or modified rows.'})
+  .define({name: 'timestamp.column.name', type: 'STRING', defaultValue: '', importance: 'MEDIUM', group: 'Mode', documentation: 'The name of the timestamp column to use to detect new or modified rows (one column; Confluent\'s list with COALESCE is not supported).', validator: (n, v) => String(v).includes(',') ? `Invalid value ${String(v)} for configuration ${n}: only one timestamp column is supported` : null})
   .define({name: 'table.whitelist', type: 'LIST', defaultValue: '', importance: 'MEDIUM', group: 'Database', documentation: 'List of tables to include in copying (table or schema.table).'})
   .define({name: 'table.blacklist', type: 'LIST', defaultValue: '', importance: 'MEDIUM', group: 'Database', documentation: 'List of tables to exclude from copying.'})
   .define({name: 'schema.pattern', type: 'STRING', defaultValue: 'public', importance: 'MEDIUM', group: 'Database', documentation: 'Schema whose tables are copied when no table.whitelist is given.'})
@@ -296,7 +296,13 @@ export class PostgresSourceTask implements SourceTask {
       })
       if (this.stopped) return null
     }
-    const records = await q.fetch(this.conn!)
+    let records: SourceRecord[]
+    try {
+      records = await q.fetch(this.conn!)
+    } catch (error) {
+      if (this.stopped) return null // stop() closed the connection under the query
+      throw error
+    }
     // A full page may have more behind it: poll the table again at once; otherwise after the interval.
     const full = q.mode !== 'bulk' && records.length >= (this.cfg['batch.max.rows'] as number)
     q.nextPollAt = full ? Date.now() : Date.now() + (this.cfg['poll.interval.ms'] as number)
