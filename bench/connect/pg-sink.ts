@@ -100,7 +100,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const lines = [
   `# PostgreSQL sink task: records/s by batch.size`,
   '',
-  `\`npx tsx bench/connect/pg-sink.ts --records ${RECORDS} --repeats ${REPEATS} --put ${PUT}\` on ${new Date().toISOString()}, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at the end, Node ${process.version}.`,
+  `\`npx tsx bench/connect/pg-sink.ts --records ${RECORDS} --records-batch1 ${RECORDS_BATCH1} --repeats ${REPEATS} --put ${PUT}\` on ${new Date().toISOString()}, load average ${loadavg().map(l => l.toFixed(1)).join(' ')} at the end, Node ${process.version}.`,
   '',
   '| batch.size | statement | k records/s median [min–max] | task CPU s / M records | PostgreSQL CPU s / M records | max RSS MiB |',
   '|---:|---|---:|---:|---:|---:|',
