@@ -236,6 +236,19 @@ describe.skipIf(postgresMissing)('PostgreSQL source task', () => {
     const b2 = await withDeadline('bulk 2', 10_000, async () => { const b = await bulk.poll(); return b && b.length > 0 ? b : undefined })
     expect([b1.length, b2.length, b1[0]!.topic]).toEqual([26, 26, 'b.events'])
     await bulk.stop()
+
+    const query = 'SELECT seq, upper(body) AS body FROM events WHERE body LIKE \'e1%\''
+    const qs = new OffsetStore()
+    const qProps = {...conn(), 'mode': 'incrementing', 'incrementing.column.name': 'seq', query, 'topic.prefix': 'q-events', 'poll.interval.ms': '20', 'batch.max.rows': '4'}
+    let qt = await sourceTask(qProps, qs)
+    const q1 = await withDeadline('query rows', 10_000, async () => { const b = (await qt.poll()) ?? []; qs.commit(b); return b.length > 0 ? b : undefined })
+    expect(q1.map(r => [r.topic, row(r).body])).toEqual([['q-events', 'E1'], ['q-events', 'E10'], ['q-events', 'E11'], ['q-events', 'E12']])
+    expect(q1[0]!.sourcePartition).toEqual({query})
+    await qt.stop()
+    qt = await sourceTask(qProps, qs)
+    const q2 = await withDeadline('the rest after a restart', 10_000, async () => { const b = (await qt.poll()) ?? []; return b.length > 0 ? b : undefined })
+    expect(q2.map(r => row(r).seq)).toEqual([13, 14, 15, 16])
+    await qt.stop()
   }, 60_000)
 
   it('the connector gives one task per table (whitelist or the schema\'s tables), a query one task', async () => {
