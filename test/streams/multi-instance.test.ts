@@ -4,7 +4,8 @@ import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
 import {Admin, LATEST_TIMESTAMP} from '../../src/lib/client/admin.js'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
-import {corpus, exited, expectedCounts, produceLines, readAll, startApp, tasksOfLine, updatesByWord} from './support.js'
+import {exited, startApp, tasksOfLine, updatesByWord} from './app-process.js'
+import {corpus, expectedCounts, produceLines, readAll} from './support.js'
 
 // Two instances of one exactly_once_v2 word count (separate processes, one group); one is
 // SIGKILLed and the other takes its tasks over — restoring them from the changelogs, or from its

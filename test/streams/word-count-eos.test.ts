@@ -4,7 +4,8 @@ import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
 import {Admin} from '../../src/lib/client/admin.js'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
-import {corpus, exited, expectedCounts, produceLines, readAll, startApp, updatesByWord} from './support.js'
+import {exited, startApp, updatesByWord} from './app-process.js'
+import {corpus, expectedCounts, produceLines, readAll} from './support.js'
 
 // 5 by default (about 17 s on the loaded 2-core test machine); STREAMS_EOS_KILLS=20 runs the
 // issue's acceptance figure (68 s there).
