@@ -172,6 +172,8 @@ describe('kcli Streams against a kcli broker', () => {
 
     const fail = new KafkaStreams(topology('de-out-fail'), config('de-fail', {'default.key.serde': Serdes.String(), 'default.value.serde': Serdes.Long()}))
     const failed = new Promise<Error>((resolve) => fail.setUncaughtExceptionHandler(resolve))
+    const failStates: string[] = []
+    fail.setStateListener((next, old) => failStates.push(`${old}->${next}`))
     await fail.start()
     const error = await failed
     expect(error.message).toBe(
@@ -179,6 +181,8 @@ describe('kcli Streams against a kcli broker', () => {
     )
     expect((error.cause as Error).message).toBe('Size of data received by LongDeserializer is not 8')
     expect(fail.state).toBe('ERROR')
+    expect(failStates.slice(-2)).toEqual(['RUNNING->PENDING_ERROR', 'PENDING_ERROR->ERROR'])
+    expect(fail.error).toBe(error)
   }, 60_000)
 })
 
