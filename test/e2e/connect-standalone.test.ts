@@ -139,7 +139,9 @@ describe.skipIf(!distBuilt)('kcli connect standalone (real processes)', () => {
       const client = new KafkaClient({bootstrapServers: [{host: '127.0.0.1', port: Number(bootstrap.split(':')[1])}]})
       try {
         const producer = new Producer(client)
-        for (const v of ['{"a":1}', 'not json', '{"b":2}']) await producer.send({topic: 'bad-input', value: Buffer.from(v), headers: [{key: 'h', value: Buffer.from('v')}]})
+        // One batch (as one poll() of Kafka's consumer would return them together).
+        for (const v of ['{"a":1}', 'not json', '{"b":2}']) producer.push({topic: 'bad-input', value: Buffer.from(v), headers: [{key: 'h', value: Buffer.from('v')}]})
+        await producer.flush()
         const tolerant = await http('POST', `${url}/connectors`, {name: 'tolerant', config: {
           'connector.class': 'FileStreamSink', file: join(dir, 'tolerant.txt'), topics: 'bad-input', 'errors.tolerance': 'all', 'errors.log.enable': 'true',
           'errors.deadletterqueue.topic.name': 'bad-dlq', 'errors.deadletterqueue.topic.replication.factor': '1', 'errors.deadletterqueue.context.headers.enable': 'true',
