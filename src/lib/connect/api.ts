@@ -131,7 +131,8 @@ export type AnyConnector = SourceConnector | SinkConnector
 
 export type ConfigType = 'STRING' | 'INT' | 'SHORT' | 'LONG' | 'DOUBLE' | 'BOOLEAN' | 'LIST' | 'CLASS' | 'PASSWORD'
 export type Importance = 'HIGH' | 'MEDIUM' | 'LOW'
-export const NO_DEFAULT = Symbol('NO_DEFAULT')
+/** A key without default (required). Symbol.for so that plugin packages, which cannot import this module, can use it too. */
+export const NO_DEFAULT = Symbol.for('kcli.connect.NO_DEFAULT')
 
 export interface ConfigKey {
   name: string
