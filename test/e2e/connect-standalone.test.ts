@@ -87,6 +87,24 @@ describe.skipIf(!distBuilt)('kcli connect standalone (real processes)', () => {
     await second.kill()
   }, 300_000)
 
+  it('refuses to start with an invalid connector file, naming the file and each error', async () => {
+    const bad = writeProperties(join(dir, 'bad-connector.properties'), {name: 'b', 'connector.class': 'FileStreamSource', 'tasks.max': 'x'})
+    const unknown = writeProperties(join(dir, 'unknown-connector.properties'), {name: 'u', 'connector.class': 'com.example.Nope'})
+    const worker = workerProps('refused')
+    // The worker exits 2 with --json's error document on stderr.
+    const refusal = async (files: string[]) => {
+      const error = await spawnWorker(worker, files).then(() => null, (e: Error) => e)
+      const m = /exited with (\d+): (\{.*\})\s*$/s.exec(error?.message ?? '')
+      return {code: Number(m?.[1]), error: (JSON.parse(m?.[2] ?? '{}') as {error?: {message: string}}).error}
+    }
+    const invalid = await refusal([bad])
+    expect(invalid.code).toBe(2)
+    expect(invalid.error?.message).toBe(`${bad}: Connector configuration is invalid and contains the following 2 error(s):\nInvalid value x for configuration tasks.max: Not a number of type INT\nMissing required configuration "topic" which has no default value.\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``)
+    const missing = await refusal([unknown])
+    expect(missing.code).toBe(2)
+    expect(missing.error?.message).toMatch(/unknown-connector\.properties: Failed to find any class that implements Connector and which name matches com\.example\.Nope/)
+  }, 60_000)
+
   describe('bad input through the REST API', () => {
     let url = ''
     beforeAll(async () => {

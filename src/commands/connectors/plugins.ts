@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {ConnectCommand, CONNECT_FLAGS} from '../../lib/cli/connect-command.js'
 
 export default class ConnectorsPlugins extends ConnectCommand<typeof ConnectorsPlugins> {
-  static override summary = 'List the connector plugins a worker has (--all: transforms, predicates and converters too).'
+  static override summary = 'List the connector plugins a worker has (--all: transformations and predicates too).'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --all --json']
   static override flags = {...CONNECT_FLAGS, all: Flags.boolean({summary: 'Every plugin, not only connectors.'})}
 
