@@ -10,6 +10,7 @@ import ConnectorsPlugins from '../../../src/commands/connectors/plugins.js'
 import ConnectorsStatus from '../../../src/commands/connectors/status.js'
 import {KafkaClient} from '../../../src/lib/client/client.js'
 import {Consumer} from '../../../src/lib/client/consumer.js'
+import {ConfigDef, type ConnectRecord, RetriableException} from '../../../src/lib/connect/api.js'
 import {loadPlugins} from '../../../src/lib/connect/plugins.js'
 import {type RestServer, startRestServer} from '../../../src/lib/connect/rest.js'
 import {parseWorkerConfig, Worker} from '../../../src/lib/connect/worker.js'
@@ -128,10 +129,40 @@ describe('Connect runtime (in-process worker, REST API, plugin.path, kcli connec
     expect((await http('PUT', `${url}/connectors/nope/pause`)).body).toEqual({error_code: 404, message: 'Unknown connector nope'})
   })
 
+  it('retries a RetriableException within errors.retry.timeout, fails the task with the cause after it; predicates gate transforms', async () => {
+    let failures = 0
+    const def = new ConfigDef()
+    worker.plugins.add({type: 'transformation', className: 'test.Flaky', version: '1', create: () => ({
+      configure(props: Record<string, string>) { failures = Number(props.failures ?? 0) },
+      apply(record: ConnectRecord) { if (failures-- > 0) throw new RetriableException('not yet'); return record },
+      config: () => def,
+      close() {},
+    })})
+    worker.plugins.add({type: 'predicate', className: 'test.IsOdd', version: '1', create: () => ({
+      configure() {},
+      test: (record: ConnectRecord) => Number(String(record.value).split(' ')[1]) % 2 === 1,
+      config: () => def,
+      close() {},
+    })})
+    const base = {'connector.class': 'Counter', count: '6', 'batch.size': '6'}
+    expect((await http('POST', `${url}/connectors`, {name: 'retried', config: {...base, topic: 'retried', transforms: 'flaky,up', 'transforms.flaky.type': 'test.Flaky', 'transforms.flaky.failures': '2', 'errors.retry.timeout': '10000', 'errors.retry.delay.max.ms': '50',
+      predicates: 'odd', 'predicates.odd.type': 'test.IsOdd', 'transforms.up.type': 'com.example.kcli.UpperCase', 'transforms.up.predicate': 'odd', 'transforms.up.negate': 'true'}})).status).toBe(201)
+    expect(await topicValues('retried', 6)).toEqual(['number 1', 'NUMBER 2', 'number 3', 'NUMBER 4', 'number 5', 'NUMBER 6'])
+    expect((await http('POST', `${url}/connectors`, {name: 'gave-up', config: {...base, topic: 'gave-up', transforms: 'flaky', 'transforms.flaky.type': 'test.Flaky', 'transforms.flaky.failures': '1000000'}})).status).toBe(201)
+    const failed = await eventually(() => http('GET', `${url}/connectors/gave-up/status`), a => (a.body as {tasks: Array<{state: string}>}).tasks[0]?.state === 'FAILED', 10_000, 'task FAILED')
+    expect((failed.body as {tasks: Array<{trace: string}>}).tasks[0]!.trace).toMatch(/^org\.apache\.kafka\.connect\.errors\.ConnectException: Tolerance exceeded in error handler\n[\s\S]*Caused by: org\.apache\.kafka\.connect\.errors\.RetriableException: not yet/)
+    // Restarting only failed instances restarts the task and not the connector.
+    const restarted = await http('POST', `${url}/connectors/gave-up/restart?includeTasks=true&onlyFailed=true`)
+    expect(restarted.body).toMatchObject({connector: {state: 'RUNNING'}, tasks: [{id: 0, state: 'RESTARTING'}]})
+    for (const n of ['retried', 'gave-up']) expect((await http('DELETE', `${url}/connectors/${n}`)).status).toBe(204)
+  })
+
   it('kcli connectors: create, list, status, plugins, offsets, with tables and --json', async () => {
     const created = await connectors(['sink', '-c', 'connector.class=FileStreamSink', '-c', `file=${join(dir, 'numbers.txt')}`, '-c', 'topics=numbers', '--json'], ConnectorsCreate)
     expect(created.exitCode).toBe(0)
     expect(created.result).toMatchObject({name: 'sink', type: 'sink'})
+    // A new task is UNASSIGNED until it has started (as in Kafka Connect).
+    await eventually(() => http('GET', `${url}/connectors/sink/status`), r => (r.body as {tasks: Array<{state: string}>}).tasks[0]?.state === 'RUNNING', 10_000, 'sink task RUNNING')
     const list = await connectors([], ConnectorsList)
     expect(list.stdout).toMatch(/CONNECTOR\s+TYPE\s+STATE\s+TASKS\s+CLASS/)
     expect(list.stdout).toMatch(/counter\s+source\s+RUNNING\s+1\/1\s+Counter/)
