@@ -176,7 +176,8 @@ export class Worker {
       if (existing) await this.stopConnector(existing)
       const entry: ConnectorEntry = {config: full, name, plugin, state: 'UNASSIGNED', target: existing?.target ?? options.initialState ?? 'STARTED', taskConfigs: [], tasks: [], trace: null}
       this.connectors.set(name, entry)
-      await this.startConnector(entry)
+      // Created PAUSED (initial_state): no tasks until resumed, as Kafka Connect.
+      await this.startConnector(entry, {withTasks: !(!existing && options.initialState === 'PAUSED')})
       this.logger.info(`${existing ? 'Reconfigured' : 'Created'} connector ${name}`)
       return {created: !existing, info: this.info(name)}
     })
@@ -195,7 +196,8 @@ export class Worker {
     return this.serial(async () => {
       const e = this.entry(name, `Unknown connector ${name}`)
       e.target = 'PAUSED'
-      if (e.state === 'RUNNING') e.state = 'PAUSED'
+      // A STOPPED connector becomes PAUSED with no tasks (as Kafka Connect).
+      if (e.state === 'RUNNING' || e.state === 'STOPPED') e.state = 'PAUSED'
       for (const t of e.tasks) t.pause()
     })
   }
@@ -349,7 +351,7 @@ export class Worker {
 
   // --- lifecycle ------------------------------------------------------------------------------------
 
-  private async startConnector(e: ConnectorEntry): Promise<void> {
+  private async startConnector(e: ConnectorEntry, options: {withTasks?: boolean} = {}): Promise<void> {
     e.trace = null
     e.tasks = []
     e.taskConfigs = []
@@ -364,6 +366,10 @@ export class Worker {
       e.state = 'FAILED'
       e.trace = traceOf(error)
       this.logger.error({err: error}, `[${e.name}] Failed to start connector`)
+      return
+    }
+    if (options.withTasks === false) {
+      e.taskConfigs = []
       return
     }
     e.tasks = e.taskConfigs.map((_, i) => this.createTask(e, i))

@@ -157,6 +157,22 @@ describe('Connect runtime (in-process worker, REST API, plugin.path, kcli connec
     for (const n of ['retried', 'gave-up']) expect((await http('DELETE', `${url}/connectors/${n}`)).status).toBe(204)
   })
 
+  it('initial_state PAUSED and STOPPED create no tasks until resumed; pause of a STOPPED connector gives PAUSED', async () => {
+    for (const [name, state] of [['born-paused', 'paused'], ['born-stopped', 'STOPPED']] as const) {
+      const r = await http('POST', `${url}/connectors`, {name, config: {'connector.class': 'Counter', topic: name, count: '3'}, initial_state: state})
+      expect(r.status).toBe(201)
+      expect((await http('GET', `${url}/connectors/${name}/status`)).body).toMatchObject({connector: {state: state.toUpperCase()}, tasks: []})
+    }
+    expect((await http('PUT', `${url}/connectors/born-stopped/pause`)).status).toBe(202)
+    expect((await http('GET', `${url}/connectors/born-stopped/status`)).body).toMatchObject({connector: {state: 'PAUSED'}, tasks: []})
+    expect((await http('POST', `${url}/connectors`, {name: 'x', config: {'connector.class': 'Counter', topic: 'x'}, initial_state: 'SLEEPING'})).status).toBe(500)
+    for (const name of ['born-paused', 'born-stopped']) {
+      expect((await http('PUT', `${url}/connectors/${name}/resume`)).status).toBe(202)
+      expect(await topicValues(name, 3)).toEqual(['number 1', 'number 2', 'number 3'])
+      expect((await http('DELETE', `${url}/connectors/${name}`)).status).toBe(204)
+    }
+  })
+
   it('kcli connectors: create, list, status, plugins, offsets, with tables and --json', async () => {
     const created = await connectors(['sink', '-c', 'connector.class=FileStreamSink', '-c', `file=${join(dir, 'numbers.txt')}`, '-c', 'topics=numbers', '--json'], ConnectorsCreate)
     expect(created.exitCode).toBe(0)
