@@ -66,7 +66,8 @@ export async function loadPlugins(pluginPath: string | undefined): Promise<Plugi
     for (const p of mod.plugins ?? []) registry.add(p)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error
+    // Only the module itself missing is expected; a failure inside it is a bug to report.
+    if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') || !/^Cannot find module '[^']*\/transforms\.(js|ts)'/.test((error as Error).message)) throw error
   }
   for (const entry of (pluginPath ?? '').split(',').map(s => s.trim()).filter(Boolean)) {
     const dir = resolve(entry)
