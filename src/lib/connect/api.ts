@@ -32,7 +32,11 @@ export interface SinkRecord {
   valueSchema: Schema | null
   value: unknown
   timestamp: number | null
+  headers?: Array<{key: string; value: Buffer | null}>
 }
+
+/** What transformations and predicates see: a source record on its way out, or a sink record on its way in. */
+export type ConnectRecord = SourceRecord | SinkRecord
 
 /** What a task may ask of the runtime: the offsets committed for its source partitions. */
 export interface SourceTaskContext {
@@ -53,11 +57,61 @@ export interface SourceTask extends Task {
   commit?(): void | Promise<void>
 }
 
+/** What a sink task may ask of the runtime (Kafka's SinkTaskContext, the part used here). */
+export interface SinkTaskContext {
+  /** Rewind or skip: consumption of topic-partition resumes at `offset` (call from open() or put()). */
+  offset(topic: string, partition: number, offset: number): void
+  /** The partitions assigned to the task. */
+  assignment(): Array<{topic: string; partition: number}>
+}
+
 export interface SinkTask extends Task {
+  initialize?(context: SinkTaskContext): void
+  /** The partitions just assigned (before records of them are put); the task may seek them through its context. */
+  open?(partitions: Array<{topic: string; partition: number}>): void | Promise<void>
   put(records: SinkRecord[]): void | Promise<void>
-  /** Make everything put so far durable; the runtime commits the consumer offsets after it returns. */
+  /**
+   * Make everything put so far durable; the runtime commits the consumer offsets after it returns.
+   * `currentOffsets`: key `topic:partition` (':' is not legal in topic names) -> the next offset to
+   * consume, i.e. the offset after the last record put.
+   */
   flush(currentOffsets: Map<string, number>): void | Promise<void>
 }
+
+// --- Single Message Transforms -------------------------------------------------------------------
+
+/**
+ * org.apache.kafka.connect.transforms.Transformation: configured with the connector's
+ * `transforms.<alias>.*` properties (prefix removed, `type` included), applied in the order of
+ * `transforms`; returning null drops the record. The runtime applies a chain to every source
+ * record after poll() (before conversion) and to every sink record after conversion (before put()).
+ */
+export interface Transformation<R extends ConnectRecord = ConnectRecord> {
+  configure(props: Record<string, string>): void
+  apply(record: R): R | null
+  config(): ConfigDef
+  close(): void
+}
+
+/** org.apache.kafka.connect.transforms.predicates.Predicate: `predicates.<alias>.*`, used by `transforms.<t>.predicate` (+ `.negate`). */
+export interface Predicate<R extends ConnectRecord = ConnectRecord> {
+  configure(props: Record<string, string>): void
+  test(record: R): boolean
+  config(): ConfigDef
+  close(): void
+}
+
+/**
+ * A plugin as the worker knows it: what `connector.class`, `transforms.<t>.type`,
+ * `predicates.<p>.type` or a converter config names. `className` is the full (Kafka) class name;
+ * the simple name (after the last '.') and `aliases` resolve to it too. A plugin package under
+ * `plugin.path` exports `plugins: PluginDescriptor[]` (as does src/lib/connect/transforms.ts).
+ */
+export type PluginDescriptor =
+  | {type: 'source'; className: string; version: string; aliases?: string[]; create(): SourceConnector}
+  | {type: 'sink'; className: string; version: string; aliases?: string[]; create(): SinkConnector}
+  | {type: 'transformation'; className: string; version: string; aliases?: string[]; create(): Transformation}
+  | {type: 'predicate'; className: string; version: string; aliases?: string[]; create(): Predicate}
 
 export interface Connector {
   version(): string
@@ -77,7 +131,8 @@ export type AnyConnector = SourceConnector | SinkConnector
 
 export type ConfigType = 'STRING' | 'INT' | 'SHORT' | 'LONG' | 'DOUBLE' | 'BOOLEAN' | 'LIST' | 'CLASS' | 'PASSWORD'
 export type Importance = 'HIGH' | 'MEDIUM' | 'LOW'
-export const NO_DEFAULT = Symbol('NO_DEFAULT')
+/** A key without default (required). Symbol.for so that plugin packages, which cannot import this module, can use it too. */
+export const NO_DEFAULT = Symbol.for('kcli.connect.NO_DEFAULT')
 
 export interface ConfigKey {
   name: string
@@ -175,3 +230,11 @@ export const atLeast = (min: number) => (name: string, value: unknown): string |
 /** ConfigDef.NonEmptyString. */
 export const nonEmptyString = (name: string, value: unknown): string | null =>
   typeof value === 'string' && value.length === 0 ? `Invalid value  for configuration ${name}: String must be non-empty` : null
+
+/** org.apache.kafka.connect.errors.RetriableException: the runtime retries the operation within errors.retry.timeout. */
+export class RetriableException extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'RetriableException'
+  }
+}

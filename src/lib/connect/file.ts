@@ -9,9 +9,10 @@
  * lines on disk (at-least-once: lines written after the last commit are written again after a crash).
  * Reading standard input / writing standard output (no `file`) is not supported yet.
  */
-import {open, type FileHandle} from 'node:fs/promises'
+import {open, readFile, type FileHandle} from 'node:fs/promises'
+import {writeAtomically} from './offset-store.js'
 import {StringDecoder} from 'node:string_decoder'
-import {type ConfigValue, ConfigDef, nonEmptyString, atLeast, type SinkConnector, type SinkRecord, type SinkTask, type SourceConnector, type SourceRecord, type SourceTask, type SourceTaskContext} from './api.js'
+import {type ConfigValue, ConfigDef, nonEmptyString, atLeast, type SinkConnector, type SinkRecord, type SinkTask, type SinkTaskContext, type SourceConnector, type SourceRecord, type SourceTask, type SourceTaskContext} from './api.js'
 import {Schemas} from './data.js'
 
 export const VERSION = '4.0.0'
@@ -164,21 +165,54 @@ export class FileStreamSinkConnector implements SinkConnector {
   createTask(): SinkTask { return new FileStreamSinkTask() }
 }
 
+/**
+ * Appends each record's value and a newline. Beyond Kafka's sink, it keeps `<file>.connect-offsets`
+ * (written atomically after each fsync of the data: the file's size and the next offset of each
+ * partition it holds), so a crash between the fsync and the runtime's offset commit writes no line
+ * twice: a restarted task cuts the file back to that size and asks the runtime (open() ->
+ * context.offset) to resume from those offsets.
+ */
 export class FileStreamSinkTask implements SinkTask {
   private fh?: FileHandle
   private pending: string[] = []
+  private context?: SinkTaskContext
+  private stateFile = ''
+  private state: {size: number; offsets: Record<string, number>} = {size: 0, offsets: {}}
   version(): string { return VERSION }
+  initialize(context: SinkTaskContext): void { this.context = context }
+
   async start(props: Record<string, string>): Promise<void> {
     const parsed = FILE_SINK_CONFIG.parse(props)
     if (parsed.file === null) throw new Error('FileStreamSinkTask: writing standard output is not supported')
-    this.fh = await open(parsed.file as string, 'a')
+    const file = parsed.file as string
+    this.stateFile = file + '.connect-offsets'
+    try {
+      this.state = JSON.parse(await readFile(this.stateFile, 'utf8')) as typeof this.state
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    }
+    this.fh = await open(file, 'a')
+    const {size} = await this.fh.stat()
+    if (this.state.size > 0 && size > this.state.size) {
+      await this.fh.truncate(this.state.size)
+      await this.fh.datasync()
+    } else if (Object.keys(this.state.offsets).length === 0) {
+      this.state.size = size
+    }
+  }
+
+  open(partitions: Array<{topic: string; partition: number}>): void {
+    for (const p of partitions) {
+      const next = this.state.offsets[`${p.topic}:${p.partition}`]
+      if (next !== undefined) this.context?.offset(p.topic, p.partition, next)
+    }
   }
 
   put(records: SinkRecord[]): void {
     for (const r of records) this.pending.push(valueToString(r.value) + '\n')
   }
 
-  async flush(_currentOffsets?: Map<string, number>): Promise<void> {
+  async flush(currentOffsets?: Map<string, number>): Promise<void> {
     if (!this.fh) return
     if (this.pending.length > 0) {
       const data = this.pending.join('')
@@ -186,6 +220,11 @@ export class FileStreamSinkTask implements SinkTask {
       await this.fh.appendFile(data, 'utf8')
     }
     await this.fh.datasync()
+    if (currentOffsets && currentOffsets.size > 0) {
+      const {size} = await this.fh.stat()
+      this.state = {size, offsets: {...this.state.offsets, ...Object.fromEntries(currentOffsets)}}
+      await writeAtomically(this.stateFile, JSON.stringify(this.state))
+    }
   }
 
   async stop(): Promise<void> {

@@ -51,18 +51,29 @@ export class FileOffsetStore {
     await this.write()
   }
 
-  private async write(): Promise<void> {
-    await mkdir(dirname(this.filename), {recursive: true})
-    const tmp = this.filename + '.tmp'
-    const fh = await open(tmp, 'w')
-    try {
-      await fh.writeFile(JSON.stringify({offsets: [...this.data]}), 'utf8')
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, this.filename)
-    const dir = await open(dirname(this.filename), 'r')
-    try { await dir.sync() } finally { await dir.close() }
+  /** Forgets a connector's offsets (DELETE /connectors/{name}/offsets) and writes the file. */
+  async reset(connector: string): Promise<void> {
+    for (const k of [...this.data.keys()]) if ((JSON.parse(k) as [string])[0] === connector) this.data.delete(k)
+    await this.write()
   }
+
+  private async write(): Promise<void> {
+    await writeAtomically(this.filename, JSON.stringify({offsets: [...this.data]}))
+  }
+}
+
+/** Writes `filename` so that a crash leaves the old content or the new: temporary file, fsync, rename, fsync of the directory. */
+export async function writeAtomically(filename: string, text: string): Promise<void> {
+  await mkdir(dirname(filename), {recursive: true})
+  const tmp = filename + '.tmp'
+  const fh = await open(tmp, 'w')
+  try {
+    await fh.writeFile(text, 'utf8')
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(tmp, filename)
+  const dir = await open(dirname(filename), 'r')
+  try { await dir.sync() } finally { await dir.close() }
 }
