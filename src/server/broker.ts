@@ -177,6 +177,7 @@ export class Broker {
       dataDir: this.dataDir,
       configFor: (name) => logConfigFromTopicConfigs(topicConfigs(name)),
       retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+      ...(this.metrics ? {onFlush: (ms: number) => this.metrics!.logFlushed(ms)} : {}),
     })
     for (const [partition, report] of logs.recoveryReports) {
       if (report && report.truncatedBytes > 0) log.warn({partition, report}, 'recovery truncated a torn or invalid tail')
