@@ -97,7 +97,13 @@ describe.skipIf(clusterEtcdMissing !== null)('cluster metrics: under-replicated 
       const n = sumOf(m, 'kafka_server_brokertopicmetrics_replicationbytesin_total')
       return n > 0 ? n : undefined
     })
-    expect(sumOf(await scrape(url(leader)), 'kafka_server_brokertopicmetrics_replicationbytesout_total')).toBeGreaterThanOrEqual(copied)
+    const leaderMetrics = await scrape(url(leader))
+    expect(sumOf(leaderMetrics, 'kafka_server_brokertopicmetrics_replicationbytesout_total')).toBeGreaterThanOrEqual(copied)
+    // acks=all waited in the leader's Produce purgatory (RemoteTimeMs) and left it; followers' fetches are FetchFollower.
+    expect(sumOf(leaderMetrics, 'kafka_network_requestmetrics_remotetimems', {request: 'Produce'}, 'kafka_network_requestmetrics_remotetimems_sum')).toBeGreaterThan(0)
+    expect(sumOf(leaderMetrics, 'kafka_server_delayedoperationpurgatory_numdelayedoperations', {delayedOperation: 'Produce'})).toBe(0)
+    expect(sumOf(leaderMetrics, 'kafka_server_delayedoperationpurgatory_purgatorysize', {delayedOperation: 'Produce'})).toBe(0)
+    expect(sumOf(leaderMetrics, 'kafka_network_requestmetrics_requests_total', {request: 'FetchFollower'})).toBeGreaterThan(0)
     // Replication is not client traffic.
     expect(sumOf(await scrape(url(follower)), 'kafka_server_brokertopicmetrics_bytesin_total', {topic})).toBe(0)
   }, 90_000)
