@@ -90,11 +90,11 @@ export class HandlerRegistry implements RequestDispatcher {
     return this.requestFrames.take(size)
   }
 
-  async dispatch(frame: Buffer, connection: ConnectionInfo, receivedAt?: number): Promise<Response | null> {
+  async dispatch(frame: Buffer, connection: ConnectionInfo, receivedAt?: number, dequeuedAt?: number): Promise<Response | null> {
     const {apiKey, apiVersion, correlationId} = peekRequestApi(frame)
     // Request metrics (issue 16): the request's handling starts here (its queue time ends).
     const metrics = receivedAt === undefined ? undefined : this.services().metrics
-    const timer = metrics?.requestStarted(apiKey, apiVersion, receivedAt!)
+    const timer = metrics?.requestStarted(apiKey, apiVersion, receivedAt!, dequeuedAt)
     const handler = this.byKey.get(apiKey)
     if (!connection.security.authenticated) connection.security.checkAllowed(apiKey, apiKeyName(apiKey))
     // KIP-368 (issue 15): past its session lifetime a connection may only re-authenticate.

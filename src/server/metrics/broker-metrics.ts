@@ -241,9 +241,9 @@ export class BrokerMetrics {
     }
   }
 
-  /** A timer for a request whose frame was read whole at `receivedAt` and whose handling starts now. */
-  requestStarted(apiKey: number, apiVersion: number, receivedAt: number): RequestTimer {
-    return new RequestTimer(this, apiKey, apiVersion, receivedAt, performance.now())
+  /** A timer for a request whose frame was read whole at `receivedAt` and whose handling starts at `dequeuedAt` (default now). */
+  requestStarted(apiKey: number, apiVersion: number, receivedAt: number, dequeuedAt = performance.now()): RequestTimer {
+    return new RequestTimer(this, apiKey, apiVersion, receivedAt, dequeuedAt)
   }
 
   /** The request's response was encoded: a handler's own controller mutation throttle is counted. */
