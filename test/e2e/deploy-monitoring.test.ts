@@ -107,6 +107,9 @@ describe.skipIf(promtoolMissing !== null)('deploy/: alert rules and dashboard', 
     const alerts = alertRules().map((r) => r.alert)
     expect(check.stdout).toContain(`SUCCESS: ${alerts.length} rules found`)
     for (const r of alertRules()) expect(r.expr.length).toBeGreaterThan(0)
+    // Every alert has a promtool unit test case.
+    const tests = readFileSync(join(DEPLOY, 'prometheus/kcli-alerts.test.yml'), 'utf8')
+    for (const a of alerts) expect(tests).toMatch(new RegExp(`alertname: ${a}\\n`))
     for (const a of ['KafkaUnderReplicatedPartitions', 'KafkaOfflinePartitions', 'KafkaNoActiveController', 'KafkaUnderMinIsrPartitions', 'KafkaProduceLatencyHigh', 'KafkaConsumerGroupLagHigh', 'KafkaClientsThrottled']) expect(alerts).toContain(a)
   })
 
