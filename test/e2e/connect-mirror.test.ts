@@ -37,6 +37,10 @@ const PER_PARTITION = 100
 /** Committed on the source by group billing: mid-partition, end of partition, mid-partition. */
 const BILLING = [40n, 100n, 77n]
 
+/** Record i of the source topic: partition i % 3; a tombstone (null value) and a null key now and then. */
+const keyOf = (i: number): string | null => (i % 50 === 8 ? null : `k${i}`)
+const valueOf = (i: number): string | null => (i % 50 === 7 ? null : `v${i}`)
+
 const client = (b: BrokerProcess) => new KafkaClient({bootstrapServers: parseBootstrapServers(b.bootstrap), clientId: 'mirror-test'})
 
 /** Every record of the partitions from offset 0 to their end. */
@@ -111,7 +115,7 @@ describe('mirror connectors between two kcli clusters', () => {
   async function produceSource(from: number, to: number): Promise<void> {
     const producer = new Producer(srcClient, {acks: -1, allowAutoTopicCreation: false})
     for (let i = from; i < to; i++) {
-      producer.push({topic: 'orders', partition: i % 3, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [{key: 'h', value: Buffer.from(String(i))}], timestamp: 1_700_000_000_000 + i})
+      producer.push({topic: 'orders', partition: i % 3, key: keyOf(i) === null ? null : Buffer.from(keyOf(i)!), value: valueOf(i) === null ? null : Buffer.from(valueOf(i)!), headers: [{key: 'h', value: Buffer.from(String(i))}], timestamp: 1_700_000_000_000 + i})
     }
     await producer.close()
   }
@@ -154,6 +158,8 @@ describe('mirror connectors between two kcli clusters', () => {
     sourceDriver = await startSourceTask()
     await sourceDriver.runUntil(() => sourceDriver!.produced >= 150, 20_000, '150 more records mirrored')
     const [sourceRecords, remoteRecords] = await Promise.all([readAll(srcClient, 'orders', 3), readAll(dstClient, 'src.orders', 3)])
+    expect(remoteRecords.flat().filter((r) => r.value === null)).toHaveLength(6)
+    expect(remoteRecords.flat().filter((r) => r.key === null)).toHaveLength(6)
     for (let p = 0; p < 3; p++) {
       expect(remoteRecords[p]!.length).toBe(PER_PARTITION)
       const view = (r: KRecord) => ({offset: r.offset, key: r.key?.toString(), value: r.value?.toString(), timestamp: r.timestamp, headers: r.headers.map((h) => [h.key, h.value?.toString()])})
@@ -197,14 +203,21 @@ describe('mirror connectors between two kcli clusters', () => {
     expect([...latest.values()].sort((a, b) => a.partition - b.partition)).toEqual(BILLING.map((g, p) => ({group: 'billing', topic: 'src.orders', partition: p, upstreamOffset: g, downstreamOffset: translated[p]!, metadata: `m${p}`})))
   }, 60_000)
 
+  it('a checkpoint task whose offset-syncs topic does not exist fails to start with the reason', async () => {
+    const task = checkpointConnector.createTask()
+    task.initialize({offsetStorageReader: {offset: () => null}})
+    await expect(task.start({...props, 'target.cluster.alias': 'elsewhere', 'task.index': '0', 'task.count': '1'})).rejects.toThrow(/offset-syncs topic mm2-offset-syncs\.elsewhere\.internal: UNKNOWN_TOPIC_OR_PARTITION .*MirrorSourceConnector running/)
+    await task.stop()
+  }, 30_000)
+
   it('a kafkajs consumer of the group switched to the target resumes at the translated offsets', async () => {
     const kafka = new Kafka({brokers: [dst.bootstrap], clientId: 'switched', logLevel: logLevel.NOTHING})
     const consumer = kafka.consumer({groupId: 'billing', sessionTimeout: 10_000, heartbeatInterval: 500})
-    const seen: Array<{partition: number; offset: number; value: string}> = []
+    const seen: Array<{partition: number; offset: number; value: string | null}> = []
     await consumer.connect()
     try {
       await consumer.subscribe({topics: ['src.orders'], fromBeginning: true})
-      await consumer.run({eachMessage: async ({partition, message}) => { seen.push({partition, offset: Number(message.offset), value: message.value!.toString()}) }})
+      await consumer.run({eachMessage: async ({partition, message}) => { seen.push({partition, offset: Number(message.offset), value: message.value?.toString() ?? null}) }})
       const expected = translated.reduce((n, t) => n + (PER_PARTITION - Number(t)), 0)
       await pollUntil(async () => seen.length, (n) => n >= expected, 30_000, 'switched consumer to read to the end')
     } finally {
@@ -216,7 +229,7 @@ describe('mirror connectors between two kcli clusters', () => {
       // Exactly the records from the translated offset on, each once: nothing skipped; the records
       // before the source offset read again are the g - t that MM2's translation permits.
       expect(offsetsSeen).toEqual(Array.from({length: PER_PARTITION - t}, (_, i) => t + i))
-      expect(seen.filter((s) => s.partition === p).map((s) => s.value)).toEqual(offsetsSeen.map((o) => `v${o * 3 + p}`))
+      expect(seen.filter((s) => s.partition === p).map((s) => s.value)).toEqual(offsetsSeen.map((o) => valueOf(o * 3 + p)))
     }
     // The group's own commits on the target (at the end) are never moved back by later offset syncs.
     const dstAdmin = new Admin(dstClient)

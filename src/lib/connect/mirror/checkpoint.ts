@@ -151,7 +151,9 @@ export class MirrorCheckpointTask implements SourceTask {
       if (this.stopped || !this.offsetSyncsLoaded || Date.now() < this.nextEmit) return []
     }
     this.nextEmit = Date.now() + Number(s.parsed['emit.checkpoints.interval.seconds']) * 1000
-    const records = s.parsed['emit.checkpoints.enabled'] ? await this.checkpointRecords() : []
+    // Checkpoints are computed even when not emitted: the group offset sync commits them.
+    const computed = await this.checkpointRecords()
+    const records = s.parsed['emit.checkpoints.enabled'] ? computed : []
     if (s.parsed['sync.group.offsets.enabled'] && Date.now() >= this.nextGroupSync) {
       this.nextGroupSync = Date.now() + Number(s.parsed['sync.group.offsets.interval.seconds']) * 1000
       try {

@@ -255,6 +255,8 @@ export class MirrorSourceTask implements SourceTask {
   private wakePoll?: () => void
   private wakeConsumer?: () => void
   private syncError?: Error
+  /** The last failure of a periodic partition refresh (null after one succeeds). */
+  lastRefreshError: Error | null = null
 
   version(): string { return VERSION }
   initialize(context: SourceTaskContext): void { this.context = context }
@@ -282,7 +284,15 @@ export class MirrorSourceTask implements SourceTask {
     if (this.stopped) return null
     if (this.failure) throw this.failure
     if (this.syncError) { const e = this.syncError; this.syncError = undefined; throw e }
-    if (Date.now() >= this.nextRefresh) await this.refreshAssignment()
+    if (Date.now() >= this.nextRefresh) {
+      // A failed refresh (a cluster briefly unreachable) keeps the current partitions; retried at the next interval.
+      try {
+        await this.refreshAssignment()
+        this.lastRefreshError = null
+      } catch (error) {
+        this.lastRefreshError = error as Error
+      }
+    }
     if (this.queue.length === 0) {
       const timeout = Number(this.settings!.parsed['consumer.poll.timeout.ms'])
       await new Promise<void>((resolve) => {

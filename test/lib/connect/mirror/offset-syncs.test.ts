@@ -88,3 +88,16 @@ describe('config and naming', () => {
     expect(MIRROR_CHECKPOINT_CONFIG.validate({...base}).every((v) => v.errors.length === 0)).toBe(true)
   })
 })
+
+describe('task sharding (task.index / task.count)', () => {
+  it('every name is owned by exactly one of the tasks', async () => {
+    const {ownedBy, shardedTaskConfigs, taskShard} = await import('../../../../src/lib/connect/mirror/config.js')
+    const configs = shardedTaskConfigs({topics: 'x'}, 3)
+    expect(configs.map((c) => [c['task.index'], c['task.count'], c.topics])).toEqual([['0', '3', 'x'], ['1', '3', 'x'], ['2', '3', 'x']])
+    const shards = configs.map(taskShard)
+    const names = Array.from({length: 300}, (_, i) => `topic-${i % 17}-${i}`)
+    for (const n of names) expect(shards.filter((s) => ownedBy(n, s.index, s.count))).toHaveLength(1)
+    for (const s of shards) expect(names.filter((n) => ownedBy(n, s.index, s.count)).length).toBeGreaterThan(50)
+    expect(() => taskShard({'task.index': '3', 'task.count': '3'})).toThrow(/Invalid task.index 3/)
+  })
+})
