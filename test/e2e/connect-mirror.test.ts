@@ -239,6 +239,28 @@ describe('mirror connectors between two kcli clusters', () => {
     expect((await dstAdmin.fetchOffsets('billing')).map((c) => c.offset)).toEqual([100n, 100n, 100n])
   }, 60_000)
 
+  it('does not commit translated offsets to a group that is active on the target; does once it is empty', async () => {
+    await new Admin(srcClient).commitOffsets('billing2', [{topic: 'orders', partition: 0, offset: 100n}])
+    const dstAdmin = new Admin(dstClient)
+    expect((await dstAdmin.createTopics([{name: 'elsewhere', numPartitions: 1, replicationFactor: 1}]))[0]!.error).toBe('NONE')
+    const kafka = new Kafka({brokers: [dst.bootstrap], clientId: 'active', logLevel: logLevel.NOTHING})
+    const consumer = kafka.consumer({groupId: 'billing2', sessionTimeout: 10_000, heartbeatInterval: 500})
+    await consumer.connect()
+    const mirrored = async () => (await dstAdmin.fetchOffsets('billing2')).filter((c) => c.topic === 'src.orders' && c.offset >= 0n)
+    try {
+      await consumer.subscribe({topics: ['elsewhere']})
+      await consumer.run({eachMessage: async () => {}})
+      await pollUntil(async () => (await dstAdmin.describeGroups(['billing2']))[0]!.state, (st) => st === 'Stable', 20_000, 'billing2 active on the target')
+      const until = Date.now() + 2500 // more than sync.group.offsets.interval.seconds
+      await checkpointDriver!.runUntil(() => Date.now() > until, 10_000, 'checkpoint task running on')
+      expect(await mirrored()).toEqual([])
+    } finally {
+      await consumer.disconnect()
+    }
+    await checkpointDriver!.runUntil(async () => (await mirrored()).length === 1, 10_000, 'billing2 offsets synced once empty')
+    expect((await mirrored())[0]!.offset).toBe(100n)
+  }, 60_000)
+
   it('adds partitions and syncs configs when the source topic changes, and mirrors the new partition', async () => {
     const srcAdmin = new Admin(srcClient)
     expect((await srcAdmin.createPartitions([{name: 'orders', count: 4}]))[0]!.error).toBe('NONE')

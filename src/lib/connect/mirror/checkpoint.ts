@@ -122,7 +122,18 @@ export class MirrorCheckpointTask implements SourceTask {
     this.target = clusterClient(props['target.cluster.bootstrap.servers']!, id)
     this.syncsClient = clusterClient(s.parsed['offset-syncs.topic.location'] === 'target' ? props['target.cluster.bootstrap.servers']! : props['source.cluster.bootstrap.servers']!, id + '|offset-syncs')
     this.stopped = false
-    const admin = new Admin(this.syncsClient)
+    try {
+      await this.followOffsetSyncs()
+    } catch (error) {
+      await this.stop() // no clients left open behind a failed start
+      throw error
+    }
+  }
+
+  /** Starts reading the offset-syncs topic from its beginning, noting its end offset now. */
+  private async followOffsetSyncs(): Promise<void> {
+    const s = this.settings!
+    const admin = new Admin(this.syncsClient!)
     const [start, end] = await Promise.all([
       admin.listOffsets([{topic: s.offsetSyncsTopic, partition: 0, timestamp: -2n}]),
       admin.listOffsets([{topic: s.offsetSyncsTopic, partition: 0, timestamp: -1n}]),
@@ -130,7 +141,7 @@ export class MirrorCheckpointTask implements SourceTask {
     if (start[0]!.errorCode !== 0) throw new Error(`offset-syncs topic ${s.offsetSyncsTopic}: ${start[0]!.error} (is the MirrorSourceConnector running?)`)
     this.syncsEnd = end[0]!.offset
     this.syncsPosition = start[0]!.offset
-    const consumer = new Consumer(this.syncsClient, {autoOffsetReset: 'earliest', maxWaitMs: 500})
+    const consumer = new Consumer(this.syncsClient!, {autoOffsetReset: 'earliest', maxWaitMs: 500})
     consumer.assign([{topic: s.offsetSyncsTopic, partition: 0, offset: start[0]!.offset}])
     this.syncsConsumer = consumer
     this.syncsLoop = this.readOffsetSyncs(consumer)

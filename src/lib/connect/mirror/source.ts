@@ -104,8 +104,13 @@ export class MirrorSourceConnector implements SourceConnector {
     const p = this.settings.parsed
     this.source = clusterClient(props['source.cluster.bootstrap.servers']!, `${this.settings.sourceAlias}->${this.settings.targetAlias}|MirrorSourceConnector|source`)
     this.target = clusterClient(props['target.cluster.bootstrap.servers']!, `${this.settings.sourceAlias}->${this.settings.targetAlias}|MirrorSourceConnector|target`)
-    if (p['emit.offset-syncs.enabled']) await this.createOffsetSyncsTopic()
-    await this.refreshTopics()
+    try {
+      if (p['emit.offset-syncs.enabled']) await this.createOffsetSyncsTopic()
+      await this.refreshTopics()
+    } catch (error) {
+      await this.stop() // no clients left open behind a failed start
+      throw error
+    }
     if (p['refresh.topics.enabled']) this.every(Number(p['refresh.topics.interval.seconds']) * 1000, () => this.refreshTopics())
     if (p['sync.topic.configs.enabled']) this.every(Number(p['sync.topic.configs.interval.seconds']) * 1000, () => this.syncTopicConfigs())
   }
@@ -274,7 +279,12 @@ export class MirrorSourceTask implements SourceTask {
       this.syncsProducer = new Producer(this.syncsClient, {acks: -1, allowAutoTopicCreation: false, lingerMs: 0})
     }
     this.stopped = false
-    await this.refreshAssignment()
+    try {
+      await this.refreshAssignment()
+    } catch (error) {
+      await this.stop()
+      throw error
+    }
   }
 
   /** The topic-partitions this task replicates now. */
