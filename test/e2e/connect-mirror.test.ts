@@ -213,11 +213,11 @@ describe('mirror connectors between two kcli clusters', () => {
   it('a kafkajs consumer of the group switched to the target resumes at the translated offsets', async () => {
     const kafka = new Kafka({brokers: [dst.bootstrap], clientId: 'switched', logLevel: logLevel.NOTHING})
     const consumer = kafka.consumer({groupId: 'billing', sessionTimeout: 10_000, heartbeatInterval: 500})
-    const seen: Array<{partition: number; offset: number; value: string | null}> = []
+    const seen: Array<{partition: number; offset: number; value: string | null; key: string | null; header: string; timestamp: number}> = []
     await consumer.connect()
     try {
       await consumer.subscribe({topics: ['src.orders'], fromBeginning: true})
-      await consumer.run({eachMessage: async ({partition, message}) => { seen.push({partition, offset: Number(message.offset), value: message.value?.toString() ?? null}) }})
+      await consumer.run({eachMessage: async ({partition, message}) => { seen.push({partition, offset: Number(message.offset), value: message.value?.toString() ?? null, key: message.key?.toString() ?? null, header: String(message.headers?.h), timestamp: Number(message.timestamp)}) }})
       const expected = translated.reduce((n, t) => n + (PER_PARTITION - Number(t)), 0)
       await pollUntil(async () => seen.length, (n) => n >= expected, 30_000, 'switched consumer to read to the end')
     } finally {
@@ -229,7 +229,9 @@ describe('mirror connectors between two kcli clusters', () => {
       // Exactly the records from the translated offset on, each once: nothing skipped; the records
       // before the source offset read again are the g - t that MM2's translation permits.
       expect(offsetsSeen).toEqual(Array.from({length: PER_PARTITION - t}, (_, i) => t + i))
-      expect(seen.filter((s) => s.partition === p).map((s) => s.value)).toEqual(offsetsSeen.map((o) => valueOf(o * 3 + p)))
+      // What kafkajs reads on the target is what was produced to the source: key, value, header, timestamp.
+      expect(seen.filter((s) => s.partition === p).map(({key, value, header, timestamp}) => ({key, value, header, timestamp})))
+        .toEqual(offsetsSeen.map((o) => o * 3 + p).map((i) => ({key: keyOf(i), value: valueOf(i), header: String(i), timestamp: 1_700_000_000_000 + i})))
     }
     // The group's own commits on the target (at the end) are never moved back by later offset syncs.
     const dstAdmin = new Admin(dstClient)
