@@ -263,6 +263,40 @@ describe('mirror connectors between two kcli clusters', () => {
     expect((await mirrored())[0]!.offset).toBe(100n)
   }, 60_000)
 
+  it('offset-syncs.topic.location=target: syncs on the target, checkpoints read from there', async () => {
+    const p2 = {...props, topics: 'payments', groups: 'pay', 'offset-syncs.topic.location': 'target'}
+    expect((await new Admin(srcClient).createTopics([{name: 'payments', numPartitions: 1, replicationFactor: 1}]))[0]!.error).toBe('NONE')
+    const producer = new Producer(srcClient, {acks: -1})
+    for (let i = 0; i < 20; i++) producer.push({topic: 'payments', partition: 0, value: Buffer.from(`pay${i}`)})
+    await producer.close()
+    await new Admin(srcClient).commitOffsets('pay', [{topic: 'payments', partition: 0, offset: 20n}])
+    const connector = new MirrorSourceConnector()
+    const checkpoints = new MirrorCheckpointConnector()
+    let source: SourceTaskDriver | undefined
+    let checkpoint: SourceTaskDriver | undefined
+    try {
+      await connector.start(p2)
+      expect((await new Admin(dstClient).describeTopics(['mm2-offset-syncs.dst.internal'])).topics[0]!.errorCode).toBe(0)
+      const task = connector.createTask()
+      source = new SourceTaskDriver(task, dstClient)
+      task.initialize(source.context())
+      await task.start(connector.taskConfigs(1)[0]!)
+      await source.runUntil(() => source!.produced >= 20, 20_000, 'payments mirrored')
+      await checkpoints.start(p2)
+      const ctask = checkpoints.createTask()
+      checkpoint = new SourceTaskDriver(ctask, dstClient)
+      ctask.initialize(checkpoint.context())
+      await ctask.start(checkpoints.taskConfigs(1)[0]!)
+      const dstAdmin = new Admin(dstClient)
+      await checkpoint.runUntil(async () => (await dstAdmin.fetchOffsets('pay')).some((c) => c.topic === 'src.payments' && c.offset === 20n), 20_000, 'pay offsets on the target')
+    } finally {
+      await source?.close()
+      await checkpoint?.close()
+      await connector.stop()
+      await checkpoints.stop()
+    }
+  }, 60_000)
+
   it('adds partitions and syncs configs when the source topic changes, and mirrors the new partition', async () => {
     const srcAdmin = new Admin(srcClient)
     expect((await srcAdmin.createPartitions([{name: 'orders', count: 4}]))[0]!.error).toBe('NONE')
