@@ -77,7 +77,6 @@ export const MIRROR_SOURCE_CONFIG = commonConfig()
   .define({name: 'emit.offset-syncs.enabled', type: 'BOOLEAN', defaultValue: 'true', importance: 'LOW', documentation: 'Whether to store the new offset of the replicated records in offset-syncs topic or not.'})
   .define({name: 'offset.lag.max', type: 'LONG', defaultValue: '100', importance: 'LOW', documentation: 'How out-of-sync a remote partition can be before it is resynced.', validator: atLeast(0)})
   .define({name: 'consumer.poll.timeout.ms', type: 'LONG', defaultValue: '1000', importance: 'LOW', documentation: 'Timeout when polling source cluster.', validator: atLeast(1)})
-  .define({name: 'tasks.max', type: 'INT', defaultValue: '1', importance: 'HIGH', documentation: 'Maximum number of tasks to use for this connector.', validator: atLeast(1)})
 
 /** MirrorCheckpointConfig. */
 export const MIRROR_CHECKPOINT_CONFIG = commonConfig()
@@ -90,7 +89,6 @@ export const MIRROR_CHECKPOINT_CONFIG = commonConfig()
   .define({name: 'sync.group.offsets.interval.seconds', type: 'LONG', defaultValue: '60', importance: 'LOW', documentation: 'Frequency of consumer group offset sync.', validator: atLeast(1)})
   .define({name: 'checkpoints.topic.replication.factor', type: 'SHORT', defaultValue: '3', importance: 'LOW', documentation: 'Replication factor for checkpoints topic.', validator: replicationFactor})
   .define({name: 'consumer.poll.timeout.ms', type: 'LONG', defaultValue: '1000', importance: 'LOW', documentation: 'Timeout when polling source cluster.', validator: atLeast(1)})
-  .define({name: 'tasks.max', type: 'INT', defaultValue: '1', importance: 'HIGH', documentation: 'Maximum number of tasks to use for this connector.', validator: atLeast(1)})
 
 // --- filters and naming ------------------------------------------------------------------------
 
