@@ -1,17 +1,16 @@
 /**
- * The mirror connectors by class name, for the worker's plugin registry: Kafka's full class name
- * and its simple name (Kafka Connect accepts both in `connector.class`).
+ * The mirror connectors as plugins for the worker's registry, in the shape of the runtime's
+ * PluginDescriptor ({type, className, version, create}): `connector.class` may name Kafka's full
+ * class name or its simple name (MirrorSourceConnector, MirrorCheckpointConnector).
  */
-import type {SourceConnector} from '../api.js'
 import {MIRROR_CHECKPOINT_CONNECTOR_CLASS, MirrorCheckpointConnector} from './checkpoint.js'
+import {VERSION} from './config.js'
 import {MIRROR_SOURCE_CONNECTOR_CLASS, MirrorSourceConnector} from './source.js'
 
-export {MirrorCheckpointConnector, MirrorCheckpointTask} from './checkpoint.js'
-export {MirrorSourceConnector, MirrorSourceTask} from './source.js'
+export {MIRROR_CHECKPOINT_CONNECTOR_CLASS, MirrorCheckpointConnector, MirrorCheckpointTask} from './checkpoint.js'
+export {MIRROR_SOURCE_CONNECTOR_CLASS, MirrorSourceConnector, MirrorSourceTask} from './source.js'
 
-export const MIRROR_CONNECTORS: ReadonlyMap<string, () => SourceConnector> = new Map<string, () => SourceConnector>([
-  [MIRROR_SOURCE_CONNECTOR_CLASS, () => new MirrorSourceConnector()],
-  ['MirrorSourceConnector', () => new MirrorSourceConnector()],
-  [MIRROR_CHECKPOINT_CONNECTOR_CLASS, () => new MirrorCheckpointConnector()],
-  ['MirrorCheckpointConnector', () => new MirrorCheckpointConnector()],
-])
+export const plugins = [
+  {type: 'source' as const, className: MIRROR_SOURCE_CONNECTOR_CLASS, version: VERSION, create: () => new MirrorSourceConnector()},
+  {type: 'source' as const, className: MIRROR_CHECKPOINT_CONNECTOR_CLASS, version: VERSION, create: () => new MirrorCheckpointConnector()},
+]
