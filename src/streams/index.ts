@@ -21,6 +21,11 @@ export {TimeWindows, type Window, type Windowed, WindowedSerdes} from './windows
 export {type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyDescription, TopologyException} from './topology.js'
 export {
   type DeserializationExceptionHandler,
+  type HostInfo,
+  InvalidStateStoreException,
+  KEY_QUERY_METADATA_NOT_AVAILABLE,
+  type KeyQueryMetadata,
+  type ReadOnlyKeyValueStore,
   type DeserializationHandlerResponse,
   KafkaStreams,
   LogAndContinueExceptionHandler,
@@ -31,3 +36,4 @@ export {
   type StreamsState,
 } from './kafka-streams.js'
 export {PersistentKeyValueStore} from './store.js'
+export {STREAMS_PROTOCOL, StreamsAssignor, assignTasks} from './assignor.js'
