@@ -28,9 +28,11 @@ import {KafkaClient} from '../lib/client/client.js'
 import {type ConsumedRecord, Consumer, type PartitionPosition} from '../lib/client/consumer.js'
 import {ErrorCode} from '../lib/client/errors.js'
 import {Producer} from '../lib/client/producer.js'
+import {GlobalStores} from './global-stores.js'
+import {PunctuationQueue} from './punctuation.js'
 import type {Serde} from './serdes.js'
 import {PersistentKeyValueStore} from './store.js'
-import {type KeyValueStore, type Processor, type ProcessorContext, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
+import {type Cancellable, type KeyValueStore, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR'
 
@@ -68,6 +70,11 @@ export interface StreamsConfig {
   'transaction.timeout.ms'?: number
   /** Where WARN/ERROR lines go. Default: stderr. */
   logger?: StreamsLogger
+  /**
+   * Left/outer stream-stream joins emit non-joined records at most once per this many ms of wall
+   * clock (Kafka's internal setting of the same name; default 1000). 0: on every record.
+   */
+  '__emit.interval.ms.kstreams.outer.join.spurious.results.fix__'?: number
 }
 
 /** Kafka's StreamsException: what a failed application reports. */
@@ -102,6 +109,10 @@ class Task implements Omit<ProcessorContext, 'forward'> {
   topic = ''
   partition = -1
   offset = -1
+  /** The largest record timestamp processed (Kafka's task stream time). */
+  streamTime = -1
+  readonly streamTimePunctuation = new PunctuationQueue()
+  readonly wallClockPunctuation = new PunctuationQueue()
   constructor(
     readonly id: string,
     readonly sub: Subtopology,
@@ -145,13 +156,34 @@ class Task implements Omit<ProcessorContext, 'forward'> {
     this.app.producer!.push({headers, key, partition, timestamp, topic, value})
   }
 
+  schedule(intervalMs: number, type: PunctuationType, punctuator: (timestamp: number) => void): Cancellable {
+    // As Kafka: stream time aligned to 0 (the first record fires it), wall clock one interval from now.
+    if (type === 'STREAM_TIME') return this.streamTimePunctuation.schedule(0, intervalMs, punctuator)
+    return this.wallClockPunctuation.schedule(Date.now() + intervalMs, intervalMs, punctuator)
+  }
+
+  currentStreamTimeMs(): number {
+    return this.streamTime
+  }
+
+  currentSystemTimeMs(): number {
+    return Date.now()
+  }
+
+  appConfig(name: string): unknown {
+    return (this.app.config as unknown as Record<string, unknown>)[name]
+  }
+
   getStateStore(name: string): KeyValueStore {
     const ts = this.stores.get(name)
+    const global = ts ? undefined : this.app.globals?.store(name)
+    if (global) return global
     if (!ts) throw new StreamsException(`Processor has no access to StateStore ${name} as the store is not connected to the processor`)
     const task = this
     return {
       get: (key) => ts.store.get(key),
       name,
+      range: (from, to) => ts.store.range(from, to),
       put(key, value, timestamp) {
         ts.store.put(key, value, timestamp)
         if (ts.changelog) {
@@ -220,6 +252,8 @@ class Task implements Omit<ProcessorContext, 'forward'> {
       )
     }
     this.processors.get(sourceName)!.process({headers: record.headers.map((h) => ({key: h.key, value: h.value})), key, timestamp: record.timestamp, value})
+    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp
+    if (this.streamTimePunctuation.size > 0) this.streamTimePunctuation.mayPunctuate(this.streamTime)
   }
 
   checkpointPath(): string {
@@ -257,6 +291,8 @@ export class KafkaStreams {
   readonly log: StreamsLogger
   readonly client: KafkaClient
   producer: Producer | undefined
+  /** The GlobalKTables' stores (global-stores.ts), read before processing starts. */
+  globals: GlobalStores | undefined
   private consumer: Consumer | undefined
   private readonly admin: Admin
   private readonly eos: boolean
@@ -344,6 +380,7 @@ export class KafkaStreams {
       await this.prepare()
     } catch (error) {
       this.setState('PENDING_ERROR')
+      await this.globals?.close().catch(() => undefined)
       await this.client.close().catch(() => undefined)
       this.error = error as Error
       this.setState('ERROR')
@@ -366,6 +403,7 @@ export class KafkaStreams {
     // inputs of the sub-topology writing it (upstream sub-topologies come first).
     const tasksOf = new Map<number, number>()
     for (const sub of this.subtopologies) {
+      if (sub.global) continue
       const counts = new Map<string, number>()
       for (const t of sub.sourceTopics) {
         if (this.topology.isInternal(t)) {
@@ -380,6 +418,13 @@ export class KafkaStreams {
       if (sub.stores.length > 0 && new Set(user.map(([, n]) => n)).size > 1) {
         const sorted = user.sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => `${t}=${n}`)
         throw new TopologyException(`Topics not co-partitioned: [{${sorted.join(', ')}}]`)
+      }
+      // A repartition topic read beside user topics by a stateful (joining) sub-topology is
+      // sized as they are (Kafka's CopartitionedTopicsEnforcer), unless a count was asked for.
+      if (sub.stores.length > 0 && user.length > 0) {
+        for (const t of sub.sourceTopics) if (this.topology.isInternal(t) && this.topology.repartitionTopics.get(t)!.partitions === undefined) counts.set(this.decorate(t), user[0]![1])
+        const all = [...counts].sort(([a], [b]) => (a < b ? -1 : 1))
+        if (new Set(all.map(([, n]) => n)).size > 1) throw new TopologyException(`Topics not co-partitioned: [{${all.map(([t, n]) => `${t}=${n}`).join(', ')}}]`)
       }
       tasksOf.set(sub.id, Math.max(...counts.values()))
       for (const name of sub.nodes) {
@@ -396,6 +441,7 @@ export class KafkaStreams {
       internal.push({configs: REPARTITION_CONFIGS, name: this.decorate(topic), numPartitions: n, replicationFactor: rf})
     }
     for (const sub of this.subtopologies) {
+      if (sub.global) continue
       for (const store of sub.stores) {
         if (this.topology.stores.get(store)?.logged) internal.push({configs: this.topology.stores.get(store)!.changelogConfigs ?? CHANGELOG_CONFIGS, name: this.changelogTopic(store), numPartitions: tasksOf.get(sub.id)!, replicationFactor: rf})
       }
@@ -408,6 +454,9 @@ export class KafkaStreams {
     }
     const sinks = [...this.topology.nodes.values()].filter((n) => n.kind === 'sink' && !this.topology.isInternal(n.topic!)).map((n) => n.topic!)
     if (sinks.length > 0) await this.client.refreshMetadata([...new Set(sinks)], true).catch(() => undefined)
+
+    this.globals = new GlobalStores(this.client, this.topology, this.eos ? 1 : 0, this.log)
+    await this.globals.start()
 
     mkdirSync(this.stateDir, {recursive: true})
     const processId = this.processId()
@@ -579,6 +628,9 @@ export class KafkaStreams {
           }
           this.uncommitted = true
         }
+        const now = Date.now()
+        for (const task of this.tasks.values()) if (task.wallClockPunctuation.size > 0 && task.wallClockPunctuation.mayPunctuate(now)) this.uncommitted = true
+        if (this.globals?.error) throw this.globals.error
         if (this.sendError) throw this.sendError
         if (Date.now() - this.lastCommit >= this.commitIntervalMs) await this.commit()
         await this.producer!.waitForSpace()
@@ -621,6 +673,7 @@ export class KafkaStreams {
     for (const task of this.tasks.values()) await this.closeTask(task, false).catch(() => undefined)
     this.tasks.clear()
     await this.consumer?.close({commit: false}).catch(() => undefined)
+    await this.globals?.close().catch(() => undefined)
     await this.client.close().catch(() => undefined)
     this.setState('ERROR')
     this.uncaughtHandler?.(error)
@@ -661,6 +714,7 @@ export class KafkaStreams {
     this.tasks.clear()
     await this.consumer?.close({commit: false}).catch(() => undefined)
     await this.producer?.close().catch(() => undefined)
+    await this.globals?.close().catch(() => undefined)
     await this.client.close().catch(() => undefined)
     this.setState('NOT_RUNNING')
     return true
