@@ -40,8 +40,10 @@ export class GlobalStores {
   private readonly byTopic = new Map<string, GlobalStore>()
   private consumer: Consumer | undefined
   private loop: Promise<void> | undefined
-  /** The reader's failure, reported by the next check(). */
+  /** The reader's failure, which fails the application. */
   error: Error | undefined
+  /** Records applied since start (tests wait on it). */
+  applied = 0
 
   constructor(
     private readonly client: KafkaClient,
@@ -88,6 +90,7 @@ export class GlobalStores {
       const store = this.byTopic.get(batch.topic)!
       for (const r of batch.records) store.apply(r.key, r.value, r.timestamp)
       restored += batch.records.length
+      this.applied += batch.records.length
       const tp = `${batch.topic}\u0000${batch.partition}`
       if (left.has(tp) && batch.nextOffset >= left.get(tp)!) left.delete(tp)
     }
@@ -99,6 +102,7 @@ export class GlobalStores {
           if (next.done) return
           const store = this.byTopic.get(next.value.topic)!
           for (const r of next.value.records) store.apply(r.key, r.value, r.timestamp)
+          this.applied += next.value.records.length
         }
       } catch (error) {
         this.error = error as Error
