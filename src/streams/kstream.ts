@@ -438,7 +438,8 @@ export class KStream<K, V> {
 
   /** Kafka's KStreamGlobalKTableJoin: the key selector runs on every record (even a null value); a null selected key or a null value drops it. */
   private globalTableJoin(kind: 'inner' | 'left', table: GlobalKTable<unknown, unknown>, keySelector: (k: unknown, v: unknown) => unknown, joiner: (l: unknown, r: unknown, k: unknown) => unknown, named?: Named): KStream<K, unknown> {
-    const name = named?.name ?? this.builder.newProcessorName(kind === 'left' ? 'KSTREAM-LEFTJOIN-' : 'KSTREAM-JOIN-')
+    // Kafka names both the inner and the left join with a GlobalKTable KSTREAM-LEFTJOIN-.
+    const name = named?.name ?? this.builder.newProcessorName('KSTREAM-LEFTJOIN-')
     const make = stateless2((ctx) => table.valueGetter.make(ctx) as (key: unknown) => {value: unknown; timestamp: number} | undefined, (ctx, get, r) => {
       const mapped = keySelector(r.key, r.value)
       if (mapped === null || mapped === undefined || r.value === null || r.value === undefined) {
