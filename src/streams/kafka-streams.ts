@@ -402,6 +402,8 @@ export class KafkaStreams {
     // Partitions: a repartition topic gets the partition count asked for, or the largest of the
     // inputs of the sub-topology writing it (upstream sub-topologies come first).
     const tasksOf = new Map<number, number>()
+    /** Repartition topics sized by the co-partitioning of the sub-topology reading them. */
+    const copartitioned = new Map<string, number>()
     for (const sub of this.subtopologies) {
       if (sub.global) continue
       const counts = new Map<string, number>()
@@ -422,7 +424,11 @@ export class KafkaStreams {
       // A repartition topic read beside user topics by a stateful (joining) sub-topology is
       // sized as they are (Kafka's CopartitionedTopicsEnforcer), unless a count was asked for.
       if (sub.stores.length > 0 && user.length > 0) {
-        for (const t of sub.sourceTopics) if (this.topology.isInternal(t) && this.topology.repartitionTopics.get(t)!.partitions === undefined) counts.set(this.decorate(t), user[0]![1])
+        for (const t of sub.sourceTopics) {
+          if (!this.topology.isInternal(t) || this.topology.repartitionTopics.get(t)!.partitions !== undefined) continue
+          counts.set(this.decorate(t), user[0]![1])
+          copartitioned.set(t, user[0]![1])
+        }
         const all = [...counts].sort(([a], [b]) => (a < b ? -1 : 1))
         if (new Set(all.map(([, n]) => n)).size > 1) throw new TopologyException(`Topics not co-partitioned: [{${all.map(([t, n]) => `${t}=${n}`).join(', ')}}]`)
       }
@@ -437,7 +443,7 @@ export class KafkaStreams {
     for (const [topic] of this.topology.repartitionTopics) {
       const reader = this.subtopologies.find((s) => s.sourceTopics.includes(topic))!
       const writer = this.subtopologies.find((s) => s.sinkTopics.includes(topic))
-      const n = this.topology.repartitionTopics.get(topic)!.partitions ?? tasksOf.get(writer?.id ?? reader.id)!
+      const n = this.topology.repartitionTopics.get(topic)!.partitions ?? copartitioned.get(topic) ?? tasksOf.get(writer?.id ?? reader.id)!
       internal.push({configs: REPARTITION_CONFIGS, name: this.decorate(topic), numPartitions: n, replicationFactor: rf})
     }
     for (const sub of this.subtopologies) {

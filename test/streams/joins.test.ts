@@ -195,3 +195,60 @@ describe('kcli Streams joins', () => {
     }, 60_000)
   }
 })
+
+describe('kcli Streams join co-partitioning', () => {
+  let broker: TestBroker
+  const dirs: string[] = []
+
+  beforeAll(async () => {
+    broker = await startBroker()
+  })
+
+  afterAll(async () => {
+    await broker?.stop()
+    for (const d of dirs) removeDir(d)
+  })
+
+  it('a join of topics with different partition counts fails at start naming them, and runs once the stream is repartitioned', async () => {
+    const {KafkaStreams} = await import('../../src/streams/index.js')
+    const {KafkaClient} = await import('../../src/lib/client/client.js')
+    const {Admin} = await import('../../src/lib/client/admin.js')
+    const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
+    const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
+    try {
+      await new Admin(client).createTopics([
+        {name: 'cp-orders', numPartitions: 3, replicationFactor: 1},
+        {name: 'cp-customers', numPartitions: 2, replicationFactor: 1},
+      ])
+    } finally {
+      await client.close()
+    }
+    const topology = (repartition: boolean) => {
+      const b = new StreamsBuilder()
+      const orders = b.stream<string, string>('cp-orders', {keySerde: S, valueSerde: S})
+      const customers = b.table<string, string>('cp-customers', {keySerde: S, valueSerde: S})
+      ;(repartition ? orders.repartition() : orders).join(customers, J).to('cp-output', {keySerde: S, valueSerde: S})
+      return b.build()
+    }
+    const stateDir = tempDir('kcli-streams-cp-')
+    dirs.push(stateDir)
+    const quiet = {error: () => undefined, info: () => undefined, warn: () => undefined}
+    const bad = new KafkaStreams(topology(false), {'application.id': 'cp-app', 'bootstrap.servers': broker.bootstrap, logger: quiet, 'state.dir': stateDir})
+    await expect(bad.start()).rejects.toThrow('Invalid topology: Topics not co-partitioned: [{cp-customers=2, cp-orders=3}]')
+    expect(bad.state).toBe('ERROR')
+    // Through a repartition topic sized as the table's topic (2), the join's inputs are co-partitioned.
+    const repartitioned = topology(true)
+    const [repartitionTopic] = [...repartitioned.repartitionTopics.keys()]
+    expect(repartitionTopic).toBe('KSTREAM-REPARTITION-0000000004-repartition')
+    const good = new KafkaStreams(repartitioned, {'application.id': 'cp-app2', 'bootstrap.servers': broker.bootstrap, logger: quiet, 'state.dir': stateDir})
+    await good.start()
+    await good.close()
+    const c2 = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
+    try {
+      const info = await c2.topic(`cp-app2-${repartitionTopic}`)
+      expect(info.partitions.length).toBe(2)
+    } finally {
+      await c2.close()
+    }
+  }, 60_000)
+})
