@@ -353,14 +353,14 @@ export class KStream<K, V> {
    */
   join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, other: VO, key: K) => VR, windows: JoinWindows, joined?: StreamJoined<K, V, VO>): KStream<K, VR>
   join<VO, VR>(table: KTable<K, VO>, joiner: (value: V, other: VO, key: K) => VR, named?: Named): KStream<K, VR>
-  join<KG, VO, VR>(table: GlobalKTable<KG, VO>, keySelector: (key: K, value: V) => KG, joiner: (value: V, other: VO, key: K) => VR, named?: Named): KStream<K, VR>
+  join<KG, VO, VR>(table: GlobalKTable<KG, VO>, keySelector: (key: K, value: V) => KG | null, joiner: (value: V, other: VO, key: K) => VR, named?: Named): KStream<K, VR>
   join(other: unknown, a: unknown, b?: unknown, c?: unknown): KStream<K, unknown> {
     return this.anyJoin('inner', other, a, b, c) as never
   }
 
   leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, other: VO | null, key: K) => VR, windows: JoinWindows, joined?: StreamJoined<K, V, VO>): KStream<K, VR>
   leftJoin<VO, VR>(table: KTable<K, VO>, joiner: (value: V, other: VO | null, key: K) => VR, named?: Named): KStream<K, VR>
-  leftJoin<KG, VO, VR>(table: GlobalKTable<KG, VO>, keySelector: (key: K, value: V) => KG, joiner: (value: V, other: VO | null, key: K) => VR, named?: Named): KStream<K, VR>
+  leftJoin<KG, VO, VR>(table: GlobalKTable<KG, VO>, keySelector: (key: K, value: V) => KG | null, joiner: (value: V, other: VO | null, key: K) => VR, named?: Named): KStream<K, VR>
   leftJoin(other: unknown, a: unknown, b?: unknown, c?: unknown): KStream<K, unknown> {
     return this.anyJoin('left', other, a, b, c)
   }

@@ -123,6 +123,8 @@ export async function runSteps(options: {
   stateDir: string
   globalTopics?: string[]
   partitions?: number
+  /** Default true. false: produce everything at once (one input topic: its order is the partition's). */
+  stepwise?: boolean
   config?: Partial<import('../../src/streams/kafka-streams.js').StreamsConfig>
 }): Promise<{records: [string | null, string | null, number][]; dropped: number}> {
   const {KafkaStreams} = await import('../../src/streams/index.js')
@@ -148,6 +150,7 @@ export async function runSteps(options: {
     let applied = 0
     for (const [topic, key, value, timestamp] of options.steps) {
       await producer.send({key: key === null ? null : Buffer.from(key), timestamp, topic, value: value === null ? null : Buffer.from(value)})
+      if (options.stepwise === false) continue
       if (options.globalTopics?.includes(topic)) {
         applied++
         await pollUntil(async () => app.globals!.applied, (n) => n >= applied, 20_000, `global record ${applied} applied`)
