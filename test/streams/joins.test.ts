@@ -147,6 +147,52 @@ describe('kcli Streams joins', () => {
     }
   }
 
+  it('stream-stream inner/left/outer joins over random input equal the brute-force pairs within the window plus each unmatched record once', async () => {
+    const W = 2000
+    const G = 500
+    let x = 17
+    const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32
+    const base: Step[] = []
+    let clock = 1000
+    for (let i = 0; i < 40; i++) {
+      clock += Math.floor(random() * 900)
+      base.push([random() < 0.5 ? 'l' : 'r', `k${Math.floor(random() * 4)}`, `${i}`, clock])
+    }
+    // Far in the future on a key of its own: closes every window; itself stays pending.
+    base.push(['l', 'flush', 'f', clock + 100_000])
+    const reference = (kind: 'inner' | 'left' | 'outer'): Out[] => {
+      const ls = base.filter((s) => s[0] === 'l' && s[1] !== 'flush')
+      const rs = base.filter((s) => s[0] === 'r')
+      const out: Out[] = []
+      const matched = new Set<Step>()
+      for (const l of ls) {
+        for (const r of rs) {
+          if (l[1] === r[1] && Math.abs(l[3] - r[3]) <= W) {
+            out.push([l[1], J(l[2], r[2]), Math.max(l[3], r[3])])
+            matched.add(l).add(r)
+          }
+        }
+      }
+      if (kind !== 'inner') for (const l of ls) if (!matched.has(l)) out.push([l[1], J(l[2], null), l[3]])
+      if (kind === 'outer') for (const r of rs) if (!matched.has(r)) out.push([r[1], J(null, r[2]), r[3]])
+      return out
+    }
+    const sort = (o: Out[]) => [...o].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
+    for (const kind of ['inner', 'left', 'outer'] as const) {
+      const suffix = `random-${kind}-${n++}`
+      const b = new StreamsBuilder()
+      const l = b.stream<string, string>(`rl-${suffix}`, {keySerde: S, valueSerde: S})
+      const r = b.stream<string, string>(`rr-${suffix}`, {keySerde: S, valueSerde: S})
+      const w = JoinWindows.ofTimeDifferenceAndGrace(W, G)
+      ;(kind === 'inner' ? l.join(r, J, w) : kind === 'left' ? l.leftJoin(r, J, w) : l.outerJoin(r, J, w)).to(`rj-out-${suffix}`, {keySerde: S, valueSerde: S})
+      const expected = reference(kind)
+      expect(expected.length).toBeGreaterThan(kind === 'inner' ? 5 : 15)
+      const steps = base.map(([side, k, v, ts]): Step => [side === 'l' ? `rl-${suffix}` : `rr-${suffix}`, k, v, ts])
+      const {records} = await runSteps({appId: `rj-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, output: `rj-out-${suffix}`, stateDir: stateDir(), steps, topology: b.build()})
+      expect(sort(records)).toEqual(sort(expected))
+    }
+  }, 120_000)
+
   for (const left of [false, true]) {
     it(`stream-table ${left ? 'left' : 'inner'} join equals a lookup of the table built so far`, async () => {
       const suffix = `${left}-${n++}`
