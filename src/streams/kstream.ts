@@ -16,6 +16,12 @@ export interface Consumed<K, V> {
   valueSerde?: Serde<V>
   /** The source processor's name (Consumed.withName). */
   processorName?: string
+  /**
+   * Kafka's TimestampExtractor: the record's event time from its contents (default: the record's
+   * timestamp). `partitionTime` is the largest timestamp extracted so far by this source in the
+   * task (-1 before the first). A negative result drops the record (Kafka's skip behaviour).
+   */
+  timestampExtractor?: (record: {key: K; value: V; timestamp: number}, partitionTime: number) => number
 }
 
 export type StreamPartitioner<K, V> = (topic: string, key: K, value: V, numPartitions: number) => number | undefined
@@ -77,7 +83,8 @@ export class StreamsBuilder {
     const list = typeof topics === 'string' ? [topics] : topics
     if (list.length === 0) throw new TopologyException('a source needs at least one topic')
     const name = consumed.processorName ?? this.newProcessorName('KSTREAM-SOURCE-')
-    this.topology.addNode({kind: 'source', make: passThrough, name, predecessors: [], stores: [], topics: list, keySerde: consumed.keySerde as Serde<unknown>, valueSerde: consumed.valueSerde as Serde<unknown>})
+    const make = consumed.timestampExtractor ? extractingSource(consumed.timestampExtractor as (r: StreamRecord, partitionTime: number) => number) : passThrough
+    this.topology.addNode({kind: 'source', make, name, predecessors: [], stores: [], topics: list, keySerde: consumed.keySerde as Serde<unknown>, valueSerde: consumed.valueSerde as Serde<unknown>})
     return new KStream<K, V>(this, name, consumed.keySerde, consumed.valueSerde, false)
   }
 
@@ -184,6 +191,26 @@ function tableSource(storeName: string, keySerdeOpt: Serde<unknown> | undefined,
         if (value === null && oldValue === null) return
         store.put(keyBytes, value === null ? null : vs.serialize(topic, value), r.timestamp)
         ctx.forward({...r, oldValue, value})
+      },
+    }
+  }
+}
+
+/** A source that sets each record's timestamp with the user's TimestampExtractor. */
+function extractingSource(extract: (r: StreamRecord, partitionTime: number) => number): () => Processor {
+  return () => {
+    let ctx: ProcessorContext
+    let partitionTime = -1
+    return {
+      init: (c) => void (ctx = c),
+      process(r) {
+        const timestamp = extract(r, partitionTime)
+        if (!(timestamp >= 0)) {
+          ctx.dropped(`Skipping record due to negative extracted timestamp. topic=[${ctx.topic}] partition=[${ctx.partition}] offset=[${ctx.offset}] extractedTimestamp=[${timestamp}]`)
+          return
+        }
+        partitionTime = Math.max(partitionTime, timestamp)
+        ctx.forward({...r, timestamp})
       },
     }
   }
