@@ -24,7 +24,7 @@ export {
   StreamsBuilder,
   TimeWindowedKStream,
 } from './kstream.js'
-export {JoinWindows, SessionWindows, TimeWindows, type Window, type Windowed, WindowedSerdes} from './windows.js'
+export {JoinWindows, SessionWindows, SlidingWindows, TimeWindows, type Window, type Windowed, WindowedSerdes} from './windows.js'
 export type {ApiProcessor, ApiProcessorContext, KeyValueStoreApi} from './processors.js'
 export {type Cancellable, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, Topology, TopologyDescription, TopologyException} from './topology.js'
 export {

@@ -6,10 +6,10 @@
  */
 import type {Serde} from './serdes.js'
 import {Serdes} from './serdes.js'
-import {JoinWindows, SessionWindows, TimeWindows, type Windowed} from './windows.js'
+import {JoinWindows, SessionWindows, SlidingWindows, TimeWindows, type Windowed} from './windows.js'
 import {type NodeDef, type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyException} from './topology.js'
 import {storeGetter, StreamStreamJoin, type TableJoinKind, tableTableJoinProcessor, type ValueGetterSupplier} from './joins.js'
-import {type ApiProcessor, sessionAggregateProcessor, suppressProcessor, typedContext} from './processors.js'
+import {type ApiProcessor, sessionAggregateProcessor, slidingAggregateProcessor, suppressProcessor, typedContext} from './processors.js'
 
 export interface Consumed<K, V> {
   keySerde?: Serde<K>
@@ -624,8 +624,9 @@ export class KGroupedStream<K, V> {
 
   /** Aggregations per time window (tumbling or hopping, with grace: see windows.ts) or per session (processors.ts). */
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
-  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>
-  windowedBy(windows: TimeWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    if (windows instanceof SlidingWindows) return new TimeWindowedKStream<K, V>(windows, (prefix, materialized, named, initializer, aggregator) => this.doSlidingAggregate(prefix, windows, materialized, named, initializer, aggregator) as never)
     if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(windows, (prefix, materialized, named, initializer, aggregator, merger) => this.doSessionAggregate(prefix, windows, materialized, named, initializer, aggregator, merger))
     return this.timeWindowed(windows)
   }
@@ -642,6 +643,21 @@ export class KGroupedStream<K, V> {
     const changelogConfigs = {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(windows.inactivityGapMs + windows.graceMs + 86_400_000)}
     builder.topology.addStore({changelogConfigs, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
     builder.topology.addNode({kind: 'processor', make: sessionAggregateProcessor(storeName, windows, keySerde, valueSerde, initializer, aggregator, merger), name: processorName, predecessors: [parent], stores: [storeName]})
+    return new KTable<Windowed<K>, VA>(builder, processorName, undefined, materialized.valueSerde, storeName, undefined, {graceMs: windows.graceMs, keySerde: keySerde as Serde<unknown>})
+  }
+
+  private doSlidingAggregate<VA>(prefix: string, windows: SlidingWindows, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA): KTable<Windowed<K>, VA> {
+    const builder = this.builder
+    const storeName = materialized.storeName ?? builder.newStoreName(prefix)
+    const processorName = named?.name ?? builder.newProcessorName(prefix)
+    const keySerde = (materialized.keySerde ?? this.keySerde) as Serde<unknown> | undefined
+    const valueSerde = (materialized.valueSerde ?? (prefix === 'KSTREAM-REDUCE-' ? this.valueSerde : undefined)) as Serde<unknown> | undefined
+    let parent = this.parentName
+    if (this.repartitionRequired) parent = createRepartition(builder, parent, this.repartitionName ?? storeName, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.repartitionName !== undefined)
+    // A sliding window store's changelog: compact,delete, kept for 2 x difference + grace + one day.
+    const changelogConfigs = {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(2 * windows.timeDifferenceMs + windows.graceMs + 86_400_000)}
+    builder.topology.addStore({changelogConfigs, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
+    builder.topology.addNode({kind: 'processor', make: slidingAggregateProcessor(storeName, windows, keySerde, valueSerde, initializer, aggregator), name: processorName, predecessors: [parent], stores: [storeName]})
     return new KTable<Windowed<K>, VA>(builder, processorName, undefined, materialized.valueSerde, storeName, undefined, {graceMs: windows.graceMs, keySerde: keySerde as Serde<unknown>})
   }
 
@@ -747,7 +763,7 @@ type AggregateFn<K, V> = <VA>(prefix: string, materialized: Materialized<K, VA>,
 /** A grouped stream aggregated per time window: the result is keyed by Windowed<K>. */
 export class TimeWindowedKStream<K, V> {
   constructor(
-    readonly windows: TimeWindows,
+    readonly windows: TimeWindows | SlidingWindows,
     private readonly aggregateFn: AggregateFn<K, V>,
   ) {}
 

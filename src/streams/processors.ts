@@ -5,7 +5,7 @@
  */
 import type {Serde} from './serdes.js'
 import type {Processor, ProcessorContext, StreamRecord, Topology} from './topology.js'
-import type {SessionWindows, Window, Windowed} from './windows.js'
+import type {SessionWindows, SlidingWindows, Window, Windowed} from './windows.js'
 
 // ---- Processor API ---------------------------------------------------------------------------
 
@@ -186,6 +186,143 @@ export function suppressProcessor(storeName: string, graceMs: number, keySerdeOp
           store.put(row.key, null, row.timestamp)
           ctx.forward({headers: [], key: {key, window: {end, start}} satisfies Windowed<unknown>, timestamp: row.timestamp, value: vs.deserialize(topic, row.value)})
         }
+      },
+    }
+  }
+}
+
+// ---- sliding windows -------------------------------------------------------------------------
+
+/**
+ * Kafka's KStreamSlidingWindowAggregate, step for step (processInOrder, processEarly,
+ * createWindows): the windows of the key starting in [ts - 2 x difference, ts + 1] are scanned in
+ * start order; those containing the record are updated; the previous record's right window, the
+ * record's left window (from the aggregate of the last window ending before it) and its right
+ * window (a copy of the aggregate of the last window containing it, when a later record is in it)
+ * are created as needed. A window is updated only while its end is at or after stream time - grace
+ * (a closed one counts a dropped record); a record whose right window would already be closed is
+ * dropped whole. The store key is the window store's (key, start, sequence 0); the value's
+ * timestamp is the window's largest record timestamp, which is also the update's.
+ */
+export function slidingAggregateProcessor<K, V, VA>(
+  storeName: string,
+  windows: SlidingWindows,
+  keySerdeOpt: Serde<unknown> | undefined,
+  valueSerdeOpt: Serde<unknown> | undefined,
+  initializer: (() => VA) | null,
+  aggregator: (key: K, value: V, aggregate: VA) => VA,
+): () => Processor {
+  return () => {
+    let ctx: ProcessorContext
+    let ks: Serde<unknown>
+    let vs: Serde<unknown>
+    let topic: string
+    let streamTime = -1
+    const diff = windows.timeDifferenceMs
+    return {
+      init(c) {
+        ctx = c
+        ks = keySerdeOpt ?? c.defaultSerde('key', `store ${storeName}`)
+        vs = valueSerdeOpt ?? c.defaultSerde('value', `store ${storeName}`)
+        topic = `${c.applicationId}-${storeName}-changelog`
+      },
+      process(r) {
+        if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) {
+          ctx.dropped(`Skipping record due to null key or value. topic=[${ctx.topic}] partition=[${ctx.partition}] offset=[${ctx.offset}]`)
+          return
+        }
+        const ts = r.timestamp
+        streamTime = Math.max(streamTime, ts)
+        const closeTime = streamTime - windows.graceMs
+        if (ts + 1 + diff <= closeTime) {
+          ctx.dropped(`Skipping record for expired window. topic=[${ctx.topic}] partition=[${ctx.partition}] offset=[${ctx.offset}] timestamp=[${ts}] window=[${ts - diff},${ts}] expiration=[${closeTime}] streamTime=[${streamTime}]`)
+          return
+        }
+        const store = ctx.getStateStore(storeName)
+        const keyBytes = ks.serialize(topic, r.key)!
+        const storeKey = (start: number) => {
+          const k = Buffer.alloc(keyBytes.length + 12)
+          keyBytes.copy(k, 0)
+          k.writeBigInt64BE(BigInt(start), keyBytes.length)
+          return k
+        }
+        type Agg = {value: VA | null; timestamp: number}
+        const fetch = (from: number, to: number): {start: number; agg: Agg}[] => {
+          const out: {start: number; agg: Agg}[] = []
+          for (const row of store.range(storeKey(from), storeKey(to + 1))) {
+            if (row.key.length !== keyBytes.length + 12 || !row.key.subarray(0, keyBytes.length).equals(keyBytes)) continue
+            out.push({agg: {timestamp: row.timestamp, value: vs.deserialize(topic, row.value) as VA}, start: Number(row.key.readBigInt64BE(keyBytes.length))})
+          }
+          return out
+        }
+        const fresh = (): Agg => ({timestamp: ts, value: initializer ? initializer() : null})
+        const update = (start: number, agg: Agg) => {
+          const window = {end: start + diff, start}
+          // The end is inclusive: a window ending at stream time - grace is still open.
+          if (window.end < closeTime) {
+            ctx.dropped(`Skipping record for expired window. topic=[${ctx.topic}] partition=[${ctx.partition}] offset=[${ctx.offset}] timestamp=[${ts}] window=[${window.start},${window.end}] expiration=[${closeTime}] streamTime=[${streamTime}]`)
+            return
+          }
+          const newAgg = agg.value === null ? (r.value as unknown as VA) : aggregator(r.key as K, r.value as V, agg.value)
+          const timestamp = agg.value === null ? ts : Math.max(ts, agg.timestamp)
+          store.put(storeKey(start), vs.serialize(topic, newAgg), timestamp)
+          ctx.forward({headers: r.headers, key: {key: r.key, window} satisfies Windowed<unknown>, timestamp, value: newAgg})
+        }
+        const createRightWindow = (agg: Agg) => {
+          const window = {end: ts + 1 + diff, start: ts + 1}
+          store.put(storeKey(window.start), vs.serialize(topic, agg.value), agg.timestamp)
+          ctx.forward({headers: r.headers, key: {key: r.key, window} satisfies Windowed<unknown>, timestamp: agg.timestamp, value: agg.value})
+        }
+        const starts = new Set<number>()
+        let rightWinAgg: Agg | undefined
+        let rightWinAlreadyCreated = false
+        let previousRecordTimestamp: number | undefined
+        if (ts < diff) {
+          // processEarly: one combined window [0, diff] holds every early record.
+          let combined: Agg | undefined
+          for (const w of fetch(0, ts + 1)) {
+            starts.add(w.start)
+            if (w.start === 0) {
+              combined = w.agg
+              if (w.agg.timestamp < ts) previousRecordTimestamp = w.agg.timestamp
+            } else if (w.start <= ts) {
+              rightWinAgg = w.agg
+              update(w.start, w.agg)
+            } else if (w.start === ts + 1) rightWinAlreadyCreated = true
+          }
+          if (!rightWinAgg && combined && combined.timestamp > ts) rightWinAgg = combined
+          if (!rightWinAlreadyCreated && rightWinAgg && rightWinAgg.timestamp > ts) createRightWindow(rightWinAgg)
+          if (previousRecordTimestamp !== undefined && !starts.has(previousRecordTimestamp + 1)) update(previousRecordTimestamp + 1, fresh())
+          update(0, combined ?? fresh())
+          return
+        }
+        // processInOrder
+        let leftWinAgg: Agg | undefined
+        let leftWinAlreadyCreated = false
+        for (const w of fetch(Math.max(0, ts - 2 * diff), ts + 1)) {
+          starts.add(w.start)
+          const end = w.start + diff
+          if (end < ts) {
+            leftWinAgg = w.agg
+            previousRecordTimestamp = w.agg.timestamp
+          } else if (end === ts) {
+            leftWinAlreadyCreated = true
+            if (w.agg.timestamp < ts) previousRecordTimestamp = w.agg.timestamp
+            update(w.start, w.agg)
+          } else if (end > ts && w.start <= ts) {
+            rightWinAgg = w.agg
+            update(w.start, w.agg)
+          } else if (w.start === ts + 1) rightWinAlreadyCreated = true
+        }
+        if (previousRecordTimestamp !== undefined) {
+          const previousRightStart = previousRecordTimestamp + 1
+          if (!starts.has(previousRightStart) && previousRightStart + diff >= ts) update(previousRightStart, fresh())
+        }
+        if (!leftWinAlreadyCreated) {
+          const leftNotEmpty = previousRecordTimestamp !== undefined && ts - diff <= previousRecordTimestamp
+          update(ts - diff, leftNotEmpty ? {timestamp: ts, value: leftWinAgg!.value} : fresh())
+        }
+        if (!rightWinAlreadyCreated && rightWinAgg && rightWinAgg.timestamp > ts) createRightWindow(rightWinAgg)
       },
     }
   }

@@ -159,3 +159,28 @@ export function sessionWindowedSerde<K>(keySerde: Serde<K>): Serde<Windowed<K>> 
     },
   }
 }
+
+/**
+ * Kafka's SlidingWindows: windows `[start, start + timeDifference]`, both ends inclusive, one
+ * ending at each record (its left window, clamped to `[0, timeDifference]` early on) and one
+ * starting just after it (its right window) when a later record falls in it: every distinct set
+ * of records within the time difference, without a window per millisecond. Grace as for
+ * TimeWindows.
+ */
+export class SlidingWindows {
+  private constructor(
+    readonly timeDifferenceMs: number,
+    readonly graceMs: number,
+  ) {
+    if (timeDifferenceMs < 0) throw new RangeError('Window time difference must not be negative.')
+    if (graceMs < 0) throw new RangeError('Window grace period must not be negative.')
+  }
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
+    return new SlidingWindows(timeDifferenceMs, 0)
+  }
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
+    return new SlidingWindows(timeDifferenceMs, graceMs)
+  }
+}

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type ApiProcessor, type ApiProcessorContext, BufferConfig, KafkaStreams, Serdes, SessionWindows, Stores, StreamsBuilder, Suppressed, TimeWindows, WindowedSerdes} from '../../src/streams/index.js'
+import {type ApiProcessor, type ApiProcessorContext, BufferConfig, KafkaStreams, Serdes, SessionWindows, SlidingWindows, Stores, StreamsBuilder, Suppressed, TimeWindows, WindowedSerdes} from '../../src/streams/index.js'
 import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
 import {readAll, runSteps, type Step} from './support.js'
 
@@ -102,6 +102,90 @@ describe('kcli Streams session windows, suppress and the Processor API', () => {
     expect(out).toEqual(reference.out)
     expect(dropped).toBe(reference.dropped)
   }, 120_000)
+
+  const slidingTopology = (input: string, output: string, windows: SlidingWindows) => {
+    const b = new StreamsBuilder()
+    b.stream<string, string>(input, {keySerde: S, valueSerde: S})
+      .groupByKey()
+      .windowedBy(windows)
+      .aggregate(() => '', (_k, v, agg) => (agg === '' ? v : `${agg},${v}`), {valueSerde: S})
+      .toStream()
+      .to(output, {keySerde: WindowedSerdes.timeWindowedSerdeFrom(S, windows.timeDifferenceMs), valueSerde: S})
+    return b.build()
+  }
+  const decodeSliding = async (output: string, diff: number) =>
+    (await readAll(broker.bootstrap, output)).map((r) => [r.key!.subarray(0, r.key!.length - 8).toString(), Number(r.key!.readBigInt64BE(r.key!.length - 8)), Number(r.key!.readBigInt64BE(r.key!.length - 8)) + diff, r.value!.toString(), r.timestamp] as [string, number, number, string, number])
+
+  it("sliding windows give Kafka Streams' windows, updates and drops (left and right windows, early records, out-of-order)", async () => {
+    // shared/kafka-reference/streams/03-hopping-sliding-session/sliding-5s-grace-0.
+    const input: Step[] = [['A', 'a1', 1000], ['A', 'a2', 2000], ['B', 'b1', 2500], ['A', 'a3', 6000], ['A', 'a4', 4500], ['B', 'b2', 9000], ['A', 'a5', 10000], ['A', 'a6', 13000], ['A', 'a7', 20000], ['A', 'a8', 3000], ['B', 'b3', 21000]].map(([k, v, ts]) => ['sl-input', k as string, v as string, ts as number])
+    const expected = [
+      ['A', 0, 5000, 'a1', 1000], ['A', 1001, 6001, 'a2', 2000], ['A', 0, 5000, 'a1,a2', 2000], ['B', 0, 5000, 'b1', 2500], ['A', 1001, 6001, 'a2,a3', 6000], ['A', 2001, 7001, 'a3', 6000],
+      ['A', 1000, 6000, 'a1,a2,a3', 6000], ['A', 1000, 6000, 'a1,a2,a3,a4', 6000], ['A', 1001, 6001, 'a2,a3,a4', 6000], ['A', 2001, 7001, 'a3,a4', 6000], ['A', 4501, 9501, 'a3', 6000],
+      ['B', 4000, 9000, 'b2', 9000], ['A', 6001, 11001, 'a5', 10000], ['A', 5000, 10000, 'a3,a5', 10000], ['A', 10001, 15001, 'a6', 13000], ['A', 8000, 13000, 'a5,a6', 13000],
+      ['A', 15000, 20000, 'a7', 20000], ['B', 16000, 21000, 'b3', 21000],
+    ]
+    const {dropped} = await runSteps({appId: 'sl-app', bootstrap: broker.bootstrap, expected: expected.length, output: 'sl-output', stateDir: stateDir(), steps: input, stepwise: false, topology: slidingTopology('sl-input', 'sl-output', SlidingWindows.ofTimeDifferenceWithNoGrace(5000))})
+    expect(await decodeSliding('sl-output', 5000)).toEqual(expected)
+    expect(dropped).toBe(2)
+  }, 60_000)
+
+  it('sliding windows with grace over out-of-order input: each window holds exactly the accepted records within it (brute force), records late beyond grace dropped', async () => {
+    const diff = 2000
+    const grace = 1500
+    let x = 11
+    const random = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32
+    const steps: Step[] = []
+    let clock = 500
+    let streamTime = -1
+    const accepted: [string, string, number][] = []
+    let droppedExpected = 0
+    for (let i = 0; i < 150; i++) {
+      clock += Math.floor(random() * 600)
+      // On time, late within grace (all its windows still open), or late by more than grace + difference (dropped whole).
+      const roll = random()
+      // Lateness counts from stream time (the largest timestamp so far), which a late record does not move.
+      const ts = streamTime < 0 ? clock : roll < 0.15 ? Math.max(0, streamTime - Math.floor(random() * grace)) : roll < 0.22 ? streamTime - grace - diff - 1 - Math.floor(random() * 3000) : clock
+      if (ts < 0) continue
+      const key = `k${Math.floor(random() * 3)}`
+      steps.push(['sg-input', key, `v${i}`, ts])
+      streamTime = Math.max(streamTime, ts)
+      if (ts + 1 + diff <= streamTime - grace) droppedExpected++
+      else accepted.push([key, `v${i}`, ts])
+    }
+    expect(droppedExpected).toBeGreaterThan(0)
+    // Brute force: the windows are each accepted record's left window [t - diff, t] (early ones all [0, diff])
+    // and its right window [t + 1, t + 1 + diff] when an accepted record of the key is in it; each holds the
+    // accepted records within it, in arrival order.
+    const expected = new Map<string, string>()
+    for (const [key, , t] of accepted) {
+      const mine = accepted.filter((a) => a[0] === key)
+      const starts = [Math.max(0, t - diff)]
+      if (mine.some((a) => a[2] > t && a[2] <= t + 1 + diff)) starts.push(t + 1)
+      for (const start of starts) expected.set(`${key}@${start}`, mine.filter((a) => a[2] >= start && a[2] <= start + diff).map((a) => a[1]).join(','))
+    }
+    const topology = slidingTopology('sg-input', 'sg-output', SlidingWindows.ofTimeDifferenceAndGrace(diff, grace))
+    const {KafkaStreams: App} = await import('../../src/streams/index.js')
+    const {produceRaw} = await import('./support.js')
+    const {KafkaClient} = await import('../../src/lib/client/client.js')
+    const {Admin} = await import('../../src/lib/client/admin.js')
+    const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
+    const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
+    await new Admin(client).createTopics(['sg-input', 'sg-output'].map((name) => ({name, numPartitions: 1, replicationFactor: 1})))
+    await client.close()
+    await produceRaw(broker.bootstrap, 'sg-input', steps.map(([, k, v, ts]) => ({key: Buffer.from(k!), timestamp: ts, value: Buffer.from(v!)})))
+    const app = new App(topology, {'application.id': 'sg-app', 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir()})
+    await app.start()
+    try {
+      const last = (records: Awaited<ReturnType<typeof decodeSliding>>) => new Map(records.map(([k, start, , v]) => [`${k}@${start}`, v]))
+      const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1))
+      const got = await pollUntil(() => decodeSliding('sg-output', diff), (r) => JSON.stringify(sorted(last(r))) === JSON.stringify(sorted(expected)), 15_000, 'final sliding windows').catch(async () => decodeSliding('sg-output', diff))
+      expect(sorted(last(got))).toEqual(sorted(expected))
+      expect(app.metrics()['dropped-records-total']).toBe(droppedExpected)
+    } finally {
+      await app.close()
+    }
+  }, 60_000)
 
   it('suppress(untilWindowCloses(unbounded())) emits one final result per closed window, as Kafka Streams and a brute force', async () => {
     // The tumbling-window input of shared/kafka-reference/streams/02-tumbling-window (size 5 s, grace 2 s).
