@@ -52,6 +52,36 @@ export function windowFetch(store: KeyValueStore, keyBytes: Buffer, from: number
   return out
 }
 
+/**
+ * Deletes the rows of a window store whose 8-byte big-endian time, `timeOffsetFromEnd` bytes
+ * before the end of the key, is before `cutoff` (the store's retention: Kafka drops whole
+ * segments). A full scan: callers run it once stream time has moved one retention period on, so
+ * the store holds about two retention periods of rows.
+ */
+export function purgeBefore(store: KeyValueStore, timeOffsetFromEnd: number, cutoff: number, timestamp: number): number {
+  let purged = 0
+  for (const row of store.range()) {
+    if (row.key.length < timeOffsetFromEnd) continue
+    if (Number(row.key.readBigInt64BE(row.key.length - timeOffsetFromEnd)) >= cutoff) continue
+    store.put(row.key, null, timestamp)
+    purged++
+  }
+  return purged
+}
+
+/** Runs `purge(streamTime)` when stream time has moved `periodMs` on since the last run. */
+export class PurgeSchedule {
+  private last = -1
+  constructor(private readonly periodMs: number) {}
+  maybe(streamTime: number, purge: () => void): void {
+    if (this.last < 0) this.last = streamTime
+    else if (streamTime - this.last >= Math.max(1, this.periodMs)) {
+      this.last = streamTime
+      purge()
+    }
+  }
+}
+
 interface SharedJoinState {
   streamTime: number
   minTime: number
@@ -59,6 +89,7 @@ interface SharedJoinState {
   /** Each window store's own stream time (largest timestamp put), by store name. */
   observed: Map<string, number>
   seq: number
+  purges: Map<string, PurgeSchedule>
 }
 
 export interface StreamStreamJoinSpec {
@@ -82,7 +113,7 @@ export class StreamStreamJoin {
   constructor(readonly spec: StreamStreamJoinSpec) {}
 
   private state(ctx: ProcessorContext): SharedJoinState {
-    return taskLocal(this.shared, ctx, () => ({minTime: Number.MAX_SAFE_INTEGER, nextTimeToEmit: 0, observed: new Map(), seq: Math.floor(Math.random() * 2 ** 31), streamTime: -1}))
+    return taskLocal(this.shared, ctx, () => ({minTime: Number.MAX_SAFE_INTEGER, nextTimeToEmit: 0, observed: new Map(), purges: new Map(), seq: Math.floor(Math.random() * 2 ** 31), streamTime: -1}))
   }
 
   private retentionMs(): number {
@@ -109,10 +140,15 @@ export class StreamStreamJoin {
             const st = this.state(ctx)
             const observed = Math.max(st.observed.get(storeName) ?? -1, r.timestamp)
             st.observed.set(storeName, observed)
+            const store = ctx.getStateStore(storeName)
             if (r.timestamp > observed - this.retentionMs()) {
               st.seq = (st.seq + 1) >>> 0
-              ctx.getStateStore(storeName).put(windowStoreKey(s.ks.serialize(s.topic, r.key)!, r.timestamp, st.seq), s.vs.serialize(s.topic, r.value), r.timestamp)
+              store.put(windowStoreKey(s.ks.serialize(s.topic, r.key)!, r.timestamp, st.seq), s.vs.serialize(s.topic, r.value), r.timestamp)
             }
+            // Rows older than the retention are never found again (fetches start after it).
+            let purge = st.purges.get(storeName)
+            if (!purge) st.purges.set(storeName, (purge = new PurgeSchedule(this.retentionMs())))
+            purge.maybe(observed, () => purgeBefore(store, 12, observed - this.retentionMs() + 1, observed))
           }
           ctx.forward(r)
         },

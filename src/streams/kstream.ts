@@ -8,7 +8,7 @@ import type {Serde} from './serdes.js'
 import {Serdes} from './serdes.js'
 import {JoinWindows, SessionWindows, SlidingWindows, TimeWindows, type Windowed} from './windows.js'
 import {type NodeDef, type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyException} from './topology.js'
-import {storeGetter, StreamStreamJoin, type TableJoinKind, tableTableJoinProcessor, type ValueGetterSupplier} from './joins.js'
+import {PurgeSchedule, purgeBefore, storeGetter, StreamStreamJoin, type TableJoinKind, tableTableJoinProcessor, type ValueGetterSupplier} from './joins.js'
 import {type ApiProcessor, sessionAggregateProcessor, slidingAggregateProcessor, suppressProcessor, typedContext} from './processors.js'
 
 export interface Consumed<K, V> {
@@ -700,8 +700,11 @@ export class KGroupedStream<K, V> {
       let vs: Serde<unknown>
       /** The largest timestamp this task's processor has seen (Kafka's observedStreamTime). */
       let streamTime = -1
+      const purge = windows ? new PurgeSchedule(windows.sizeMs + windows.graceMs) : undefined
       const processWindowed = (r: StreamRecord, store: ReturnType<ProcessorContext['getStateStore']>, topic: string) => {
         streamTime = Math.max(streamTime, r.timestamp)
+        // Closed windows are never updated again: deleted once stream time has moved a retention (size + grace) on.
+        purge!.maybe(streamTime, () => purgeBefore(store, 12, streamTime - windows!.sizeMs - windows!.graceMs, streamTime))
         const closeTime = streamTime - windows!.graceMs
         const keyBytes = ks.serialize(topic, r.key)!
         for (const window of windows!.windowsFor(r.timestamp)) {

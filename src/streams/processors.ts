@@ -3,6 +3,7 @@
  * suppress(untilWindowCloses), and the typed view of user stores that the Processor API's
  * context gives (KStream.process).
  */
+import {PurgeSchedule, purgeBefore} from './joins.js'
 import type {Serde} from './serdes.js'
 import type {Processor, ProcessorContext, StreamRecord, Topology} from './topology.js'
 import type {SessionWindows, SlidingWindows, Window, Windowed} from './windows.js'
@@ -219,6 +220,8 @@ export function slidingAggregateProcessor<K, V, VA>(
     let topic: string
     let streamTime = -1
     const diff = windows.timeDifferenceMs
+    // A window starting before stream time - grace - 3 x difference is neither updated nor read again.
+    const purge = new PurgeSchedule(2 * diff + windows.graceMs)
     return {
       init(c) {
         ctx = c
@@ -239,6 +242,7 @@ export function slidingAggregateProcessor<K, V, VA>(
           return
         }
         const store = ctx.getStateStore(storeName)
+        purge.maybe(streamTime, () => purgeBefore(store, 12, streamTime - windows.graceMs - 3 * diff - 2, streamTime))
         const keyBytes = ks.serialize(topic, r.key)!
         const storeKey = (start: number) => {
           const k = Buffer.alloc(keyBytes.length + 12)

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {JoinWindows, Serdes, StreamsBuilder} from '../../src/streams/index.js'
 import {removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
-import {runSteps, type Step} from './support.js'
+import {readAll, runSteps, type Step} from './support.js'
 
 const S = Serdes.String()
 const J = (l: string | null, r: string | null) => `L=${l},R=${r}`
@@ -190,6 +190,14 @@ describe('kcli Streams joins', () => {
       const steps = base.map(([side, k, v, ts]): Step => [side === 'l' ? `rl-${suffix}` : `rr-${suffix}`, k, v, ts])
       const {records} = await runSteps({appId: `rj-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, output: `rj-out-${suffix}`, stateDir: stateDir(), steps, topology: b.build()})
       expect(sort(records)).toEqual(sort(expected))
+      if (kind === 'inner') {
+        // Rows older than the window store's retention (before + after + grace) are purged: tombstones in its changelog.
+        const changelog = await readAll(broker.bootstrap, `rj-${suffix}-KSTREAM-JOINTHIS-0000000004-store-changelog`)
+        const tombstones = changelog.filter((r) => r.value === null)
+        expect(tombstones.length).toBeGreaterThan(5)
+        const last = Math.max(...changelog.map((r) => r.timestamp))
+        for (const t of tombstones) expect(Number(t.key!.readBigInt64BE(t.key!.length - 12))).toBeLessThan(last - 2 * W - G + 1)
+      }
     }
   }, 120_000)
 
