@@ -29,6 +29,11 @@ export type {ApiProcessor, ApiProcessorContext, KeyValueStoreApi} from './proces
 export {type Cancellable, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, Topology, TopologyDescription, TopologyException} from './topology.js'
 export {
   type DeserializationExceptionHandler,
+  type HostInfo,
+  InvalidStateStoreException,
+  KEY_QUERY_METADATA_NOT_AVAILABLE,
+  type KeyQueryMetadata,
+  type ReadOnlyKeyValueStore,
   type DeserializationHandlerResponse,
   KafkaStreams,
   LogAndContinueExceptionHandler,
@@ -39,3 +44,4 @@ export {
   type StreamsState,
 } from './kafka-streams.js'
 export {PersistentKeyValueStore} from './store.js'
+export {STREAMS_PROTOCOL, StreamsAssignor, assignTasks} from './assignor.js'

@@ -19,7 +19,7 @@
  * does under EOS.
  */
 import {randomUUID} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseBootstrapServers} from '../lib/cli/bootstrap-server.js'
@@ -31,6 +31,8 @@ import {Producer} from '../lib/client/producer.js'
 import {GlobalStores} from './global-stores.js'
 import {PunctuationQueue} from './punctuation.js'
 import type {Serde} from './serdes.js'
+import {type AssignmentInfo, compareTaskIds, decodeAssignmentInfo, parseTaskId, StreamsAssignor, type SubscriptionInfo} from './assignor.js'
+import {partitionForKey} from '../lib/client/murmur2.js'
 import {PersistentKeyValueStore} from './store.js'
 import {type Cancellable, type KeyValueStore, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
 
@@ -68,6 +70,10 @@ export interface StreamsConfig {
   'client.id'?: string
   /** exactly_once_v2: transaction.timeout.ms of the producer. Default 10000 (Kafka Streams' default under EOS). */
   'transaction.timeout.ms'?: number
+  /** Standby tasks per task: copies of its stores kept up to date from the changelog on other instances. Default 0. */
+  'num.standby.replicas'?: number
+  /** `host:port` this instance's interactive queries are served on (queryMetadataForKey names it). */
+  'application.server'?: string
   /** Where WARN/ERROR lines go. Default: stderr. */
   logger?: StreamsLogger
   /**
@@ -86,8 +92,62 @@ export class MissingSourceTopicException extends StreamsException {
   override name = 'MissingSourceTopicException'
 }
 
+/** Kafka's InvalidStateStoreException: a store queried while the application cannot serve it. */
+export class InvalidStateStoreException extends StreamsException {
+  override name = 'InvalidStateStoreException'
+}
+
+export interface HostInfo {
+  host: string
+  port: number
+}
+
+/** Kafka's KeyQueryMetadata: which instance holds a key's task (and its standbys). */
+export interface KeyQueryMetadata {
+  activeHost: HostInfo
+  standbyHosts: HostInfo[]
+  partition: number
+}
+
+/** Kafka's KeyQueryMetadata.NOT_AVAILABLE: no instance advertises application.server, or the key's task is not assigned. */
+export const KEY_QUERY_METADATA_NOT_AVAILABLE: KeyQueryMetadata = Object.freeze({activeHost: {host: 'unavailable', port: -1}, partition: -1, standbyHosts: []})
+
+/** A read-only view of a key-value store over this instance's active tasks (Kafka's ReadOnlyKeyValueStore). */
+export interface ReadOnlyKeyValueStore<K, V> {
+  get(key: K): V | undefined
+  all(): IterableIterator<{key: K; value: V}>
+  approximateNumEntries(): number
+}
+
+function parseHostInfo(endpoint: string): HostInfo {
+  const i = endpoint.lastIndexOf(':')
+  return {host: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1))}
+}
+
+/** Kafka's OffsetCheckpoint format: version 0, the count, then `topic partition offset` lines. */
+function writeCheckpointFile(path: string, entries: readonly {topic: string; partition: number; offset: bigint}[]): void {
+  writeFileSync(path + '.tmp', `0\n${entries.length}\n${entries.map((e) => `${e.topic} ${e.partition} ${e.offset}\n`).join('')}`)
+  renameSync(path + '.tmp', path)
+}
+
+function readCheckpointFile(path: string): Map<string, bigint> {
+  const map = new Map<string, bigint>()
+  if (!existsSync(path)) return map
+  const lines = readFileSync(path, 'utf8').split('\n')
+  for (const line of lines.slice(2)) {
+    const [topic, partition, offset] = line.split(' ')
+    if (topic && partition !== undefined && offset !== undefined) map.set(topic, BigInt(offset))
+  }
+  return map
+}
+
 const REPARTITION_CONFIGS = {'cleanup.policy': 'delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': '-1', 'segment.bytes': '52428800'}
 const CHANGELOG_CONFIGS = {'cleanup.policy': 'compact', 'message.timestamp.type': 'CreateTime'}
+
+/** Restores and standbys write to the store every this many records. */
+const RESTORE_FLUSH_RECORDS = 10_000
+/** Restore and standby consumers fetch up to this much per partition (the main consumer: 1 MiB). */
+const RESTORE_FETCH_BYTES = 8 * 1024 * 1024
 
 const stderrLogger: StreamsLogger = {
   error: (m) => process.stderr.write(`ERROR ${m}\n`),
@@ -260,27 +320,44 @@ class Task implements Omit<ProcessorContext, 'forward'> {
     return join(this.dir, '.checkpoint')
   }
 
-  /** Kafka's OffsetCheckpoint format: version 0, the count, then `topic partition offset` lines. */
   writeCheckpoint(): void {
-    const lines = [...this.stores.values()].filter((s) => s.changelog).map((s) => `${s.changelog} ${this.taskPartition} ${s.changelogOffset}`)
-    writeFileSync(this.checkpointPath() + '.tmp', `0\n${lines.length}\n${lines.map((l) => l + '\n').join('')}`)
-    writeFileSync(this.checkpointPath(), readFileSync(this.checkpointPath() + '.tmp'))
-    rmSync(this.checkpointPath() + '.tmp', {force: true})
+    writeCheckpointFile(this.checkpointPath(), [...this.stores.values()].filter((s) => s.changelog).map((s) => ({offset: s.changelogOffset, partition: this.taskPartition, topic: s.changelog!})))
   }
 
   readCheckpoint(): Map<string, bigint> {
-    const map = new Map<string, bigint>()
-    if (!existsSync(this.checkpointPath())) return map
-    const lines = readFileSync(this.checkpointPath(), 'utf8').split('\n')
-    for (const line of lines.slice(2)) {
-      const [topic, partition, offset] = line.split(' ')
-      if (topic && partition !== undefined && offset !== undefined) map.set(topic, BigInt(offset))
-    }
-    return map
+    return readCheckpointFile(this.checkpointPath())
   }
 
   async close(): Promise<void> {
     for (const p of this.processors.values()) p.close?.()
+    for (const s of this.stores.values()) await s.store.close()
+  }
+}
+
+/**
+ * A standby task: copies of a task's logged stores on an instance that does not run it, kept up to
+ * date from the changelogs (read_committed under exactly_once_v2) and checkpointed every commit
+ * interval, so that when the task moves here only the changelog's tail is restored.
+ */
+class StandbyTask {
+  readonly stores = new Map<string, TaskStore>()
+  constructor(
+    readonly id: string,
+    readonly taskPartition: number,
+    readonly dir: string,
+  ) {}
+
+  checkpointPath(): string {
+    return join(this.dir, '.checkpoint')
+  }
+
+  checkpoint(): void {
+    for (const s of this.stores.values()) s.store.flush()
+    writeCheckpointFile(this.checkpointPath(), [...this.stores.values()].map((s) => ({offset: s.changelogOffset, partition: this.taskPartition, topic: s.changelog!})))
+  }
+
+  async close(): Promise<void> {
+    this.checkpoint()
     for (const s of this.stores.values()) await s.store.close()
   }
 }
@@ -302,6 +379,12 @@ export class KafkaStreams {
   /** Decorated source topic → [sub-topology, source node]. */
   private readonly sources = new Map<string, {sub: Subtopology; node: string}>()
   private readonly tasks = new Map<string, Task>()
+  private readonly standbys = new Map<string, StandbyTask>()
+  private standbyConsumer: Consumer | undefined
+  private standbyLoop: Promise<void> | undefined
+  /** From the last assignment: endpoint (application.server) → the tasks it runs and keeps standbys of. */
+  private hosts: AssignmentInfo['hosts'] = {}
+  private processIdValue = ''
   /** The offsets last committed (or found committed at assignment), by topic-partition. */
   private readonly committed = new Map<string, bigint>()
   private stateValue: StreamsState = 'CREATED'
@@ -317,6 +400,10 @@ export class KafkaStreams {
   sendError: Error | undefined
   droppedRecords = 0
   processedRecords = 0
+  /** Changelog records applied by restores, and how long the last assignment's restores took. */
+  restoredRecords = 0
+  lastRestoreMs = 0
+  standbyRecords = 0
   commits = 0
   readonly deserializationHandler: DeserializationExceptionHandler
 
@@ -364,8 +451,8 @@ export class KafkaStreams {
     return this.topology.isInternal(topic) ? `${this.applicationId}-${topic}` : topic
   }
 
-  metrics(): {'dropped-records-total': number; 'process-total': number; 'commit-total': number} {
-    return {'commit-total': this.commits, 'dropped-records-total': this.droppedRecords, 'process-total': this.processedRecords}
+  metrics(): {'dropped-records-total': number; 'process-total': number; 'commit-total': number; 'restore-total': number; 'standby-update-total': number} {
+    return {'commit-total': this.commits, 'dropped-records-total': this.droppedRecords, 'process-total': this.processedRecords, 'restore-total': this.restoredRecords, 'standby-update-total': this.standbyRecords}
   }
 
   /**
@@ -466,6 +553,7 @@ export class KafkaStreams {
 
     mkdirSync(this.stateDir, {recursive: true})
     const processId = this.processId()
+    this.processIdValue = processId
     this.producer = this.eos
       ? new Producer(this.client, {lingerMs: 10, transactionTimeoutMs: this.config['transaction.timeout.ms'] ?? 10_000, transactionalId: `${this.applicationId}-${processId}-1`})
       : new Producer(this.client, {idempotent: true, lingerMs: 10})
@@ -475,7 +563,13 @@ export class KafkaStreams {
     const consumer = new Consumer(this.client, {
       autoOffsetReset: 'earliest',
       group: {
-        assignors: ['range'],
+        assignors: [
+          new StreamsAssignor(
+            () => this.subtopologies.filter((s) => !s.global).map((s) => ({id: s.id, sourceTopics: s.sourceTopics.map((t) => this.decorate(t)), stateful: s.stores.some((n) => this.topology.stores.get(n)?.logged)})),
+            () => this.subscriptionInfo(),
+            this.config['num.standby.replicas'] ?? 0,
+          ),
+        ],
         groupId: this.applicationId,
         groupInstanceId: this.config['group.instance.id'] ?? null,
         heartbeatIntervalMs: this.config['heartbeat.interval.ms'] ?? 3000,
@@ -508,15 +602,34 @@ export class KafkaStreams {
     return id
   }
 
+  /** What this instance tells the group's leader (assignor.ts). */
+  private subscriptionInfo(): SubscriptionInfo {
+    const withState = existsSync(this.stateDir) ? readdirSync(this.stateDir).filter((n) => /^\d+_\d+$/.test(n) && existsSync(join(this.stateDir, n, '.checkpoint'))) : []
+    return {
+      active: [...this.tasks.keys()].sort(compareTaskIds),
+      endpoint: this.config['application.server'] ?? null,
+      processId: this.processIdValue,
+      state: [...new Set([...this.standbys.keys(), ...withState])].sort(compareTaskIds),
+      version: 1,
+    }
+  }
+
   private async onAssign(partitions: PartitionPosition[]): Promise<void> {
     this.setState('REBALANCING')
     this.committed.clear()
     for (const p of partitions) this.committed.set(`${p.topic}\u0000${p.partition}`, p.offset)
-    const wanted = new Set<string>()
-    for (const p of partitions) {
-      const source = this.sources.get(p.topic)
-      if (source) wanted.add(`${source.sub.id}_${p.partition}`)
+    const info = decodeAssignmentInfo(this.consumer?.groupAssignment?.userData)
+    const wanted = new Set<string>(info?.active ?? [])
+    if (!info) {
+      for (const p of partitions) {
+        const source = this.sources.get(p.topic)
+        if (source) wanted.add(`${source.sub.id}_${p.partition}`)
+      }
     }
+    this.hosts = info?.hosts ?? {}
+    // Standbys are closed (checkpointed) first: one that becomes active restores from its checkpoint.
+    await this.closeStandbys()
+    const started = Date.now()
     for (const [id, task] of this.tasks) {
       if (!wanted.has(id)) {
         await this.closeTask(task, true)
@@ -531,6 +644,8 @@ export class KafkaStreams {
       task.init()
       this.tasks.set(id, task)
     }
+    this.lastRestoreMs = Date.now() - started
+    await this.openStandbys((info?.standby ?? []).filter((id) => !wanted.has(id)))
     this.lastCommit = Date.now()
     if (!this.closing) this.setState('RUNNING')
   }
@@ -592,20 +707,94 @@ export class KafkaStreams {
   /** Applies the changelog's records [start, end) to the store (read_committed under exactly_once_v2). */
   private async restore(store: PersistentKeyValueStore, topic: string, partition: number, start: bigint, endOffset: bigint): Promise<void> {
     if (start >= endOffset) return
-    const consumer = new Consumer(this.client, {autoOffsetReset: 'earliest', isolationLevel: this.eos ? 1 : 0, maxWaitMs: 100})
+    const consumer = new Consumer(this.client, {autoOffsetReset: 'earliest', isolationLevel: this.eos ? 1 : 0, maxWaitMs: 100, partitionMaxBytes: RESTORE_FETCH_BYTES})
     consumer.assign([{offset: start, partition, topic}])
     let restored = 0
+    let rows: {key: Buffer; value: Buffer | null; timestamp: number}[] = []
     for await (const batch of consumer.batches()) {
       for (const r of batch.records) {
         if (r.key === null) continue
-        store.put(r.key, r.value, r.timestamp)
+        rows.push({key: r.key, timestamp: r.timestamp, value: r.value})
         restored++
+      }
+      // Written to disk in chunks: memory stays bounded whatever the changelog's size.
+      if (rows.length >= RESTORE_FLUSH_RECORDS) {
+        store.write(rows)
+        rows = []
       }
       if (batch.nextOffset >= endOffset) break
     }
     await consumer.close()
-    store.flush()
+    store.write(rows)
+    this.restoredRecords += restored
     this.log.info(`restored ${restored} records of ${topic}-${partition} from offset ${start} to ${endOffset}`)
+  }
+
+  /** Opens the standby tasks' stores from their checkpoints and starts following their changelogs. */
+  private async openStandbys(ids: readonly string[]): Promise<void> {
+    const positions: PartitionPosition[] = []
+    const byPartition = new Map<string, TaskStore>()
+    for (const id of [...ids].sort(compareTaskIds)) {
+      const {partition, subtopology} = parseTaskId(id)
+      const sub = this.subtopologies[subtopology]
+      if (!sub) continue
+      const standby = new StandbyTask(id, partition, join(this.stateDir, id))
+      mkdirSync(standby.dir, {recursive: true})
+      const checkpoint = readCheckpointFile(standby.checkpointPath())
+      for (const storeName of sub.stores) {
+        if (!this.topology.stores.get(storeName)?.logged) continue
+        const changelog = this.changelogTopic(storeName)
+        const dir = join(standby.dir, 'lmdb', storeName)
+        const [end] = await this.admin.listOffsets([{partition, timestamp: LATEST_TIMESTAMP, topic: changelog}])
+        const [earliest] = await this.admin.listOffsets([{partition, timestamp: EARLIEST_TIMESTAMP, topic: changelog}])
+        let from = checkpoint.get(changelog)
+        if (from === undefined || from > end!.offset || from < earliest!.offset) {
+          PersistentKeyValueStore.wipe(dir)
+          from = earliest!.offset
+        }
+        const ts: TaskStore = {changelog, changelogOffset: from, store: new PersistentKeyValueStore(storeName, dir)}
+        standby.stores.set(storeName, ts)
+        positions.push({offset: from, partition, topic: changelog})
+        byPartition.set(`${changelog}\u0000${partition}`, ts)
+      }
+      this.standbys.set(id, standby)
+    }
+    if (positions.length === 0) return
+    const consumer = new Consumer(this.client, {isolationLevel: this.eos ? 1 : 0, maxWaitMs: 200, partitionMaxBytes: RESTORE_FETCH_BYTES})
+    consumer.assign(positions)
+    this.standbyConsumer = consumer
+    this.standbyLoop = (async () => {
+      let last = Date.now()
+      try {
+        for await (const batch of consumer.batches()) {
+          const ts = byPartition.get(`${batch.topic}\u0000${batch.partition}`)
+          if (!ts) continue
+          for (const r of batch.records) {
+            if (r.key === null) continue
+            ts.store.put(r.key, r.value, r.timestamp)
+            this.standbyRecords++
+          }
+          if (ts.store.pendingWrites >= RESTORE_FLUSH_RECORDS) ts.store.flush()
+          if (batch.nextOffset > ts.changelogOffset) ts.changelogOffset = batch.nextOffset
+          if (Date.now() - last >= this.commitIntervalMs) {
+            for (const standby of this.standbys.values()) standby.checkpoint()
+            last = Date.now()
+          }
+        }
+      } catch (error) {
+        this.log.warn(`standby tasks stopped following their changelogs: ${(error as Error).message}`)
+      }
+    })()
+  }
+
+  private async closeStandbys(): Promise<void> {
+    this.standbyConsumer?.stop()
+    await this.standbyLoop
+    await this.standbyConsumer?.close().catch(() => undefined)
+    this.standbyConsumer = undefined
+    this.standbyLoop = undefined
+    for (const standby of this.standbys.values()) await standby.close().catch((error: Error) => this.log.warn(`closing standby task ${standby.id}: ${error.message}`))
+    this.standbys.clear()
   }
 
   private async closeTask(task: Task, clean: boolean): Promise<void> {
@@ -678,6 +867,7 @@ export class KafkaStreams {
     if (this.eos) await this.producer?.abortTransaction().catch(() => undefined)
     for (const task of this.tasks.values()) await this.closeTask(task, false).catch(() => undefined)
     this.tasks.clear()
+    await this.closeStandbys().catch(() => undefined)
     await this.consumer?.close({commit: false}).catch(() => undefined)
     await this.globals?.close().catch(() => undefined)
     await this.client.close().catch(() => undefined)
@@ -718,6 +908,7 @@ export class KafkaStreams {
       for (const task of this.tasks.values()) await this.closeTask(task, false).catch(() => undefined)
     }
     this.tasks.clear()
+    await this.closeStandbys().catch(() => undefined)
     await this.consumer?.close({commit: false}).catch(() => undefined)
     await this.producer?.close().catch(() => undefined)
     await this.globals?.close().catch(() => undefined)
@@ -738,5 +929,84 @@ export class KafkaStreams {
       if (found) return vs.deserialize(this.changelogTopic(storeName), found.value) ?? undefined
     }
     return undefined
+  }
+
+  private checkQueryable(): void {
+    if (this.stateValue !== 'RUNNING' && this.stateValue !== 'REBALANCING') throw new InvalidStateStoreException(`KafkaStreams is not running. State is ${this.stateValue}.`)
+  }
+
+  /**
+   * A read-only view of a key-value store over this instance's active tasks (Kafka's
+   * `streams.store(StoreQueryParameters.fromNameAndType(name, keyValueStore()))`): keys of
+   * tasks on other instances are not here; queryMetadataForKey() names the instance to ask.
+   */
+  store<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
+    const def = this.topology.stores.get(storeName)
+    if (!def) throw new InvalidStateStoreException(`Cannot get state store ${storeName} because no such store is registered in the topology.`)
+    this.checkQueryable()
+    const topic = this.changelogTopic(storeName)
+    const ks = (def.keySerde ?? this.config['default.key.serde']) as Serde<K>
+    const vs = (def.valueSerde ?? this.config['default.value.serde']) as Serde<V>
+    const stores = () => [...this.tasks.values()].flatMap((t) => {
+      const s = t.stores.get(storeName)?.store
+      return s ? [s] : []
+    })
+    const check = () => this.checkQueryable()
+    return {
+      *all() {
+        check()
+        for (const store of stores()) for (const row of store.all()) yield {key: ks.deserialize(topic, row.key) as K, value: vs.deserialize(topic, row.value) as V}
+      },
+      approximateNumEntries() {
+        check()
+        let n = 0
+        for (const store of stores()) for (const _ of store.all()) n++
+        return n
+      },
+      get(key) {
+        check()
+        const bytes = ks.serialize(topic, key)!
+        for (const store of stores()) {
+          const found = store.get(bytes)
+          if (found) return vs.deserialize(topic, found.value) ?? undefined
+        }
+        return undefined
+      },
+    }
+  }
+
+  /**
+   * Which instance (its `application.server`) holds `key` of a store, and its standbys: the key's
+   * partition by the default partitioner (murmur2 of the serialized key) over the store's
+   * sub-topology's inputs, its task, and the owner of that task in the last assignment.
+   */
+  queryMetadataForKey<K>(storeName: string, key: K, keySerializer: Pick<Serde<K>, 'serialize'>): KeyQueryMetadata {
+    this.checkQueryable()
+    const sub = this.subtopologies.find((s) => s.stores.includes(storeName))
+    if (!sub) throw new InvalidStateStoreException(`Cannot get state store ${storeName} because no such store is registered in the topology.`)
+    const topics = sub.sourceTopics.map((t) => this.decorate(t))
+    const partitions = Math.max(0, ...topics.map((t) => this.client.metadata.topic(t)?.partitions.length ?? 0))
+    if (partitions === 0 || Object.keys(this.hosts).length === 0) return KEY_QUERY_METADATA_NOT_AVAILABLE
+    const bytes = keySerializer.serialize(topics[0]!, key)
+    const partition = partitionForKey(bytes ?? Buffer.alloc(0), partitions)
+    const task = `${sub.id}_${partition}`
+    const active = Object.entries(this.hosts).find(([, h]) => h.active.includes(task))
+    if (!active) return KEY_QUERY_METADATA_NOT_AVAILABLE
+    const standbyHosts = Object.entries(this.hosts).filter(([, h]) => h.standby.includes(task)).map(([e]) => parseHostInfo(e))
+    return {activeHost: parseHostInfo(active[0]), partition, standbyHosts}
+  }
+
+  /**
+   * Deletes this instance's local state (`<state.dir>/<application.id>`), as Kafka's
+   * KafkaStreams#cleanUp(): before start() or after close(), e.g. after `kcli streams reset`.
+   */
+  cleanUp(): void {
+    if (this.stateValue !== 'CREATED' && this.stateValue !== 'NOT_RUNNING' && this.stateValue !== 'ERROR') throw new StreamsException('Cannot clean up while running.')
+    rmSync(this.stateDir, {force: true, recursive: true})
+  }
+
+  /** The tasks this instance runs and keeps standbys of. */
+  localTasks(): {active: string[]; standby: string[]} {
+    return {active: [...this.tasks.keys()].sort(compareTaskIds), standby: [...this.standbys.keys()].sort(compareTaskIds)}
   }
 }

@@ -88,6 +88,15 @@ export class PersistentKeyValueStore {
     if (this.dirty.size === 0) return
     const entries = [...this.dirty.values()]
     this.dirty.clear()
+    this.write(entries)
+  }
+
+  /**
+   * Writes rows straight to disk in one transaction, in order (null deletes), past the pending
+   * writes: for restores and standbys, which apply a changelog to a store nothing else writes.
+   */
+  write(entries: readonly {key: Buffer; value: Buffer | null; timestamp: number}[]): void {
+    if (entries.length === 0) return
     this.db.transactionSync(() => {
       for (const e of entries) {
         const k = PersistentKeyValueStore.storeKey(e.key)

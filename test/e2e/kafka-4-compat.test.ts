@@ -25,6 +25,8 @@ import OffsetsGet, {type OffsetsGetResult} from '../../src/commands/offsets/get.
 import PerfConsume, {type PerfConsumeResult} from '../../src/commands/perf/consume.js'
 import PerfProduce, {type PerfProduceResult} from '../../src/commands/perf/produce.js'
 import Produce, {type ProduceResult} from '../../src/commands/produce/index.js'
+import StreamsDescribe, {type StreamsDescribeResult} from '../../src/commands/streams/describe.js'
+import StreamsReset, {type StreamsResetResult} from '../../src/commands/streams/reset.js'
 import TopicsAddPartitions from '../../src/commands/topics/add-partitions.js'
 import TopicsAlter from '../../src/commands/topics/alter.js'
 import TopicsCreate, {type TopicsCreateResult} from '../../src/commands/topics/create.js'
@@ -197,6 +199,27 @@ describe.skipIf(!HAVE_REFERENCE)('kcli commands through a proxy that makes our b
 
     const deleted = await ok<GroupsDeleteResult>('groups delete', GroupsDelete, ['compat-group', '--yes'])
     expect(deleted.stdout).toBe('GROUP         RESULT\ncompat-group  deleted\n')
+  })
+
+  it('streams describe and reset (an application\'s group and internal topics)', async () => {
+    const changelog = 'compat-app-STORE-changelog'
+    const repartition = 'compat-app-KSTREAM-AGGREGATE-STATE-STORE-0000000003-repartition'
+    await ok('topics create', TopicsCreate, [changelog, repartition, '-p', '2'])
+    await ok('produce', Produce, ['-t', repartition, '-p', '1'], 'r\n')
+    await ok('consume --group', Consume, ['-t', 'orders', '-g', 'compat-app', '--from-beginning', '--exit'])
+    await ok('consume --group', Consume, ['-t', repartition, '-g', 'compat-app', '--from-beginning', '--exit'])
+    const described = json<StreamsDescribeResult>(await ok('streams describe', StreamsDescribe, ['--application-id', 'compat-app', '--json']))
+    expect(described.state).toBe('Empty')
+    expect(described.partitions.filter((p) => p.kind === 'input').map((p) => p.topic)).toEqual(['orders', 'orders', 'orders'])
+    expect(described.internalTopics.map((t) => t.name)).toEqual([repartition, changelog])
+    expect((await ok('streams describe', StreamsDescribe, ['--application-id', 'compat-app'])).stdout).toMatch(/^Input lag: +0$/m)
+    const dry = json<StreamsResetResult>(await ok('streams reset --dry-run', StreamsReset, ['--application-id', 'compat-app', '--input-topics', 'orders', '--dry-run', '--json']))
+    expect(dry.inputs.map((r) => r.newOffset)).toEqual([0, 0, 0])
+    const reset = await ok<StreamsResetResult>('streams reset', StreamsReset, ['--application-id', 'compat-app', '--input-topics', 'orders', '--to-earliest'])
+    expect(reset.result!.internalTopics).toHaveLength(2)
+    const after = json<StreamsDescribeResult>(await ok('streams describe', StreamsDescribe, ['--application-id', 'compat-app', '--json']))
+    expect(after.internalTopics).toEqual([])
+    expect(after.partitions.map((p) => [p.topic, p.currentOffset])).toEqual([['orders', 0], ['orders', 0], ['orders', 0]])
   })
 
   it('configs describe and alter (topic), describe (broker)', async () => {

@@ -191,6 +191,16 @@ export class RawClient {
     socket.on('error', () => {})
   }
 
+  /** Runs `f` on a fresh connection to `port` and closes it afterwards, whatever `f` does. */
+  static async using<T>(port: number, f: (client: RawClient) => Promise<T>): Promise<T> {
+    const client = await RawClient.connect(port)
+    try {
+      return await f(client)
+    } finally {
+      client.close()
+    }
+  }
+
   static connect(port: number, timeoutMs = 5_000): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({host: '127.0.0.1', port})
@@ -270,13 +280,8 @@ export class RawClient {
 
 /** The API keys and version ranges the broker advertises in ApiVersions. */
 export async function advertisedApis(port: number): Promise<Map<number, {minVersion: number; maxVersion: number}>> {
-  const client = await RawClient.connect(port)
-  try {
-    const response = await client.request(ApiKey.ApiVersions, 3, {clientSoftwareName: 'kcli-e2e', clientSoftwareVersion: '1'})
-    return new Map(response.apiKeys.map((k) => [k.apiKey, {minVersion: k.minVersion, maxVersion: k.maxVersion}]))
-  } finally {
-    client.close()
-  }
+  const response = await RawClient.using(port, (client) => client.request(ApiKey.ApiVersions, 3, {clientSoftwareName: 'kcli-e2e', clientSoftwareVersion: '1'}))
+  return new Map(response.apiKeys.map((k) => [k.apiKey, {minVersion: k.minVersion, maxVersion: k.maxVersion}]))
 }
 
 // ---------------------------------------------------------------------------------------------

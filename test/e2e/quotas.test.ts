@@ -19,15 +19,6 @@ const RUN_MS = 10_000
 /** Bytes counted from here on: past the burst the windows allow a new client. */
 const MEASURE_FROM_MS = 4000
 
-async function raw<T>(port: number, f: (c: RawClient) => Promise<T>): Promise<T> {
-  const c = await RawClient.connect(port)
-  try {
-    return await f(c)
-  } finally {
-    c.close()
-  }
-}
-
 interface Run {
   bytesPerSecond: number
   throttled: number
@@ -77,7 +68,7 @@ describe('client quotas with kafkajs', () => {
     })
     plainPort = b.port
     saslPort = b.broker.status!.listeners.find((l) => l.name === 'SASL_PLAINTEXT')!.port
-    await raw(plainPort, async (c) => {
+    await RawClient.using(plainPort, async (c) => {
       const salt = randomBytes(32)
       const res = await c.request(ApiKey.AlterUserScramCredentials, 0, {deletions: [], upsertions: [{name: 'limited', mechanism: 1, iterations: 4096, salt, saltedPassword: pbkdf2Sync('limited-pw', salt, 4096, 32, 'sha256')}]})
       expect(res.results[0]!.errorCode).toBe(ErrorCode.NONE)

@@ -1,10 +1,10 @@
-import {readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
 import {Admin} from '../../src/lib/client/admin.js'
 import {KafkaClient} from '../../src/lib/client/client.js'
-import {KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig, type StreamsState} from '../../src/streams/index.js'
+import {KafkaStreams, MissingSourceTopicException, Serdes, StreamsBuilder, type StreamsConfig, type StreamsState} from '../../src/streams/index.js'
 import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
 import {corpus, expectedCounts, produceLines, produceRaw, readAll, readCounts, wordCountTopology} from './support.js'
 
@@ -110,8 +110,30 @@ describe('kcli Streams against a kcli broker', () => {
 
   it('a missing input topic is a clear error at start', async () => {
     const app = new KafkaStreams(wordCountTopology('no-such-input', 'x-out'), config('missing-app'))
-    await expect(app.start()).rejects.toThrow('Missing source topics [no-such-input] for subtopology 0')
+    const started = app.start()
+    await expect(started).rejects.toThrow('Missing source topics [no-such-input] for subtopology 0')
+    await expect(started).rejects.toBeInstanceOf(MissingSourceTopicException)
     expect(app.state).toBe('ERROR')
+    expect(app.error).toBeInstanceOf(MissingSourceTopicException)
+  })
+
+  it('commit.interval.ms: nothing is committed before the interval; close() commits and writes the checkpoints', async () => {
+    await createTopics(['ci-in', 1], ['ci-out', 1])
+    const lines = corpus(50, 3)
+    await produceLines(broker.bootstrap, 'ci-in', lines)
+    const cfg = config('ci-app', {'commit.interval.ms': 600_000})
+    const app = new KafkaStreams(wordCountTopology('ci-in', 'ci-out'), cfg)
+    await app.start()
+    const expected = expectedCounts(lines)
+    await pollUntil(() => readCounts(broker.bootstrap, 'ci-out'), (t) => sameCounts(t, expected), 30_000, 'the counts')
+    expect(app.metrics()['commit-total']).toBe(0)
+    expect((await admin.fetchOffsets('ci-app')).filter((o) => o.offset >= 0n)).toEqual([])
+    expect(existsSync(join(cfg['state.dir']!, 'ci-app', '1_0', '.checkpoint'))).toBe(false)
+    await app.close()
+    expect(app.metrics()['commit-total']).toBe(1)
+    const committed = (await admin.fetchOffsets('ci-app')).filter((o) => o.offset >= 0n).map((o) => [o.topic, o.partition, o.offset])
+    expect(committed).toContainEqual(['ci-in', 0, BigInt(lines.length)])
+    expect(readFileSync(join(cfg['state.dir']!, 'ci-app', '1_0', '.checkpoint'), 'utf8')).toMatch(/^0\n1\nci-app-KSTREAM-AGGREGATE-STATE-STORE-0000000003-changelog 0 [1-9]\d*\n$/)
   })
 
   it('inputs of a stateful sub-topology with different partition counts are a clear error naming the topics', async () => {
@@ -150,6 +172,8 @@ describe('kcli Streams against a kcli broker', () => {
 
     const fail = new KafkaStreams(topology('de-out-fail'), config('de-fail', {'default.key.serde': Serdes.String(), 'default.value.serde': Serdes.Long()}))
     const failed = new Promise<Error>((resolve) => fail.setUncaughtExceptionHandler(resolve))
+    const failStates: string[] = []
+    fail.setStateListener((next, old) => failStates.push(`${old}->${next}`))
     await fail.start()
     const error = await failed
     expect(error.message).toBe(
@@ -157,6 +181,8 @@ describe('kcli Streams against a kcli broker', () => {
     )
     expect((error.cause as Error).message).toBe('Size of data received by LongDeserializer is not 8')
     expect(fail.state).toBe('ERROR')
+    expect(failStates.slice(-2)).toEqual(['RUNNING->PENDING_ERROR', 'PENDING_ERROR->ERROR'])
+    expect(fail.error).toBe(error)
   }, 60_000)
 })
 

@@ -2,17 +2,12 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {KafkaError, UsageError} from '../../lib/cli/errors.js'
-import {Admin, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP} from '../../lib/client/admin.js'
+import {Admin} from '../../lib/client/admin.js'
 import {failIfAny, parseDuration, parseOffset, parseTime, parseTopicPartitions} from '../../lib/client/cli-input.js'
 import {ErrorCode} from '../../lib/client/errors.js'
+import {computeResetOffsets, type ResetPartition, type ResetSpec} from '../../lib/client/offset-reset.js'
 
-export interface ResetPartition {
-  topic: string
-  partition: number
-  /** The committed offset before; null when there was none. */
-  currentOffset: bigint | null
-  newOffset: bigint
-}
+export type {ResetPartition} from '../../lib/client/offset-reset.js'
 
 export interface GroupsResetOffsetsResult {
   groupId: string
@@ -82,33 +77,8 @@ export default class GroupsResetOffsets extends BaseCommand<typeof GroupsResetOf
       }
     }
     partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1))
-    const current = (p: {topic: string; partition: number}) => {
-      const c = committed.find((x) => x.topic === p.topic && x.partition === p.partition && x.errorCode === 0 && x.offset >= 0n)
-      return c ? c.offset : null
-    }
-    const list = (timestamp: bigint) => admin.listOffsets(partitions.map((p) => ({...p, timestamp})))
-    const [earliest, latest, byTime] = await this.withTimeout(
-      'listing offsets',
-      Promise.all([list(EARLIEST_TIMESTAMP), list(LATEST_TIMESTAMP), time === undefined ? Promise.resolve(undefined) : list(BigInt(time))]),
-    )
-    const failed = [...earliest, ...latest, ...(byTime ?? [])].filter((o) => o.errorCode !== 0)
-    if (failed.length > 0) throw KafkaError.fromCode(failed[0]!.errorCode, `${failed[0]!.topic}-${failed[0]!.partition}`)
-    const rows: ResetPartition[] = partitions.map((p, i) => {
-      const low = earliest[i]!.offset
-      const high = latest[i]!.offset
-      const now = current(p)
-      let offset: bigint
-      switch (mode) {
-        case 'to-earliest': offset = low; break
-        case 'to-latest': offset = high; break
-        case 'to-offset': offset = target!; break
-        case 'shift-by': offset = (now ?? high) + BigInt(flags['shift-by']!); break
-        default: offset = byTime![i]!.offset < 0n ? high : byTime![i]!.offset
-      }
-      if (offset < low) offset = low
-      if (offset > high) offset = high
-      return {currentOffset: now, newOffset: offset, partition: p.partition, topic: p.topic}
-    })
+    const spec: ResetSpec = mode === 'to-offset' ? {mode, offset: target!} : mode === 'shift-by' ? {by: flags['shift-by']!, mode} : mode === 'to-earliest' || mode === 'to-latest' ? {mode} : {mode: 'to-time', time: time!}
+    const rows = await this.withTimeout('listing offsets', computeResetOffsets(admin, partitions, committed, spec))
 
     const result: GroupsResetOffsetsResult = {executed: false, groupId, partitions: rows}
     if (flags.execute && rows.length > 0) {

@@ -136,6 +136,8 @@ export interface GroupMember {
   clientHost: string
   /** Partitions assigned to the member (decoded from its consumer-protocol assignment). */
   assignment: {topic: string; partitions: number[]}[]
+  /** The raw assignment (its user data carries a Streams member's tasks). */
+  memberAssignment?: Buffer
 }
 
 export interface GroupDescription extends ItemResult {
@@ -529,6 +531,7 @@ export class Admin {
             clientId: m.clientId,
             clientHost: m.clientHost,
             assignment: g.protocolType === 'consumer' ? decodeAssignmentSafe(m.memberAssignment) : [],
+            memberAssignment: m.memberAssignment,
           })),
         }
       }),
@@ -657,8 +660,8 @@ function toConfigEntry(c: DescribeConfigsResourceResult, options: {includeSynony
 // ---- consumer protocol (the bytes inside JoinGroup/SyncGroup/DescribeGroups) ----
 
 /** A consumer-protocol assignment: int16 version then the body. */
-export function encodeAssignment(partitions: readonly {topic: string; partitions: number[]}[], version = 0): Buffer {
-  const body = ConsumerProtocolAssignment.encode({assignedPartitions: partitions.map((p) => ({partitions: p.partitions, topic: p.topic})), userData: null}, version)
+export function encodeAssignment(partitions: readonly {topic: string; partitions: number[]}[], version = 0, userData: Buffer | null = null): Buffer {
+  const body = ConsumerProtocolAssignment.encode({assignedPartitions: partitions.map((p) => ({partitions: p.partitions, topic: p.topic})), userData}, version)
   const out = Buffer.allocUnsafe(2 + body.length)
   out.writeInt16BE(version, 0)
   body.copy(out, 2)
@@ -666,10 +669,15 @@ export function encodeAssignment(partitions: readonly {topic: string; partitions
 }
 
 export function decodeAssignment(bytes: Buffer): {topic: string; partitions: number[]}[] {
-  if (bytes.length < 2) return []
+  return decodeAssignmentWithUserData(bytes).partitions
+}
+
+/** An assignment's partitions and its user data (the Streams assignor's tasks). */
+export function decodeAssignmentWithUserData(bytes: Buffer): {partitions: {topic: string; partitions: number[]}[]; userData: Buffer | null} {
+  if (bytes.length < 2) return {partitions: [], userData: null}
   const version = Math.min(bytes.readInt16BE(0), ASSIGNMENT_MAX_VERSION)
   const assignment = ConsumerProtocolAssignment.decode(bytes, Math.max(0, version), 2)
-  return assignment.assignedPartitions.map((p) => ({partitions: p.partitions, topic: p.topic}))
+  return {partitions: assignment.assignedPartitions.map((p) => ({partitions: p.partitions, topic: p.topic})), userData: assignment.userData}
 }
 
 function decodeAssignmentSafe(bytes: Buffer): {topic: string; partitions: number[]}[] {
@@ -686,8 +694,8 @@ export interface Subscription {
   ownedPartitions: {topic: string; partitions: number[]}[]
 }
 
-export function encodeSubscription(topics: readonly string[], version = 0): Buffer {
-  const body = ConsumerProtocolSubscription.encode({ownedPartitions: [], topics, userData: null}, version)
+export function encodeSubscription(topics: readonly string[], version = 0, userData: Buffer | null = null): Buffer {
+  const body = ConsumerProtocolSubscription.encode({ownedPartitions: [], topics, userData}, version)
   const out = Buffer.allocUnsafe(2 + body.length)
   out.writeInt16BE(version, 0)
   body.copy(out, 2)

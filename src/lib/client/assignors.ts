@@ -8,12 +8,27 @@
 export interface AssignorMember {
   memberId: string
   topics: readonly string[]
+  /** The subscription's user data (what a custom assignor's members tell the leader). */
+  userData?: Buffer | null
 }
 
 export type Assignment = Map<string, {topic: string; partitions: number[]}[]>
 
+/** A custom assignor's result: partitions and user data (e.g. the Streams assignor's tasks) per member. */
+export interface AssignmentWithUserData {
+  partitions: Assignment
+  userData: Map<string, Buffer>
+}
+
 export interface Assignor {
   name: string
+  /** The user data of this member's subscription, asked at each join. */
+  subscriptionUserData?(): Buffer | null
+  assign(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>): Assignment | AssignmentWithUserData | Promise<AssignmentWithUserData>
+}
+
+/** An assignor of partitions only (range, roundrobin). */
+export interface PartitionAssignor extends Assignor {
   assign(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>): Assignment
 }
 
@@ -29,7 +44,7 @@ function byMemberId(a: AssignorMember, b: AssignorMember): number {
   return a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0
 }
 
-export const rangeAssignor: Assignor = {
+export const rangeAssignor: PartitionAssignor = {
   name: 'range',
   assign(members, partitionsPerTopic) {
     const out = emptyAssignment(members)
@@ -51,7 +66,7 @@ export const rangeAssignor: Assignor = {
   },
 }
 
-export const roundRobinAssignor: Assignor = {
+export const roundRobinAssignor: PartitionAssignor = {
   name: 'roundrobin',
   assign(members, partitionsPerTopic) {
     const out = emptyAssignment(members)
@@ -75,4 +90,4 @@ export const roundRobinAssignor: Assignor = {
   },
 }
 
-export const ASSIGNORS: Record<string, Assignor> = {range: rangeAssignor, roundrobin: roundRobinAssignor}
+export const ASSIGNORS: Record<string, PartitionAssignor> = {range: rangeAssignor, roundrobin: roundRobinAssignor}

@@ -12,7 +12,7 @@
 // NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
 
 import {ApiKey} from '../protocol/generated/api-keys.js'
-import {type Admin, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription} from './admin.js'
+import {type Admin, decodeAssignmentWithUserData, decodeSubscription, encodeAssignment, encodeSubscription} from './admin.js'
 import {ASSIGNORS, type Assignor} from './assignors.js'
 import {ErrorCode, KafkaError} from './errors.js'
 
@@ -21,8 +21,8 @@ export interface GroupMemberOptions {
   sessionTimeoutMs?: number
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
-  /** Assignor names in order of preference. Default ['range', 'roundrobin'] (Java's default order has range first). */
-  assignors?: string[]
+  /** Assignors (names of assignors.ts's, or custom ones) in order of preference. Default ['range', 'roundrobin'] (Java's default order has range first). */
+  assignors?: (string | Assignor)[]
   groupInstanceId?: string | null
 }
 
@@ -32,6 +32,8 @@ export interface GroupAssignment {
   leader: boolean
   protocol: string
   partitions: {topic: string; partitions: number[]}[]
+  /** The assignment's user data (a custom assignor's). */
+  userData: Buffer | null
 }
 
 export class GroupMember {
@@ -64,11 +66,12 @@ export class GroupMember {
   async join(topics: readonly string[]): Promise<GroupAssignment> {
     this.stopHeartbeat()
     const assignors = this.options.assignors.map((name) => {
+      if (typeof name !== 'string') return name
       const assignor = ASSIGNORS[name]
       if (!assignor) throw new Error(`unknown assignor ${name}`)
       return assignor
     })
-    const metadata = encodeSubscription(topics)
+    const protocols = assignors.map((a) => ({metadata: encodeSubscription(topics, 0, a.subscriptionUserData?.() ?? null), name: a.name}))
     for (let attempt = 0; ; attempt++) {
       const {response: join} = await this.admin.toCoordinator(
         this.groupId,
@@ -80,7 +83,7 @@ export class GroupMember {
               groupInstanceId: this.options.groupInstanceId,
               memberId: this.memberId,
               protocolType: 'consumer',
-              protocols: assignors.map((a) => ({metadata, name: a.name})),
+              protocols,
               reason: null,
               rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
               sessionTimeoutMs: this.options.sessionTimeoutMs,
@@ -105,7 +108,7 @@ export class GroupMember {
       const leader = join.leader === join.memberId
       let assignments: {memberId: string; assignment: Buffer}[] = []
       if (leader && !join.skipAssignment) {
-        const assignor: Assignor = ASSIGNORS[protocol] ?? assignors[0]!
+        const assignor: Assignor = assignors.find((a) => a.name === protocol) ?? ASSIGNORS[protocol] ?? assignors[0]!
         assignments = await this.computeAssignment(assignor, join.members)
       }
       const sync = await this.admin.toCoordinator(
@@ -132,17 +135,22 @@ export class GroupMember {
       if (sync.errorCode !== 0) throw KafkaError.fromCode(sync.errorCode, `SyncGroup ${this.groupId}`)
       this.needsRejoin = false
       this.startHeartbeat()
-      return {generationId: this.generationId, leader, memberId: this.memberId, partitions: sync.assignment.length > 0 ? decodeAssignment(sync.assignment) : [], protocol}
+      const decoded = sync.assignment.length > 0 ? decodeAssignmentWithUserData(sync.assignment) : {partitions: [], userData: null}
+      return {generationId: this.generationId, leader, memberId: this.memberId, partitions: decoded.partitions, protocol, userData: decoded.userData}
     }
   }
 
   private async computeAssignment(assignor: Assignor, members: {memberId: string; metadata: Buffer}[]): Promise<{memberId: string; assignment: Buffer}[]> {
-    const subscriptions = members.map((m) => ({memberId: m.memberId, topics: decodeSubscription(m.metadata).topics}))
+    const subscriptions = members.map((m) => {
+      const s = decodeSubscription(m.metadata)
+      return {memberId: m.memberId, topics: s.topics, userData: s.userData}
+    })
     const allTopics = [...new Set(subscriptions.flatMap((s) => s.topics))]
     const metadata = allTopics.length > 0 ? await this.admin.client.refreshMetadata(allTopics) : {topics: []}
     const partitionsPerTopic = new Map(metadata.topics.filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]))
-    const assignment = assignor.assign(subscriptions, partitionsPerTopic)
-    return subscriptions.map((s) => ({assignment: encodeAssignment(assignment.get(s.memberId) ?? []), memberId: s.memberId}))
+    const result = await assignor.assign(subscriptions, partitionsPerTopic)
+    const {partitions, userData} = result instanceof Map ? {partitions: result, userData: new Map<string, Buffer>()} : result
+    return subscriptions.map((s) => ({assignment: encodeAssignment(partitions.get(s.memberId) ?? [], 0, userData.get(s.memberId) ?? null), memberId: s.memberId}))
   }
 
   private startHeartbeat(): void {
