@@ -498,7 +498,9 @@ export class KafkaStreams {
         if (this.topology.isInternal(t)) {
           const asked = this.topology.repartitionTopics.get(t)!.partitions
           const writer = this.subtopologies.find((s) => s.sinkTopics.includes(t))
-          const n = asked ?? (writer ? tasksOf.get(writer.id) : undefined)
+          // A topic written downstream (a foreign-key join's response topic) takes the co-partitioned user topics' count below.
+          const firstUser = sub.stores.length > 0 ? sub.sourceTopics.find((u) => !this.topology.isInternal(u)) : undefined
+          const n = asked ?? (writer ? tasksOf.get(writer.id) : undefined) ?? (firstUser ? partitionCount.get(firstUser) : undefined)
           if (n === undefined) throw new TopologyException(`Number of partitions is not set for topic: ${this.decorate(t)}`)
           counts.set(this.decorate(t), n)
         } else counts.set(t, partitionCount.get(t)!)

@@ -9,6 +9,7 @@ import {Serdes} from './serdes.js'
 import {JoinWindows, SessionWindows, SlidingWindows, TimeWindows, type Windowed} from './windows.js'
 import {type NodeDef, type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyException} from './topology.js'
 import {PurgeSchedule, purgeBefore, storeGetter, StreamStreamJoin, type TableJoinKind, tableTableJoinProcessor, type ValueGetterSupplier} from './joins.js'
+import {type FkJoinSpec, registrationProcessor, responseResolverProcessor, responseSerde, rightUpdateProcessor, subscriptionJoinProcessor, subscriptionSerde, subscriptionStoreProcessor} from './fk-join.js'
 import {type ApiProcessor, sessionAggregateProcessor, slidingAggregateProcessor, suppressProcessor, typedContext} from './processors.js'
 
 export interface Consumed<K, V> {
@@ -902,13 +903,63 @@ export class KTable<K, V> {
     return new KTable<K, V>(this.builder, name, this.keySerde, this.valueSerde, undefined, undefined, undefined)
   }
 
-  /** Table-table joins on the primary key (joins.ts): inner, left, outer; result timestamp max of both sides. */
-  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, other: VO, key: K) => VR, named?: Named): KTable<K, VR> {
-    return this.tableJoin('inner', other as never, joiner as never, named) as never
+  /**
+   * Table-table joins on the primary key (joins.ts): inner, left, outer; result timestamp max of
+   * both sides. With a foreign-key extractor, the foreign-key join (fk-join.ts): each row joined
+   * with the other table's row whose key the extractor takes from its value.
+   */
+  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, other: VO, key: K) => VR, named?: Named): KTable<K, VR>
+  join<KO, VO, VR>(other: KTable<KO, VO>, foreignKeyExtractor: (value: V) => KO, joiner: (value: V, other: VO, key: K) => VR): KTable<K, VR>
+  join(other: KTable<any, any>, a: unknown, b?: unknown): KTable<K, any> {
+    if (typeof b === 'function') return this.foreignKeyJoin(false, other, a as never, b as never)
+    return this.tableJoin('inner', other as never, a as never, b as Named | undefined) as never
   }
 
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, other: VO | null, key: K) => VR, named?: Named): KTable<K, VR> {
-    return this.tableJoin('left', other as never, joiner as never, named) as never
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, other: VO | null, key: K) => VR, named?: Named): KTable<K, VR>
+  leftJoin<KO, VO, VR>(other: KTable<KO, VO>, foreignKeyExtractor: (value: V) => KO, joiner: (value: V, other: VO | null, key: K) => VR): KTable<K, VR>
+  leftJoin(other: KTable<any, any>, a: unknown, b?: unknown): KTable<K, any> {
+    if (typeof b === 'function') return this.foreignKeyJoin(true, other, a as never, b as never)
+    return this.tableJoin('left', other as never, a as never, b as Named | undefined) as never
+  }
+
+  /** Kafka's foreign-key join topology: registration topic, subscription store, response topic, resolver (fk-join.ts). */
+  private foreignKeyJoin(leftJoin: boolean, other: KTable<unknown, unknown>, extractor: (v: unknown) => unknown, joiner: (l: unknown, r: unknown, k: unknown) => unknown): KTable<K, unknown> {
+    if (!this.storeName || !other.storeName) throw new TopologyException('a foreign-key join needs both tables materialized (from table())')
+    const b = this.builder
+    const t = b.topology
+    const registrationTopic = `${b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-')}-topic`
+    const registration = b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-')
+    const registrationSink = b.newProcessorName('KTABLE-SINK-')
+    const registrationSource = b.newProcessorName('KTABLE-SOURCE-')
+    const subscriptionStore = b.newStoreName('KTABLE-FK-JOIN-SUBSCRIPTION-')
+    const subscriptionReceive = b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-')
+    const subscriptionJoin = b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-')
+    const rightUpdate = b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-')
+    const responseTopic = `${b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-')}-topic`
+    const responseSink = b.newProcessorName('KTABLE-SINK-')
+    const responseSource = b.newProcessorName('KTABLE-SOURCE-')
+    const resolver = b.newProcessorName('KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-')
+    const output = b.newProcessorName('KTABLE-FK-JOIN-OUTPUT-')
+    b.newProcessorName('KTABLE-FK-JOIN-OUTPUT-') // Kafka takes one more number here (the result's store name)
+    const spec: FkJoinSpec = {
+      extractor, joiner, leftJoin, leftKeySerde: this.keySerde as Serde<unknown> | undefined, leftStore: this.storeName, leftValueSerde: this.valueSerde as Serde<unknown> | undefined,
+      registrationTopic, responseTopic, rightKeySerde: other.keySerde as Serde<unknown> | undefined, rightStore: other.storeName, rightValueSerde: other.valueSerde as Serde<unknown> | undefined, subscriptionStore,
+    }
+    const bytes = Serdes.Bytes() as Serde<unknown>
+    t.repartitionTopics.set(registrationTopic, {})
+    t.repartitionTopics.set(responseTopic, {})
+    t.addStore({logged: true, name: subscriptionStore})
+    t.addNode({kind: 'processor', make: registrationProcessor(spec), name: registration, predecessors: [this.nodeName], stores: []})
+    t.addNode({kind: 'sink', make: sinkProcessor(registrationTopic, other.keySerde as Serde<unknown> | undefined, subscriptionSerde() as Serde<unknown>, undefined, true), name: registrationSink, predecessors: [registration], stores: [], topic: registrationTopic})
+    t.addNode({keySerde: other.keySerde as Serde<unknown> | undefined, kind: 'source', make: passThrough, name: registrationSource, predecessors: [], stores: [], topics: [registrationTopic], valueSerde: subscriptionSerde() as Serde<unknown>})
+    t.addNode({kind: 'processor', make: subscriptionStoreProcessor(spec), name: subscriptionReceive, predecessors: [registrationSource], stores: [subscriptionStore]})
+    t.addNode({kind: 'processor', make: subscriptionJoinProcessor(spec), name: subscriptionJoin, predecessors: [subscriptionReceive], stores: [other.storeName]})
+    t.addNode({kind: 'processor', make: rightUpdateProcessor(spec), name: rightUpdate, predecessors: [other.nodeName], stores: [subscriptionStore]})
+    t.addNode({kind: 'sink', make: sinkProcessor(responseTopic, bytes, responseSerde() as Serde<unknown>, undefined, true), name: responseSink, predecessors: [subscriptionJoin, rightUpdate], stores: [], topic: responseTopic})
+    t.addNode({keySerde: bytes, kind: 'source', make: passThrough, name: responseSource, predecessors: [], stores: [], topics: [responseTopic], valueSerde: responseSerde() as Serde<unknown>})
+    t.addNode({kind: 'processor', make: responseResolverProcessor(spec), name: resolver, predecessors: [responseSource], stores: [this.storeName]})
+    t.addNode({kind: 'processor', make: passThrough, name: output, predecessors: [resolver], stores: []})
+    return new KTable<K, unknown>(b, output, this.keySerde, undefined, undefined)
   }
 
   outerJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V | null, other: VO | null, key: K) => VR, named?: Named): KTable<K, VR> {

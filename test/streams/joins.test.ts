@@ -233,6 +233,59 @@ describe('kcli Streams joins', () => {
   }
 
   for (const left of [false, true]) {
+    it(`foreign-key table-table ${left ? 'left' : 'inner'} join converges to the join of the final tables through its registration and response topics`, async () => {
+      const suffix = `${left}-${n++}`
+      const FK_INPUT: Step[] = [
+        ['fk-products', 'P1', 'apple', 1000], ['fk-orders', 'O1', 'P1|2', 2000], ['fk-orders', 'O2', 'P2|1', 3000], ['fk-products', 'P2', 'banana', 4000], ['fk-products', 'P1', 'apple-v2', 5000],
+        ['fk-orders', 'O1', 'P2|3', 6000], ['fk-products', 'P1', 'apple-v3', 7000], ['fk-products', 'P2', null, 8000], ['fk-orders', 'O2', null, 9000], ['fk-orders', 'O3', 'P9|1', 10000], ['fk-orders', 'O1', 'P1|4', 11000],
+        ['fk-orders', 'O4', 'P1|7', 12000], ['fk-products', 'P2', 'banana-v2', 13000], ['fk-orders', 'O5', 'P2|5', 14000],
+      ]
+      const b = new StreamsBuilder()
+      const orders = b.table<string, string>(`fk-orders-${suffix}`, {keySerde: S, valueSerde: S})
+      const products = b.table<string, string>(`fk-products-${suffix}`, {keySerde: S, valueSerde: S})
+      const fk = (v: string) => v.split('|')[0]!
+      ;(left ? orders.leftJoin(products, fk, J) : orders.join(products, fk, J)).toStream().to(`fk-output-${suffix}`, {keySerde: S, valueSerde: S})
+      const topology = b.build()
+      expect([...topology.repartitionTopics.keys()]).toEqual(['KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic', 'KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic'])
+      // Reference: the final orders joined with the final products by the foreign key.
+      const finalOf = (topic: string) => {
+        const m = new Map<string, string>()
+        for (const [t, k, v] of FK_INPUT) if (t === topic) v === null ? m.delete(k!) : m.set(k!, v)
+        return m
+      }
+      const finalProducts = finalOf('fk-products')
+      const expected = new Map<string, string>()
+      for (const [pk, v] of finalOf('fk-orders')) {
+        const product = finalProducts.get(fk(v))
+        if (product !== undefined || left) expected.set(pk, J(v, product ?? null))
+      }
+      const {KafkaStreams} = await import('../../src/streams/index.js')
+      const {Admin} = await import('../../src/lib/client/admin.js')
+      const {KafkaClient} = await import('../../src/lib/client/client.js')
+      const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
+      const {produceRaw} = await import('./support.js')
+      const {pollUntil} = await import('../e2e/harness.js')
+      const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
+      await new Admin(client).createTopics(['fk-orders', 'fk-products', 'fk-output'].map((t) => ({name: `${t}-${suffix}`, numPartitions: 2, replicationFactor: 1})))
+      await client.close()
+      const app = new KafkaStreams(topology, {'application.id': `fk-${suffix}`, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: {error: () => undefined, info: () => undefined, warn: () => undefined}, 'state.dir': stateDir()})
+      await app.start()
+      try {
+        for (const [topic, k, v, ts] of FK_INPUT) await produceRaw(broker.bootstrap, `${topic}-${suffix}`, [{key: Buffer.from(k!), timestamp: ts, value: v === null ? null : Buffer.from(v)}])
+        const table = (records: Awaited<ReturnType<typeof readAll>>) => {
+          const m = new Map<string, string>()
+          for (const r of [...records].sort((a, c) => a.partition - c.partition || a.offset - c.offset)) r.value === null ? m.delete(r.key!.toString()) : m.set(r.key!.toString(), r.value.toString())
+          return [...m].sort()
+        }
+        const got = await pollUntil(() => readAll(broker.bootstrap, `fk-output-${suffix}`), (r) => JSON.stringify(table(r)) === JSON.stringify([...expected].sort()), 20_000, 'the joined table').catch(() => readAll(broker.bootstrap, `fk-output-${suffix}`))
+        expect(table(got)).toEqual([...expected].sort())
+      } finally {
+        await app.close()
+      }
+    }, 60_000)
+  }
+
+  for (const left of [false, true]) {
     it(`stream-globaltable ${left ? 'left' : 'inner'} join sees the global table's updates in offset order`, async () => {
       const suffix = `${left}-${n++}`
       const b = new StreamsBuilder()
