@@ -7,6 +7,7 @@ export {
   GlobalKTable,
   SessionWindowedKStream,
   type StoreBuilder,
+  type StoreSupplier,
   Stores,
   type StreamJoined,
   Suppressed,
@@ -43,5 +44,5 @@ export {
   StreamsException,
   type StreamsState,
 } from './kafka-streams.js'
-export {PersistentKeyValueStore} from './store.js'
+export {InMemoryKeyValueStore, PersistentKeyValueStore} from './store.js'
 export {STREAMS_PROTOCOL, StreamsAssignor, assignTasks} from './assignor.js'

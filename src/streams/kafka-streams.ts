@@ -33,7 +33,7 @@ import {PunctuationQueue} from './punctuation.js'
 import type {Serde} from './serdes.js'
 import {type AssignmentInfo, compareTaskIds, decodeAssignmentInfo, parseTaskId, StreamsAssignor, type SubscriptionInfo} from './assignor.js'
 import {partitionForKey} from '../lib/client/murmur2.js'
-import {PersistentKeyValueStore} from './store.js'
+import {InMemoryKeyValueStore, PersistentKeyValueStore, type TaskStateStore} from './store.js'
 import {type Cancellable, type KeyValueStore, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR'
@@ -156,7 +156,7 @@ const stderrLogger: StreamsLogger = {
 }
 
 interface TaskStore {
-  store: PersistentKeyValueStore
+  store: TaskStateStore
   changelog: string | null
   /** The changelog offset after the last record the store holds (checkpoint). */
   changelogOffset: bigint
@@ -321,7 +321,7 @@ class Task implements Omit<ProcessorContext, 'forward'> {
   }
 
   writeCheckpoint(): void {
-    writeCheckpointFile(this.checkpointPath(), [...this.stores.values()].filter((s) => s.changelog).map((s) => ({offset: s.changelogOffset, partition: this.taskPartition, topic: s.changelog!})))
+    writeCheckpointFile(this.checkpointPath(), [...this.stores.values()].filter((s) => s.changelog && s.store.persistent).map((s) => ({offset: s.changelogOffset, partition: this.taskPartition, topic: s.changelog!})))
   }
 
   readCheckpoint(): Map<string, bigint> {
@@ -353,7 +353,7 @@ class StandbyTask {
 
   checkpoint(): void {
     for (const s of this.stores.values()) s.store.flush()
-    writeCheckpointFile(this.checkpointPath(), [...this.stores.values()].map((s) => ({offset: s.changelogOffset, partition: this.taskPartition, topic: s.changelog!})))
+    writeCheckpointFile(this.checkpointPath(), [...this.stores.values()].filter((s) => s.store.persistent).map((s) => ({offset: s.changelogOffset, partition: this.taskPartition, topic: s.changelog!})))
   }
 
   async close(): Promise<void> {
@@ -684,7 +684,8 @@ export class KafkaStreams {
       const def = this.topology.stores.get(storeName)!
       const changelog = def.logged ? this.changelogTopic(storeName) : null
       const dir = join(task.dir, 'lmdb', storeName)
-      let from = changelog ? checkpoint.get(changelog) : undefined
+      // An in-memory store starts empty: restored from the changelog's beginning.
+      let from = changelog && !def.inMemory ? checkpoint.get(changelog) : undefined
       let range: {earliest: bigint; end: bigint} | undefined
       if (changelog) {
         const isolationLevel = this.eos ? 1 : 0
@@ -699,7 +700,7 @@ export class KafkaStreams {
         }
       }
       if (from === undefined) PersistentKeyValueStore.wipe(dir)
-      const store = new PersistentKeyValueStore(storeName, dir)
+      const store = def.inMemory ? new InMemoryKeyValueStore(storeName) : new PersistentKeyValueStore(storeName, dir)
       const ts: TaskStore = {changelog, changelogOffset: range?.end ?? 0n, store}
       task.stores.set(storeName, ts)
       if (changelog && range) await this.restore(store, changelog, task.taskPartition, from ?? range.earliest, range.end)
@@ -707,7 +708,7 @@ export class KafkaStreams {
   }
 
   /** Applies the changelog's records [start, end) to the store (read_committed under exactly_once_v2). */
-  private async restore(store: PersistentKeyValueStore, topic: string, partition: number, start: bigint, endOffset: bigint): Promise<void> {
+  private async restore(store: TaskStateStore, topic: string, partition: number, start: bigint, endOffset: bigint): Promise<void> {
     if (start >= endOffset) return
     const consumer = new Consumer(this.client, {autoOffsetReset: 'earliest', isolationLevel: this.eos ? 1 : 0, maxWaitMs: 100, partitionMaxBytes: RESTORE_FETCH_BYTES})
     consumer.assign([{offset: start, partition, topic}])
@@ -744,17 +745,18 @@ export class KafkaStreams {
       mkdirSync(standby.dir, {recursive: true})
       const checkpoint = readCheckpointFile(standby.checkpointPath())
       for (const storeName of sub.stores) {
-        if (!this.topology.stores.get(storeName)?.logged) continue
+        const def = this.topology.stores.get(storeName)
+        if (!def?.logged) continue
         const changelog = this.changelogTopic(storeName)
         const dir = join(standby.dir, 'lmdb', storeName)
         const [end] = await this.admin.listOffsets([{partition, timestamp: LATEST_TIMESTAMP, topic: changelog}])
         const [earliest] = await this.admin.listOffsets([{partition, timestamp: EARLIEST_TIMESTAMP, topic: changelog}])
-        let from = checkpoint.get(changelog)
+        let from = def.inMemory ? undefined : checkpoint.get(changelog)
         if (from === undefined || from > end!.offset || from < earliest!.offset) {
           PersistentKeyValueStore.wipe(dir)
           from = earliest!.offset
         }
-        const ts: TaskStore = {changelog, changelogOffset: from, store: new PersistentKeyValueStore(storeName, dir)}
+        const ts: TaskStore = {changelog, changelogOffset: from, store: def.inMemory ? new InMemoryKeyValueStore(storeName) : new PersistentKeyValueStore(storeName, dir)}
         standby.stores.set(storeName, ts)
         positions.push({offset: from, partition, topic: changelog})
         byPartition.set(`${changelog}\u0000${partition}`, ts)
@@ -808,7 +810,7 @@ export class KafkaStreams {
       rmSync(task.checkpointPath(), {force: true})
     }
     await task.close()
-    if (!clean) for (const s of task.stores.values()) PersistentKeyValueStore.wipe(s.store.dir)
+    if (!clean) for (const s of task.stores.values()) if (s.store instanceof PersistentKeyValueStore) PersistentKeyValueStore.wipe(s.store.dir)
   }
 
   private async run(): Promise<void> {

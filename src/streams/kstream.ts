@@ -48,6 +48,27 @@ export interface Materialized<K, V> {
   valueSerde?: Serde<V>
   /** Default true: the store has a changelog topic it is restored from. */
   loggingEnabled?: boolean
+  /**
+   * Kafka's Materialized.as(storeSupplier): Stores.inMemoryKeyValueStore(name) (or the window and
+   * session ones) keeps the store in memory; its name is the store's name.
+   */
+  storeSupplier?: StoreSupplier
+}
+
+/** What Stores.* store suppliers give: a store's name, kind and whether it is on disk. */
+export interface StoreSupplier {
+  readonly name: string
+  readonly kind: 'keyValue' | 'window' | 'session'
+  readonly persistent: boolean
+}
+
+/** The store name and where it lives that a Materialized asks for (checked against the kind of store the operation needs). */
+function materializedStore(m: Materialized<unknown, unknown>, kind: StoreSupplier['kind']): {name?: string; inMemory?: boolean} {
+  const supplier = m.storeSupplier
+  if (!supplier) return {name: m.storeName}
+  if (supplier.kind !== kind) throw new TopologyException(`store ${supplier.name} is a ${supplier.kind} store but this operation needs a ${kind} store`)
+  if (m.storeName !== undefined && m.storeName !== supplier.name) throw new TopologyException(`Materialized names store ${m.storeName} but its store supplier is ${supplier.name}`)
+  return {inMemory: !supplier.persistent || undefined, name: supplier.name}
 }
 
 export interface Repartitioned<K, V> {
@@ -94,12 +115,13 @@ export class StreamsBuilder {
    * `<topic>-STATE-STORE-<n>` (or `materialized.storeName`) with a changelog, as Kafka's table().
    */
   table<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized: Materialized<K, V> = {}): KTable<K, V> {
-    const storeName = materialized.storeName ?? this.newStoreName(`${topic}-`)
+    const where = materializedStore(materialized as Materialized<unknown, unknown>, 'keyValue')
+    const storeName = where.name ?? this.newStoreName(`${topic}-`)
     const sourceName = consumed.processorName ?? this.newProcessorName('KSTREAM-SOURCE-')
     const tableSourceName = consumed.processorName ? `${consumed.processorName}-table-source` : this.newProcessorName('KTABLE-SOURCE-')
     const keySerde = (materialized.keySerde ?? consumed.keySerde) as Serde<unknown> | undefined
     const valueSerde = (materialized.valueSerde ?? consumed.valueSerde) as Serde<unknown> | undefined
-    this.topology.addStore({keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
+    this.topology.addStore({inMemory: where.inMemory, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
     this.topology.addNode({kind: 'source', make: passThrough, name: sourceName, predecessors: [], stores: [], topics: [topic], keySerde: consumed.keySerde as Serde<unknown>, valueSerde: consumed.valueSerde as Serde<unknown>})
     this.topology.addNode({kind: 'processor', make: tableSource(storeName, keySerde, valueSerde), name: tableSourceName, predecessors: [sourceName], stores: [storeName]})
     return new KTable<K, V>(this, tableSourceName, consumed.keySerde, consumed.valueSerde, storeName, storeGetter(storeName, keySerde as Serde<K>, valueSerde as Serde<V>))
@@ -110,7 +132,8 @@ export class StreamsBuilder {
    * its end before processing starts and kept up to date; joined by a key taken from the stream record.
    */
   globalTable<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized: Materialized<K, V> = {}): GlobalKTable<K, V> {
-    const storeName = materialized.storeName ?? this.newStoreName(`${topic}-`)
+    const where = materializedStore(materialized as Materialized<unknown, unknown>, 'keyValue')
+    const storeName = where.name ?? this.newStoreName(`${topic}-`)
     const sourceName = consumed.processorName ?? this.newProcessorName('KSTREAM-SOURCE-')
     const tableSourceName = consumed.processorName ? `${consumed.processorName}-table-source` : this.newProcessorName('KTABLE-SOURCE-')
     const keySerde = (materialized.keySerde ?? consumed.keySerde) as Serde<unknown> | undefined
@@ -123,7 +146,7 @@ export class StreamsBuilder {
 
   /** A user state store (Stores.keyValueStoreBuilder), for processors that name it (KStream.process(supplier, ...storeNames)). */
   addStateStore(store: StoreBuilder<unknown, unknown>): this {
-    this.topology.addStore({keySerde: store.keySerde, logged: store.loggingEnabled, name: store.name, valueSerde: store.valueSerde})
+    this.topology.addStore({inMemory: store.inMemory || undefined, keySerde: store.keySerde, logged: store.loggingEnabled, name: store.name, valueSerde: store.valueSerde})
     return this
   }
 
@@ -144,12 +167,39 @@ export interface StoreBuilder<K, V> {
   keySerde: Serde<K>
   valueSerde: Serde<V>
   loggingEnabled: boolean
+  /** Kept in memory (a supplier from Stores.inMemoryKeyValueStore), restored from the changelog on every start. */
+  inMemory?: boolean
 }
 
 export const Stores = {
-  /** A persistent (LMDB) key-value store with a changelog `<application.id>-<name>-changelog`, unless logging is disabled. */
-  keyValueStoreBuilder<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, options: {loggingEnabled?: boolean} = {}): StoreBuilder<K, V> {
-    return {keySerde, loggingEnabled: options.loggingEnabled ?? true, name, valueSerde}
+  /**
+   * A key-value store with a changelog `<application.id>-<name>-changelog`, unless logging is
+   * disabled: persistent (LMDB) when given a name or Stores.persistentKeyValueStore(name), in
+   * memory when given Stores.inMemoryKeyValueStore(name).
+   */
+  keyValueStoreBuilder<K, V>(supplier: string | StoreSupplier, keySerde: Serde<K>, valueSerde: Serde<V>, options: {loggingEnabled?: boolean} = {}): StoreBuilder<K, V> {
+    if (typeof supplier !== 'string' && supplier.kind !== 'keyValue') throw new TopologyException(`store ${supplier.name} is a ${supplier.kind} store, not a key-value store`)
+    const name = typeof supplier === 'string' ? supplier : supplier.name
+    return {inMemory: typeof supplier !== 'string' && !supplier.persistent, keySerde, loggingEnabled: options.loggingEnabled ?? true, name, valueSerde}
+  },
+  persistentKeyValueStore(name: string): StoreSupplier {
+    return {kind: 'keyValue', name, persistent: true}
+  },
+  inMemoryKeyValueStore(name: string): StoreSupplier {
+    return {kind: 'keyValue', name, persistent: false}
+  },
+  /** Kafka's signature (retention, window size, retain duplicates); retention follows the windows' size + grace, as the persistent window stores. */
+  persistentWindowStore(name: string, _retentionPeriodMs?: number, _windowSizeMs?: number, _retainDuplicates?: boolean): StoreSupplier {
+    return {kind: 'window', name, persistent: true}
+  },
+  inMemoryWindowStore(name: string, _retentionPeriodMs?: number, _windowSizeMs?: number, _retainDuplicates?: boolean): StoreSupplier {
+    return {kind: 'window', name, persistent: false}
+  },
+  persistentSessionStore(name: string, _retentionPeriodMs?: number): StoreSupplier {
+    return {kind: 'session', name, persistent: true}
+  },
+  inMemorySessionStore(name: string, _retentionPeriodMs?: number): StoreSupplier {
+    return {kind: 'session', name, persistent: false}
   },
 }
 
@@ -634,7 +684,8 @@ export class KGroupedStream<K, V> {
 
   private doSessionAggregate<VA>(prefix: string, windows: SessionWindows, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA, merger: (key: K, a: VA, b: VA) => VA): KTable<Windowed<K>, VA> {
     const builder = this.builder
-    const storeName = materialized.storeName ?? builder.newStoreName(prefix)
+    const where = materializedStore(materialized as Materialized<unknown, unknown>, 'session')
+    const storeName = where.name ?? builder.newStoreName(prefix)
     const processorName = named?.name ?? builder.newProcessorName(prefix)
     const keySerde = (materialized.keySerde ?? this.keySerde) as Serde<unknown> | undefined
     const valueSerde = (materialized.valueSerde ?? (prefix === 'KSTREAM-REDUCE-' ? this.valueSerde : undefined)) as Serde<unknown> | undefined
@@ -642,14 +693,15 @@ export class KGroupedStream<K, V> {
     if (this.repartitionRequired) parent = createRepartition(builder, parent, this.repartitionName ?? storeName, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.repartitionName !== undefined)
     // A session store's changelog: compact,delete, kept for gap + grace + one day.
     const changelogConfigs = {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(windows.inactivityGapMs + windows.graceMs + 86_400_000)}
-    builder.topology.addStore({changelogConfigs, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
+    builder.topology.addStore({changelogConfigs, inMemory: where.inMemory, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
     builder.topology.addNode({kind: 'processor', make: sessionAggregateProcessor(storeName, windows, keySerde, valueSerde, initializer, aggregator, merger), name: processorName, predecessors: [parent], stores: [storeName]})
     return new KTable<Windowed<K>, VA>(builder, processorName, undefined, materialized.valueSerde, storeName, undefined, {graceMs: windows.graceMs, keySerde: keySerde as Serde<unknown>})
   }
 
   private doSlidingAggregate<VA>(prefix: string, windows: SlidingWindows, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA): KTable<Windowed<K>, VA> {
     const builder = this.builder
-    const storeName = materialized.storeName ?? builder.newStoreName(prefix)
+    const where = materializedStore(materialized as Materialized<unknown, unknown>, 'window')
+    const storeName = where.name ?? builder.newStoreName(prefix)
     const processorName = named?.name ?? builder.newProcessorName(prefix)
     const keySerde = (materialized.keySerde ?? this.keySerde) as Serde<unknown> | undefined
     const valueSerde = (materialized.valueSerde ?? (prefix === 'KSTREAM-REDUCE-' ? this.valueSerde : undefined)) as Serde<unknown> | undefined
@@ -657,7 +709,7 @@ export class KGroupedStream<K, V> {
     if (this.repartitionRequired) parent = createRepartition(builder, parent, this.repartitionName ?? storeName, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.repartitionName !== undefined)
     // A sliding window store's changelog: compact,delete, kept for 2 x difference + grace + one day.
     const changelogConfigs = {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(2 * windows.timeDifferenceMs + windows.graceMs + 86_400_000)}
-    builder.topology.addStore({changelogConfigs, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
+    builder.topology.addStore({changelogConfigs, inMemory: where.inMemory, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
     builder.topology.addNode({kind: 'processor', make: slidingAggregateProcessor(storeName, windows, keySerde, valueSerde, initializer, aggregator), name: processorName, predecessors: [parent], stores: [storeName]})
     return new KTable<Windowed<K>, VA>(builder, processorName, undefined, materialized.valueSerde, storeName, undefined, {graceMs: windows.graceMs, keySerde: keySerde as Serde<unknown>})
   }
@@ -683,7 +735,8 @@ export class KGroupedStream<K, V> {
   private doAggregate<VA>(prefix: string, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA, windows?: TimeWindows): KTable<K, VA> {
     const builder = this.builder
     // As Kafka: the store name first (MaterializedInternal), then the processor's, then the repartition nodes.
-    const storeName = materialized.storeName ?? builder.newStoreName(prefix)
+    const where = materializedStore(materialized as Materialized<unknown, unknown>, windows ? 'window' : 'keyValue')
+    const storeName = where.name ?? builder.newStoreName(prefix)
     const processorName = named?.name ?? builder.newProcessorName(prefix)
     const keySerde = (materialized.keySerde ?? this.keySerde) as Serde<unknown> | undefined
     const valueSerde = materialized.valueSerde as Serde<unknown> | undefined
@@ -694,7 +747,7 @@ export class KGroupedStream<K, V> {
     }
     // A window store's changelog: compact,delete, kept for size + grace + one day (windowstore.changelog.additional.retention.ms).
     const changelogConfigs = windows ? {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(windows.sizeMs + windows.graceMs + 86_400_000)} : undefined
-    builder.topology.addStore({changelogConfigs, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
+    builder.topology.addStore({changelogConfigs, inMemory: where.inMemory, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
     const make = (): Processor => {
       let ctx: ProcessorContext
       let ks: Serde<unknown>

@@ -13,6 +13,7 @@ import {join} from 'node:path'
 import {open, type Database, type RootDatabase} from 'lmdb'
 
 export class PersistentKeyValueStore {
+  readonly persistent = true
   private readonly root: RootDatabase<Buffer, Buffer>
   private readonly db: Database<Buffer, Buffer>
   /** Writes since the last flush, by hex key (null: delete). */
@@ -124,5 +125,65 @@ export class PersistentKeyValueStore {
   /** Removes a store's files (before a restore from the changelog's beginning). */
   static wipe(dir: string): void {
     rmSync(dir, {force: true, recursive: true})
+  }
+}
+
+/** What tasks use of a store, persistent (LMDB) or in memory. */
+export type TaskStateStore = Pick<PersistentKeyValueStore, 'name' | 'get' | 'put' | 'all' | 'range' | 'pendingWrites' | 'flush' | 'write' | 'discard' | 'close'> & {readonly persistent: boolean}
+
+/**
+ * Kafka's in-memory stores (Stores.inMemoryKeyValueStore, inMemoryWindowStore,
+ * inMemorySessionStore): rows in a Map, sorted on range(). Nothing is on disk and no checkpoint is
+ * written for them, so a task opening one restores it from its changelog's beginning (Kafka
+ * Streams checkpoints persistent stores only). Windowed rows use the same keys as on disk (key,
+ * then big-endian times), so every processor works on either.
+ */
+export class InMemoryKeyValueStore implements TaskStateStore {
+  readonly persistent = false
+  private readonly rows = new Map<string, {key: Buffer; value: Buffer; timestamp: number}>()
+
+  constructor(readonly name: string) {}
+
+  get(key: Buffer): {value: Buffer; timestamp: number} | undefined {
+    const row = this.rows.get(key.toString('hex'))
+    return row && {timestamp: row.timestamp, value: row.value}
+  }
+
+  put(key: Buffer, value: Buffer | null, timestamp: number): void {
+    const k = key.toString('hex')
+    if (value === null) this.rows.delete(k)
+    else this.rows.set(k, {key: Buffer.from(key), timestamp, value: Buffer.from(value)})
+  }
+
+  *all(): Generator<{key: Buffer; value: Buffer; timestamp: number}> {
+    yield* [...this.rows.values()]
+  }
+
+  range(from?: Buffer, to?: Buffer): {key: Buffer; value: Buffer; timestamp: number}[] {
+    const rows: {key: Buffer; value: Buffer; timestamp: number}[] = []
+    for (const row of this.rows.values()) {
+      if ((from && Buffer.compare(row.key, from) < 0) || (to && Buffer.compare(row.key, to) >= 0)) continue
+      rows.push(row)
+    }
+    return rows.sort((a, b) => Buffer.compare(a.key, b.key))
+  }
+
+  get pendingWrites(): number {
+    return 0
+  }
+
+  flush(): void {}
+
+  write(entries: readonly {key: Buffer; value: Buffer | null; timestamp: number}[]): void {
+    for (const e of entries) this.put(e.key, e.value, e.timestamp)
+  }
+
+  /** A task closed dirty: its in-memory state goes with it (restored from the changelog). */
+  discard(): void {
+    this.rows.clear()
+  }
+
+  async close(): Promise<void> {
+    this.rows.clear()
   }
 }

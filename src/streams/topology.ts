@@ -103,6 +103,8 @@ export interface StoreDef {
   valueSerde?: Serde<unknown>
   /** A GlobalKTable's store: every instance holds all of its topic, read by the global store reader (global-stores.ts). */
   global?: {topic: string}
+  /** Kept in memory (Stores.inMemory*), not on disk: restored from the changelog's beginning on every start. */
+  inMemory?: boolean
 }
 
 export interface Subtopology {

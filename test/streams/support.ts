@@ -4,7 +4,7 @@ import {Admin, LATEST_TIMESTAMP} from '../../src/lib/client/admin.js'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {Consumer} from '../../src/lib/client/consumer.js'
 import {Producer} from '../../src/lib/client/producer.js'
-import {Serdes, StreamsBuilder} from '../../src/streams/index.js'
+import {type Materialized, Serdes, StreamsBuilder} from '../../src/streams/index.js'
 
 const VOCABULARY = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'stream', 'table', 'kafka', 'café', "it's", 'naïve', 'log', 'offset', 'partition', 'commit']
 
@@ -93,13 +93,13 @@ export async function readCounts(bootstrap: string, topic: string, isolationLeve
 }
 
 /** Kafka's word count: lines → words → groupBy(word) → count() → the output topic (String keys, Long counts). */
-export function wordCountTopology(input = 'wc-input', output = 'wc-output') {
+export function wordCountTopology(input = 'wc-input', output = 'wc-output', materialized: Materialized<string, number> = {}) {
   const builder = new StreamsBuilder()
   builder
     .stream<string | null, string>(input, {keySerde: Serdes.String(), valueSerde: Serdes.String()})
     .flatMapValues((line) => line.toLowerCase().split(/\W+/).filter((w) => w.length > 0))
     .groupBy((_key, word) => word, {keySerde: Serdes.String(), valueSerde: Serdes.String()})
-    .count()
+    .count(materialized)
     .toStream()
     .to(output, {keySerde: Serdes.String(), valueSerde: Serdes.Long()})
   return builder.build()
