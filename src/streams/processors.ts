@@ -92,6 +92,10 @@ export function sessionAggregateProcessor<K, V, VA>(
     let vs: Serde<unknown>
     let topic: string
     let streamTime = -1
+    // Kafka's session store retention (gap + grace): a session ending at or before stream time -
+    // retention is expired: no longer found, and deleted once stream time has moved a retention on.
+    const retentionMs = windows.inactivityGapMs + windows.graceMs
+    const purge = new PurgeSchedule(retentionMs)
     return {
       init(c) {
         ctx = c
@@ -105,6 +109,8 @@ export function sessionAggregateProcessor<K, V, VA>(
           return
         }
         const ts = r.timestamp
+        // The store's observed stream time (before this record's put) bounds what it still finds.
+        const expiredBefore = streamTime < 0 ? Number.MIN_SAFE_INTEGER : streamTime - retentionMs + 1
         streamTime = Math.max(streamTime, ts)
         const closeTime = streamTime - windows.graceMs
         const store = ctx.getStateStore(storeName)
@@ -121,7 +127,7 @@ export function sessionAggregateProcessor<K, V, VA>(
           if (row.key.length !== keyBytes.length + 16 || !row.key.subarray(0, keyBytes.length).equals(keyBytes)) continue
           const end = Number(row.key.readBigInt64BE(keyBytes.length))
           const start = Number(row.key.readBigInt64BE(keyBytes.length + 8))
-          if (end < ts - gap || start > ts + gap) continue
+          if (end < ts - gap || start > ts + gap || end < expiredBefore) continue
           const value = vs.deserialize(topic, row.value) as VA
           merged.push({agg: value, storeKey: row.key, window: {end, start}})
           agg = agg === null ? value : merger(r.key as K, agg, value)
@@ -139,6 +145,8 @@ export function sessionAggregateProcessor<K, V, VA>(
         const newAgg = agg === null ? (r.value as unknown as VA) : aggregator(r.key as K, r.value as V, agg)
         store.put(sessionKey(keyBytes, window), vs.serialize(topic, newAgg), ts)
         ctx.forward({headers: r.headers, key: {key: r.key, window} satisfies Windowed<unknown>, timestamp: window.end, value: newAgg})
+        // A session key ends with its end then its start (8 bytes each): the end is 16 bytes from the key's end.
+        purge.maybe(streamTime, () => purgeBefore(store, 16, streamTime - retentionMs + 1, streamTime))
       },
     }
   }

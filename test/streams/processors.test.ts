@@ -21,43 +21,37 @@ function outOfOrder(topic: string, count: number, keys: number, seed: number, st
 }
 
 /**
- * Brute force for session windows: after each record, the sessions of its key are recomputed
- * from scratch from every accepted record (sorted by time, split where two neighbours are more
- * than the gap apart). The record is accepted when the session that now contains it ends at or
- * after stream time - grace; then every earlier session it absorbed (other than the new one)
- * gets a tombstone, in order of end, and the new session its count.
+ * Brute force for session windows, with Kafka's session store retention (gap + grace): each key's
+ * sessions are kept as a list; a record merges with every session within the gap of it that has
+ * not expired (a session ending at or before the previous stream time - retention is no longer
+ * found, as Kafka's store). It is accepted when the merged session ends at or after stream time -
+ * grace; then every absorbed session gets a tombstone, in order of end, and the new session its count.
  */
-function sessionReference(steps: readonly Step[], gap: number, grace: number): {out: [string, number, number, number | null, number][]; dropped: number} {
-  const accepted = new Map<string, number[]>()
-  const sessionsOf = (times: number[]) => {
-    const sorted = [...times].sort((a, b) => a - b)
-    const sessions: {start: number; end: number; count: number}[] = []
-    for (const t of sorted) {
-      const last = sessions[sessions.length - 1]
-      if (last && t - last.end <= gap) {
-        last.end = t
-        last.count++
-      } else sessions.push({count: 1, end: t, start: t})
-    }
-    return sessions
-  }
+function sessionReference(steps: readonly Step[], gap: number, grace: number): {out: [string, number, number, number | null, number][]; dropped: number; expiredMerges: number} {
+  const sessions = new Map<string, {start: number; end: number; count: number}[]>()
   const out: [string, number, number, number | null, number][] = []
   let streamTime = -1
   let dropped = 0
+  let expiredMerges = 0
   for (const [, key, , ts] of steps) {
+    const expiredBefore = streamTime < 0 ? -Infinity : streamTime - (gap + grace) + 1
     streamTime = Math.max(streamTime, ts)
-    const before = sessionsOf(accepted.get(key!) ?? [])
-    const after = sessionsOf([...(accepted.get(key!) ?? []), ts])
-    const mine = after.find((s) => s.start <= ts && ts <= s.end)!
-    if (mine.end < streamTime - grace) {
+    const mine = sessions.get(key!) ?? []
+    const near = (x: {start: number; end: number}) => x.end >= ts - gap && x.start <= ts + gap
+    const absorbed = mine.filter((x) => near(x) && x.end >= expiredBefore).sort((a, b) => a.end - b.end)
+    const merged = {count: 1, end: ts, start: ts}
+    for (const x of absorbed) merged.start = Math.min(merged.start, x.start), merged.end = Math.max(merged.end, x.end), merged.count += x.count
+    if (merged.end < streamTime - grace) {
       dropped++
       continue
     }
-    accepted.set(key!, [...(accepted.get(key!) ?? []), ts])
-    for (const s of before) if (s.start >= mine.start && s.end <= mine.end && !(s.start === mine.start && s.end === mine.end)) out.push([key!, s.start, s.end, null, s.end])
-    out.push([key!, mine.start, mine.end, mine.count, mine.end])
+    // An expired session the record would have merged with without the retention.
+    if (mine.some((x) => near(x) && x.end < expiredBefore)) expiredMerges++
+    for (const x of absorbed) if (!(x.start === merged.start && x.end === merged.end)) out.push([key!, x.start, x.end, null, x.end])
+    sessions.set(key!, [...mine.filter((x) => !absorbed.includes(x) && x.end >= expiredBefore), merged])
+    out.push([key!, merged.start, merged.end, merged.count, merged.end])
   }
-  return {dropped, out}
+  return {dropped, expiredMerges, out}
 }
 
 describe('kcli Streams session windows, suppress and the Processor API', () => {
@@ -102,6 +96,35 @@ describe('kcli Streams session windows, suppress and the Processor API', () => {
     expect(out).toEqual(reference.out)
     expect(dropped).toBe(reference.dropped)
   }, 120_000)
+
+  it('a session store expires sessions past its retention (gap + grace): a record bridging to an expired session does not merge it, and the expired row is purged', async () => {
+    const gap = 100
+    const grace = 1000
+    // k: A=[1000,1000], B=[1190,1250]; k2 moves stream time to 2200, so A (end 1000 <= 2200 - 1100) has
+    // expired; k@1097 is within the gap of both A and B: Kafka merges B only, [1097,1250] = 3.
+    const steps: Step[] = [['se-input', 'k', 'a', 1000], ['se-input', 'k', 'b', 1190], ['se-input', 'k', 'c', 1250], ['se-input', 'k2', 'd', 2200], ['se-input', 'k', 'e', 1097]]
+    const reference = sessionReference(steps, gap, grace)
+    expect(reference.expiredMerges).toBe(1)
+    const b = new StreamsBuilder()
+    b.stream<string, string>('se-input', {keySerde: S, valueSerde: S})
+      .groupByKey()
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(gap, grace))
+      .count({storeName: 'se-store'})
+      .toStream()
+      .to('se-output', {keySerde: WindowedSerdes.sessionWindowedSerdeFrom(S), valueSerde: Serdes.Long()})
+    await runSteps({appId: 'se-app', bootstrap: broker.bootstrap, expected: reference.out.length, output: 'se-output', stateDir: stateDir(), steps, topology: b.build()})
+    const serde = WindowedSerdes.sessionWindowedSerdeFrom(S)
+    const decode = (r: {key: Buffer | null; value: Buffer | null; timestamp: number}) => {
+      const w = serde.deserialize('se-output', r.key)!
+      return [w.key, w.window.start, w.window.end, r.value === null ? null : Number(r.value.readBigInt64BE(0)), r.timestamp]
+    }
+    const out = (await readAll(broker.bootstrap, 'se-output')).map(decode)
+    expect(out).toEqual(reference.out)
+    expect(out.slice(-2)).toEqual([['k', 1190, 1250, null, 1250], ['k', 1097, 1250, 3, 1250]])
+    // A's row was deleted from the store (a tombstone in its changelog) once stream time moved a retention on.
+    const changelog = (await readAll(broker.bootstrap, 'se-app-se-store-changelog')).map((r) => ({end: Number(r.key!.readBigInt64BE(r.key!.length - 16)), key: r.key!.subarray(0, r.key!.length - 16).toString(), tombstone: r.value === null}))
+    expect(changelog).toContainEqual({end: 1000, key: 'k', tombstone: true})
+  }, 60_000)
 
   const slidingTopology = (input: string, output: string, windows: SlidingWindows) => {
     const b = new StreamsBuilder()
