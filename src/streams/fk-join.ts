@@ -2,18 +2,27 @@
  * The foreign-key table-table join (KTable.join/leftJoin(other, foreignKeyExtractor, joiner)),
  * built as Kafka Streams builds it, with its node and topic names:
  *
- * 1. left side (KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION): each update of a left row sends a
- *    subscription, keyed by the foreign key, to `<app>-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-<n>-topic`
- *    (co-partitioned with the right table's topic): subscribe (with a hash of the left value) to
- *    the new foreign key, unsubscribe from the old one, or, for a deleted row, a delete to propagate;
+ * 1. left side (KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION): each update of a left row sends
+ *    subscriptions, keyed by the foreign key, to `<app>-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-<n>-topic`
+ *    (co-partitioned with the right table's topic), with Kafka's instructions (hash of the left value):
+ *    - inner join: a new row or an unchanged foreign key subscribes answered only if the right row
+ *      exists (PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE: nothing, not a tombstone, while it is missing); a
+ *      changed foreign key unsubscribes the old one silently (DELETE_KEY_NO_PROPAGATE) and subscribes
+ *      the new one answered even when missing (PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE: the previous
+ *      result is replaced by a tombstone); a deleted row sends a delete that propagates (DELETE_KEY_AND_PROPAGATE);
+ *    - left join: a changed foreign key or a deletion sends DELETE_KEY_AND_PROPAGATE to the old one
+ *      (an intermediate (left, null) or tombstone), then every update PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE
+ *      to the new one; a null foreign key is sent with a null key (no store: answered at once with
+ *      no right row), so the left row joins with null;
  * 2. right side: the subscription store (KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE, key = foreign
  *    key length + foreign key + primary key) records who references each right row; a subscription
  *    is answered at once with the right row's current value, and each update of a right row is
  *    sent to every subscriber, to `<app>-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-<n>-topic` keyed by
  *    the left row's primary key (co-partitioned with the left table);
  * 3. left side again (KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR): a response whose
- *    hash is not the current left value's is stale and dropped; else the joined value (inner: a
- *    tombstone when the right row is missing; left: the joiner with null) is forwarded.
+ *    hash is not the current left value's (null for a deleted row) is stale and dropped; else the
+ *    joined value (a tombstone when the left row is gone or, inner, the right row is missing; left:
+ *    the joiner with null) is forwarded.
  * Subscription and response values are kcli's own encoding (JSON with base64 bytes), not Kafka's
  * binary SubscriptionWrapper/SubscriptionResponseWrapper: the topics are internal to the application.
  */
@@ -23,14 +32,16 @@ import type {Processor, ProcessorContext} from './topology.js'
 
 type Op = 'subscribe' | 'unsubscribe' | 'delete'
 interface Subscription {
+  /** subscribe; unsubscribe (DELETE_KEY_NO_PROPAGATE); delete (DELETE_KEY_AND_PROPAGATE). */
   op: Op
   pk: string
   hash: string | null
+  /** For subscribe: answered only when the right row exists (PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE), else always. */
+  onlyIfAvailable?: boolean
 }
 interface Response {
   hash: string | null
   value: string | null
-  delete?: boolean
 }
 
 const b64 = (b: Buffer | null) => (b === null ? null : b.toString('base64'))
@@ -81,18 +92,30 @@ export function registrationProcessor(spec: FkJoinSpec): () => Processor {
     const pk = b64(s.lk.serialize(topic, r.key))!
     const newFk = r.value === null || r.value === undefined ? null : spec.extractor(r.value)
     const oldFk = r.oldValue === null || r.oldValue === undefined ? null : spec.extractor(r.oldValue)
-    const send = (fk: unknown, sub: Subscription) => ctx.forward({headers: [], key: fk, timestamp: r.timestamp, value: sub})
-    if (r.value === null || r.value === undefined) {
-      if (oldFk !== null && oldFk !== undefined) send(oldFk, {hash: null, op: 'delete', pk})
+    const send = (fk: unknown, sub: Subscription) => ctx.forward({headers: [], key: fk ?? null, timestamp: r.timestamp, value: sub})
+    const hasOld = r.oldValue !== null && r.oldValue !== undefined
+    const hasNew = r.value !== null && r.value !== undefined
+    const isNull = (fk: unknown) => fk === null || fk === undefined
+    const hash = hasNew ? hashOf(s.lv.serialize(topic, r.value)) : null
+    const fkBytes = (fk: unknown) => (isNull(fk) ? null : b64(s.rk.serialize(topic, fk)))
+    const changed = hasOld && fkBytes(oldFk) !== fkBytes(newFk)
+    if (spec.leftJoin) {
+      if (!hasOld && !hasNew) return
+      if (hasOld && !isNull(oldFk) && changed) send(oldFk, {hash, op: 'delete', pk})
+      send(newFk, {hash, op: 'subscribe', pk})
       return
     }
-    const fkBytes = (fk: unknown) => b64(s.rk.serialize(topic, fk))
-    if (oldFk !== null && oldFk !== undefined && fkBytes(oldFk) !== fkBytes(newFk)) send(oldFk, {hash: null, op: 'unsubscribe', pk})
-    if (newFk === null || newFk === undefined) {
-      // No foreign key: nothing to join; a left join still has a result.
+    if (!hasNew) {
+      if (hasOld && !isNull(oldFk)) send(oldFk, {hash: null, op: 'delete', pk})
       return
     }
-    send(newFk, {hash: hashOf(s.lv.serialize(topic, r.value)), op: 'subscribe', pk})
+    if (isNull(newFk)) {
+      // An inner join has no result for a row without a foreign key: the previous one is deleted.
+      if (hasOld && !isNull(oldFk)) send(oldFk, {hash, op: 'delete', pk})
+      return
+    }
+    if (changed && !isNull(oldFk)) send(oldFk, {hash: null, op: 'unsubscribe', pk})
+    send(newFk, {hash, onlyIfAvailable: !changed, op: 'subscribe', pk})
   })
 }
 
@@ -123,7 +146,12 @@ function subscriptionKey(fk: Buffer, pk: Buffer): Buffer {
 export function subscriptionStoreProcessor(spec: FkJoinSpec): () => Processor {
   return withState(spec, (ctx, s, r) => {
     const sub = r.value as Subscription | null
-    if (!sub || r.key === null || r.key === undefined) return
+    if (!sub) return
+    // A left join's row without a foreign key: nothing to store, answered with no right row.
+    if (r.key === null || r.key === undefined) {
+      if (sub.op !== 'unsubscribe') ctx.forward(r)
+      return
+    }
     const topic = `${ctx.applicationId}-${spec.subscriptionStore}-changelog`
     const key = subscriptionKey(s.rk.serialize(topic, r.key)!, Buffer.from(sub.pk, 'base64'))
     const store = ctx.getStateStore(spec.subscriptionStore)
@@ -140,11 +168,12 @@ export function subscriptionJoinProcessor(spec: FkJoinSpec): () => Processor {
     if (sub.op === 'unsubscribe') return
     const pk = Buffer.from(sub.pk, 'base64')
     if (sub.op === 'delete') {
-      ctx.forward({headers: [], key: pk, timestamp: r.timestamp, value: {delete: true, hash: null, value: null} satisfies Response})
+      ctx.forward({headers: [], key: pk, timestamp: r.timestamp, value: {hash: sub.hash, value: null} satisfies Response})
       return
     }
     const topic = `${ctx.applicationId}-${spec.rightStore}-changelog`
-    const right = ctx.getStateStore(spec.rightStore).get(s.rk.serialize(topic, r.key)!)
+    const right = r.key === null || r.key === undefined ? undefined : ctx.getStateStore(spec.rightStore).get(s.rk.serialize(topic, r.key)!)
+    if (!right && sub.onlyIfAvailable) return
     ctx.forward({headers: [], key: pk, timestamp: right ? Math.max(r.timestamp, right.timestamp) : r.timestamp, value: {hash: sub.hash, value: right ? b64(right.value) : null} satisfies Response})
   })
 }
@@ -177,12 +206,13 @@ export function responseResolverProcessor(spec: FkJoinSpec): () => Processor {
     if (!response || !pkBytes) return
     const topic = `${ctx.applicationId}-${spec.leftStore}-changelog`
     const key = s.lk.deserialize(topic, pkBytes)
-    if (response.delete) {
+    const left = ctx.getStateStore(spec.leftStore).get(pkBytes)
+    // Stale unless it was sent for the left row as it is now (a deleted row: a null hash).
+    if ((left ? hashOf(left.value) : null) !== response.hash) return
+    if (!left) {
       ctx.forward({headers: [], key, timestamp: r.timestamp, value: null})
       return
     }
-    const left = ctx.getStateStore(spec.leftStore).get(pkBytes)
-    if (!left || hashOf(left.value) !== response.hash) return
     const leftValue = s.lv.deserialize(topic, left.value)
     const rightValue = response.value === null ? null : s.rv.deserialize(topic, Buffer.from(response.value, 'base64'))
     const value = rightValue === null ? (spec.leftJoin ? spec.joiner(leftValue, null, key) : null) : spec.joiner(leftValue, rightValue, key)

@@ -285,6 +285,81 @@ describe('kcli Streams joins', () => {
     }, 60_000)
   }
 
+  /**
+   * Runs a foreign-key join of orders (value `<product>|<qty>`, `-` for no product) with products,
+   * one step at a time: each step's outputs (key, value, timestamp) are awaited before the next.
+   */
+  const runFkSteps = async (left: boolean, steps: readonly [Step, Out[]][]): Promise<Out[]> => {
+    const suffix = `fks-${left}-${n++}`
+    const b = new StreamsBuilder()
+    const orders = b.table<string, string>(`fk-orders-${suffix}`, {keySerde: S, valueSerde: S})
+    const products = b.table<string, string>(`fk-products-${suffix}`, {keySerde: S, valueSerde: S})
+    const fk = (v: string) => (v.startsWith('-|') ? null : v.split('|')[0]!)
+    ;(left ? orders.leftJoin(products, fk as (v: string) => string, J) : orders.join(products, fk as (v: string) => string, J)).toStream().to(`fk-output-${suffix}`, {keySerde: S, valueSerde: S})
+    const {KafkaStreams} = await import('../../src/streams/index.js')
+    const {Admin} = await import('../../src/lib/client/admin.js')
+    const {KafkaClient} = await import('../../src/lib/client/client.js')
+    const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
+    const {produceRaw} = await import('./support.js')
+    const {pollUntil} = await import('../e2e/harness.js')
+    const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
+    await new Admin(client).createTopics(['fk-orders', 'fk-products', 'fk-output'].map((t) => ({name: `${t}-${suffix}`, numPartitions: 1, replicationFactor: 1})))
+    await client.close()
+    const app = new KafkaStreams(b.build(), {'application.id': `fk-${suffix}`, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: {error: () => undefined, info: () => undefined, warn: () => undefined}, 'state.dir': stateDir()})
+    await app.start()
+    const read = async (): Promise<Out[]> => (await readAll(broker.bootstrap, `fk-output-${suffix}`)).map((r) => [r.key!.toString(), r.value === null ? null : r.value.toString(), r.timestamp])
+    try {
+      let expected = 0
+      for (const [[topic, k, v, ts], outs] of steps) {
+        await produceRaw(broker.bootstrap, `${topic}-${suffix}`, [{key: Buffer.from(k!), timestamp: ts, value: v === null ? null : Buffer.from(v)}])
+        expected += outs.length
+        if (outs.length > 0) await pollUntil(read, (r) => r.length >= expected, 20_000, `${expected} outputs`)
+      }
+      // A last product update that outputs nothing for either join, then everything so far.
+      await produceRaw(broker.bootstrap, `fk-products-${suffix}`, [{key: Buffer.from('P-unused'), timestamp: 99_000, value: Buffer.from('x')}])
+      await pollUntil(async () => app.metrics()['process-total'], (c) => c >= steps.length + 1, 20_000, 'all steps processed')
+      return await read()
+    } finally {
+      await app.close()
+    }
+  }
+
+  // Kafka Streams 4.0.0's outputs for C04Joins' foreign-key input (shared/kafka-reference/streams/04-joins/fk-table-table-*).
+  const FK_STEPS: [Step, Record<'inner' | 'left', Out[]>][] = [
+    [['fk-products', 'P1', 'apple', 1000], {inner: [], left: []}],
+    [['fk-orders', 'O1', 'P1|2', 2000], {inner: [['O1', 'L=P1|2,R=apple', 2000]], left: [['O1', 'L=P1|2,R=apple', 2000]]}],
+    [['fk-orders', 'O2', 'P2|1', 3000], {inner: [], left: [['O2', 'L=P2|1,R=null', 3000]]}],
+    [['fk-products', 'P2', 'banana', 4000], {inner: [['O2', 'L=P2|1,R=banana', 4000]], left: [['O2', 'L=P2|1,R=banana', 4000]]}],
+    [['fk-products', 'P1', 'apple-v2', 5000], {inner: [['O1', 'L=P1|2,R=apple-v2', 5000]], left: [['O1', 'L=P1|2,R=apple-v2', 5000]]}],
+    [['fk-orders', 'O1', 'P2|3', 6000], {inner: [['O1', 'L=P2|3,R=banana', 6000]], left: [['O1', 'L=P2|3,R=null', 6000], ['O1', 'L=P2|3,R=banana', 6000]]}],
+    [['fk-products', 'P1', 'apple-v3', 7000], {inner: [], left: []}],
+    [['fk-products', 'P2', null, 8000], {inner: [['O1', null, 8000], ['O2', null, 8000]], left: [['O1', 'L=P2|3,R=null', 8000], ['O2', 'L=P2|1,R=null', 8000]]}],
+    [['fk-orders', 'O2', null, 9000], {inner: [['O2', null, 9000]], left: [['O2', null, 9000], ['O2', null, 9000]]}],
+    [['fk-orders', 'O3', 'P9|1', 10000], {inner: [], left: [['O3', 'L=P9|1,R=null', 10000]]}],
+    [['fk-orders', 'O1', 'P1|4', 11000], {inner: [['O1', 'L=P1|4,R=apple-v3', 11000]], left: [['O1', 'L=P1|4,R=null', 11000], ['O1', 'L=P1|4,R=apple-v3', 11000]]}],
+  ]
+
+  for (const kind of ['inner', 'left'] as const) {
+    it(`foreign-key ${kind} join gives Kafka Streams' outputs step by step: nothing while the product is missing (inner), the intermediate null when the foreign key changes`, async () => {
+      const out = await runFkSteps(kind === 'left', FK_STEPS.map(([step, outs]) => [step, outs[kind]]))
+      expect(out).toEqual(FK_STEPS.flatMap(([, outs]) => outs[kind]))
+    }, 60_000)
+  }
+
+  it('foreign-key joins of a row whose extractor gives null: (left, null) for a left join, nothing (or a tombstone of the previous result) for an inner join', async () => {
+    const steps: [Step, Record<'inner' | 'left', Out[]>][] = [
+      [['fk-products', 'P1', 'apple', 1000], {inner: [], left: []}],
+      [['fk-orders', 'O1', '-|1', 2000], {inner: [], left: [['O1', 'L=-|1,R=null', 2000]]}],
+      [['fk-orders', 'O1', 'P1|2', 3000], {inner: [['O1', 'L=P1|2,R=apple', 3000]], left: [['O1', 'L=P1|2,R=apple', 3000]]}],
+      [['fk-orders', 'O1', '-|3', 4000], {inner: [['O1', null, 4000]], left: [['O1', 'L=-|3,R=null', 4000], ['O1', 'L=-|3,R=null', 4000]]}],
+      [['fk-orders', 'O1', null, 5000], {inner: [], left: [['O1', null, 5000]]}],
+    ]
+    for (const kind of ['inner', 'left'] as const) {
+      const out = await runFkSteps(kind === 'left', steps.map(([step, outs]) => [step, outs[kind]]))
+      expect(out).toEqual(steps.flatMap(([, outs]) => outs[kind]))
+    }
+  }, 90_000)
+
   for (const left of [false, true]) {
     it(`stream-globaltable ${left ? 'left' : 'inner'} join sees the global table's updates in offset order`, async () => {
       const suffix = `${left}-${n++}`
