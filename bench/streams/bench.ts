@@ -77,6 +77,8 @@ async function once(kind: Kind, guarantee: Guarantee, repeat: number): Promise<v
     logger: {error: (m) => process.stderr.write(`${m}\n`), info: () => undefined, warn: () => undefined},
     'processing.guarantee': guarantee,
     'state.dir': stateDir,
+    // Every update is an output record (the run ends at one output per input): no record cache.
+    'statestore.cache.max.bytes': 0,
   })
   let maxRss = process.memoryUsage().rss
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage().rss)), 100)

@@ -51,6 +51,8 @@ function app(appId: string, stateDir: string, extra: Partial<StreamsConfig> = {}
     'heartbeat.interval.ms': 500,
     logger: {error: (m) => process.stderr.write(`${m}\n`), info: () => undefined, warn: () => undefined},
     'state.dir': stateDir,
+    // As when BENCHMARKS.md's figures were taken: every update logged (no record cache).
+    'statestore.cache.max.bytes': 0,
     ...extra,
   })
 }

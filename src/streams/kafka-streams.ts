@@ -55,6 +55,13 @@ export interface StreamsConfig {
   'commit.interval.ms'?: number
   /** Default `<tmpdir>/kafka-streams`. */
   'state.dir'?: string
+  /**
+   * The record cache in front of aggregation stores (bytes, all tasks of the instance; default
+   * 10485760 as Kafka; 0 disables): updates of a key are forwarded and logged only on commit or eviction.
+   * `cache.max.bytes.buffering` (deprecated in Kafka) is read too.
+   */
+  'statestore.cache.max.bytes'?: number
+  'cache.max.bytes.buffering'?: number
   'default.key.serde'?: Serde<any>
   'default.value.serde'?: Serde<any>
   /** Default LogAndFail. Kafka 4.0 names it deserialization.exception.handler; both are read. */
@@ -224,6 +231,15 @@ class Task implements Omit<ProcessorContext, 'forward'> {
 
   currentStreamTimeMs(): number {
     return this.streamTime
+  }
+
+  get recordCache() {
+    return this.app.recordCache
+  }
+
+  /** Flushes the record caches of the task's processors (forwarding what they held). */
+  flushCaches(): void {
+    for (const p of this.processors.values()) p.flushCache?.()
   }
 
   currentSystemTimeMs(): number {
@@ -402,6 +418,7 @@ export class KafkaStreams {
   processedRecords = 0
   /** Changelog records applied by restores, and how long the last assignment's restores took. */
   restoredRecords = 0
+  readonly recordCache: {readonly maxBytes: number; used: number}
   lastRestoreMs = 0
   standbyRecords = 0
   commits = 0
@@ -420,6 +437,7 @@ export class KafkaStreams {
     if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') throw new StreamsException(`Invalid value ${String(guarantee)} for configuration processing.guarantee: String must be one of: at_least_once, exactly_once_v2`)
     this.eos = guarantee === 'exactly_once_v2'
     this.commitIntervalMs = config['commit.interval.ms'] ?? (this.eos ? 100 : 30_000)
+    this.recordCache = {maxBytes: config['statestore.cache.max.bytes'] ?? config['cache.max.bytes.buffering'] ?? 10_485_760, used: 0}
     this.stateDir = join(config['state.dir'] ?? join(tmpdir(), 'kafka-streams'), this.applicationId)
     const handler = config['deserialization.exception.handler'] ?? config['default.deserialization.exception.handler'] ?? 'LogAndFailExceptionHandler'
     this.deserializationHandler = typeof handler === 'function' ? handler : /LogAndContinue/.test(handler) ? LogAndContinueExceptionHandler : LogAndFailExceptionHandler
@@ -844,6 +862,7 @@ export class KafkaStreams {
   /** Commits what was processed since the last commit (see the file comment). */
   async commit(): Promise<void> {
     this.lastCommit = Date.now()
+    for (const task of this.tasks.values()) task.flushCaches()
     if (!this.uncommitted || !this.consumer || !this.producer) return
     const offsets = this.consumer.positions()
     if (this.eos) {

@@ -755,6 +755,15 @@ export class KGroupedStream<K, V> {
       /** The largest timestamp this task's processor has seen (Kafka's observedStreamTime). */
       let streamTime = -1
       const purge = windows ? new PurgeSchedule(windows.sizeMs + windows.graceMs) : undefined
+      /** The record cache (non-windowed aggregations), least recently updated first. */
+      const cache = new Map<string, {key: unknown; keyBytes: Buffer; value: VA; valueBytes: Buffer; timestamp: number; headers: StreamRecord['headers']; size: number}>()
+      const evict = (hex: string) => {
+        const e = cache.get(hex)!
+        cache.delete(hex)
+        ctx.recordCache.used -= e.size
+        ctx.getStateStore(storeName).put(e.keyBytes, e.valueBytes, e.timestamp)
+        ctx.forward({headers: e.headers, key: e.key, timestamp: e.timestamp, value: e.value})
+      }
       const processWindowed = (r: StreamRecord, store: ReturnType<ProcessorContext['getStateStore']>, topic: string) => {
         streamTime = Math.max(streamTime, r.timestamp)
         // Closed windows are never updated again: deleted once stream time has moved a retention (size + grace) on.
@@ -797,14 +806,37 @@ export class KGroupedStream<K, V> {
             return
           }
           const keyBytes = ks.serialize(topic, r.key)!
-          const old = store.get(keyBytes)
-          const oldAgg = old ? (vs.deserialize(topic, old.value) as VA) : null
+          const hex = keyBytes.toString('hex')
+          const cached = cache.get(hex)
+          const stored = cached ? undefined : store.get(keyBytes)
+          const old = cached ?? stored
+          const oldAgg = cached ? cached.value : stored ? (vs.deserialize(topic, stored.value) as VA) : null
           let newAgg: VA
           if (oldAgg === null) newAgg = initializer ? aggregator(r.key as K, r.value as V, initializer()) : (r.value as unknown as VA)
           else newAgg = aggregator(r.key as K, r.value as V, oldAgg)
           const timestamp = old ? Math.max(r.timestamp, old.timestamp) : r.timestamp
-          store.put(keyBytes, vs.serialize(topic, newAgg), timestamp)
-          ctx.forward({headers: r.headers, key: r.key, timestamp, value: newAgg})
+          const valueBytes = vs.serialize(topic, newAgg)!
+          if (ctx.recordCache.maxBytes <= 0) {
+            store.put(keyBytes, valueBytes, timestamp)
+            ctx.forward({headers: r.headers, key: r.key, timestamp, value: newAgg})
+            return
+          }
+          // Kafka's record cache: the latest value per key, written and forwarded on commit or eviction.
+          const size = keyBytes.length + valueBytes.length + 8
+          if (cached) {
+            cache.delete(hex)
+            ctx.recordCache.used -= cached.size
+          }
+          cache.set(hex, {headers: r.headers, key: r.key, keyBytes, size, timestamp, value: newAgg, valueBytes})
+          ctx.recordCache.used += size
+          while (ctx.recordCache.used > ctx.recordCache.maxBytes && cache.size > 0) evict(cache.keys().next().value!)
+        },
+        flushCache() {
+          for (const hex of [...cache.keys()]) evict(hex)
+        },
+        close() {
+          for (const e of cache.values()) ctx.recordCache.used -= e.size
+          cache.clear()
         },
       }
     }

@@ -48,6 +48,11 @@ export interface ProcessorContext {
   schedule(intervalMs: number, type: PunctuationType, punctuator: (timestamp: number) => void): Cancellable
   /** The task's stream time (-1 before its first record). */
   currentStreamTimeMs(): number
+  /**
+   * The instance's record cache budget (`statestore.cache.max.bytes`) shared by every caching
+   * store: `used` is what the caches hold; a cache over the budget evicts its oldest entries.
+   */
+  readonly recordCache: {readonly maxBytes: number; used: number}
   currentSystemTimeMs(): number
   /** A value of the application's config (StreamsConfig), e.g. an internal setting. */
   appConfig(name: string): unknown
@@ -56,6 +61,8 @@ export interface ProcessorContext {
 export interface Processor {
   init?(context: ProcessorContext): void
   process(record: StreamRecord): void
+  /** Writes and forwards what a record cache holds: called before each commit. */
+  flushCache?(): void
   close?(): void
 }
 

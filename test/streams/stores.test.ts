@@ -28,10 +28,10 @@ describe('kcli Streams in-memory stores', () => {
     for (const d of dirs) removeDir(d)
   })
 
-  function config(appId: string): StreamsConfig {
+  function config(appId: string, extra: Partial<StreamsConfig> = {}): StreamsConfig {
     const stateDir = tempDir('kcli-streams-mem-')
     dirs.push(stateDir)
-    return {'application.id': appId, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir}
+    return {'application.id': appId, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir, 'statestore.cache.max.bytes': 0, ...extra}
   }
 
   it('a count in Stores.inMemoryKeyValueStore gives exact counts, is changelogged, and is restored from its changelog after a restart', async () => {
@@ -105,6 +105,54 @@ describe('kcli Streams in-memory stores', () => {
     const [a, b] = [await read('memw-out-mem'), await read('memw-out-disk')]
     expect(a.length).toBeGreaterThan(0)
     expect(a).toEqual(b)
+  }, 120_000)
+
+  it('record cache (statestore.cache.max.bytes): N updates of a key within a commit interval give one output and one changelog record with the final value; 0 gives N; a tiny cache evicts', async () => {
+    const results = await admin.createTopics(['cache-in', 'cache-out-on', 'cache-out-off', 'cache-out-tiny', 'cache-out-eos'].map((name) => ({name, numPartitions: 1, replicationFactor: 1})))
+    for (const r of results) expect(r.error).toBe('NONE')
+    const N = 50
+    // N records of one key and N of 20 others, all produced before the application starts: one commit interval of 10 minutes holds them all.
+    const {Producer} = await import('../../src/lib/client/producer.js')
+    const producer = new Producer(client, {lingerMs: 5})
+    for (let i = 0; i < N; i++) producer.push({key: Buffer.from('hot'), timestamp: 1000 + i, topic: 'cache-in', value: Buffer.from(`v${i}`)})
+    for (let i = 0; i < N; i++) producer.push({key: Buffer.from(`k${i % 20}`), timestamp: 2000 + i, topic: 'cache-in', value: Buffer.from(`w${i}`)})
+    await producer.close()
+    const counting = (out: string, store: string) => {
+      const builder = new StreamsBuilder()
+      builder.stream<string, string>('cache-in', {keySerde: Serdes.String(), valueSerde: Serdes.String()}).groupByKey().count({storeName: store}).toStream().to(out, {keySerde: Serdes.String(), valueSerde: Serdes.Long()})
+      return builder.build()
+    }
+    const run = async (appId: string, out: string, cacheBytes: number, extra: Partial<StreamsConfig> = {}) => {
+      const app = new KafkaStreams(counting(out, 'counts'), config(appId, {'commit.interval.ms': 600_000, 'statestore.cache.max.bytes': cacheBytes, ...extra}))
+      await app.start()
+      await pollUntil(async () => app.metrics()['process-total'], (n) => n >= 2 * N, 30_000, `${appId} processed`)
+      await app.close() // commits: the cache is flushed
+      const isolation = extra['processing.guarantee'] === 'exactly_once_v2' ? 1 : 0
+      const records = (await readAll(broker.bootstrap, out, isolation)).map((r) => [r.key!.toString(), Number(r.value!.readBigInt64BE(0))] as [string, number])
+      const changelog = await readAll(broker.bootstrap, `${appId}-counts-changelog`, isolation)
+      return {changelog, records}
+    }
+    const on = await run('cache-on', 'cache-out-on', 10_485_760)
+    const off = await run('cache-off', 'cache-out-off', 0)
+    // 21 keys (hot and k0..k19): one output and one changelog record each, the final count.
+    expect(on.records.filter(([k]) => k === 'hot')).toEqual([['hot', N]])
+    expect(on.records.length).toBe(21)
+    expect(on.changelog.length).toBe(21)
+    expect(off.records.filter(([k]) => k === 'hot')).toEqual(Array.from({length: N}, (_, i) => ['hot', i + 1]))
+    expect(off.records.length).toBe(2 * N)
+    expect(off.changelog.length).toBe(2 * N)
+    const final = (records: [string, number][]) => new Map(records)
+    expect(final(on.records)).toEqual(final(off.records))
+    // A cache smaller than a few entries evicts (forwarding and logging) the least recently updated keys: more outputs, same final counts.
+    const tiny = await run('cache-tiny', 'cache-out-tiny', 40)
+    expect(tiny.records.length).toBeGreaterThan(21)
+    expect(tiny.records.length).toBeLessThan(2 * N)
+    expect(tiny.records.filter(([k]) => k === 'hot')).toEqual([['hot', N]])
+    expect(final(tiny.records)).toEqual(final(off.records))
+    // exactly_once_v2: the flushed entries are in the commit's transaction (read_committed sees them).
+    const eos = await run('cache-eos', 'cache-out-eos', 10_485_760, {'processing.guarantee': 'exactly_once_v2'})
+    expect(eos.records.length).toBe(21)
+    expect(final(eos.records)).toEqual(final(off.records))
   }, 120_000)
 
   it('a store supplier of the wrong kind is a topology error', () => {

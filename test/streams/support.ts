@@ -135,6 +135,8 @@ export async function runSteps(options: {
     'application.id': options.appId,
     'bootstrap.servers': options.bootstrap,
     'commit.interval.ms': 100,
+    // As TopologyTestDriver, which commits after each record: every update is forwarded.
+    'statestore.cache.max.bytes': 0,
     logger: {error: () => undefined, info: () => undefined, warn: () => undefined},
     'state.dir': options.stateDir,
     '__emit.interval.ms.kstreams.outer.join.spurious.results.fix__': 0,

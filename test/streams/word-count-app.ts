@@ -15,6 +15,7 @@ const app = new KafkaStreams(wordCountTopology(input, output), {
   'application.server': process.env.WC_SERVER,
   'bootstrap.servers': bootstrap,
   'commit.interval.ms': 100,
+  'statestore.cache.max.bytes': 0,
   'group.instance.id': `${appId}-instance-${instance}`,
   logger: {error: (m) => process.stderr.write(`ERROR ${m}\n`), info: () => undefined, warn: () => undefined},
   'num.standby.replicas': Number(process.env.WC_STANDBYS ?? 0),

@@ -36,7 +36,7 @@ describe('kcli Streams against a kcli broker', () => {
   function config(appId: string, extra: Partial<StreamsConfig> = {}): StreamsConfig {
     const stateDir = tempDir('kcli-streams-')
     dirs.push(stateDir)
-    return {'application.id': appId, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir, ...extra}
+    return {'application.id': appId, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir, 'statestore.cache.max.bytes': 0, ...extra}
   }
 
   async function createTopics(...topics: [string, number][]) {
