@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {Consumer} from '../../src/lib/client/consumer.js'
 import {Producer} from '../../src/lib/client/producer.js'
-import {distBuilt, eventually, http, type Spawned, spawnDistBroker, spawnWorker, writeProperties} from './connect-support.js'
+import {distBuilt, eventually, http, type Spawned, spawnDistBroker, spawnWorker, workerProperties, writeProperties} from './connect-support.js'
 import {removeDir, tempDir} from './harness.js'
 
 if (!distBuilt) console.warn('test/e2e/connect-standalone.test.ts: dist/ has no connect command, skipping; run `npm run build` first')
@@ -29,19 +29,7 @@ describe.skipIf(!distBuilt)('kcli connect standalone (real processes)', () => {
     removeDir(dir)
   }, 60_000)
 
-  const workerProps = (name: string, extra: Record<string, string> = {}) => writeProperties(join(dir, `${name}-worker.properties`), {
-    'bootstrap.servers': bootstrap,
-    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'offset.storage.file.filename': join(dir, `${name}.offsets`),
-    'offset.storage.topic': `${name}-offsets`,
-    'offset.flush.interval.ms': '500',
-    listeners: 'http://127.0.0.1:0',
-    // The killed worker's sink consumer leaves the group after this, not after the default 45 s.
-    'consumer.session.timeout.ms': '6000',
-    'consumer.heartbeat.interval.ms': '1000',
-    ...extra,
-  })
+  const workerProps = (name: string, extra: Record<string, string> = {}) => workerProperties(dir, bootstrap, name, extra)
 
   async function start(workerFile: string, connectors: string[] = []) {
     const w = await spawnWorker(workerFile, connectors)
