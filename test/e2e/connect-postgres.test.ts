@@ -3,8 +3,8 @@
 // records produced and consumed with kafkajs. Sink: each key's latest value, tombstones delete,
 // PostgreSQL stopped -> task FAILED with the reason, restarted -> RUNNING and the rest arrives.
 // Source (timestamp+incrementing): inserts and updates arrive in order, each once, across a worker
-// restart. Both run transforms configured in the connector JSON (InsertField; ValueToKey +
-// ExtractField$Key).
+// restart. Both run transforms configured in the connector JSON (InsertField, Filter under a
+// HasHeaderKey predicate; ValueToKey + ExtractField$Key).
 import {join} from 'node:path'
 import {type Consumer, Kafka, logLevel, Partitioners, type Producer} from 'kafkajs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -66,7 +66,8 @@ describe.skipIf(skip)('PostgreSQL connectors through kcli connect standalone (re
     it('holds each key\'s latest value with tombstoned keys deleted; PostgreSQL down -> FAILED with the reason; restart -> RUNNING and the rest arrives', async () => {
       // Three rounds of values, then tombstones for k3 and k7, before the connector exists.
       for (let n = 0; n < 3; n++) await producer.send({topic: 'accounts', messages: keys.map(k => ({key: k, value: value(k, n)}))})
-      await producer.send({topic: 'accounts', messages: [{key: 'k3', value: null}, {key: 'k7', value: null}]})
+      // A record with a `skip` header is dropped by Filter under HasHeaderKey (sink records carry their headers).
+      await producer.send({topic: 'accounts', messages: [{key: 'k3', value: null}, {key: 'k7', value: null}, {key: 'k9', value: value('k9', 99), headers: {skip: 'yes'}}]})
 
       const url = await start('pgsink')
       const created = await http('POST', `${url}/connectors`, {name: 'pg-sink', config: {
@@ -75,8 +76,10 @@ describe.skipIf(skip)('PostgreSQL connectors through kcli connect standalone (re
         'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'delete.enabled': 'true', 'auto.create': 'true',
         'max.retries': '0', 'retry.backoff.ms': '100',
         'value.converter': 'org.apache.kafka.connect.json.JsonConverter', 'value.converter.schemas.enable': 'true',
-        transforms: 'origin', 'transforms.origin.type': 'org.apache.kafka.connect.transforms.InsertField$Value',
+        transforms: 'origin,skipMarked', 'transforms.origin.type': 'org.apache.kafka.connect.transforms.InsertField$Value',
         'transforms.origin.static.field': 'origin', 'transforms.origin.static.value': 'kcli-connect',
+        'transforms.skipMarked.type': 'org.apache.kafka.connect.transforms.Filter', 'transforms.skipMarked.predicate': 'marked',
+        predicates: 'marked', 'predicates.marked.type': 'org.apache.kafka.connect.transforms.predicates.HasHeaderKey', 'predicates.marked.name': 'skip',
       }})
       expect(created.status).toBe(201)
       const afterFirst = expected(keys.filter(k => k !== 'k3' && k !== 'k7'), 2)

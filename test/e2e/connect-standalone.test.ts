@@ -43,8 +43,12 @@ describe.skipIf(!distBuilt)('kcli connect standalone (real processes)', () => {
     const lines: string[] = []
     for (let i = 0; i < 100_000; i++) lines.push(`line ${i} ${'é€🚀x'.repeat(i % 7)} ${i * 7919 % 10007}`)
     writeFileSync(input, lines.join('\n') + '\n')
-    const worker = workerProps('pipeline', {'exactly.once.source.support': 'enabled', 'consumer.isolation.level': 'read_committed'})
-    const source = writeProperties(join(dir, 'source.properties'), {name: 'pipe-source', 'connector.class': 'FileStreamSource', file: input, topic: 'pipe-lines', 'batch.size': '500'})
+    // Small source batches (one transaction each) and frequent sink flushes (the sink writes at
+    // flush) make the copy take a few seconds and the output grow gradually, so that the kill below
+    // lands mid-way even on an idle machine (with 500-line batches and 500 ms flushes the whole file
+    // could appear in one flush).
+    const worker = workerProps('pipeline', {'exactly.once.source.support': 'enabled', 'consumer.isolation.level': 'read_committed', 'offset.flush.interval.ms': '100'})
+    const source = writeProperties(join(dir, 'source.properties'), {name: 'pipe-source', 'connector.class': 'FileStreamSource', file: input, topic: 'pipe-lines', 'batch.size': '100'})
     const sink = writeProperties(join(dir, 'sink.properties'), {name: 'pipe-sink', 'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector', file: output, topics: 'pipe-lines'})
     const size = () => { try { return statSync(output).size } catch { return 0 } }
     const total = statSync(input).size
