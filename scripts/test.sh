@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: `npm test` runs this.
 #
-#   1. checks the test peers (kcat, Debian's python3-confluent-kafka, etcd, tmux, openssl); installs the missing
+#   1. checks the test peers (kcat, Debian's python3-confluent-kafka, etcd, tmux, openssl, PostgreSQL, promtool); installs the missing
 #      ones with apt-get when running as root, otherwise stops and prints the command to run;
 #   2. builds dist/ (the binary tests run bin/run.js) and type-checks everything (src, test, bench,
 #      scripts) in strict mode; either failing stops here, before any test runs;
@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RESULTS=.vitest-results.json
-PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server tmux openssl postgresql)
+PEER_PACKAGES=(kcat python3-confluent-kafka etcd-server tmux openssl postgresql prometheus)
 # Debian's python3-confluent-kafka is importable only by Debian's own python; another python3 may
 # come first on PATH. Tests use /usr/bin/python3 explicitly, and so does this check.
 SYSTEM_PYTHON=/usr/bin/python3
@@ -34,6 +34,9 @@ missing_peers() {
   [[ -x /usr/bin/openssl ]] || missing+=(openssl)
   # PostgreSQL's server binaries (initdb, postgres): the Connect tests run a private instance.
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  # Prometheus' promtool checks and unit-tests deploy/prometheus's alert rules (the server the
+  # package also installs is not used; on a host with systemd it starts as a service on :9090).
+  [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
   echo "${missing[@]}"
 }
 

@@ -31,6 +31,7 @@ import {kcliDataHome} from './dev-cluster.js'
 import {HandlerRegistry} from './request-dispatcher.js'
 import {resolveListenerSecurity} from './security/listener-security.js'
 import {Authorizer, authorizerOptions} from './security/authorizer.js'
+import {BrokerLoggers, COMPONENT_LOGGERS} from './broker-loggers.js'
 import {BrokerMetrics} from './metrics/broker-metrics.js'
 import type {MetricsServer} from './metrics/metrics-server.js'
 import {evaluateReadiness, type Readiness} from './metrics/readiness.js'
@@ -156,6 +157,10 @@ export class Broker {
 
   private async startServing(listeners: ListenerConfig[], interBroker: ReturnType<typeof resolveInterBrokerClient>): Promise<BrokerStatus> {
     const {config, log} = this
+    // One logger per component (Kafka's logger names), each settable through broker-loggers.
+    const loggers = BrokerLoggers.for(log)
+    // All of them, whether or not this broker runs the component (a single broker has no fetcher): one list to describe.
+    for (const name of Object.values(COMPONENT_LOGGERS)) loggers.component(name)
     await mkdir(this.dataDir, {recursive: true})
     const metadata = await this.openMetadataStore()
     this.metadata = metadata
@@ -177,6 +182,7 @@ export class Broker {
       dataDir: this.dataDir,
       configFor: (name) => logConfigFromTopicConfigs(topicConfigs(name)),
       retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+      ...(this.metrics ? {onFlush: (ms: number) => this.metrics!.logFlushed(ms)} : {}),
     })
     for (const [partition, report] of logs.recoveryReports) {
       if (report && report.truncatedBytes > 0) log.warn({partition, report}, 'recovery truncated a torn or invalid tail')
@@ -199,14 +205,14 @@ export class Broker {
           minBytes: config.int('replica.fetch.min.bytes'),
           backoffMs: config.int('replica.fetch.backoff.ms'),
           socketTimeoutMs: config.int('replica.socket.timeout.ms'),
-          log,
+          log: loggers.component(COMPONENT_LOGGERS.replicaFetcher),
           metrics: this.metrics,
         })
       : undefined
     const replicas = new ReplicaManager({
       nodeId: config.nodeId,
       logs,
-      log,
+      log: loggers.component(COMPONENT_LOGGERS.replicaManager),
       metadata,
       topicConfigs: (t) => topics.effectiveConfigs(t),
       topicConfig: (t, name) => topics.effectiveConfig(t, name),
@@ -222,7 +228,7 @@ export class Broker {
       this.controller = new ClusterController({
         nodeId: config.nodeId,
         metadata,
-        log,
+        log: loggers.component(COMPONENT_LOGGERS.controller),
         uncleanElection: (topic) => topics.effectiveConfigs(topic)['unclean.leader.election.enable'] === 'true',
         metrics: this.metrics,
         ...(config.bool('auto.leader.rebalance.enable') ? {autoLeaderRebalance: {percentage: config.int('leader.imbalance.per.broker.percentage'), intervalMs: config.int('leader.imbalance.check.interval.seconds') * 1000}} : {}),
@@ -244,10 +250,10 @@ export class Broker {
       replicas.reconcile(() => metadata.topics()).catch((error: unknown) => log.error({err: error}, 'reconciling partitions with the metadata store failed'))
     })
     this.controller?.poke()
-    const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log})
+    const groups = await GroupCoordinator.start({metadata, topics, replicas, config, log: loggers.component(COMPONENT_LOGGERS.groupCoordinator)})
     this.groups = groups
     const producerIds = new ProducerIdManager(metadata)
-    const transactions = await TransactionCoordinator.start({interBroker, metadata, topics, replicas, producerIds, config, groups, log, abortIntervalMs: config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms')})
+    const transactions = await TransactionCoordinator.start({interBroker, metadata, topics, replicas, producerIds, config, groups, log: loggers.component(COMPONENT_LOGGERS.transactionCoordinator), abortIntervalMs: config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms')})
     this.transactions = transactions
 
     let bound: BoundListener[] = []
@@ -266,7 +272,7 @@ export class Broker {
       fetchSessions: new FetchSessionCache(),
       authorizer: new Authorizer(authorizerOptions(config), metadata),
       quotas,
-      log,
+      log: loggers.component(COMPONENT_LOGGERS.requests),
       metrics: this.metrics,
       handlers: () => this.registry!.handlers,
       advertisedListener: (name) => {
@@ -287,7 +293,7 @@ export class Broker {
         maxQueuedBytes: queued > 0 ? queued : DEFAULT_QUEUED_BYTES,
         idleTimeoutMs: config.int('connections.max.idle.ms'),
         maxConnections: config.int('max.connections'),
-        log,
+        log: loggers.component(COMPONENT_LOGGERS.network),
         metrics: this.metrics,
       },
       this.registry,

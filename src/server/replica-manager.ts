@@ -196,6 +196,11 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>()
   /** Emits `append` with the partition key after every append and high watermark move (wakes long-polling fetches). */
   private readonly events = new EventEmitter()
+  /**
+   * Kafka's PurgatorySize of its Fetch purgatory (issue 16): the partitions watched by fetches
+   * long-polling now (waitForAppend), a fetch counted once per partition it waits on.
+   */
+  fetchWatched = 0
   private readonly leadershipListeners: Array<(change: LeadershipChange) => void> = []
   private readonly now: () => number
   private isrTimer?: NodeJS.Timeout
@@ -443,7 +448,7 @@ export class ReplicaManager {
    * NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS (before the append), NOT_ENOUGH_REPLICAS_AFTER_APPEND,
    * REQUEST_TIMED_OUT (after it; the records may still be committed later).
    */
-  async appendAsLeader(p: Partition, records: Buffer, opts: {origin?: AppendOrigin; requiredAcks: number; timeoutMs: number}): Promise<AppendResult> {
+  async appendAsLeader(p: Partition, records: Buffer, opts: {origin?: AppendOrigin; requiredAcks: number; timeoutMs: number; timer?: {delayed(): void}}): Promise<AppendResult> {
     if (!this.leads(p)) throw new LogError('NOT_LEADER_OR_FOLLOWER', `This broker does not lead ${p.topic}-${p.partition}`)
     const minIsr = opts.requiredAcks === -1 ? this.minInsyncReplicas(p) : 1
     if (opts.requiredAcks === -1 && p.isr.length < minIsr) {
@@ -453,16 +458,28 @@ export class ReplicaManager {
     const result = await p.log.append(records, {origin: opts.origin ?? 'client', leaderEpoch})
     this.notifyAppend(p)
     if (opts.requiredAcks !== -1) return result
-    const errorCode = await this.waitForReplication(p, result.lastOffset + 1, leaderEpoch, minIsr, opts.timeoutMs)
+    const errorCode = await this.waitForReplication(p, result.lastOffset + 1, leaderEpoch, minIsr, opts.timeoutMs, opts.timer)
     if (errorCode === ErrorCode.NONE) return result
     const code = errorCode === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : errorCode === ErrorCode.REQUEST_TIMED_OUT ? 'REQUEST_TIMED_OUT' : 'NOT_LEADER_OR_FOLLOWER'
     throw new LogError(code, `${p.topic}-${p.partition}: offset ${result.lastOffset} was appended but not acknowledged by the ISR (${code})`)
   }
 
+  /**
+   * Kafka's PurgatorySize of its Produce purgatory (issue 16): the acks=all waits, one per
+   * partition of each waiting request (as Kafka counts an operation once per key it watches).
+   */
+  get producePurgatorySize(): number {
+    let n = 0
+    for (const p of this.partitions.values()) n += p.waiters.length
+    return n
+  }
+
   /** Resolves with NONE once the high watermark reaches `requiredOffset` in `leaderEpoch`, else the error. */
-  private waitForReplication(p: Partition, requiredOffset: number, leaderEpoch: number, minIsr: number, timeoutMs: number): Promise<number> {
+  private waitForReplication(p: Partition, requiredOffset: number, leaderEpoch: number, minIsr: number, timeoutMs: number, timer?: {delayed(): void}): Promise<number> {
     const immediate = this.replicationOutcome(p, requiredOffset, leaderEpoch, minIsr)
     if (immediate !== undefined) return Promise.resolve(immediate)
+    // Request metrics (issue 16): the produce request is in Kafka's DelayedProduce purgatory from here.
+    timer?.delayed()
     return new Promise((resolve) => {
       const waiter: ReplicationWaiter = {
         requiredOffset,
@@ -615,10 +632,12 @@ export class ReplicaManager {
    * `timeoutMs` — whichever is first. Used by Fetch to long-poll.
    */
   waitForAppend(keys: ReadonlySet<string>, timeoutMs: number): Promise<void> {
+    this.fetchWatched += keys.size
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
         this.events.off('append', onAppend)
+        this.fetchWatched -= keys.size
         resolve()
       }
       const onAppend = (key: string) => {

@@ -90,8 +90,11 @@ export class HandlerRegistry implements RequestDispatcher {
     return this.requestFrames.take(size)
   }
 
-  async dispatch(frame: Buffer, connection: ConnectionInfo): Promise<Response | null> {
+  async dispatch(frame: Buffer, connection: ConnectionInfo, receivedAt?: number, dequeuedAt?: number): Promise<Response | null> {
     const {apiKey, apiVersion, correlationId} = peekRequestApi(frame)
+    // Request metrics (issue 16): the request's handling starts here (its queue time ends).
+    const metrics = receivedAt === undefined ? undefined : this.services().metrics
+    const timer = metrics?.requestStarted(apiKey, apiVersion, receivedAt!, dequeuedAt)
     const handler = this.byKey.get(apiKey)
     if (!connection.security.authenticated) connection.security.checkAllowed(apiKey, apiKeyName(apiKey))
     // KIP-368 (issue 15): past its session lifetime a connection may only re-authenticate.
@@ -129,6 +132,7 @@ export class HandlerRegistry implements RequestDispatcher {
     // A follower's Fetch is exempt (replication throttles are separate; KafkaApis answers it
     // sendResponseExemptThrottle); a consumer's is recorded by the fetch itself (fetchQuota).
     const followerFetch = apiKey === ApiKey.Fetch && isFollowerFetch(request as FetchRequest, apiVersion)
+    if (timer && followerFetch) timer.follower = true
     // acks=0: Kafka records the produce bytes but not the request time (the request quota is not enforced).
     const acksZero = apiKey === ApiKey.Produce && (request as ProduceRequest).acks === 0
     let fetchThrottle: {throttleMs: number; startedMs: number; body: object; chunks: Buffer[]} | undefined
@@ -153,13 +157,13 @@ export class HandlerRegistry implements RequestDispatcher {
     }
     // ---- end client quotas ----
     try {
-      const pending = handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: services, allocate, closeAfterResponse, ...(fetchQuota ? {fetchQuota} : {})})
+      const pending = handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: services, allocate, closeAfterResponse, ...(fetchQuota ? {fetchQuota} : {}), ...(timer ? {requestTimer: timer} : {})})
       // request_percentage (issue 15) charges the handler's synchronous work: the time a request
       // waits (a Fetch long poll, acks=all replication) is not work, as Kafka's purgatory is not.
       handlerNs = Number(process.hrtime.bigint() - startedNs)
       response = await pending
-      services.metrics?.requestDone(apiKey, apiVersion, startedNs, response)
     } catch (error) {
+      timer?.ready()
       release()
       throw error
     }
@@ -178,6 +182,10 @@ export class HandlerRegistry implements RequestDispatcher {
       if (apiKey === ApiKey.Produce) throttleMs = Math.max(throttleMs, quotas!.recordAndGetThrottleTimeMs('producer_byte_rate', client.user, client.clientId, frame.length, now))
     }
     if (response === null) {
+      if (timer) {
+        metrics!.responseReady(timer, response)
+        timer.sent(timer.readyAt)
+      }
       release()
       if (handler.releasesRequest) this.requestFrames.release(frame)
       // acks=0: no answer, but the connection is muted all the same (a producer_byte_rate violation).
@@ -194,6 +202,10 @@ export class HandlerRegistry implements RequestDispatcher {
     // ---- end client quotas ----
     if (handler.releasesRequest) this.requestFrames.release(frame)
     const out: Response = taken.length === 0 ? {chunks} : {chunks, sent: release}
+    if (timer) {
+      metrics!.responseReady(timer, response)
+      out.timer = timer
+    }
     if (close) out.close = true
     if (throttleMs > 0) {
       out.throttleMs = throttleMs

@@ -3,6 +3,13 @@ export {Serdes, SerializationException, type Serde} from './serdes.js'
 export {
   type Branched,
   BranchedKStream,
+  BufferConfig,
+  GlobalKTable,
+  SessionWindowedKStream,
+  type StoreBuilder,
+  Stores,
+  type StreamJoined,
+  Suppressed,
   type Consumed,
   type Grouped,
   KGroupedStream,
@@ -17,8 +24,9 @@ export {
   StreamsBuilder,
   TimeWindowedKStream,
 } from './kstream.js'
-export {TimeWindows, type Window, type Windowed, WindowedSerdes} from './windows.js'
-export {type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyDescription, TopologyException} from './topology.js'
+export {JoinWindows, SessionWindows, SlidingWindows, TimeWindows, type Window, type Windowed, WindowedSerdes} from './windows.js'
+export type {ApiProcessor, ApiProcessorContext, KeyValueStoreApi} from './processors.js'
+export {type Cancellable, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, Topology, TopologyDescription, TopologyException} from './topology.js'
 export {
   type DeserializationExceptionHandler,
   type HostInfo,

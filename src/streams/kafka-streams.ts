@@ -28,11 +28,13 @@ import {KafkaClient} from '../lib/client/client.js'
 import {type ConsumedRecord, Consumer, type PartitionPosition} from '../lib/client/consumer.js'
 import {ErrorCode} from '../lib/client/errors.js'
 import {Producer} from '../lib/client/producer.js'
+import {GlobalStores} from './global-stores.js'
+import {PunctuationQueue} from './punctuation.js'
 import type {Serde} from './serdes.js'
 import {type AssignmentInfo, compareTaskIds, decodeAssignmentInfo, parseTaskId, StreamsAssignor, type SubscriptionInfo} from './assignor.js'
 import {partitionForKey} from '../lib/client/murmur2.js'
 import {PersistentKeyValueStore} from './store.js'
-import {type KeyValueStore, type Processor, type ProcessorContext, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
+import {type Cancellable, type KeyValueStore, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR'
 
@@ -74,6 +76,11 @@ export interface StreamsConfig {
   'application.server'?: string
   /** Where WARN/ERROR lines go. Default: stderr. */
   logger?: StreamsLogger
+  /**
+   * Left/outer stream-stream joins emit non-joined records at most once per this many ms of wall
+   * clock (Kafka's internal setting of the same name; default 1000). 0: on every record.
+   */
+  '__emit.interval.ms.kstreams.outer.join.spurious.results.fix__'?: number
 }
 
 /** Kafka's StreamsException: what a failed application reports. */
@@ -162,6 +169,10 @@ class Task implements Omit<ProcessorContext, 'forward'> {
   topic = ''
   partition = -1
   offset = -1
+  /** The largest record timestamp processed (Kafka's task stream time). */
+  streamTime = -1
+  readonly streamTimePunctuation = new PunctuationQueue()
+  readonly wallClockPunctuation = new PunctuationQueue()
   constructor(
     readonly id: string,
     readonly sub: Subtopology,
@@ -205,13 +216,34 @@ class Task implements Omit<ProcessorContext, 'forward'> {
     this.app.producer!.push({headers, key, partition, timestamp, topic, value})
   }
 
+  schedule(intervalMs: number, type: PunctuationType, punctuator: (timestamp: number) => void): Cancellable {
+    // As Kafka: stream time aligned to 0 (the first record fires it), wall clock one interval from now.
+    if (type === 'STREAM_TIME') return this.streamTimePunctuation.schedule(0, intervalMs, punctuator)
+    return this.wallClockPunctuation.schedule(Date.now() + intervalMs, intervalMs, punctuator)
+  }
+
+  currentStreamTimeMs(): number {
+    return this.streamTime
+  }
+
+  currentSystemTimeMs(): number {
+    return Date.now()
+  }
+
+  appConfig(name: string): unknown {
+    return (this.app.config as unknown as Record<string, unknown>)[name]
+  }
+
   getStateStore(name: string): KeyValueStore {
     const ts = this.stores.get(name)
+    const global = ts ? undefined : this.app.globals?.store(name)
+    if (global) return global
     if (!ts) throw new StreamsException(`Processor has no access to StateStore ${name} as the store is not connected to the processor`)
     const task = this
     return {
       get: (key) => ts.store.get(key),
       name,
+      range: (from, to) => ts.store.range(from, to),
       put(key, value, timestamp) {
         ts.store.put(key, value, timestamp)
         if (ts.changelog) {
@@ -280,6 +312,8 @@ class Task implements Omit<ProcessorContext, 'forward'> {
       )
     }
     this.processors.get(sourceName)!.process({headers: record.headers.map((h) => ({key: h.key, value: h.value})), key, timestamp: record.timestamp, value})
+    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp
+    if (this.streamTimePunctuation.size > 0) this.streamTimePunctuation.mayPunctuate(this.streamTime)
   }
 
   checkpointPath(): string {
@@ -334,6 +368,8 @@ export class KafkaStreams {
   readonly log: StreamsLogger
   readonly client: KafkaClient
   producer: Producer | undefined
+  /** The GlobalKTables' stores (global-stores.ts), read before processing starts. */
+  globals: GlobalStores | undefined
   private consumer: Consumer | undefined
   private readonly admin: Admin
   private readonly eos: boolean
@@ -431,6 +467,7 @@ export class KafkaStreams {
       await this.prepare()
     } catch (error) {
       this.setState('PENDING_ERROR')
+      await this.globals?.close().catch(() => undefined)
       await this.client.close().catch(() => undefined)
       this.error = error as Error
       this.setState('ERROR')
@@ -452,13 +489,18 @@ export class KafkaStreams {
     // Partitions: a repartition topic gets the partition count asked for, or the largest of the
     // inputs of the sub-topology writing it (upstream sub-topologies come first).
     const tasksOf = new Map<number, number>()
+    /** Repartition topics sized by the co-partitioning of the sub-topology reading them. */
+    const copartitioned = new Map<string, number>()
     for (const sub of this.subtopologies) {
+      if (sub.global) continue
       const counts = new Map<string, number>()
       for (const t of sub.sourceTopics) {
         if (this.topology.isInternal(t)) {
           const asked = this.topology.repartitionTopics.get(t)!.partitions
           const writer = this.subtopologies.find((s) => s.sinkTopics.includes(t))
-          const n = asked ?? (writer ? tasksOf.get(writer.id) : undefined)
+          // A topic written downstream (a foreign-key join's response topic) takes the co-partitioned user topics' count below.
+          const firstUser = sub.stores.length > 0 ? sub.sourceTopics.find((u) => !this.topology.isInternal(u)) : undefined
+          const n = asked ?? (writer ? tasksOf.get(writer.id) : undefined) ?? (firstUser ? partitionCount.get(firstUser) : undefined)
           if (n === undefined) throw new TopologyException(`Number of partitions is not set for topic: ${this.decorate(t)}`)
           counts.set(this.decorate(t), n)
         } else counts.set(t, partitionCount.get(t)!)
@@ -467,6 +509,17 @@ export class KafkaStreams {
       if (sub.stores.length > 0 && new Set(user.map(([, n]) => n)).size > 1) {
         const sorted = user.sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, n]) => `${t}=${n}`)
         throw new TopologyException(`Topics not co-partitioned: [{${sorted.join(', ')}}]`)
+      }
+      // A repartition topic read beside user topics by a stateful (joining) sub-topology is
+      // sized as they are (Kafka's CopartitionedTopicsEnforcer), unless a count was asked for.
+      if (sub.stores.length > 0 && user.length > 0) {
+        for (const t of sub.sourceTopics) {
+          if (!this.topology.isInternal(t) || this.topology.repartitionTopics.get(t)!.partitions !== undefined) continue
+          counts.set(this.decorate(t), user[0]![1])
+          copartitioned.set(t, user[0]![1])
+        }
+        const all = [...counts].sort(([a], [b]) => (a < b ? -1 : 1))
+        if (new Set(all.map(([, n]) => n)).size > 1) throw new TopologyException(`Topics not co-partitioned: [{${all.map(([t, n]) => `${t}=${n}`).join(', ')}}]`)
       }
       tasksOf.set(sub.id, Math.max(...counts.values()))
       for (const name of sub.nodes) {
@@ -479,10 +532,11 @@ export class KafkaStreams {
     for (const [topic] of this.topology.repartitionTopics) {
       const reader = this.subtopologies.find((s) => s.sourceTopics.includes(topic))!
       const writer = this.subtopologies.find((s) => s.sinkTopics.includes(topic))
-      const n = this.topology.repartitionTopics.get(topic)!.partitions ?? tasksOf.get(writer?.id ?? reader.id)!
+      const n = this.topology.repartitionTopics.get(topic)!.partitions ?? copartitioned.get(topic) ?? tasksOf.get(writer?.id ?? reader.id)!
       internal.push({configs: REPARTITION_CONFIGS, name: this.decorate(topic), numPartitions: n, replicationFactor: rf})
     }
     for (const sub of this.subtopologies) {
+      if (sub.global) continue
       for (const store of sub.stores) {
         if (this.topology.stores.get(store)?.logged) internal.push({configs: this.topology.stores.get(store)!.changelogConfigs ?? CHANGELOG_CONFIGS, name: this.changelogTopic(store), numPartitions: tasksOf.get(sub.id)!, replicationFactor: rf})
       }
@@ -495,6 +549,9 @@ export class KafkaStreams {
     }
     const sinks = [...this.topology.nodes.values()].filter((n) => n.kind === 'sink' && !this.topology.isInternal(n.topic!)).map((n) => n.topic!)
     if (sinks.length > 0) await this.client.refreshMetadata([...new Set(sinks)], true).catch(() => undefined)
+
+    this.globals = new GlobalStores(this.client, this.topology, this.eos ? 1 : 0, this.log)
+    await this.globals.start()
 
     mkdirSync(this.stateDir, {recursive: true})
     const processId = this.processId()
@@ -510,7 +567,7 @@ export class KafkaStreams {
       group: {
         assignors: [
           new StreamsAssignor(
-            () => this.subtopologies.map((s) => ({id: s.id, sourceTopics: s.sourceTopics.map((t) => this.decorate(t)), stateful: s.stores.some((n) => this.topology.stores.get(n)?.logged)})),
+            () => this.subtopologies.filter((s) => !s.global).map((s) => ({id: s.id, sourceTopics: s.sourceTopics.map((t) => this.decorate(t)), stateful: s.stores.some((n) => this.topology.stores.get(n)?.logged)})),
             () => this.subscriptionInfo(),
             this.config['num.standby.replicas'] ?? 0,
           ),
@@ -768,6 +825,9 @@ export class KafkaStreams {
           }
           this.uncommitted = true
         }
+        const now = Date.now()
+        for (const task of this.tasks.values()) if (task.wallClockPunctuation.size > 0 && task.wallClockPunctuation.mayPunctuate(now)) this.uncommitted = true
+        if (this.globals?.error) throw this.globals.error
         if (this.sendError) throw this.sendError
         if (Date.now() - this.lastCommit >= this.commitIntervalMs) await this.commit()
         await this.producer!.waitForSpace()
@@ -811,6 +871,7 @@ export class KafkaStreams {
     this.tasks.clear()
     await this.closeStandbys().catch(() => undefined)
     await this.consumer?.close({commit: false}).catch(() => undefined)
+    await this.globals?.close().catch(() => undefined)
     await this.client.close().catch(() => undefined)
     this.setState('ERROR')
     this.uncaughtHandler?.(error)
@@ -852,6 +913,7 @@ export class KafkaStreams {
     await this.closeStandbys().catch(() => undefined)
     await this.consumer?.close({commit: false}).catch(() => undefined)
     await this.producer?.close().catch(() => undefined)
+    await this.globals?.close().catch(() => undefined)
     await this.client.close().catch(() => undefined)
     this.setState('NOT_RUNNING')
     return true

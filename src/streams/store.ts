@@ -55,6 +55,30 @@ export class PersistentKeyValueStore {
     for (const d of this.dirty.values()) if (d.value !== null) yield {key: d.key, timestamp: d.timestamp, value: d.value}
   }
 
+  /**
+   * The rows with from <= key < to (either bound optional), flushed and pending merged, in key
+   * order (byte order: a big-endian timestamp in a key sorts by time).
+   */
+  range(from?: Buffer, to?: Buffer): {key: Buffer; value: Buffer; timestamp: number}[] {
+    const start = from ? PersistentKeyValueStore.storeKey(from) : undefined
+    const end = to ? PersistentKeyValueStore.storeKey(to) : undefined
+    const rows: {key: Buffer; value: Buffer; timestamp: number}[] = []
+    for (const {key, value} of this.db.getRange({end, start})) {
+      const k = (key as Buffer).subarray(1)
+      if (this.dirty.has(k.toString('hex'))) continue
+      const raw = value as Buffer
+      rows.push({key: Buffer.from(k), timestamp: Number(raw.readBigInt64BE(0)), value: Buffer.from(raw.subarray(8))})
+    }
+    let pending = false
+    for (const d of this.dirty.values()) {
+      if (d.value === null || (from && Buffer.compare(d.key, from) < 0) || (to && Buffer.compare(d.key, to) >= 0)) continue
+      rows.push({key: d.key, timestamp: d.timestamp, value: d.value})
+      pending = true
+    }
+    if (pending) rows.sort((a, b) => Buffer.compare(a.key, b.key))
+    return rows
+  }
+
   get pendingWrites(): number {
     return this.dirty.size
   }

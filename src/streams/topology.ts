@@ -11,6 +11,15 @@ export interface StreamRecord<K = unknown, V = unknown> {
   value: V
   timestamp: number
   headers: {key: string; value: Buffer | null}[]
+  /** A table's update: the value it replaces (Kafka's Change.oldValue), when known. */
+  oldValue?: V | null
+}
+
+/** Kafka's PunctuationType: by the task's stream time or by the wall clock. */
+export type PunctuationType = 'STREAM_TIME' | 'WALL_CLOCK_TIME'
+
+export interface Cancellable {
+  cancel(): void
 }
 
 export interface ProcessorContext {
@@ -31,6 +40,17 @@ export interface ProcessorContext {
   /** Counts a record dropped (the dropped-records-total metric) and logs why. */
   dropped(reason: string): void
   readonly log: StreamsLogger
+  /**
+   * Calls `punctuator(time)` every `intervalMs` of stream time (the largest record timestamp the
+   * task has processed; first at its first record) or of wall-clock time (first after one
+   * interval), as Kafka's ProcessorContext#schedule. Missed intervals fire once, not once each.
+   */
+  schedule(intervalMs: number, type: PunctuationType, punctuator: (timestamp: number) => void): Cancellable
+  /** The task's stream time (-1 before its first record). */
+  currentStreamTimeMs(): number
+  currentSystemTimeMs(): number
+  /** A value of the application's config (StreamsConfig), e.g. an internal setting. */
+  appConfig(name: string): unknown
 }
 
 export interface Processor {
@@ -45,6 +65,8 @@ export interface KeyValueStore {
   get(key: Buffer): {value: Buffer; timestamp: number} | undefined
   /** null deletes. Logged to the store's changelog (value and timestamp) when it has one. */
   put(key: Buffer, value: Buffer | null, timestamp: number): void
+  /** Rows with from <= key < to, in key (byte) order. */
+  range(from?: Buffer, to?: Buffer): {key: Buffer; value: Buffer; timestamp: number}[]
 }
 
 export interface StreamsLogger {
@@ -67,6 +89,8 @@ export interface NodeDef {
   keySerde?: Serde<unknown>
   valueSerde?: Serde<unknown>
   make: () => Processor
+  /** A global store's source or processor: run by the global store reader, not by tasks. */
+  global?: boolean
 }
 
 export interface StoreDef {
@@ -77,6 +101,8 @@ export interface StoreDef {
   changelogConfigs?: Record<string, string>
   keySerde?: Serde<unknown>
   valueSerde?: Serde<unknown>
+  /** A GlobalKTable's store: every instance holds all of its topic, read by the global store reader (global-stores.ts). */
+  global?: {topic: string}
 }
 
 export interface Subtopology {
@@ -86,6 +112,8 @@ export interface Subtopology {
   sourceTopics: string[]
   sinkTopics: string[]
   stores: string[]
+  /** A global store's source and processor ("for global store (will not generate tasks)"). */
+  global?: boolean
 }
 
 export class TopologyException extends Error {
@@ -152,6 +180,7 @@ export class Topology {
         sinkTopics: defs.filter((d) => d.kind === 'sink').map((d) => d.topic!),
         sourceTopics: defs.filter((d) => d.kind === 'source').flatMap((d) => d.topics!),
         stores: [...new Set(defs.flatMap((d) => d.stores))],
+        ...(defs.some((d) => d.global) ? {global: true} : {}),
       }
     })
   }
@@ -244,7 +273,18 @@ export class TopologyDescription {
     this.text = text
   }
 
+  /** Kafka's GlobalStore description: its source and processor, no blank line after. */
+  private describeGlobal(sub: Subtopology): string {
+    const [source, processor] = sub.nodes.map((n) => this.topology.nodes.get(n)!).sort((a) => (a.kind === 'source' ? -1 : 1))
+    return (
+      `Sub-topology: ${sub.id} for global store (will not generate tasks)\n` +
+      `    Source: ${source!.name} (topics: [${source!.topics!.join(', ')}])\n      --> ${processor!.name}\n` +
+      `    Processor: ${processor!.name} (stores: [${processor!.stores.join(', ')}])\n      --> none\n      <-- ${source!.name}\n`
+    )
+  }
+
   private describeSubtopology(sub: Subtopology): string {
+    if (sub.global) return this.describeGlobal(sub)
     const byName = new Map<string, DescNode>()
     const order = javaHashOrder(sub.nodes)
     for (const name of order) byName.set(name, {def: this.topology.nodes.get(name)!, predecessors: [], size: 1, successors: []})

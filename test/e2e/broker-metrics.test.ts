@@ -204,6 +204,59 @@ describe('broker metrics (metrics.listener)', () => {
     expect(human.stdout).toMatch(/^metrics-group +\S+ +30 +3$/m)
   })
 
+  it("times requests in Kafka's RequestMetrics phases (a consumer's long polls are remote time, in the Fetch purgatory) and log flushes", async () => {
+    const topic = 'metrics-phases'
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({topics: [{topic, numPartitions: 1, configEntries: [{name: 'flush.messages', value: '1'}]}], waitForLeaders: true})
+    await admin.disconnect()
+    const before = await scrape(metricsPort)
+    // flush.messages=1: every append is fsynced (Kafka's LogFlushRateAndTimeMs counts each).
+    const producer = kafka.producer({allowAutoTopicCreation: false})
+    await producer.connect()
+    for (let i = 0; i < 5; i++) await producer.send({topic, acks: 1, messages: [{value: `flushed ${i}`}]})
+    await producer.disconnect()
+    // A consumer at the end of the topic long-polls (maxWaitTimeInMs 300): its fetches wait in the purgatory.
+    const consumer = kafka.consumer({groupId: 'metrics-phases', maxWaitTimeInMs: 300})
+    await consumer.connect()
+    await consumer.subscribe({topic, fromBeginning: false})
+    await consumer.run({eachMessage: async () => undefined})
+    const polling = await until('a fetch waiting in the purgatory', async () => {
+      const m = await scrape(metricsPort)
+      return sumOf(m, 'kafka_server_delayedoperationpurgatory_numdelayedoperations', {delayedOperation: 'Fetch'}) >= 1 && sumOf(m, 'kafka_server_delayedoperationpurgatory_purgatorysize', {delayedOperation: 'Fetch'}) >= 1 ? m : undefined
+    })
+    expect(polling).toBeDefined()
+    const longPolled = await until('a long poll timed', async () => {
+      const m = await scrape(metricsPort)
+      return sumOf(m, 'kafka_network_requestmetrics_remotetimems', {request: 'FetchConsumer'}, 'kafka_network_requestmetrics_remotetimems_sum') >= 250 ? m : undefined
+    })
+    await consumer.disconnect()
+    const after = await scrape(metricsPort)
+    const delta = (family: string, match: Record<string, string | undefined>, name?: string) => sumOf(after, family, match, name) - sumOf(before, family, match, name)
+    expect(delta('kafka_log_logflushstats_logflushrateandtimems', {}, 'kafka_log_logflushstats_logflushrateandtimems_count')).toBeGreaterThanOrEqual(5)
+    // A long poll waits in the purgatory for ~maxWaitTimeInMs: the +Inf bucket minus the 250 ms one holds it.
+    const slowPolls = sumOf(longPolled, 'kafka_network_requestmetrics_remotetimems', {request: 'FetchConsumer', le: '+Inf'}, 'kafka_network_requestmetrics_remotetimems_bucket') - sumOf(longPolled, 'kafka_network_requestmetrics_remotetimems', {request: 'FetchConsumer', le: '250'}, 'kafka_network_requestmetrics_remotetimems_bucket')
+    expect(slowPolls).toBeGreaterThanOrEqual(1)
+    // Every request name's five phases add up to its total time, and every histogram counts every request.
+    const phases = ['requestqueuetimems', 'localtimems', 'remotetimems', 'responsequeuetimems', 'responsesendtimems']
+    for (const request of ['Produce', 'Fetch', 'FetchConsumer', 'Metadata']) {
+      const total = sumOf(after, 'kafka_network_requestmetrics_totaltimems', {request}, 'kafka_network_requestmetrics_totaltimems_sum')
+      const parts = phases.reduce((n, p) => n + sumOf(after, `kafka_network_requestmetrics_${p}`, {request}, `kafka_network_requestmetrics_${p}_sum`), 0)
+      expect(total).toBeGreaterThan(0)
+      expect(Math.abs(parts - total)).toBeLessThan(0.001 * total + 0.01)
+      const count = sumOf(after, 'kafka_network_requestmetrics_requests_total', {request})
+      for (const p of [...phases, 'totaltimems']) expect(sumOf(after, `kafka_network_requestmetrics_${p}`, {request}, `kafka_network_requestmetrics_${p}_count`)).toBe(count)
+    }
+    // A single broker has no follower: no FetchFollower series, and Fetch = FetchConsumer.
+    expect(after.get('kafka_network_requestmetrics_requests_total')!.samples.some((s) => s.labels.request === 'FetchFollower')).toBe(false)
+    expect(sumOf(after, 'kafka_network_requestmetrics_requests_total', {request: 'Fetch'})).toBe(sumOf(after, 'kafka_network_requestmetrics_requests_total', {request: 'FetchConsumer'}))
+    // acks=1 never waits in the Produce purgatory.
+    expect(delta('kafka_network_requestmetrics_remotetimems', {request: 'Produce'}, 'kafka_network_requestmetrics_remotetimems_sum')).toBe(0)
+    const idle = sumOf(after, 'kafka_network_socketserver_networkprocessoravgidlepercent')
+    expect(idle).toBeGreaterThan(0)
+    expect(idle).toBeLessThanOrEqual(1)
+  })
+
   it('counts the bytes of a batch refused as too large (BytesRejectedPerSec)', async () => {
     const topic = 'metrics-rejected'
     const admin = kafka.admin()

@@ -24,6 +24,11 @@ export const PYTHON_DIR = join(PROJECT_ROOT, 'test/e2e/python')
 /** Why kcat cannot be used here (naming the apt package), or null when it can. */
 export const kcatMissing: string | null = existsSync(KCAT) ? null : `${KCAT} not found: install the Debian package kcat (apt-get install kcat)`
 
+export const PROMTOOL = '/usr/bin/promtool'
+
+/** Why Prometheus' promtool cannot be used here (naming the apt package), or null when it can. */
+export const promtoolMissing: string | null = existsSync(PROMTOOL) ? null : `${PROMTOOL} not found: install the Debian package prometheus (apt-get install prometheus)`
+
 /** Why confluent-kafka-python cannot be used here (naming the apt package), or null when it can. */
 export const confluentPythonMissing: string | null = (() => {
   if (!existsSync(PYTHON)) return `${PYTHON} not found: install the Debian packages python3 and python3-confluent-kafka`

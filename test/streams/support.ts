@@ -104,3 +104,66 @@ export function wordCountTopology(input = 'wc-input', output = 'wc-output') {
     .to(output, {keySerde: Serdes.String(), valueSerde: Serdes.Long()})
   return builder.build()
 }
+
+export type Step = [topic: string, key: string | null, value: string | null, timestamp: number]
+
+/**
+ * Runs a topology over `steps` one record at a time (each produced only after the previous one
+ * was processed, so the order across input topics is the steps' order, as TopologyTestDriver
+ * pipes them), then reads `output` until it holds `expected` records. String keys and values.
+ * Topics in `globalTopics` feed a GlobalKTable: their steps wait until the global store applied them.
+ */
+export async function runSteps(options: {
+  bootstrap: string
+  appId: string
+  topology: import('../../src/streams/topology.js').Topology
+  steps: readonly Step[]
+  output: string
+  expected: number
+  stateDir: string
+  globalTopics?: string[]
+  partitions?: number
+  /** Default true. false: produce everything at once (one input topic: its order is the partition's). */
+  stepwise?: boolean
+  config?: Partial<import('../../src/streams/kafka-streams.js').StreamsConfig>
+}): Promise<{records: [string | null, string | null, number][]; dropped: number}> {
+  const {KafkaStreams} = await import('../../src/streams/index.js')
+  const {pollUntil} = await import('../e2e/harness.js')
+  const client = new KafkaClient({bootstrapServers: parseBootstrapServers(options.bootstrap)})
+  const topics = [...new Set([...options.steps.map((s) => s[0]), options.output])]
+  const app = new KafkaStreams(options.topology, {
+    'application.id': options.appId,
+    'bootstrap.servers': options.bootstrap,
+    'commit.interval.ms': 100,
+    logger: {error: () => undefined, info: () => undefined, warn: () => undefined},
+    'state.dir': options.stateDir,
+    '__emit.interval.ms.kstreams.outer.join.spurious.results.fix__': 0,
+    ...options.config,
+  })
+  try {
+    const admin = new Admin(client)
+    await admin.createTopics(topics.map((name) => ({name, numPartitions: options.partitions ?? 1, replicationFactor: 1})))
+    const producer = new Producer(client, {lingerMs: 0})
+    // Global topics' first records are produced before start: read at start, as Kafka bootstraps.
+    await app.start()
+    let processed = 0
+    let applied = 0
+    for (const [topic, key, value, timestamp] of options.steps) {
+      await producer.send({key: key === null ? null : Buffer.from(key), timestamp, topic, value: value === null ? null : Buffer.from(value)})
+      if (options.stepwise === false) continue
+      if (options.globalTopics?.includes(topic)) {
+        applied++
+        await pollUntil(async () => app.globals!.applied, (n) => n >= applied, 20_000, `global record ${applied} applied`)
+      } else {
+        processed++
+        await pollUntil(async () => app.metrics()['process-total'], (n) => n >= processed, 20_000, `record ${processed} processed`)
+      }
+    }
+    await producer.close()
+    const out = await pollUntil(() => readAll(options.bootstrap, options.output), (r) => r.length >= options.expected, 20_000, `${options.expected} outputs on ${options.output}`)
+    return {dropped: app.metrics()['dropped-records-total'], records: out.map((r) => [r.key === null ? null : r.key.toString(), r.value === null ? null : r.value.toString(), r.timestamp])}
+  } finally {
+    await app.close()
+    await client.close()
+  }
+}

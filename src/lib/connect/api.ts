@@ -62,6 +62,12 @@ export interface SourceTask extends Task {
   poll(): Promise<SourceRecord[] | null>
   /** Called after the offsets of everything polled so far were flushed (optional). */
   commit?(): void | Promise<void>
+  /**
+   * SourceTask.commitRecord: called once per record after the producer acknowledged it (metadata:
+   * where it was written) or after a transform dropped it (metadata null). Optional; the mirror
+   * source task needs it for its offset syncs.
+   */
+  commitRecord?(record: SourceRecord, metadata: {topic: string; partition: number; offset: bigint} | null): void | Promise<void>
 }
 
 /** What a sink task may ask of the runtime (Kafka's SinkTaskContext, the part used here). */

@@ -191,6 +191,8 @@ export const fetch = defineHandler({
         results = read.results
         const remaining = deadline - Date.now()
         if (read.bytes >= minBytes || read.errors || remaining <= 0 || keys.size === 0) break
+        // Request metrics (issue 16): in Kafka's DelayedFetch purgatory from here.
+        ctx.requestTimer?.delayed()
         await replicas.waitForAppend(keys, remaining)
       }
     } finally {

@@ -34,6 +34,12 @@ export interface RequestContext {
    * request_percentage quota is configured: KafkaApis.handleFetchRequest's quota steps.
    */
   fetchQuota?: FetchQuota
+  /**
+   * Request metrics (issue 16), when metrics.listener is on: the handler calls `delayed()` when
+   * the request starts waiting in a purgatory (an acks=all produce for its ISR, a fetch's long
+   * poll), which ends its LocalTimeMs and starts its RemoteTimeMs.
+   */
+  requestTimer?: {delayed(): void}
 }
 
 export interface FetchQuota {

@@ -96,7 +96,7 @@ export const produce = defineHandler({
             const target = targetCompression(topicManager.effectiveConfig(topic, 'compression.type'))
             const level = (name: string, dflt: number) => Number(topicManager.effectiveConfig(topic, name) ?? dflt)
             const records = target === undefined ? sent : await recompress(sent, target, {gzip: level('compression.gzip.level', -1), zstd: level('compression.zstd.level', 3), lz4: level('compression.lz4.level', 9)})
-            const result = await replicas.appendAsLeader(partition, records, {requiredAcks: acks, timeoutMs: request.timeoutMs})
+            const result = await replicas.appendAsLeader(partition, records, {requiredAcks: acks, timeoutMs: request.timeoutMs, timer: ctx.requestTimer})
             ctx.broker.metrics?.produced(topic.name, sent)
             return {
               index: p.index,

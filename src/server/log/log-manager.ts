@@ -70,6 +70,8 @@ export interface LogManagerOptions {
   tickIntervalMs?: number
   /** Enables the log cleaner for compacted topics (default enabled). */
   cleaner?: LogCleanerOptions | false
+  /** Told the ms of every fsync of a log's data (issue 16: Kafka's LogFlushRateAndTimeMs). */
+  onFlush?: (ms: number) => void
 }
 
 export class LogManager {
@@ -153,6 +155,7 @@ export class LogManager {
             logStartOffset: logStartOffsets.get(key)?.offset ?? 0,
             hadCleanShutdown: this.hadCleanShutdown,
             createDir: false,
+            onFlush: this.opts.onFlush,
           })
         } catch (error) {
           // A file named like a partition directory is not one (checked only here: a stat per directory costs 10,000 round trips).
@@ -211,6 +214,7 @@ export class LogManager {
           config: config ?? this.configFor(topic),
           clock: this.clock,
           handleCache: this.handleCache,
+          onFlush: this.opts.onFlush,
           ...(topicId !== undefined ? {topicId} : {}),
         })
         this.logs.set(key, log)

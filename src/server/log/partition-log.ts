@@ -104,6 +104,8 @@ export interface PartitionLogOptions {
   topicId?: string
   /** mkdir the directory first (default true; false for directories the caller listed). */
   createDir?: boolean
+  /** Told the ms of every fsync of the log's data (issue 16: Kafka's LogFlushRateAndTimeMs). */
+  onFlush?: (ms: number) => void
 }
 
 export type AppendOrigin = 'client' | 'replication' | 'coordinator'
@@ -184,6 +186,7 @@ export class PartitionLog {
   private closed = false
   /** Entries of the directory changed since its last fsync. */
   private dirChanged: boolean
+  private onFlush?: (ms: number) => void
 
   private constructor(
     private readonly fs: FileSystem,
@@ -241,7 +244,9 @@ export class PartitionLog {
     } catch (error) {
       throw storageError(`Loading log ${opts.dir}`, error)
     }
-    return new PartitionLog(opts.fs, opts.dir, opts.config, clock, handleCache, loaded, loaded.report)
+    const log = new PartitionLog(opts.fs, opts.dir, opts.config, clock, handleCache, loaded, loaded.report)
+    log.onFlush = opts.onFlush
+    return log
   }
 
   get config(): LogConfig {
@@ -485,9 +490,11 @@ export class PartitionLog {
       }
     }
     if (flushNow) {
+      const flushStarted = this.onFlush && performance.now()
       try {
         await segment.flush()
         await this.syncDirIfChanged()
+        if (flushStarted) this.onFlush!(performance.now() - flushStarted)
       } catch (error) {
         await segment.rollback(undo)
         throw storageError(`fsync of ${segment.log.path}`, error)
@@ -606,8 +613,10 @@ export class PartitionLog {
         await this.fs.syncDir(this.dir)
         return created
       }
+      const flushStarted = this.onFlush && performance.now()
       await old.onBecomeInactive()
       await this.leaderEpochCache.sync()
+      if (flushStarted) this.onFlush!(performance.now() - flushStarted)
       const created = await LogSegment.create(this.fs, this.dir, newBaseOffset, this.segmentConfig(), this.handleCache, this.clock.now())
       this.segments = [...this.segments, created]
       this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBaseOffset)
@@ -750,12 +759,14 @@ export class PartitionLog {
 
   private async flushLocked(): Promise<void> {
     const upTo = this.nextOffset
+    const flushStarted = this.onFlush && performance.now()
     try {
       for (let i = this.floorSegmentIndex(this.segments, this.recoveryPointOffset); i < this.segments.length; i++) {
         await this.segments[i]!.flush()
       }
       await this.syncDirIfChanged()
       await this.leaderEpochCache.sync()
+      if (flushStarted) this.onFlush!(performance.now() - flushStarted)
     } catch (error) {
       throw storageError(`fsync of ${this.dir}`, error)
     }

@@ -15,7 +15,7 @@ import {API_CODECS} from '../../lib/protocol/generated/index.js'
 import type {MetadataStore, PartitionAssignment} from '../controller/metadata-store.js'
 import type {GroupCoordinator} from '../coordinator/group-coordinator.js'
 import type {ReplicaManager} from '../replica-manager.js'
-import {type BrokerMetrics, REQUEST_TIME_BUCKETS_MS, type QuotaType, type TopicTally} from './broker-metrics.js'
+import {type ApiTally, type BrokerMetrics, type Histogram, REQUEST_PHASES, REQUEST_TIME_BUCKETS_MS, type RequestPhase, type QuotaType, type TopicTally} from './broker-metrics.js'
 
 /** What the gauges read from the broker, at scrape time. */
 export interface BrokerStateView {
@@ -29,19 +29,49 @@ export interface BrokerStateView {
   groups?: GroupCoordinator
 }
 
-/** Kafka's request names in its RequestMetrics tags (ApiKeys.name: Produce, FetchConsumer is not split here). */
+/** Kafka's request names in its RequestMetrics tags (ApiKeys.name: Produce, Fetch). */
 function requestName(apiKey: number): string {
   const codec = (API_CODECS as Record<number, {request: {name: string}} | undefined>)[apiKey]
   return codec ? codec.request.name.replace(/Request$/, '') : `ApiKey${apiKey}`
 }
 
-/** A duck-typed prom-client metric: the Registry formats whatever `get()` returns. */
-interface CustomMetric {
-  name: string
-  help: string
-  type: 'histogram'
-  aggregator: 'sum'
-  get(): Promise<{name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Array<{metricName: string; labels: Record<string, string | number>; value: number}>}>
+const PHASE_HELP: Record<RequestPhase, string> = {
+  requestQueue: 'from the request read whole to its handling starting: waiting behind earlier requests of its connection',
+  local: 'from its handling starting to its entry into a purgatory, else to its response encoded',
+  remote: 'in a purgatory: an acks=all produce waiting for its ISR, a fetch long-polling, to its response encoded',
+  responseQueue: 'from its response encoded to the connection writing it',
+  responseSend: 'from the write starting to the socket taking the last byte',
+  total: 'from the request read whole to its response sent',
+}
+
+type Sample = {metricName: string; labels: Record<string, string | number>; value: number}
+
+/**
+ * A Prometheus histogram (ms) from tallies kept as plain numbers: a duck-typed prom-client
+ * metric, whose `get()` the Registry formats.
+ */
+function registerHistogram(registry: Registry, name: string, help: string, series: () => ReadonlyArray<readonly [Record<string, string>, Histogram]>): void {
+  const metric = {
+    name,
+    help,
+    type: 'histogram' as const,
+    aggregator: 'sum' as const,
+    async get() {
+      const values: Sample[] = []
+      for (const [labels, h] of series()) {
+        let cumulative = 0
+        REQUEST_TIME_BUCKETS_MS.forEach((le, i) => {
+          cumulative += h.buckets[i]!
+          values.push({metricName: `${name}_bucket`, labels: {...labels, le}, value: cumulative})
+        })
+        values.push({metricName: `${name}_bucket`, labels: {...labels, le: '+Inf'}, value: h.count})
+        values.push({metricName: `${name}_sum`, labels, value: h.sumMs})
+        values.push({metricName: `${name}_count`, labels, value: h.count})
+      }
+      return {name, help, type: metric.type, aggregator: metric.aggregator, values}
+    },
+  }
+  registry.registerMetric(metric as never)
 }
 
 export function createMetricsRegistry(tallies: BrokerMetrics, state: BrokerStateView): Registry {
@@ -85,45 +115,84 @@ export function createMetricsRegistry(tallies: BrokerMetrics, state: BrokerState
   }
 
   // ---- kafka.network:type=RequestMetrics ----
+  /** The tallies of each request name: every API, and Fetch split again as FetchConsumer and FetchFollower (as Kafka). */
+  const requestTallies = (): Array<[string, ApiTally]> => {
+    const out: Array<[string, ApiTally]> = []
+    tallies.apis.forEach((api, apiKey) => {
+      if (api) out.push([requestName(apiKey), api])
+    })
+    if (tallies.fetchConsumer.total.count > 0) out.push(['FetchConsumer', tallies.fetchConsumer])
+    if (tallies.fetchFollower.total.count > 0) out.push(['FetchFollower', tallies.fetchFollower])
+    return out
+  }
   new Counter({
     name: 'kafka_network_requestmetrics_requests_total',
-    help: 'kafka.network:type=RequestMetrics,name=RequestsPerSec,request=<api>,version=<v>',
+    help: 'kafka.network:type=RequestMetrics,name=RequestsPerSec,request=<api>,version=<v> (requests answered; Fetch also as FetchConsumer and FetchFollower)',
     labelNames: ['request', 'version'],
     registers,
     collect() {
       this.reset()
-      tallies.apis.forEach((api, apiKey) => {
-        if (!api) return
-        const request = requestName(apiKey)
+      for (const [request, api] of requestTallies()) {
         api.perVersion.forEach((n, version) => {
           if (n) this.inc({request, version}, n)
         })
-      })
+      }
     },
   })
-  const totalTime: CustomMetric = {
-    name: 'kafka_network_requestmetrics_totaltimems',
-    help: 'kafka.network:type=RequestMetrics,name=TotalTimeMs,request=<api> (ms from the request read to its response ready)',
-    type: 'histogram',
-    aggregator: 'sum',
-    async get() {
-      const values: Array<{metricName: string; labels: Record<string, string | number>; value: number}> = []
-      tallies.apis.forEach((api, apiKey) => {
-        if (!api) return
-        const request = requestName(apiKey)
-        let cumulative = 0
-        REQUEST_TIME_BUCKETS_MS.forEach((le, i) => {
-          cumulative += api.buckets[i]!
-          values.push({metricName: `${totalTime.name}_bucket`, labels: {request, le}, value: cumulative})
-        })
-        values.push({metricName: `${totalTime.name}_bucket`, labels: {request, le: '+Inf'}, value: api.count})
-        values.push({metricName: `${totalTime.name}_sum`, labels: {request}, value: api.sumMs})
-        values.push({metricName: `${totalTime.name}_count`, labels: {request}, value: api.count})
-      })
-      return {name: totalTime.name, help: totalTime.help, type: 'histogram', aggregator: 'sum', values}
-    },
+  for (const [phase, mbean] of REQUEST_PHASES) {
+    registerHistogram(registry, `kafka_network_requestmetrics_${mbean.toLowerCase()}`, `kafka.network:type=RequestMetrics,name=${mbean},request=<api> (ms; ${PHASE_HELP[phase]})`, () =>
+      requestTallies().map(([request, api]) => [{request}, api[phase]] as const),
+    )
   }
-  registry.registerMetric(totalTime as never)
+
+  // ---- kafka.server:type=DelayedOperationPurgatory,delayedOperation=Produce|Fetch ----
+  new Gauge({
+    name: 'kafka_server_delayedoperationpurgatory_purgatorysize',
+    help: 'kafka.server:type=DelayedOperationPurgatory,name=PurgatorySize,delayedOperation=<Produce|Fetch> (operations watched: an acks=all produce once per partition it waits on, a long-polling fetch once per partition it watches)',
+    labelNames: ['delayedOperation'],
+    registers,
+    collect() {
+      this.set({delayedOperation: 'Produce'}, state.replicas.producePurgatorySize)
+      this.set({delayedOperation: 'Fetch'}, state.replicas.fetchWatched)
+    },
+  })
+  new Gauge({
+    name: 'kafka_server_delayedoperationpurgatory_numdelayedoperations',
+    help: 'kafka.server:type=DelayedOperationPurgatory,name=NumDelayedOperations,delayedOperation=<Produce|Fetch> (requests waiting: acks=all produces, long-polling fetches)',
+    labelNames: ['delayedOperation'],
+    registers,
+    collect() {
+      this.set({delayedOperation: 'Produce'}, tallies.delayedProduce)
+      this.set({delayedOperation: 'Fetch'}, tallies.delayedFetch)
+    },
+  })
+
+  // ---- kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent ----
+  // Kafka: the fraction of time its network threads wait in select(). Here one event loop does the
+  // network and the handling: the fraction of time it was idle (waiting in epoll), 1 - node's
+  // event loop utilization, over the time since the previous scrape (at least a second apart;
+  // since the process started at the first). Brokers sharing a process share their loop.
+  let idleSince = performance.eventLoopUtilization()
+  let idleAt = 0
+  let idle = 1 - idleSince.utilization
+  new Gauge({
+    name: 'kafka_network_socketserver_networkprocessoravgidlepercent',
+    help: 'kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent (0..1: the event loop\'s idle fraction, 1 - event loop utilization, since the previous scrape)',
+    registers,
+    collect() {
+      const now = performance.now()
+      if (now - idleAt >= 1000) {
+        const current = performance.eventLoopUtilization()
+        idle = 1 - performance.eventLoopUtilization(current, idleSince).utilization
+        idleSince = current
+        idleAt = now
+      }
+      this.set(idle)
+    },
+  })
+
+  // ---- kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs ----
+  registerHistogram(registry, 'kafka_log_logflushstats_logflushrateandtimems', 'kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs (ms per fsync of a log: flush.messages, flush.ms, a segment roll; rate() its _count)', () => [[{}, tallies.logFlush] as const])
 
   // ---- kafka.server:type=socket-server-metrics,listener=<name> ----
   new Gauge({

@@ -106,6 +106,7 @@ export class SocketServer {
             maxRequestBytes: this.options.maxRequestBytes,
             maxQueuedBytes: this.options.maxQueuedBytes,
             idleTimeoutMs: this.options.idleTimeoutMs,
+            timeRequests: this.options.metrics !== undefined,
             onClose: (c) => this.connections.delete(c) && this.options.metrics?.connectionClosed(c.listenerName),
             onError: (c, reason, error) => this.options.log.debug({connection: describe(c), err: error}, reason),
           },

@@ -132,7 +132,7 @@ describe('IncrementalAlterConfigs on brokers', () => {
     expect(await change(Broker, '1', [{name: 'log.retention.ms', configOperation: APPEND, value: '1'}])).toEqual({code: ErrorCode.INVALID_REQUEST, message: 'Config value append is not allowed for config key: log.retention.ms'})
     expect(await change(Broker, '1', [{name: 'auto.create.topics.enable', configOperation: SET, value: 'false'}])).toEqual({code: ErrorCode.INVALID_REQUEST, message: 'Cannot update these configs dynamically: Set(auto.create.topics.enable)'})
     expect(await change(Broker, '7', [])).toEqual({code: ErrorCode.INVALID_REQUEST, message: 'Unexpected broker id, expected 1, but received 7'})
-    // Broker loggers (issue 15, test/server/handlers/broker-loggers.test.ts): kcli has only root.
+    // Broker loggers (issue 15, test/server/handlers/broker-loggers.test.ts): 'kafka' is not one of kcli's loggers (root and its components).
     expect(await change(BrokerLogger, '1', [{name: 'kafka', configOperation: SET, value: 'DEBUG'}])).toEqual({code: ErrorCode.INVALID_CONFIG, message: 'Logger kafka does not exist!'})
   })
 })

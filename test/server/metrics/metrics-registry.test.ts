@@ -9,7 +9,7 @@ import {ApiKey} from '../../../src/lib/protocol/generated/api-keys.js'
 import {buildRecordBatch} from '../../../src/lib/records/record.js'
 import type {MetadataStore, PartitionAssignment} from '../../../src/server/controller/metadata-store.js'
 import type {ReplicaManager} from '../../../src/server/replica-manager.js'
-import {BrokerMetrics} from '../../../src/server/metrics/broker-metrics.js'
+import {BrokerMetrics, RequestTimer} from '../../../src/server/metrics/broker-metrics.js'
 import {createMetricsRegistry} from '../../../src/server/metrics/metrics-registry.js'
 import {parsePrometheusText, sumOf} from './prometheus-text.js'
 
@@ -33,6 +33,8 @@ function state(opts: {partitions: FakePartition[]; assignments: Record<string, A
     all: () => opts.partitions,
     get: (t: string, p: number) => opts.partitions.find((x) => x.topic === t && x.partition === p),
     leads: (p: FakePartition) => p.isLeader,
+    producePurgatorySize: 0,
+    fetchWatched: 0,
   }
   return {
     nodeId: 1,
@@ -87,9 +89,9 @@ describe('metrics registry', () => {
       tallies.produced('gone', batch)
       tallies.rejected('a', batch)
       tallies.bytesOut([[{topicName: 'a'}, {records: batch}]])
-      tallies.requestDone(ApiKey.Produce, 9, process.hrtime.bigint(), null)
-      tallies.requestDone(ApiKey.Produce, 9, process.hrtime.bigint(), null)
-      tallies.requestDone(ApiKey.CreateTopics, 7, process.hrtime.bigint(), {throttleTimeMs: 250})
+      answer(tallies, ApiKey.Produce, 9, null)
+      answer(tallies, ApiKey.Produce, 9, null)
+      answer(tallies, ApiKey.CreateTopics, 7, {throttleTimeMs: 250})
       tallies.connectionOpened('PLAINTEXT')
       tallies.connectionOpened('PLAINTEXT')
       tallies.connectionClosed('PLAINTEXT')
@@ -121,4 +123,51 @@ describe('metrics registry', () => {
       expect(m.has('kafka_consumergroup_lag')).toBe(perTopic)
     }
   })
+
+  it("splits a request's time into Kafka's six RequestMetrics phases; Fetch also as FetchConsumer/FetchFollower; purgatories; log flushes; idle ratio", async () => {
+    const tallies = new BrokerMetrics(false)
+    const s = state({partitions: [partition('a', 0, [1])], assignments: {a: [{partition: 0, leader: 1}]}, live: [1], active: true})
+    // Read whole at 100 ms, handled from 103, in the purgatory from 104, encoded at 154, written from 155 to 157.
+    const produce = new RequestTimer(tallies, ApiKey.Produce, 9, 100, 103)
+    produce.delayed()
+    expect(tallies.delayedProduce).toBe(1)
+    produce.delayedAt = 104
+    produce.readyAt = 154
+    tallies.delayedNow(ApiKey.Produce, -1)
+    produce.sendAt = 155
+    tallies.requestCompleted(produce, 157)
+    // A follower's fetch that never waited: its remote time is 0.
+    const fetch = new RequestTimer(tallies, ApiKey.Fetch, 16, 200, 200)
+    fetch.follower = true
+    fetch.readyAt = 201
+    fetch.sendAt = 201
+    tallies.requestCompleted(fetch, 201.5)
+    tallies.logFlushed(3)
+    tallies.logFlushed(7)
+    const m = parsePrometheusText(await createMetricsRegistry(tallies, s).metrics())
+    const phase = (name: string, request: string) => sumOf(m, `kafka_network_requestmetrics_${name}`, {request}, `kafka_network_requestmetrics_${name}_sum`)
+    expect([phase('requestqueuetimems', 'Produce'), phase('localtimems', 'Produce'), phase('remotetimems', 'Produce'), phase('responsequeuetimems', 'Produce'), phase('responsesendtimems', 'Produce'), phase('totaltimems', 'Produce')]).toEqual([3, 1, 50, 1, 2, 57])
+    expect(sumOf(m, 'kafka_network_requestmetrics_remotetimems', {request: 'Produce', le: '50'}, 'kafka_network_requestmetrics_remotetimems_bucket')).toBe(1)
+    expect(sumOf(m, 'kafka_network_requestmetrics_remotetimems', {request: 'Produce', le: '25'}, 'kafka_network_requestmetrics_remotetimems_bucket')).toBe(0)
+    for (const request of ['Fetch', 'FetchFollower']) {
+      expect([phase('localtimems', request), phase('remotetimems', request), phase('responsesendtimems', request), phase('totaltimems', request)]).toEqual([1, 0, 0.5, 1.5])
+      expect(sumOf(m, 'kafka_network_requestmetrics_requests_total', {request})).toBe(1)
+    }
+    expect(m.get('kafka_network_requestmetrics_requests_total')!.samples.some((x) => x.labels.request === 'FetchConsumer')).toBe(false)
+    expect(sumOf(m, 'kafka_server_delayedoperationpurgatory_numdelayedoperations', {delayedOperation: 'Produce'})).toBe(0)
+    expect(sumOf(m, 'kafka_server_delayedoperationpurgatory_purgatorysize', {delayedOperation: 'Fetch'})).toBe(0)
+    expect(sumOf(m, 'kafka_log_logflushstats_logflushrateandtimems', {}, 'kafka_log_logflushstats_logflushrateandtimems_count')).toBe(2)
+    expect(sumOf(m, 'kafka_log_logflushstats_logflushrateandtimems', {}, 'kafka_log_logflushstats_logflushrateandtimems_sum')).toBe(10)
+    const idle = sumOf(m, 'kafka_network_socketserver_networkprocessoravgidlepercent')
+    expect(idle).toBeGreaterThanOrEqual(0)
+    expect(idle).toBeLessThanOrEqual(1)
+  })
 })
+
+/** One request answered at once, through the timer as the dispatcher and the connection drive it. */
+function answer(tallies: BrokerMetrics, apiKey: number, version: number, response: unknown): void {
+  const timer = tallies.requestStarted(apiKey, version, performance.now())
+  tallies.responseReady(timer, response)
+  timer.sending()
+  timer.sent()
+}
