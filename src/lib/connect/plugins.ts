@@ -1,6 +1,7 @@
 /**
  * The plugins a worker knows: the built-ins (FileStream connectors, the PostgreSQL/JDBC connectors
- * of postgres/, the transforms and predicates of transforms.ts), and npm packages found under
+ * of postgres/, MirrorMaker 2's connectors of mirror/, the transforms and predicates of
+ * transforms.ts), and npm packages found under
  * `plugin.path`. A plugin package is a directory with a package.json whose entry module (`exports`
  * "." or `main`, ES module or CommonJS) exports `plugins: PluginDescriptor[]` (api.ts). Each
  * `plugin.path` entry is such a package directory, or a directory holding such package directories
@@ -13,6 +14,7 @@ import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import type {PluginDescriptor} from './api.js'
 import {FileStreamSinkConnector, FileStreamSourceConnector, VERSION} from './file.js'
+import {plugins as mirrorPlugins} from './mirror/index.js'
 import {plugins as postgresPlugins} from './postgres/index.js'
 import {plugins as transformPlugins} from './transforms.js'
 
@@ -20,6 +22,7 @@ export const BUILTIN_PLUGINS: PluginDescriptor[] = [
   {type: 'source', className: 'org.apache.kafka.connect.file.FileStreamSourceConnector', version: VERSION, create: () => new FileStreamSourceConnector()},
   {type: 'sink', className: 'org.apache.kafka.connect.file.FileStreamSinkConnector', version: VERSION, create: () => new FileStreamSinkConnector()},
   ...postgresPlugins,
+  ...mirrorPlugins,
   ...transformPlugins,
 ]
 
