@@ -85,9 +85,6 @@ function stackLines(e: Error | undefined): string {
   return (e?.stack ?? '').split('\n').filter(l => l.trimStart().startsWith('at ')).map(l => '\t' + l.trim()).join('\n')
 }
 
-/** Re-exported for modules that imported it from here before it moved to api.ts (the one ConnectException). */
-export {ConnectException} from './api.js'
-
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
 
 type Stage = 'TRANSFORMATION' | 'KEY_CONVERTER' | 'VALUE_CONVERTER' | 'HEADER_CONVERTER' | 'TASK_PUT' | 'TASK_POLL'
