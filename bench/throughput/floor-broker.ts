@@ -2,8 +2,8 @@
  * The floor for issue 19's benchmark: the least a Node broker must do for librdkafka's produce and
  * fetch traffic, to divide kcli's CPU per record by.
  *
- * Produce (v3-v7): frames requests (the FrameReader kcli uses, frames larger than a socket read
- * in pooled buffers given back once answered), walks each partition's batch headers to assign
+ * Produce (v3-v7): reads requests in place and frames them (kcli's onReadSocket and FrameReader;
+ * frames larger than the 64 KiB scratch buffer are read into pooled buffers given back once answered), walks each partition's batch headers to assign
  * offsets (writes the base offset into each batch, as a broker must for its readers), writes the
  * partition's bytes to its file (one positional write per partition per request, on libuv's thread
  * pool, awaited before answering, as kcli's log does without fsync) and answers from a reused
@@ -27,6 +27,7 @@ import {decodeRequest, encodeResponse, peekRequestApi, registerApiCodecs} from '
 import {FrameReader} from '../../src/lib/protocol/frame-reader.js'
 import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {API_CODECS} from '../../src/lib/protocol/generated/index.js'
+import {onReadSocket} from '../../src/server/network/connection.js'
 
 registerApiCodecs(API_CODECS)
 
@@ -344,7 +345,10 @@ function viaCodecs(frame: Buffer, port: number): Buffer[] {
   throw new Error(`API ${apiKey} v${apiVersion} is not served by the floor`)
 }
 
-const server = net.createServer((socket) => {
+// Sockets read in place, as kcli's plaintext listeners do (onReadSocket).
+const server = net.createServer({pauseOnConnect: true}, (accepted) => {
+  let target: ReturnType<typeof inPlace> | undefined
+  const socket = onReadSocket(accepted, () => target)
   socket.setNoDelay(true)
   const port = (server.address() as net.AddressInfo).port
   const queue: Buffer[] = []
@@ -382,14 +386,27 @@ const server = net.createServer((socket) => {
     busy = false
   }
   const reader = new FrameReader({maxFrameSize: 100 * 1024 * 1024, onFrame: (f) => queue.push(f), allocate: (size) => frames.take(size)})
-  socket.on('data', (chunk: Buffer) => {
-    reader.push(chunk)
+  const received = () =>
     pump().catch((error) => {
       process.stderr.write(`${error}\n`)
       socket.destroy()
     })
-  })
+  target = inPlace(reader, received)
   socket.on('error', () => socket.destroy())
 })
+
+function inPlace(reader: FrameReader, received: () => void) {
+  return {
+    readBuffer: () => reader.readBuffer(),
+    didRead: (n: number) => {
+      reader.didRead(n)
+      received()
+    },
+    receivedChunk: (chunk: Buffer) => {
+      reader.push(chunk)
+      received()
+    },
+  }
+}
 server.listen(Number(portArg), '127.0.0.1', () => process.stdout.write('listening\n'))
 process.on('SIGTERM', () => process.exit(0))

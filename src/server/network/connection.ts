@@ -272,6 +272,13 @@ export class Connection implements ConnectionInfo {
   }
 }
 
+/** What onReadSocket's socket reads into (a Connection; the throughput floor's reader). */
+export interface ReadsInPlace {
+  readBuffer(): Buffer
+  didRead(n: number): void
+  receivedChunk(chunk: Buffer): void
+}
+
 /**
  * The socket a plaintext server accepted, re-made so that it reads straight into the connection's
  * memory (net's `onread`, which a server's sockets do not get): `target()` names the connection
@@ -281,7 +288,7 @@ export class Connection implements ConnectionInfo {
  * socket must come from a server with `pauseOnConnect` (it has read nothing); it is destroyed
  * without its handle, which the new socket owns.
  */
-export function onReadSocket(accepted: Socket, target: () => Connection | undefined): Socket {
+export function onReadSocket(accepted: Socket, target: () => ReadsInPlace | undefined): Socket {
   const internal = accepted as unknown as {_handle: unknown}
   const handle = internal._handle
   internal._handle = null
