@@ -20,7 +20,12 @@ interface Profile {
   endTime: number
 }
 
-const [file, topArg] = process.argv.slice(2)
+// --window FROM,TO: only samples between two CLOCK_MONOTONIC instants in µs (V8's profile clock;
+// e.g. python3 -c 'import time; print(int(time.monotonic() * 1e6))' around a phase of the load).
+const args = process.argv.slice(2)
+const w = args.indexOf('--window')
+const [fromUs, toUs] = w >= 0 ? args.splice(w, 2)[1]!.split(',').map(Number) : [-Infinity, Infinity]
+const [file, topArg] = args
 const TOP = Number(topArg ?? 30)
 const profile = JSON.parse(fs.readFileSync(file!, 'utf8')) as Profile
 const byId = new Map(profile.nodes.map((n) => [n.id, n]))
@@ -43,9 +48,12 @@ const readsRequest = (id: number): boolean => {
 const selfUs = new Map<number, number>()
 let startupUs = 0
 let started = false
+let at = profile.startTime
 for (let i = 0; i < profile.samples.length; i++) {
   const dt = profile.timeDeltas[i + 1] ?? 0
   const id = profile.samples[i]!
+  at += profile.timeDeltas[i] ?? 0
+  if (at < fromUs! || at > toUs!) continue
   started ||= readsRequest(id)
   if (!started || isStartup(id)) {
     startupUs += dt

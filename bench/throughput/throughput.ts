@@ -1,15 +1,15 @@
 /**
  * Issue 19: broker throughput and CPU per record under librdkafka at full speed, for kcli builds of
  * several commits and for the floor (bench/throughput/floor-broker.ts: frames, answers, writes the
- * bytes to a file and nothing else), interleaved in one run so that machine drift spreads over all.
+ * bytes to a file and serves them back, and nothing else), interleaved in one run so that machine drift spreads over all.
  *
  *   npx tsx bench/throughput/throughput.ts                                  # HEAD against the floor
  *   npx tsx bench/throughput/throughput.ts --refs b4c1756,HEAD --runs 3 --records 2000000 --size 100 --partitions 6 --acks 1
  *
  * Load: bench/throughput/loadgen.c (librdkafka 2.0.2, built here with cc; needs Debian's
  * librdkafka-dev), one process per phase: produce <records> values of <size> bytes to one topic
- * of <partitions> partitions, acks as given, linger.ms=5, no compression; then (kcli only: the
- * floor keeps no offsets) consume them all from the beginning. 50,000 records first, unmeasured
+ * of <partitions> partitions, acks as given, linger.ms=5, no compression; then consume them all
+ * from the beginning. 50,000 records first, unmeasured
  * (connections, topic creation, JIT). Broker CPU is utime + stime of the broker process
  * (/proc/<pid>/stat) across each measured phase; records/s and produce latency (p50/p99, produce
  * call to delivery report) are the load generator's; peak RSS is the broker's VmHWM at the end.
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
         const produced = loadgen(bin, ['produce', bootstrap, 'bench', String(RECORDS), String(SIZE), ACKS, '5'])
         const produce = {...produced, cpuPerMillion: (cpuSeconds(child.pid!) - before) / (RECORDS / 1e6)}
         let consume: RunResult['consume']
-        if (t.name !== 'floor') {
+        {
           before = cpuSeconds(child.pid!)
           const consumed = loadgen(bin, ['consume', bootstrap, 'bench', String(RECORDS)])
           consume = {...consumed, cpuPerMillion: (cpuSeconds(child.pid!) - before) / (RECORDS / 1e6)}
@@ -192,6 +192,7 @@ async function main(): Promise<void> {
   }
   const by = (name: string) => results.filter((r) => r.target === name)
   const floorCpu = median(by('floor').map((r) => r.produce.cpuPerMillion))
+  const floorConsumeCpu = median(by('floor').map((r) => r.consume?.cpuPerMillion ?? NaN))
   const rows = targets.map((t) => {
     const rs = by(t.name)
     const pick = (f: (r: RunResult) => number | undefined) => rs.map(f).filter((x): x is number => x !== undefined)
@@ -213,13 +214,13 @@ async function main(): Promise<void> {
     `## ${RECORDS.toLocaleString('en-US')} records of ${SIZE} B, ${PARTITIONS} partitions, acks=${ACKS === '-1' ? 'all' : ACKS}`,
     '',
     `\`npx tsx bench/throughput/throughput.ts --refs ${REFS.join(',')} --runs ${RUNS} --records ${RECORDS} --size ${SIZE} --partitions ${PARTITIONS} --acks ${ACKS}\` — ${new Date().toISOString()}, ${machine}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs.`,
-    `Medians of ${RUNS} interleaved runs [min–max]; CPU is the broker's, seconds per million records; the floor keeps no offsets, so it is measured for produce only.`,
+    `Medians of ${RUNS} interleaved runs [min–max]; CPU is the broker's, seconds per million records.`,
     '',
-    '| broker | produce records/s | produce CPU s/M | CPU ÷ floor | p50 / p99 ms | consume records/s | consume CPU s/M | peak RSS MB |',
-    '|---|---|---|---|---|---|---|---|',
+    '| broker | produce records/s | produce CPU s/M | CPU ÷ floor | p50 / p99 ms | consume records/s | consume CPU s/M | CPU ÷ floor | peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.target} | ${thousands(median(r.produceRate))}${range(r.produceRate, 0)} | ${median(r.produceCpu).toFixed(3)}${range(r.produceCpu, 3)} | ${(median(r.produceCpu) / floorCpu).toFixed(2)} | ${median(r.p50).toFixed(1)} / ${median(r.p99).toFixed(1)} | ${r.consumeRate.length ? `${thousands(median(r.consumeRate))}${range(r.consumeRate, 0)}` : '–'} | ${r.consumeCpu.length ? `${median(r.consumeCpu).toFixed(3)}${range(r.consumeCpu, 3)}` : '–'} | ${median(r.rss).toFixed(0)} |`,
+        `| ${r.target} | ${thousands(median(r.produceRate))}${range(r.produceRate, 0)} | ${median(r.produceCpu).toFixed(3)}${range(r.produceCpu, 3)} | ${(median(r.produceCpu) / floorCpu).toFixed(2)} | ${median(r.p50).toFixed(1)} / ${median(r.p99).toFixed(1)} | ${r.consumeRate.length ? `${thousands(median(r.consumeRate))}${range(r.consumeRate, 0)}` : '–'} | ${r.consumeCpu.length ? `${median(r.consumeCpu).toFixed(3)}${range(r.consumeCpu, 3)}` : '–'} | ${(median(r.consumeCpu) / floorConsumeCpu).toFixed(2)} | ${median(r.rss).toFixed(0)} |`,
     ),
     '',
   ].join('\n')

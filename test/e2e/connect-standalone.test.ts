@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {Consumer} from '../../src/lib/client/consumer.js'
 import {Producer} from '../../src/lib/client/producer.js'
-import {distBuilt, eventually, http, type Spawned, spawnDistBroker, spawnWorker, writeProperties} from './connect-support.js'
+import {distBuilt, eventually, http, type Spawned, spawnDistBroker, spawnWorker, workerProperties, writeProperties} from './connect-support.js'
 import {removeDir, tempDir} from './harness.js'
 
 if (!distBuilt) console.warn('test/e2e/connect-standalone.test.ts: dist/ has no connect command, skipping; run `npm run build` first')
@@ -29,19 +29,7 @@ describe.skipIf(!distBuilt)('kcli connect standalone (real processes)', () => {
     removeDir(dir)
   }, 60_000)
 
-  const workerProps = (name: string, extra: Record<string, string> = {}) => writeProperties(join(dir, `${name}-worker.properties`), {
-    'bootstrap.servers': bootstrap,
-    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'offset.storage.file.filename': join(dir, `${name}.offsets`),
-    'offset.storage.topic': `${name}-offsets`,
-    'offset.flush.interval.ms': '500',
-    listeners: 'http://127.0.0.1:0',
-    // The killed worker's sink consumer leaves the group after this, not after the default 45 s.
-    'consumer.session.timeout.ms': '6000',
-    'consumer.heartbeat.interval.ms': '1000',
-    ...extra,
-  })
+  const workerProps = (name: string, extra: Record<string, string> = {}) => workerProperties(dir, bootstrap, name, extra)
 
   async function start(workerFile: string, connectors: string[] = []) {
     const w = await spawnWorker(workerFile, connectors)
@@ -55,8 +43,12 @@ describe.skipIf(!distBuilt)('kcli connect standalone (real processes)', () => {
     const lines: string[] = []
     for (let i = 0; i < 100_000; i++) lines.push(`line ${i} ${'é€🚀x'.repeat(i % 7)} ${i * 7919 % 10007}`)
     writeFileSync(input, lines.join('\n') + '\n')
-    const worker = workerProps('pipeline', {'exactly.once.source.support': 'enabled', 'consumer.isolation.level': 'read_committed'})
-    const source = writeProperties(join(dir, 'source.properties'), {name: 'pipe-source', 'connector.class': 'FileStreamSource', file: input, topic: 'pipe-lines', 'batch.size': '500'})
+    // Small source batches (one transaction each) and frequent sink flushes (the sink writes at
+    // flush) make the copy take a few seconds and the output grow gradually, so that the kill below
+    // lands mid-way even on an idle machine (with 500-line batches and 500 ms flushes the whole file
+    // could appear in one flush).
+    const worker = workerProps('pipeline', {'exactly.once.source.support': 'enabled', 'consumer.isolation.level': 'read_committed', 'offset.flush.interval.ms': '100'})
+    const source = writeProperties(join(dir, 'source.properties'), {name: 'pipe-source', 'connector.class': 'FileStreamSource', file: input, topic: 'pipe-lines', 'batch.size': '100'})
     const sink = writeProperties(join(dir, 'sink.properties'), {name: 'pipe-sink', 'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector', file: output, topics: 'pipe-lines'})
     const size = () => { try { return statSync(output).size } catch { return 0 } }
     const total = statSync(input).size

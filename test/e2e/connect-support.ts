@@ -61,6 +61,26 @@ export function writeProperties(file: string, props: Record<string, string | num
   return file
 }
 
+/**
+ * A standalone worker's properties file `<dir>/<name>-worker.properties`: String converters, its
+ * own offsets file, an ephemeral REST port, a short sink consumer session (a killed worker's
+ * consumer leaves the group after 6 s, not after the default 45 s), and `extra`.
+ */
+export function workerProperties(dir: string, bootstrap: string, name: string, extra: Record<string, string> = {}): string {
+  return writeProperties(join(dir, `${name}-worker.properties`), {
+    'bootstrap.servers': bootstrap,
+    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+    'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+    'offset.storage.file.filename': join(dir, `${name}.offsets`),
+    'offset.storage.topic': `${name}-offsets`,
+    'offset.flush.interval.ms': '500',
+    listeners: 'http://127.0.0.1:0',
+    'consumer.session.timeout.ms': '6000',
+    'consumer.heartbeat.interval.ms': '1000',
+    ...extra,
+  })
+}
+
 export function spawnWorker(workerFile: string, connectorFiles: string[] = []): Promise<Spawned<{rest: string; connectors: string[]}>> {
   return spawnKcli(['connect', 'standalone', workerFile, ...connectorFiles, '--log-level', 'warn'])
 }

@@ -1,34 +1,20 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
-import {Admin} from '../../src/lib/client/admin.js'
-import {KafkaClient} from '../../src/lib/client/client.js'
+import {describe, expect, it} from 'vitest'
 import {InvalidStateStoreException, KafkaStreams, Serdes, type StreamsState} from '../../src/streams/index.js'
-import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
+import {pollUntil} from '../e2e/harness.js'
+import {quietLogger, useStreamsBroker} from './fixture.js'
 import {corpus, expectedCounts, produceLines, readCounts, wordCountTopology} from './support.js'
 
 const STORE = 'KSTREAM-AGGREGATE-STATE-STORE-0000000003'
-const quietLogger = {error: () => undefined, info: () => undefined, warn: () => undefined}
 
 describe('kcli Streams: two instances in one group, interactive queries, state listener', () => {
-  let broker: TestBroker
-  const dirs: string[] = []
-
-  beforeAll(async () => {
-    broker = await startBroker()
-  })
-
-  afterAll(async () => {
-    await broker?.stop()
-    for (const d of dirs) removeDir(d)
-  })
+  const env = useStreamsBroker()
 
   function instance(port: number, states: string[]): KafkaStreams {
-    const dir = tempDir('kcli-streams-iq-')
-    dirs.push(dir)
+    const dir = env.stateDir('kcli-streams-iq-')
     const app = new KafkaStreams(wordCountTopology('iq-in', 'iq-out'), {
       'application.id': 'iq-app',
       'application.server': `localhost:${port}`,
-      'bootstrap.servers': broker.bootstrap,
+      'bootstrap.servers': env.broker.bootstrap,
       'commit.interval.ms': 100,
       'heartbeat.interval.ms': 500,
       logger: quietLogger,
@@ -39,15 +25,13 @@ describe('kcli Streams: two instances in one group, interactive queries, state l
   }
 
   it('queryMetadataForKey names the instance whose store(name) holds the key; close() goes through PENDING_SHUTDOWN to NOT_RUNNING', async () => {
-    const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-    const created = await new Admin(client).createTopics([
+    const created = await env.admin.createTopics([
       {name: 'iq-in', numPartitions: 4, replicationFactor: 1},
       {name: 'iq-out', numPartitions: 1, replicationFactor: 1},
     ])
-    await client.close()
     expect(created.map((r) => r.error)).toEqual(['NONE', 'NONE'])
     const lines = corpus(500, 5)
-    await produceLines(broker.bootstrap, 'iq-in', lines)
+    await produceLines(env.broker.bootstrap, 'iq-in', lines)
     const statesA: string[] = []
     const statesB: string[] = []
     const a = instance(7001, statesA)
@@ -65,7 +49,7 @@ describe('kcli Streams: two instances in one group, interactive queries, state l
       )
       const expected = expectedCounts(lines)
       const sameCounts = (t: Map<string, number>) => t.size === expected.size && [...expected].every(([w, n]) => t.get(w) === n)
-      await pollUntil(() => readCounts(broker.bootstrap, 'iq-out'), sameCounts, 30_000, 'the counts')
+      await pollUntil(() => readCounts(env.broker.bootstrap, 'iq-out'), sameCounts, 30_000, 'the counts')
       // Both instances name the same holder for every word, and only the holder's store has it.
       const byPort = new Map([[7001, a], [7002, b]])
       const holders = new Set<number>()

@@ -2,54 +2,44 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
-import {Admin} from '../../src/lib/client/admin.js'
 import {KafkaClient} from '../../src/lib/client/client.js'
 import {KafkaStreams, Serdes, Stores, StreamsBuilder, type StreamsConfig, TimeWindows, TopologyException} from '../../src/streams/index.js'
-import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
+import {pollUntil} from '../e2e/harness.js'
+import {quietLogger, useStreamsBroker} from './fixture.js'
 import {corpus, expectedCounts, produceLines, readAll, readCounts, wordCountTopology} from './support.js'
 
-const quietLogger = {error: () => undefined, info: () => undefined, warn: () => undefined}
-
 describe('kcli Streams in-memory stores', () => {
-  let broker: TestBroker
+  const env = useStreamsBroker()
+  // A producer's client (the fixture's admin client is not exposed).
   let client: KafkaClient
-  let admin: Admin
-  const dirs: string[] = []
-
-  beforeAll(async () => {
-    broker = await startBroker()
-    client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-    admin = new Admin(client)
+  beforeAll(() => {
+    client = new KafkaClient({bootstrapServers: parseBootstrapServers(env.broker.bootstrap)})
   })
-
   afterAll(async () => {
     await client?.close()
-    await broker?.stop()
-    for (const d of dirs) removeDir(d)
   })
 
   function config(appId: string, extra: Partial<StreamsConfig> = {}): StreamsConfig {
-    const stateDir = tempDir('kcli-streams-mem-')
-    dirs.push(stateDir)
-    return {'application.id': appId, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir, 'statestore.cache.max.bytes': 0, ...extra}
+    const stateDir = env.stateDir('kcli-streams-mem-')
+    return {'application.id': appId, 'bootstrap.servers': env.broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir, 'statestore.cache.max.bytes': 0, ...extra}
   }
 
   it('a count in Stores.inMemoryKeyValueStore gives exact counts, is changelogged, and is restored from its changelog after a restart', async () => {
-    const results = await admin.createTopics([{name: 'mem-in', numPartitions: 2, replicationFactor: 1}, {name: 'mem-out', numPartitions: 1, replicationFactor: 1}])
+    const results = await env.admin.createTopics([{name: 'mem-in', numPartitions: 2, replicationFactor: 1}, {name: 'mem-out', numPartitions: 1, replicationFactor: 1}])
     for (const r of results) expect(r.error).toBe('NONE')
     const topology = () => wordCountTopology('mem-in', 'mem-out', {storeSupplier: Stores.inMemoryKeyValueStore('word-counts')})
     const first = corpus(300, 11)
-    await produceLines(broker.bootstrap, 'mem-in', first)
+    await produceLines(env.broker.bootstrap, 'mem-in', first)
     const cfg = config('mem-app')
     const app = new KafkaStreams(topology(), cfg)
     await app.start()
     const expected1 = expectedCounts(first)
-    await pollUntil(() => readCounts(broker.bootstrap, 'mem-out'), (t) => sameCounts(t, expected1), 30_000, 'first counts')
+    await pollUntil(() => readCounts(env.broker.bootstrap, 'mem-out'), (t) => sameCounts(t, expected1), 30_000, 'first counts')
     expect(app.queryStore<string, number>('word-counts', 'fox')).toBe(expected1.get('fox'))
     expect(app.metrics()['restore-total']).toBe(0)
     await app.close()
     // Changelogged as a persistent store, but nothing on disk and no checkpoint for it.
-    const changelog = await readAll(broker.bootstrap, 'mem-app-word-counts-changelog')
+    const changelog = await readAll(env.broker.bootstrap, 'mem-app-word-counts-changelog')
     expect(changelog.length).toBeGreaterThan(0)
     for (const task of ['1_0', '1_1']) {
       expect(existsSync(join(cfg['state.dir']!, 'mem-app', task, 'lmdb', 'word-counts'))).toBe(false)
@@ -59,24 +49,24 @@ describe('kcli Streams in-memory stores', () => {
 
     // Restarted with the same state directory: the counts come back from the changelog.
     const second = corpus(150, 12)
-    await produceLines(broker.bootstrap, 'mem-in', second)
+    await produceLines(env.broker.bootstrap, 'mem-in', second)
     const app2 = new KafkaStreams(topology(), cfg)
     await app2.start()
     const expected2 = expectedCounts([...first, ...second])
-    await pollUntil(() => readCounts(broker.bootstrap, 'mem-out'), (t) => sameCounts(t, expected2), 30_000, 'counts after restart')
+    await pollUntil(() => readCounts(env.broker.bootstrap, 'mem-out'), (t) => sameCounts(t, expected2), 30_000, 'counts after restart')
     // Every changelog record of the first run (compaction aside, all of them) was restored.
     expect(app2.metrics()['restore-total']).toBe(changelog.length)
     expect(app2.queryStore<string, number>('word-counts', 'fox')).toBe(expected2.get('fox'))
     await app2.close()
     // One output record per word occurrence, the running counts exact: 1, 2, ... n per word.
-    const out = await readAll(broker.bootstrap, 'mem-out')
+    const out = await readAll(env.broker.bootstrap, 'mem-out')
     const seen = new Map<string, number[]>()
     for (const r of out) seen.set(r.key!.toString(), [...(seen.get(r.key!.toString()) ?? []), Number(r.value!.readBigInt64BE(0))])
     for (const [word, n] of expected2) expect(seen.get(word)).toEqual(Array.from({length: n}, (_, i) => i + 1))
   }, 120_000)
 
   it('a windowed count in Stores.inMemoryWindowStore equals the same count in a persistent window store', async () => {
-    const results = await admin.createTopics([{name: 'memw-in', numPartitions: 1, replicationFactor: 1}, {name: 'memw-out-mem', numPartitions: 1, replicationFactor: 1}, {name: 'memw-out-disk', numPartitions: 1, replicationFactor: 1}])
+    const results = await env.admin.createTopics([{name: 'memw-in', numPartitions: 1, replicationFactor: 1}, {name: 'memw-out-mem', numPartitions: 1, replicationFactor: 1}, {name: 'memw-out-disk', numPartitions: 1, replicationFactor: 1}])
     for (const r of results) expect(r.error).toBe('NONE')
     const windowed = (out: string, supplier: ReturnType<typeof Stores.inMemoryWindowStore>) => {
       const builder = new StreamsBuilder()
@@ -99,7 +89,7 @@ describe('kcli Streams in-memory stores', () => {
     const mem = new KafkaStreams(windowed('memw-out-mem', Stores.inMemoryWindowStore('w-mem', 86_400_000, 1000, false)), config('memw-app-mem'))
     const disk = new KafkaStreams(windowed('memw-out-disk', Stores.persistentWindowStore('w-disk', 86_400_000, 1000, false)), config('memw-app-disk'))
     await Promise.all([mem.start(), disk.start()])
-    const read = async (topic: string) => (await readAll(broker.bootstrap, topic)).map((r) => `${r.key!.toString()}=${r.value!.readBigInt64BE(0)}`)
+    const read = async (topic: string) => (await readAll(env.broker.bootstrap, topic)).map((r) => `${r.key!.toString()}=${r.value!.readBigInt64BE(0)}`)
     await pollUntil(() => read('memw-out-disk'), (o) => o.length > 0 && mem.metrics()['process-total'] === lines.length && disk.metrics()['process-total'] === lines.length, 30_000, 'both processed')
     await Promise.all([mem.close(), disk.close()])
     const [a, b] = [await read('memw-out-mem'), await read('memw-out-disk')]
@@ -108,7 +98,7 @@ describe('kcli Streams in-memory stores', () => {
   }, 120_000)
 
   it('record cache (statestore.cache.max.bytes): N updates of a key within a commit interval give one output and one changelog record with the final value; 0 gives N; a tiny cache evicts', async () => {
-    const results = await admin.createTopics(['cache-in', 'cache-out-on', 'cache-out-off', 'cache-out-tiny', 'cache-out-eos'].map((name) => ({name, numPartitions: 1, replicationFactor: 1})))
+    const results = await env.admin.createTopics(['cache-in', 'cache-out-on', 'cache-out-off', 'cache-out-tiny', 'cache-out-eos'].map((name) => ({name, numPartitions: 1, replicationFactor: 1})))
     for (const r of results) expect(r.error).toBe('NONE')
     const N = 50
     // N records of one key and N of 20 others, all produced before the application starts: one commit interval of 10 minutes holds them all.
@@ -128,8 +118,8 @@ describe('kcli Streams in-memory stores', () => {
       await pollUntil(async () => app.metrics()['process-total'], (n) => n >= 2 * N, 30_000, `${appId} processed`)
       await app.close() // commits: the cache is flushed
       const isolation = extra['processing.guarantee'] === 'exactly_once_v2' ? 1 : 0
-      const records = (await readAll(broker.bootstrap, out, isolation)).map((r) => [r.key!.toString(), Number(r.value!.readBigInt64BE(0))] as [string, number])
-      const changelog = await readAll(broker.bootstrap, `${appId}-counts-changelog`, isolation)
+      const records = (await readAll(env.broker.bootstrap, out, isolation)).map((r) => [r.key!.toString(), Number(r.value!.readBigInt64BE(0))] as [string, number])
+      const changelog = await readAll(env.broker.bootstrap, `${appId}-counts-changelog`, isolation)
       return {changelog, records}
     }
     const on = await run('cache-on', 'cache-out-on', 10_485_760)

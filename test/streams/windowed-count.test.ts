@@ -1,12 +1,9 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
-import {Admin} from '../../src/lib/client/admin.js'
-import {KafkaClient} from '../../src/lib/client/client.js'
+import {describe, expect, it} from 'vitest'
 import {KafkaStreams, Serdes, StreamsBuilder, TimeWindows, WindowedSerdes} from '../../src/streams/index.js'
-import {pollUntil, removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
+import {pollUntil} from '../e2e/harness.js'
+import {quietLogger, useStreamsBroker} from './fixture.js'
 import {produceRaw, readAll} from './support.js'
 
-const quietLogger = {error: () => undefined, info: () => undefined, warn: () => undefined}
 
 function windowedCountTopology(input: string, output: string, windows: TimeWindows) {
   const b = new StreamsBuilder()
@@ -37,33 +34,17 @@ const REFERENCE_OUTPUT: [string, number, number, number][] = [
 const REFERENCE_DESCRIBE = "Topologies:\n   Sub-topology: 0\n    Source: KSTREAM-SOURCE-0000000000 (topics: [tw-input])\n      --> KSTREAM-AGGREGATE-0000000002\n    Processor: KSTREAM-AGGREGATE-0000000002 (stores: [KSTREAM-AGGREGATE-STATE-STORE-0000000001])\n      --> KTABLE-TOSTREAM-0000000003\n      <-- KSTREAM-SOURCE-0000000000\n    Processor: KTABLE-TOSTREAM-0000000003 (stores: [])\n      --> KSTREAM-SINK-0000000004\n      <-- KSTREAM-AGGREGATE-0000000002\n    Sink: KSTREAM-SINK-0000000004 (topic: tw-output)\n      <-- KTABLE-TOSTREAM-0000000003\n\n"
 
 describe('kcli Streams windowed count', () => {
-  let broker: TestBroker
-  let admin: Admin
-  let client: KafkaClient
-  const dirs: string[] = []
-
-  beforeAll(async () => {
-    broker = await startBroker()
-    client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-    admin = new Admin(client)
-  })
-
-  afterAll(async () => {
-    await client?.close()
-    await broker?.stop()
-    for (const d of dirs) removeDir(d)
-  })
+  const env = useStreamsBroker()
 
   async function run(appId: string, input: string, output: string, windows: TimeWindows, records: [string, string, number][], expectedOutputs: number) {
-    const results = await admin.createTopics([input, output].map((name) => ({name, numPartitions: 1, replicationFactor: 1})))
+    const results = await env.admin.createTopics([input, output].map((name) => ({name, numPartitions: 1, replicationFactor: 1})))
     expect(results.map((r) => r.error)).toEqual(['NONE', 'NONE'])
-    await produceRaw(broker.bootstrap, input, records.map(([k, v, ts]) => ({key: Buffer.from(k), timestamp: ts, value: Buffer.from(v)})))
-    const stateDir = tempDir('kcli-streams-win-')
-    dirs.push(stateDir)
+    await produceRaw(env.broker.bootstrap, input, records.map(([k, v, ts]) => ({key: Buffer.from(k), timestamp: ts, value: Buffer.from(v)})))
+    const stateDir = env.stateDir('kcli-streams-win-')
     const topology = windowedCountTopology(input, output, windows)
-    const app = new KafkaStreams(topology, {'application.id': appId, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir})
+    const app = new KafkaStreams(topology, {'application.id': appId, 'bootstrap.servers': env.broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir})
     await app.start()
-    const out = await pollUntil(() => readAll(broker.bootstrap, output), (r) => r.length >= expectedOutputs, 30_000, `${expectedOutputs} outputs`)
+    const out = await pollUntil(() => readAll(env.broker.bootstrap, output), (r) => r.length >= expectedOutputs, 30_000, `${expectedOutputs} outputs`)
     const dropped = app.metrics()['dropped-records-total']
     await app.close()
     return {dropped, out: decode(out), topology}
@@ -74,7 +55,7 @@ describe('kcli Streams windowed count', () => {
     expect(topology.describe().toString()).toBe(REFERENCE_DESCRIBE)
     expect(out).toEqual(REFERENCE_OUTPUT)
     expect(dropped).toBe(2)
-    const [changelog] = await admin.describeConfigs([{name: 'tw-app-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog', type: 'topic'}])
+    const [changelog] = await env.admin.describeConfigs([{name: 'tw-app-KSTREAM-AGGREGATE-STATE-STORE-0000000001-changelog', type: 'topic'}])
     expect(changelog!.configs.find((c) => c.name === 'cleanup.policy')!.value).toBe('compact,delete')
     expect(changelog!.configs.find((c) => c.name === 'retention.ms')!.value).toBe('86407000')
   }, 60_000)

@@ -10,6 +10,13 @@ import type {Schema} from './data.js'
 
 export type OffsetMap = Record<string, string | number | boolean | null>
 
+/**
+ * A record header as the runtime carries it: the bytes of the Kafka record header. Transforms
+ * that make headers from Connect data (HeaderFrom) convert with converters.ts headerBytes()
+ * (SimpleHeaderConverter's string form).
+ */
+export interface ConnectHeader {key: string; value: Buffer | null}
+
 export interface SourceRecord {
   sourcePartition: OffsetMap
   sourceOffset: OffsetMap
@@ -20,7 +27,7 @@ export interface SourceRecord {
   valueSchema: Schema | null
   value: unknown
   timestamp?: number | null
-  headers?: Array<{key: string; value: Buffer | null}>
+  headers?: ConnectHeader[]
 }
 
 export interface SinkRecord {
@@ -32,7 +39,7 @@ export interface SinkRecord {
   valueSchema: Schema | null
   value: unknown
   timestamp: number | null
-  headers?: Array<{key: string; value: Buffer | null}>
+  headers?: ConnectHeader[]
 }
 
 /** What transformations and predicates see: a source record on its way out, or a sink record on its way in. */
@@ -236,6 +243,14 @@ export const atLeast = (min: number) => (name: string, value: unknown): string |
 /** ConfigDef.NonEmptyString. */
 export const nonEmptyString = (name: string, value: unknown): string | null =>
   typeof value === 'string' && value.length === 0 ? `Invalid value  for configuration ${name}: String must be non-empty` : null
+
+/** org.apache.kafka.connect.errors.ConnectException: what connectors, tasks and the runtime throw for a failure with its reason. */
+export class ConnectException extends Error {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'ConnectException'
+  }
+}
 
 /** org.apache.kafka.connect.errors.RetriableException: the runtime retries the operation within errors.retry.timeout. */
 export class RetriableException extends Error {

@@ -4,7 +4,7 @@
  * `predicates` chains, error handling; and config/validate's answer in Kafka Connect's JSON shape
  * ({name, error_count, groups, configs: [{definition, value}]}).
  */
-import {type AnyConnector, atLeast, type ConfigKey, ConfigDef, type ConfigValue, type ConnectRecord, NO_DEFAULT, type PluginDescriptor, type Predicate, type Transformation} from './api.js'
+import {type AnyConnector, atLeast, ConfigException, type ConfigKey, ConfigDef, type ConfigValue, type ConnectRecord, NO_DEFAULT, type PluginDescriptor, type Predicate, type Transformation} from './api.js'
 import {PluginRegistry} from './plugins.js'
 
 const oneOf = (values: string[]) => (name: string, value: unknown): string | null =>
@@ -60,26 +60,53 @@ function entries(def: ConfigDef, values: ConfigValue[]): ValidateResponse['confi
   return values.map(v => ({definition: definitionOf(def.keys.get(v.name)!), value: {name: v.name, value: v.value, recommended_values: v.recommendedValues, errors: v.errors, visible: v.visible}}))
 }
 
-/** The entries of one chain member (`transforms.<alias>.` / `predicates.<alias>.`): its type, then its plugin's own keys. */
+/** `prefix.*` of props with the prefix removed (AbstractConfig.originalsWithPrefix). */
+function withPrefix(props: Record<string, string>, prefix: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
+}
+
+/**
+ * The entries of one chain member (`transforms.<alias>.` / `predicates.<alias>.`): its type, its
+ * plugin's own keys (prefixed, with their errors), for a transformation its `predicate` and
+ * `negate`; cross-key checks of the plugin's configure() are reported on the type entry.
+ */
 function chainEntries(registry: PluginRegistry, props: Record<string, string>, prefix: string, kind: 'transformation' | 'predicate', group: string): ValidateResponse['configs'] {
+  const alias = prefix.slice(prefix.indexOf('.') + 1, -1)
   const typeKey = prefix + 'type'
-  const def = new ConfigDef().define({name: typeKey, type: 'CLASS', importance: 'HIGH', documentation: `Class for the '${prefix.slice(0, -1)}' ${kind}.`, group, orderInGroup: 0, width: 'LONG', displayName: `${kind === 'transformation' ? 'Transformation' : 'Predicate'} type for ${prefix.slice(0, -1)}`})
-  const values = def.validate(props)
-  const out = entries(def, values)
+  const def = new ConfigDef().define({name: typeKey, type: 'CLASS', importance: 'HIGH', documentation: `Class for the '${alias}' ${kind}.`, group, orderInGroup: 0, width: 'LONG', displayName: `${kind === 'transformation' ? 'Transformation' : 'Predicate'} type for ${alias}`})
+  if (kind === 'transformation') {
+    def.define({name: prefix + 'predicate', type: 'STRING', defaultValue: null, importance: 'MEDIUM', documentation: 'The alias of a predicate used to determine whether to apply this transformation.', group, orderInGroup: 1, width: 'LONG', displayName: `Predicate for ${alias}`})
+      .define({name: prefix + 'negate', type: 'BOOLEAN', defaultValue: 'false', importance: 'MEDIUM', documentation: 'Whether the configured predicate should be negated.', group, orderInGroup: 2, width: 'SHORT', displayName: `Negate for ${alias}`})
+  }
+  const out = entries(def, def.validate(props))
+  const typeErrors = out[0]!.value.errors
+  if (kind === 'transformation') {
+    const p = props[prefix + 'predicate']?.trim()
+    const n = props[prefix + 'negate']
+    if (p !== undefined && p !== '' && !listValue(props.predicates).includes(p)) out[1]!.value.errors.push(`Invalid value ${p} for configuration ${prefix}predicate: Predicate alias ${p} was not found in 'predicates'`)
+    if (n !== undefined && out[2]!.value.errors.length === 0 && (p === undefined || p === '')) out[2]!.value.errors.push(`Invalid value ${n} for configuration ${prefix}negate: negate can only be used with a predicate`)
+  }
   const type = props[typeKey]
-  if (type === undefined) return out
+  if (type === undefined || type.trim() === '') return out
   const plugin = registry.find(type, [kind])
   if (!plugin) {
-    out[0]!.value.errors.push(`Invalid value ${type} for configuration ${typeKey}: Class ${type} could not be found.`)
+    typeErrors.push(`Invalid value ${type} for configuration ${typeKey}: Class ${type} could not be found.`)
     return out
   }
-  const own = (plugin.create() as Transformation | Predicate).config()
-  const sub = Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
-  for (const e of entries(own, own.validate(sub))) {
-    e.definition.name = prefix + String(e.definition.name)
+  const instance = plugin.create() as Transformation | Predicate
+  const own = instance.config()
+  const sub = withPrefix(props, prefix)
+  const ownEntries = entries(own, own.validate(sub))
+  for (const e of ownEntries) {
+    const name = String(e.definition.name)
+    e.definition.name = prefix + name
     e.definition.group = group
-    e.value.name = prefix + e.value.name
-    out.push(e)
+    e.value.name = prefix + name
+    e.value.errors = e.value.errors.map(m => m.replaceAll(`configuration ${name}`, `configuration ${prefix + name}`))
+    if (!out.some(x => x.value.name === e.value.name)) out.push(e)
+  }
+  if (ownEntries.every(e => e.value.errors.length === 0)) {
+    try { instance.configure(sub) } catch (error) { typeErrors.push((error as Error).message) } finally { instance.close() }
   }
   return out
 }
@@ -113,15 +140,12 @@ export function validateConnectorConfig(registry: PluginRegistry, props: Record<
     if (dlq !== '' && topics.includes(dlq)) byName('topics').push(`The DLQ topic '${dlq}' may not be included in the list of topics ('topics=[${topics.join(', ')}]') consumed by the connector`)
     configs.splice(3, 0, ...sink)
   }
+  for (const key of ['transforms', 'predicates']) {
+    const list = listValue(props[key])
+    if (list.some((a, i) => list.indexOf(a) !== i)) configs.find(c => c.value.name === key)!.value.errors.push(`Invalid value ${props[key]} for configuration ${key}: Duplicate alias provided.`)
+  }
   for (const alias of listValue(props.transforms)) configs.push(...chainEntries(registry, props, `transforms.${alias}.`, 'transformation', `Transforms: ${alias}`))
   for (const alias of listValue(props.predicates)) configs.push(...chainEntries(registry, props, `predicates.${alias}.`, 'predicate', `Predicates: ${alias}`))
-  for (const alias of listValue(props.transforms)) {
-    const p = props[`transforms.${alias}.predicate`]
-    if (p !== undefined && !listValue(props.predicates).includes(p)) {
-      const e = configs.find(c => c.value.name === `transforms.${alias}.type`)
-      e?.value.errors.push(`Invalid value ${p} for configuration transforms.${alias}.predicate: Predicate ${p} is not among the configured predicates (predicates=${props.predicates ?? ''})`)
-    }
-  }
   const connector = plugin.create() as AnyConnector
   const own = connector.config()
   const ownValues = connector.validate ? connector.validate(props) : own.validate(props)
@@ -147,40 +171,40 @@ export function javaMap(props: Record<string, string>): string {
 
 // --- the transformation chain ----------------------------------------------------------------------
 
-interface ChainLink {alias: string; transform: Transformation; predicate?: Predicate; negate: boolean; className: string}
+export interface ChainLink {alias: string; transform: Transformation; predicate?: Predicate; negate: boolean; className: string}
 
-/** `transforms` in order, each with its predicate: apply() runs the record through them; null when one drops it. */
-export class TransformationChain {
+/**
+ * The chain of a connector config (Kafka's ConnectorConfig.transformationStages): `transforms`
+ * lists aliases in order, each with `transforms.<alias>.type` (a transformation plugin) and its own
+ * keys under `transforms.<alias>.`, optionally `transforms.<alias>.predicate` (an alias listed in
+ * `predicates`, whose plugin is `predicates.<p>.type`) and `transforms.<alias>.negate`. The runtime
+ * applies it link by link (tasks.ts, so that errors.tolerance sees each stage); apply() runs it whole.
+ */
+export class TransformationChain<R extends ConnectRecord = ConnectRecord> {
   constructor(readonly links: ChainLink[]) {}
 
-  static build(registry: PluginRegistry, props: Record<string, string>): TransformationChain {
-    const sub = (prefix: string) => Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]))
+  /** Throws a ConfigException for a class that is not there or a config its plugin rejects. */
+  static build<R extends ConnectRecord = ConnectRecord>(registry: PluginRegistry, props: Record<string, string>): TransformationChain<R> {
     const predicates = new Map<string, Predicate>()
-    for (const alias of listValue(props.predicates)) {
-      const type = props[`predicates.${alias}.type`] ?? ''
-      const plugin = registry.find(type, ['predicate'])
-      if (!plugin) throw new Error(`Class ${type} could not be found.`)
-      const p = plugin.create() as Predicate
-      p.configure(sub(`predicates.${alias}.`))
-      predicates.set(alias, p)
+    const create = (kind: 'transformation' | 'predicate', prefix: string): {plugin: PluginDescriptor; instance: Transformation | Predicate} => {
+      const type = props[prefix + 'type'] ?? ''
+      const plugin = registry.find(type, [kind])
+      if (!plugin) throw new ConfigException(`Invalid value ${type} for configuration ${prefix}type: Class ${type} could not be found.`)
+      const instance = plugin.create() as Transformation | Predicate
+      instance.configure(withPrefix(props, prefix))
+      return {plugin, instance}
     }
+    for (const alias of listValue(props.predicates)) predicates.set(alias, create('predicate', `predicates.${alias}.`).instance as Predicate)
     const links: ChainLink[] = []
     for (const alias of listValue(props.transforms)) {
-      const type = props[`transforms.${alias}.type`] ?? ''
-      const plugin = registry.find(type, ['transformation'])
-      if (!plugin) throw new Error(`Class ${type} could not be found.`)
-      const t = plugin.create() as Transformation
-      const own = sub(`transforms.${alias}.`)
-      const predicateAlias = own.predicate
-      delete own.predicate
-      const negate = (own.negate ?? 'false').toLowerCase() === 'true'
-      delete own.negate
-      t.configure(own)
-      const predicate = predicateAlias === undefined ? undefined : predicates.get(predicateAlias)
-      if (predicateAlias !== undefined && !predicate) throw new Error(`Predicate ${predicateAlias} is not configured`)
-      links.push({alias, className: plugin.className, negate, predicate, transform: t})
+      const prefix = `transforms.${alias}.`
+      const {plugin, instance} = create('transformation', prefix)
+      const predicateAlias = props[prefix + 'predicate']?.trim()
+      const predicate = predicateAlias ? predicates.get(predicateAlias) : undefined
+      if (predicateAlias && !predicate) throw new ConfigException(`Invalid value ${predicateAlias} for configuration ${prefix}predicate: Predicate alias ${predicateAlias} was not found in 'predicates'`)
+      links.push({alias, className: plugin.className, negate: props[prefix + 'negate']?.trim().toLowerCase() === 'true', predicate, transform: instance as Transformation})
     }
-    return new TransformationChain(links)
+    return new TransformationChain<R>(links)
   }
 
   get empty(): boolean { return this.links.length === 0 }
@@ -189,6 +213,16 @@ export class TransformationChain {
   static applyLink<R extends ConnectRecord>(link: ChainLink, record: R): R | null {
     if (link.predicate && link.predicate.test(record) === link.negate) return record
     return link.transform.apply(record) as R | null
+  }
+
+  /** The record after every link, or null once one drops it. */
+  apply(record: R): R | null {
+    let r: R | null = record
+    for (const link of this.links) {
+      r = TransformationChain.applyLink(link, r)
+      if (r === null) return null
+    }
+    return r
   }
 
   close(): void {

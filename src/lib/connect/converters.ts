@@ -194,6 +194,31 @@ function fromJsonValue(schema: Schema, json: unknown): unknown {
 }
 
 /** A converter by Kafka's class name (or simple name), configured from `<prefix>.*` worker/connector configs. */
+/**
+ * A header's bytes from Connect data, as SimpleHeaderConverter.fromConnectHeader writes them
+ * (Values.convertToString): null stays null, bytes stay bytes, strings are UTF-8, numbers and
+ * booleans their text, dates ISO 8601 in UTC, maps/arrays/structs compact JSON. The runtime keeps
+ * headers as bytes; this is what HeaderFrom uses to make one from a field.
+ */
+export function headerBytes(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null
+  if (Buffer.isBuffer(value)) return value
+  if (value instanceof Uint8Array) return Buffer.from(value)
+  if (typeof value === 'string') return Buffer.from(value, 'utf8')
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return Buffer.from(String(value))
+  return Buffer.from(value instanceof Date ? value.toISOString() : JSON.stringify(plain(value)), 'utf8')
+}
+
+function plain(v: unknown): unknown {
+  if (v instanceof Struct) return Object.fromEntries((v.schema.fields ?? []).map(f => [f.name, plain(v.get(f.name))]))
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), plain(x)]))
+  if (Array.isArray(v)) return v.map(plain)
+  if (v instanceof Date) return v.toISOString()
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+  if (typeof v === 'bigint') return Number(v)
+  return v
+}
+
 export function createConverter(className: string, configs: Record<string, string>, isKey: boolean): Converter {
   const simple = className.slice(className.lastIndexOf('.') + 1)
   const c: Converter | undefined = simple === 'StringConverter' ? new StringConverter() : simple === 'ByteArrayConverter' ? new ByteArrayConverter() : simple === 'JsonConverter' ? new JsonConverter() : undefined

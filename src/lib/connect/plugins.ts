@@ -1,6 +1,7 @@
 /**
- * The plugins a worker knows: the built-in FileStream connectors, the transforms and predicates of
- * src/lib/connect/transforms.ts (when that module is present), and npm packages found under
+ * The plugins a worker knows: the built-ins (FileStream connectors, the PostgreSQL/JDBC connectors
+ * of postgres/, MirrorMaker 2's connectors of mirror/, the transforms and predicates of
+ * transforms.ts), and npm packages found under
  * `plugin.path`. A plugin package is a directory with a package.json whose entry module (`exports`
  * "." or `main`, ES module or CommonJS) exports `plugins: PluginDescriptor[]` (api.ts). Each
  * `plugin.path` entry is such a package directory, or a directory holding such package directories
@@ -13,10 +14,16 @@ import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import type {PluginDescriptor} from './api.js'
 import {FileStreamSinkConnector, FileStreamSourceConnector, VERSION} from './file.js'
+import {plugins as mirrorPlugins} from './mirror/index.js'
+import {plugins as postgresPlugins} from './postgres/index.js'
+import {plugins as transformPlugins} from './transforms.js'
 
 export const BUILTIN_PLUGINS: PluginDescriptor[] = [
   {type: 'source', className: 'org.apache.kafka.connect.file.FileStreamSourceConnector', version: VERSION, create: () => new FileStreamSourceConnector()},
   {type: 'sink', className: 'org.apache.kafka.connect.file.FileStreamSinkConnector', version: VERSION, create: () => new FileStreamSinkConnector()},
+  ...postgresPlugins,
+  ...mirrorPlugins,
+  ...transformPlugins,
 ]
 
 export class PluginRegistry {
@@ -55,20 +62,16 @@ export function aliasesOf(p: PluginDescriptor): string[] {
   return out
 }
 
-/** The registry for a worker: built-ins, transforms.ts, then `plugin.path` (comma-separated). */
-export async function loadPlugins(pluginPath: string | undefined): Promise<PluginRegistry> {
+/** A registry of the built-ins only. */
+export function builtinPlugins(): PluginRegistry {
   const registry = new PluginRegistry()
   for (const p of BUILTIN_PLUGINS) registry.add(p)
-  // The SMT module is written separately; it is optional here so the runtime builds without it.
-  const transformsModule = './transforms.js'
-  try {
-    const mod = (await import(transformsModule)) as {plugins?: PluginDescriptor[]}
-    for (const p of mod.plugins ?? []) registry.add(p)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    // Only the module itself missing is expected; a failure inside it is a bug to report.
-    if ((code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') || !/^Cannot find module '[^']*\/transforms\.(js|ts)'/.test((error as Error).message)) throw error
-  }
+  return registry
+}
+
+/** The registry for a worker: built-ins, then `plugin.path` (comma-separated). */
+export async function loadPlugins(pluginPath: string | undefined): Promise<PluginRegistry> {
+  const registry = builtinPlugins()
   for (const entry of (pluginPath ?? '').split(',').map(s => s.trim()).filter(Boolean)) {
     const dir = resolve(entry)
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {

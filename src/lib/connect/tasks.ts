@@ -35,7 +35,7 @@ import {Consumer} from '../client/consumer.js'
 import {ErrorCode} from '../client/errors.js'
 import {Producer} from '../client/producer.js'
 import type {RecordHeader} from '../records/record.js'
-import {type ConnectRecord, type OffsetMap, RetriableException, type SinkConnector, type SinkRecord, type SinkTask, type SourceConnector, type SourceRecord, type SourceTask} from './api.js'
+import {ConnectException, type ConnectRecord, type OffsetMap, RetriableException, type SinkConnector, type SinkRecord, type SinkTask, type SourceConnector, type SourceRecord, type SourceTask} from './api.js'
 import {listValue, TransformationChain} from './connector-config.js'
 import {type Converter} from './converters.js'
 import type {FileOffsetStore} from './offset-store.js'
@@ -83,13 +83,6 @@ function javaName(e: Error | undefined): string {
 
 function stackLines(e: Error | undefined): string {
   return (e?.stack ?? '').split('\n').filter(l => l.trimStart().startsWith('at ')).map(l => '\t' + l.trim()).join('\n')
-}
-
-export class ConnectException extends Error {
-  constructor(message: string, options?: {cause?: unknown}) {
-    super(message, options)
-    this.name = 'ConnectException'
-  }
 }
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))

@@ -3,15 +3,13 @@
  * class names, config keys, validation and DataException messages: InsertField, ReplaceField,
  * MaskField, ValueToKey, ExtractField, HoistField, Cast, TimestampConverter (each `$Key`/`$Value`
  * where Kafka has both), RegexRouter, TimestampRouter, Filter, HeaderFrom, DropHeaders; predicates
- * TopicNameMatches, HasHeaderKey, RecordIsTombstone. `buildTransformationChain()` reads a
- * connector config as Kafka's ConnectorConfig does (`transforms=a,b`, `transforms.a.type`,
- * `transforms.a.predicate`, `transforms.a.negate`, `predicates=p`, `predicates.p.type`, ...).
+ * TopicNameMatches, HasHeaderKey, RecordIsTombstone. They are exported as `plugins`; chains are
+ * built from a connector config by connector-config.ts's TransformationChain.
  *
- * Records: `ConnectRecord` is the part of Kafka's ConnectRecord a transform sees (topic, key and
- * value with their schemas, timestamp, headers). Source records (api.ts SourceRecord: `partition`,
- * source partition/offset) and sink records (SinkRecord: `kafkaPartition`, `kafkaOffset`) both fit
- * it; a transform returns a copy with its changes and every other property kept (Kafka's
- * `record.newRecord(...)`), or null to drop the record. Schemaless values are Maps (what
+ * Records: api.ts's ConnectRecord, a SourceRecord (`partition`, source partition/offset) or a
+ * SinkRecord (`kafkaPartition`, `kafkaOffset`); a transform returns a copy with its changes and
+ * every other property kept (Kafka's `record.newRecord(...)`), or null to drop the record. Headers
+ * are bytes; HeaderFrom converts field values with converters.ts headerBytes(). Schemaless values are Maps (what
  * JsonConverter with schemas.enable=false gives); plain objects are read as well.
  *
  * Logical types: data.ts has none, so values of Kafka's Timestamp/Date/Time schemas are their
@@ -20,41 +18,12 @@
  * in UTC, the letters y M d H m s S Z X and quoted text (others are a ConfigException). ExtractField's
  * `field.syntax.version=V2` paths split on dots (no backtick quoting of names containing dots).
  */
-import {type ConfigValue, ConfigDef, ConfigException, nonEmptyString} from './api.js'
+import {ConfigDef, ConfigException, ConnectException, type ConnectRecord, nonEmptyString, type PluginDescriptor, type Predicate, type Transformation} from './api.js'
+import {headerBytes} from './converters.js'
 import {DataException, type Field, type Schema, type SchemaType, Struct} from './data.js'
 
-export interface ConnectHeader {key: string; schema?: Schema | null; value: unknown}
-
-export interface ConnectRecord {
-  topic: string
-  /** SourceRecord's partition / SinkRecord's kafkaPartition (transforms read either). */
-  partition?: number | null
-  kafkaPartition?: number | null
-  kafkaOffset?: number
-  keySchema?: Schema | null
-  key?: unknown
-  valueSchema: Schema | null
-  value: unknown
-  timestamp?: number | null
-  headers?: ConnectHeader[]
-}
-
-export interface Transformation<R extends ConnectRecord = ConnectRecord> {
-  config(): ConfigDef
-  configure(props: Record<string, string>): void
-  /** The transformed record (a copy), or null to drop it. */
-  apply(record: R): R | null
-  close(): void
-}
-
-export interface Predicate<R extends ConnectRecord = ConnectRecord> {
-  config(): ConfigDef
-  configure(props: Record<string, string>): void
-  test(record: R): boolean
-  close(): void
-}
-
 const PKG = 'org.apache.kafka.connect.transforms.'
+const VERSION = '4.0.0'
 export const TIMESTAMP_SCHEMA_NAME = 'org.apache.kafka.connect.data.Timestamp'
 export const DATE_SCHEMA_NAME = 'org.apache.kafka.connect.data.Date'
 export const TIME_SCHEMA_NAME = 'org.apache.kafka.connect.data.Time'
@@ -98,8 +67,15 @@ function requireMap(v: unknown, purpose: string): Map<string, unknown> {
   throw new DataException(`Only Map objects supported in absence of schema for [${purpose}], found: ${javaClassName(v)}`)
 }
 
-function requireSinkRecord(r: ConnectRecord, purpose: string): void {
-  if (typeof r.kafkaOffset !== 'number') throw new DataException(`Only SinkRecord supported for [${purpose}], found: org.apache.kafka.connect.source.SourceRecord`)
+/** Requirements.requireSinkRecord: the Kafka offset of a sink record. */
+function requireSinkRecord(r: ConnectRecord, purpose: string): number {
+  if (!('kafkaOffset' in r)) throw new DataException(`Only SinkRecord supported for [${purpose}], found: org.apache.kafka.connect.source.SourceRecord`)
+  return r.kafkaOffset
+}
+
+/** SinkRecord's kafkaPartition / SourceRecord's partition. */
+function partitionOf(r: ConnectRecord): number | null {
+  return 'kafkaPartition' in r ? r.kafkaPartition : r.partition ?? null
 }
 
 function fieldValue(st: Struct, name: string, replaceNullWithDefault: boolean): unknown {
@@ -221,8 +197,8 @@ class InsertField extends BaseTransformation {
     const out: Array<[InsertionSpec, Schema, unknown]> = []
     const opt = (s: InsertionSpec, type: SchemaType, name?: string): Schema => ({type, optional: s.optional, ...(name ? {name, version: 1} : {})})
     if (this.topic) out.push([this.topic, opt(this.topic, 'string'), r.topic])
-    if (this.partition) out.push([this.partition, opt(this.partition, 'int32'), r.kafkaPartition ?? r.partition ?? null])
-    if (this.offset) { requireSinkRecord(r, 'field insertion'); out.push([this.offset, opt(this.offset, 'int64'), r.kafkaOffset]) }
+    if (this.partition) out.push([this.partition, opt(this.partition, 'int32'), partitionOf(r)])
+    if (this.offset) out.push([this.offset, opt(this.offset, 'int64'), requireSinkRecord(r, 'field insertion')])
     if (this.timestamp) out.push([this.timestamp, opt(this.timestamp, 'int64', TIMESTAMP_SCHEMA_NAME), r.timestamp ?? null])
     if (this.staticField) out.push([this.staticField, opt(this.staticField, 'string'), this.staticValue])
     return out
@@ -671,7 +647,7 @@ class TimestampConverter extends BaseTransformation {
       if (schema.name === TIME_SCHEMA_NAME) return Number(v)
       if (schema.type === 'int64') return Math.floor(Number(v) * precision)
       if (schema.type === 'string') return this.parseString(v as string)
-      throw new ConnectExceptionLike(`Schema ${JSON.stringify(schema)} does not correspond to a known timestamp type format`)
+      throw new ConnectException(`Schema ${JSON.stringify(schema)} does not correspond to a known timestamp type format`)
     }
     if (v instanceof Date) return v.getTime()
     if (typeof v === 'number' || typeof v === 'bigint') return Math.floor(Number(v) * precision)
@@ -721,10 +697,6 @@ class TimestampConverter extends BaseTransformation {
     }
     return withSide(r, this.side, updated, buildStruct(updated, values))
   }
-}
-
-class ConnectExceptionLike extends Error {
-  constructor(message: string) { super(message); this.name = 'ConnectException' }
 }
 
 // --- RegexRouter / TimestampRouter -------------------------------------------------------------
@@ -796,13 +768,13 @@ class HeaderFrom extends BaseTransformation {
       const m = requireMap(value, 'header ' + (move ? 'move' : 'copy'))
       const out = new Map(m)
       fields.forEach((f, i) => {
-        headers.push({key: names[i]!, schema: null, value: m.get(f) ?? null})
+        headers.push({key: names[i]!, value: headerBytes(m.get(f) ?? null)})
         if (move) out.delete(f)
       })
       return {...withSide(r, this.side, null, out), headers}
     }
     const st = requireStruct(value, 'header ' + (move ? 'move' : 'copy'))
-    fields.forEach((f, i) => headers.push({key: names[i]!, schema: st.field(f).schema, value: fieldValue(st, f, this.cfg['replace.null.with.default'] as boolean)}))
+    fields.forEach((f, i) => headers.push({key: names[i]!, value: headerBytes(fieldValue(st, f, this.cfg['replace.null.with.default'] as boolean))}))
     if (!move) return {...r, headers}
     const removed = new Set(fields)
     const updated = this.cache.get(st.schema, () => struct((st.schema.fields ?? []).filter(f => !removed.has(f.name)).map((f): [string, Schema] => [f.name, f.schema]), st.schema))
@@ -876,141 +848,12 @@ const PREDICATES: Record<string, () => Predicate> = {
   RecordIsTombstone: () => new RecordIsTombstone(),
 }
 
-/** Kafka's class names of the built-in transformations and predicates (connector-plugins?connectorsOnly=false). */
-export const TRANSFORMATION_CLASSES = Object.keys(TRANSFORMATIONS).map(n => PKG + n)
-export const PREDICATE_CLASSES = Object.keys(PREDICATES).map(n => PKG + 'predicates.' + n)
-
-function lookup<T>(registry: Record<string, () => T>, prefix: string, className: string): (() => T) | undefined {
-  const c = className.trim()
-  if (c.startsWith(prefix)) return registry[c.slice(prefix.length)]
-  return Object.hasOwn(registry, c) ? registry[c] : undefined
-}
-
-/** A transformation by Kafka's class name (or simple name, as Kafka's plugin aliases), not yet configured. */
-export function createTransformation(className: string): Transformation {
-  const make = lookup(TRANSFORMATIONS, PKG, className)
-  if (!make) throw new ConfigException(`Class ${className} could not be found.`)
-  return make()
-}
-
-export function createPredicate(className: string): Predicate {
-  const make = lookup(PREDICATES, PKG + 'predicates.', className)
-  if (!make) throw new ConfigException(`Class ${className} could not be found.`)
-  return make()
-}
-
-/** `prefix.*` of props with the prefix removed (AbstractConfig.originalsWithPrefix). */
-function withPrefix(props: Record<string, string>, prefix: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(props)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v
-  return out
-}
-
-function aliases(v: string | undefined): string[] {
-  return v === undefined || v.trim() === '' ? [] : v.split(',').map(s => s.trim())
-}
-
-/** One stage of a chain: a transformation applied only when its predicate (negated if asked) holds. */
-export interface TransformationStage {alias: string; transformation: Transformation; predicate?: Predicate; negate: boolean}
-
-export class TransformationChain<R extends ConnectRecord = ConnectRecord> {
-  constructor(readonly stages: TransformationStage[]) {}
-  /** The record after every stage, or null once a stage drops it. */
-  apply(record: R): R | null {
-    let r: R | null = record
-    for (const s of this.stages) {
-      if (r === null) return null
-      if (s.predicate && s.predicate.test(r) === s.negate) continue
-      r = s.transformation.apply(r) as R | null
-    }
-    return r
-  }
-
-  close(): void {
-    const seen = new Set<Predicate>()
-    for (const s of this.stages) {
-      s.transformation.close()
-      if (s.predicate && !seen.has(s.predicate)) { seen.add(s.predicate); s.predicate.close() }
-    }
-  }
-}
-
 /**
- * The chain of a connector config (ConnectorConfig.transformationStages): `transforms` lists aliases
- * in order, each with `transforms.<alias>.type` and its own keys under `transforms.<alias>.`, and
- * optionally `transforms.<alias>.predicate` (an alias listed in `predicates`, whose class is
- * `predicates.<p>.type`) and `transforms.<alias>.negate`. Throws the first ConfigException.
+ * Every transformation and predicate as a plugin under Kafka's class name (the simple names, e.g.
+ * `InsertField$Value`, resolve too); plugins.ts registers them as built-ins, and the runtime's
+ * TransformationChain (connector-config.ts) builds chains from them.
  */
-export function buildTransformationChain<R extends ConnectRecord = ConnectRecord>(props: Record<string, string>): TransformationChain<R> {
-  const bad = validateTransformations(props).find(cv => cv.errors.length > 0)
-  if (bad) throw new ConfigException(bad.errors[0]!)
-  const predicates = new Map<string, Predicate>()
-  for (const p of aliases(props.predicates)) {
-    const pred = createPredicate(props[`predicates.${p}.type`]!)
-    pred.configure(withPrefix(props, `predicates.${p}.`))
-    predicates.set(p, pred)
-  }
-  const stages: TransformationStage[] = []
-  for (const alias of aliases(props.transforms)) {
-    const prefix = `transforms.${alias}.`
-    const t = createTransformation(props[prefix + 'type']!)
-    t.configure(withPrefix(props, prefix))
-    const p = props[prefix + 'predicate']
-    stages.push({alias, transformation: t, predicate: p ? predicates.get(p) : undefined, negate: props[prefix + 'negate']?.trim().toLowerCase() === 'true'})
-  }
-  return new TransformationChain<R>(stages)
-}
-
-function entry(name: string, value: string | null, errors: string[] = []): ConfigValue {
-  return {name, value, recommendedValues: [], errors, visible: true}
-}
-
-/**
- * What Kafka's ConnectorConfig.enrich adds to a config/validate answer for transforms and
- * predicates: `transforms`, `predicates`, per alias its `type`, `predicate`, `negate` and the
- * transformation's own keys (prefixed), each with its errors. Nothing is instantiated beyond
- * parsing configs (configure() checks that span keys run too, reported on the `type` entry).
- */
-export function validateTransformations(props: Record<string, string>): ConfigValue[] {
-  const out: ConfigValue[] = [entry('transforms', props.transforms ?? null), entry('predicates', props.predicates ?? null)]
-  const predAliases = aliases(props.predicates)
-  const dup = (list: string[]) => list.find((a, i) => list.indexOf(a) !== i)
-  const tAliases = aliases(props.transforms)
-  if (dup(tAliases)) out[0]!.errors.push(`Invalid value ${props.transforms} for configuration transforms: Duplicate alias provided.`)
-  if (dup(predAliases)) out[1]!.errors.push(`Invalid value ${props.predicates} for configuration predicates: Duplicate alias provided.`)
-  const plugin = (kind: 'transforms' | 'predicates', alias: string): void => {
-    const prefix = `${kind}.${alias}.`
-    const typeName = prefix + 'type'
-    const cls = props[typeName]
-    const typeEntry = entry(typeName, cls ?? null)
-    out.push(typeEntry)
-    if (cls === undefined || cls.trim() === '') { typeEntry.errors.push(`Missing required configuration "${typeName}" which has no default value.`); return }
-    let instance: Transformation | Predicate
-    try { instance = kind === 'transforms' ? createTransformation(cls) : createPredicate(cls) } catch (error) {
-      typeEntry.errors.push(`Invalid value ${cls} for configuration ${typeName}: ${(error as Error).message}`)
-      return
-    }
-    const own = withPrefix(props, prefix)
-    const results = instance.config().validate(own)
-    for (const cv of results) out.push({...cv, name: prefix + cv.name, errors: cv.errors.map(e => e.replaceAll(`configuration ${cv.name}`, `configuration ${prefix + cv.name}`))})
-    if (results.every(cv => cv.errors.length === 0)) {
-      try { instance.configure(own) } catch (error) { typeEntry.errors.push((error as Error).message) }
-    }
-  }
-  for (const p of predAliases) plugin('predicates', p)
-  for (const a of tAliases) {
-    plugin('transforms', a)
-    const predName = `transforms.${a}.predicate`
-    const negateName = `transforms.${a}.negate`
-    const p = props[predName]
-    const pe = entry(predName, p ?? null)
-    if (p !== undefined && p.trim() !== '' && !predAliases.includes(p.trim())) pe.errors.push(`Invalid value ${p} for configuration ${predName}: Predicate alias ${p} was not found in 'predicates'`)
-    const n = props[negateName]
-    const ne = entry(negateName, n ?? 'false')
-    if (n !== undefined && !/^(true|false)$/i.test(n.trim())) ne.errors.push(`Invalid value ${n} for configuration ${negateName}: Expected value to be either true or false`)
-    else if (n !== undefined && (p === undefined || p.trim() === '')) ne.errors.push(`Invalid value ${n} for configuration ${negateName}: negate can only be used with a predicate`)
-    out.push(pe, ne)
-  }
-  return out
-}
-
+export const plugins: PluginDescriptor[] = [
+  ...Object.entries(TRANSFORMATIONS).map(([name, create]): PluginDescriptor => ({type: 'transformation', className: PKG + name, version: VERSION, create})),
+  ...Object.entries(PREDICATES).map(([name, create]): PluginDescriptor => ({type: 'predicate', className: PKG + 'predicates.' + name, version: VERSION, create})),
+]

@@ -16,7 +16,7 @@
  * Kafka's answer to all of them. A response marked `close` (a failed authentication) is written,
  * then the connection is closed and whatever was read after its request is dropped.
  */
-import type {Socket} from 'node:net'
+import {Socket} from 'node:net'
 
 import {FrameReader, FrameSizeError} from '../../lib/protocol/frame-reader.js'
 import {ConnectionSecurity} from '../security/connection-security.js'
@@ -82,6 +82,8 @@ export interface ConnectionOptions {
   idleTimeoutMs: number
   /** Notes when each frame was read whole, for the request metrics (issue 16; on with metrics.listener). */
   timeRequests?: boolean
+  /** The socket was made by onReadSocket with this connection's readBuffer()/didRead(): no 'data' events. */
+  readsInPlace?: boolean
   onClose(connection: Connection): void
   onError(connection: Connection, reason: string, error?: unknown): void
 }
@@ -97,7 +99,7 @@ export class Connection implements ConnectionInfo {
    * in that same turn starts at that instant: clock reads cost 0.1 µs on a loaded VM.
    */
   private readonly arrivals: number[] | undefined
-  /** The instant of the socket read being processed, once read (0 outside onData or before a frame completed). */
+  /** The instant of the socket read being processed, once read (0 outside received() or before a frame completed). */
   private readAt = 0
   private queuedBytes = 0
   private busy = false
@@ -131,16 +133,9 @@ export class Connection implements ConnectionInfo {
     })
     socket.setNoDelay(true)
     if (options.idleTimeoutMs > 0 && Number.isFinite(options.idleTimeoutMs)) socket.setTimeout(options.idleTimeoutMs)
-    socket.on('data', (chunk: Buffer) => {
-      // A framing bug must cost this connection, never the broker (an exception thrown from a
-      // socket event is uncaught and ends the process).
-      try {
-        this.onData(chunk)
-      } catch (error) {
-        this.options.onError(this, 'closing the connection after a framing error', error)
-        this.destroy()
-      }
-    })
+    // A socket made with `onread` (onReadSocket) reads into readBuffer() and calls didRead(); any
+    // other (TLS) emits the chunks it allocated.
+    if (!options.readsInPlace) socket.on('data', (chunk: Buffer) => this.receivedChunk(chunk))
     socket.on('timeout', () => {
       if (!this.busy && this.frames.length === 0) this.destroy('idle for connections.max.idle.ms')
     })
@@ -158,23 +153,47 @@ export class Connection implements ConnectionInfo {
     return this.busy || this.frames.length > 0
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.closing) return
-    this.readAt = 0
+  /** Where the socket's next read puts its bytes (a socket made by onReadSocket). */
+  readBuffer(): Buffer {
+    return this.reader.readBuffer()
+  }
+
+  /** `n` bytes were read into the buffer readBuffer() returned. */
+  didRead(n: number): void {
+    this.received(() => this.reader.didRead(n))
+  }
+
+  /** Bytes read into memory of their own (never reused: frames may be views of it). */
+  receivedChunk(chunk: Buffer): void {
+    this.received(() => this.reader.push(chunk))
+  }
+
+  /** Frames what `read` hands the reader, then handles the queued requests. */
+  private received(read: () => void): void {
+    // A framing bug must cost this connection, never the broker (an exception thrown from a
+    // socket event is uncaught and ends the process).
     try {
-      this.reader.push(chunk)
-    } catch (error) {
-      if (!(error instanceof FrameSizeError)) throw error
-      const limit = this.security.authenticated ? 'socket.request.max.bytes' : 'sasl.server.max.receive.size, before SASL authentication'
-      this.options.onError(this, `request size ${error.size} is outside 0..${error.maxFrameSize} (${limit})`)
-      this.destroy()
-      return
-    }
-    if (this.queueFull) this.socket.pause()
-    try {
-      void this.pump()
-    } finally {
+      if (this.closing) return
+      // One clock read per socket read: every frame completed by it shares the instant.
       this.readAt = 0
+      try {
+        read()
+      } catch (error) {
+        if (!(error instanceof FrameSizeError)) throw error
+        const limit = this.security.authenticated ? 'socket.request.max.bytes' : 'sasl.server.max.receive.size, before SASL authentication'
+        this.options.onError(this, `request size ${error.size} is outside 0..${error.maxFrameSize} (${limit})`)
+        this.destroy()
+        return
+      }
+      if (this.queueFull) this.socket.pause()
+      try {
+        void this.pump()
+      } finally {
+        this.readAt = 0
+      }
+    } catch (error) {
+      this.options.onError(this, 'closing the connection after a framing error', error)
+      this.destroy()
     }
   }
 
@@ -291,4 +310,47 @@ export class Connection implements ConnectionInfo {
   get isClosed(): boolean {
     return this.closed
   }
+}
+
+/** What onReadSocket's socket reads into (a Connection; the throughput floor's reader). */
+export interface ReadsInPlace {
+  readBuffer(): Buffer
+  didRead(n: number): void
+  receivedChunk(chunk: Buffer): void
+}
+
+/**
+ * The socket a plaintext server accepted, re-made so that it reads straight into the connection's
+ * memory (net's `onread`, which a server's sockets do not get): `target()` names the connection
+ * once it exists (before the first read completes). Requests that fit a socket read go through the
+ * connection's 64 KiB scratch buffer and larger ones are read straight into their frame buffer,
+ * instead of a fresh 64 KiB allocation per read and a copy from it into the frame. The accepted
+ * socket must come from a server with `pauseOnConnect` (it has read nothing); it is destroyed
+ * without its handle, which the new socket owns.
+ */
+export function onReadSocket(accepted: Socket, target: () => ReadsInPlace | undefined): Socket {
+  const internal = accepted as unknown as {_handle: unknown}
+  const handle = internal._handle
+  internal._handle = null
+  accepted.destroy()
+  // net asks for the first buffer while constructing the socket, before the connection exists: that
+  // read goes into a buffer of its own, handed over as a received chunk.
+  let first: Buffer | undefined
+  return new Socket({
+    handle,
+    readable: true,
+    writable: true,
+    onread: {
+      buffer: () => target()?.readBuffer() ?? (first = Buffer.allocUnsafe(64 * 1024)),
+      callback: (n: number) => {
+        const connection = target()
+        if (!connection) return
+        if (first) {
+          const chunk = first.subarray(0, n)
+          first = undefined
+          connection.receivedChunk(chunk)
+        } else connection.didRead(n)
+      },
+    },
+  } as ConstructorParameters<typeof Socket>[0])
 }

@@ -18,7 +18,7 @@ import {formatBrokerAddress} from '../../lib/cli/bootstrap-server.js'
 import type {SecurityProtocol} from '../../lib/config/broker-configs.js'
 import {ConnectionSecurity} from '../security/connection-security.js'
 import type {ListenerSecurity} from '../security/listener-security.js'
-import {Connection, type ConnectionInfo, type RequestDispatcher} from './connection.js'
+import {Connection, type ConnectionInfo, onReadSocket, type RequestDispatcher} from './connection.js'
 
 export interface ListenerConfig {
   name: string
@@ -90,14 +90,18 @@ export class SocketServer {
     this.accepting = true
     for (const listener of this.options.listeners) {
       const security = listener.security ?? {listenerName: listener.name, protocol: 'PLAINTEXT'}
-      const accept = (socket: Socket, principal?: string) => {
+      const accept = (accepted: Socket, principal?: string) => {
         if (!this.accepting || this.connections.size >= this.options.maxConnections) {
-          socket.destroy()
+          accepted.destroy()
           return
         }
         const connectionSecurity = new ConnectionSecurity(security)
         if (principal) connectionSecurity.principal = principal
-        const connection = new Connection(
+        // Plaintext sockets read in place (onReadSocket); TLS ones emit what they decrypted.
+        const readsInPlace = !security.tls
+        let connection: Connection | undefined
+        const socket = readsInPlace ? onReadSocket(accepted, () => connection) : accepted
+        connection = new Connection(
           this.nextId++,
           listener.name,
           socket,
@@ -107,6 +111,7 @@ export class SocketServer {
             maxQueuedBytes: this.options.maxQueuedBytes,
             idleTimeoutMs: this.options.idleTimeoutMs,
             timeRequests: this.options.metrics !== undefined,
+            readsInPlace,
             onClose: (c) => this.connections.delete(c) && this.options.metrics?.connectionClosed(c.listenerName),
             onError: (c, reason, error) => this.options.log.debug({connection: describe(c), err: error}, reason),
           },
@@ -144,7 +149,8 @@ export class SocketServer {
           socket.destroy()
         })
       } else {
-        server = createServer({noDelay: true}, (socket) => accept(socket))
+        // Paused: onReadSocket re-makes the socket before anything is read.
+        server = createServer({noDelay: true, pauseOnConnect: true}, (socket) => accept(socket))
       }
       try {
         await new Promise<void>((resolve, reject) => {

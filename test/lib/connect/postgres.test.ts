@@ -4,9 +4,9 @@
  * source offsets of what was polled committed after each poll and read back by a restarted task.
  */
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {OffsetMap, SinkRecord, SourceRecord} from '../../../src/lib/connect/api.js'
+import {ConnectException, type OffsetMap, type SinkRecord, type SourceRecord} from '../../../src/lib/connect/api.js'
 import {type Schema, Schemas, Struct, structSchema} from '../../../src/lib/connect/data.js'
-import {ConnectException, PostgresSinkConnector, PostgresSinkTask, PostgresSourceConnector, PostgresSourceTask, validateSinkConfig, validateSourceConfig} from '../../../src/lib/connect/postgres/index.js'
+import {PostgresSinkConnector, PostgresSinkTask, PostgresSourceConnector, PostgresSourceTask, validateSinkConfig, validateSourceConfig} from '../../../src/lib/connect/postgres/index.js'
 import {parseTimestampText, timestampText} from '../../../src/lib/connect/postgres/source.js'
 import {TIMESTAMP_SCHEMA_NAME} from '../../../src/lib/connect/transforms.js'
 import {postgresMissing, startPostgres, type TestPostgres} from '../../e2e/postgres.js'

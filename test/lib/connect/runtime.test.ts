@@ -76,6 +76,13 @@ describe('Connect runtime (in-process worker, REST API, plugin.path, kcli connec
       {class: 'com.example.kcli.CounterSourceConnector', type: 'source', version: '1.0.0'},
       {class: 'com.example.kcli.UpperCase', type: 'transformation', version: '1.0.0'},
       {class: 'org.apache.kafka.connect.file.FileStreamSinkConnector', type: 'sink', version: '4.0.0'},
+      // built in: the JDBC/PostgreSQL and mirror connectors, every SMT and predicate
+      {class: 'io.confluent.connect.jdbc.JdbcSinkConnector', type: 'sink', version: '4.0.0'},
+      {class: 'io.confluent.connect.jdbc.JdbcSourceConnector', type: 'source', version: '4.0.0'},
+      {class: 'io.kcli.connect.postgres.PostgresSinkConnector', type: 'sink', version: '4.0.0'},
+      {class: 'org.apache.kafka.connect.mirror.MirrorSourceConnector', type: 'source', version: '4.0.0'},
+      {class: 'org.apache.kafka.connect.transforms.HeaderFrom$Value', type: 'transformation', version: '4.0.0'},
+      {class: 'org.apache.kafka.connect.transforms.predicates.HasHeaderKey', type: 'predicate', version: '4.0.0'},
     ]))
     const created = await http('POST', `${url}/connectors`, {name: 'counter', config: {'connector.class': 'Counter', topic: 'numbers', count: 25, transforms: 'up', 'transforms.up.type': 'com.example.kcli.UpperCase'}})
     expect(created.status).toBe(201)

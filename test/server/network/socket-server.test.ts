@@ -91,3 +91,60 @@ describe.skipIf(opensslMissing)('SocketServer TLS listeners', () => {
     expect(await ask(port, {ca: certs.caPem, cert: join(certs.dir, 'stranger.pem'), key: join(certs.dir, 'stranger.key')})).toBeNull()
   })
 })
+
+describe('SocketServer plaintext listeners read requests in place (issue 19)', () => {
+  it('hands the dispatcher every frame byte for byte, whatever the pieces they arrive in, and answers in order', async () => {
+    // Frames of 10 B to 300 KiB (above the 64 KiB scratch buffer: read straight into their own buffer).
+    const sizes = [10, 70_000, 3, 65_532, 65_533, 300_000, 1, 4_000]
+    const frames = sizes.map((n, i) => Buffer.alloc(n, i + 1).fill(i * 7 + 1, 0, 1))
+    const seen: Buffer[] = []
+    const dispatcher: RequestDispatcher = {
+      async dispatch(frame: Buffer) {
+        seen.push(Buffer.from(frame))
+        const answer = Buffer.alloc(8)
+        answer.writeInt32BE(4)
+        answer.writeInt32BE(frame.length, 4)
+        return {chunks: [answer]}
+      },
+    }
+    const server = new SocketServer({listeners: [{name: 'PLAINTEXT', host: '127.0.0.1', port: 0}], maxRequestBytes: 1 << 20, maxQueuedBytes: 1 << 20, idleTimeoutMs: 60_000, maxConnections: 10, log: silent}, dispatcher)
+    const [bound] = await server.start()
+    const {connect: connectTcp} = await import('node:net')
+    const socket = connectTcp({host: '127.0.0.1', port: bound!.boundPort})
+    try {
+      const stream = Buffer.concat(frames.flatMap((f) => [Buffer.from([f.length >>> 24, (f.length >>> 16) & 255, (f.length >>> 8) & 255, f.length & 255]), f]))
+      const answers: number[] = []
+      const done = new Promise<void>((resolve, reject) => {
+        let data = Buffer.alloc(0)
+        const timer = setTimeout(() => reject(new Error(`${answers.length} answers in 10 s`)), 10_000)
+        socket.on('data', (d: Buffer) => {
+          data = Buffer.concat([data, d])
+          while (data.length >= 8) {
+            answers.push(data.readInt32BE(4))
+            data = data.subarray(8)
+          }
+          if (answers.length === frames.length) {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        socket.on('error', reject)
+      })
+      // Pieces of 1 B to 40 KiB (a deterministic sequence), each its own write.
+      let at = 0
+      for (let i = 0; at < stream.length; i++) {
+        const n = [1, 3, 40_000, 7, 1_500, 65_536, 2, 20_000][i % 8]!
+        const piece = stream.subarray(at, at + n)
+        at += piece.length
+        await new Promise<void>((resolve) => socket.write(piece, () => resolve()))
+      }
+      await done
+      expect(answers).toEqual(sizes)
+      expect(seen.map((f) => f.length)).toEqual(sizes)
+      for (let i = 0; i < frames.length; i++) expect(seen[i]!.equals(frames[i]!)).toBe(true)
+    } finally {
+      socket.destroy()
+      await server.stop(1_000)
+    }
+  })
+})

@@ -10,18 +10,11 @@
  * the runtime reports it FAILED with that trace. A restarted task connects afresh.
  */
 import pg from 'pg'
-import {ConfigDef, atLeast} from '../api.js'
+import {ConfigDef, ConnectException, atLeast} from '../api.js'
 import type {Schema} from '../data.js'
 import {DATE_SCHEMA_NAME, TIME_SCHEMA_NAME, TIMESTAMP_SCHEMA_NAME} from '../transforms.js'
 
 export const VERSION = '4.0.0'
-
-export class ConnectException extends Error {
-  constructor(message: string, options?: {cause?: unknown}) {
-    super(message, options)
-    this.name = 'ConnectException'
-  }
-}
 
 export function defineConnectionConfigs(def: ConfigDef): ConfigDef {
   return def

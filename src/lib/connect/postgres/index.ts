@@ -1,18 +1,21 @@
 /**
- * The PostgreSQL connectors by class name. Our class names, plus Confluent's JDBC connector class
- * names as aliases so connector configs written for them carry over (only PostgreSQL URLs).
+ * The PostgreSQL connectors as plugins (plugins.ts registers them as built-ins): our class names,
+ * plus Confluent's JDBC connector class names so connector configs written for those carry over
+ * (only PostgreSQL URLs).
  */
-import type {AnyConnector} from '../api.js'
+import type {PluginDescriptor} from '../api.js'
+import {VERSION} from './common.js'
 import {PostgresSinkConnector} from './sink.js'
 import {PostgresSourceConnector} from './source.js'
 
-export {ConnectException} from './common.js'
 export {PostgresSinkConnector, PostgresSinkTask, POSTGRES_SINK_CONFIG, validateSinkConfig} from './sink.js'
 export {PostgresSourceConnector, PostgresSourceTask, POSTGRES_SOURCE_CONFIG, validateSourceConfig} from './source.js'
 
-export const POSTGRES_CONNECTORS: Record<string, () => AnyConnector> = {
-  'PostgresSinkConnector': () => new PostgresSinkConnector(),
-  'PostgresSourceConnector': () => new PostgresSourceConnector(),
-  'io.confluent.connect.jdbc.JdbcSinkConnector': () => new PostgresSinkConnector(),
-  'io.confluent.connect.jdbc.JdbcSourceConnector': () => new PostgresSourceConnector(),
-}
+const PKG = 'io.kcli.connect.postgres.'
+
+export const plugins: PluginDescriptor[] = [
+  {type: 'sink', className: PKG + 'PostgresSinkConnector', version: VERSION, create: () => new PostgresSinkConnector()},
+  {type: 'source', className: PKG + 'PostgresSourceConnector', version: VERSION, create: () => new PostgresSourceConnector()},
+  {type: 'sink', className: 'io.confluent.connect.jdbc.JdbcSinkConnector', version: VERSION, create: () => new PostgresSinkConnector()},
+  {type: 'source', className: 'io.confluent.connect.jdbc.JdbcSourceConnector', version: VERSION, create: () => new PostgresSourceConnector()},
+]

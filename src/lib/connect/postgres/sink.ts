@@ -22,9 +22,9 @@
  * (the transaction rolled back), then fails the task with the reason.
  */
 import pg from 'pg'
-import {type ConfigValue, ConfigDef, type SinkConnector, type SinkRecord, type SinkTask, atLeast} from '../api.js'
+import {type ConfigValue, ConfigDef, ConnectException, type SinkConnector, type SinkRecord, type SinkTask, atLeast} from '../api.js'
 import {type Schema, Struct} from '../data.js'
-import {ConnectException, type Connection, connectionFor, defineConnectionConfigs, parseTableId, quote, quoteTable, sqlType, sqlValue, type TableId, VERSION} from './common.js'
+import {type Connection, connectionFor, defineConnectionConfigs, parseTableId, quote, quoteTable, sqlType, sqlValue, type TableId, VERSION} from './common.js'
 
 const oneOf = (values: string[]) => (name: string, v: unknown): string | null =>
   values.includes(String(v)) ? null : `Invalid value ${String(v)} for configuration ${name}: String must be one of: ${values.join(', ')}`

@@ -25,10 +25,10 @@
  * (numeric, text, json, uuid, ...) -> string. A lost connection fails poll() with the reason.
  */
 import type pg from 'pg'
-import {type ConfigValue, ConfigDef, type OffsetMap, type SourceConnector, type SourceRecord, type SourceTask, type SourceTaskContext, atLeast} from '../api.js'
+import {type ConfigValue, ConfigDef, ConnectException, type OffsetMap, type SourceConnector, type SourceRecord, type SourceTask, type SourceTaskContext, atLeast} from '../api.js'
 import {type Schema, Struct} from '../data.js'
 import {DATE_SCHEMA_NAME, TIME_SCHEMA_NAME, TIMESTAMP_SCHEMA_NAME} from '../transforms.js'
-import {ConnectException, type Connection, connectionFor, defineConnectionConfigs, parseTableId, quote, quoteTable, type TableId, VERSION} from './common.js'
+import {type Connection, connectionFor, defineConnectionConfigs, parseTableId, quote, quoteTable, type TableId, VERSION} from './common.js'
 
 const MODES = ['bulk', 'incrementing', 'timestamp', 'timestamp+incrementing']
 
