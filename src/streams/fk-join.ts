@@ -28,7 +28,7 @@
  */
 import {createHash} from 'node:crypto'
 import type {Serde} from './serdes.js'
-import type {Processor, ProcessorContext} from './topology.js'
+import {changelogTopic, type Processor, type ProcessorContext} from './topology.js'
 
 type Op = 'subscribe' | 'unsubscribe' | 'delete'
 interface Subscription {
@@ -152,7 +152,7 @@ export function subscriptionStoreProcessor(spec: FkJoinSpec): () => Processor {
       if (sub.op !== 'unsubscribe') ctx.forward(r)
       return
     }
-    const topic = `${ctx.applicationId}-${spec.subscriptionStore}-changelog`
+    const topic = changelogTopic(ctx.applicationId, spec.subscriptionStore)
     const key = subscriptionKey(s.rk.serialize(topic, r.key)!, Buffer.from(sub.pk, 'base64'))
     const store = ctx.getStateStore(spec.subscriptionStore)
     if (sub.op === 'subscribe') store.put(key, Buffer.from(sub.hash ?? ''), r.timestamp)
@@ -171,7 +171,7 @@ export function subscriptionJoinProcessor(spec: FkJoinSpec): () => Processor {
       ctx.forward({headers: [], key: pk, timestamp: r.timestamp, value: {hash: sub.hash, value: null} satisfies Response})
       return
     }
-    const topic = `${ctx.applicationId}-${spec.rightStore}-changelog`
+    const topic = changelogTopic(ctx.applicationId, spec.rightStore)
     const right = r.key === null || r.key === undefined ? undefined : ctx.getStateStore(spec.rightStore).get(s.rk.serialize(topic, r.key)!)
     if (!right && sub.onlyIfAvailable) return
     ctx.forward({headers: [], key: pk, timestamp: right ? Math.max(r.timestamp, right.timestamp) : r.timestamp, value: {hash: sub.hash, value: right ? b64(right.value) : null} satisfies Response})
@@ -182,7 +182,7 @@ export function subscriptionJoinProcessor(spec: FkJoinSpec): () => Processor {
 export function rightUpdateProcessor(spec: FkJoinSpec): () => Processor {
   return withState(spec, (ctx, s, r) => {
     if (r.key === null || r.key === undefined) return
-    const topic = `${ctx.applicationId}-${spec.subscriptionStore}-changelog`
+    const topic = changelogTopic(ctx.applicationId, spec.subscriptionStore)
     const fk = s.rk.serialize(topic, r.key)!
     const prefix = subscriptionKey(fk, Buffer.alloc(0))
     const end = subscriptionKey(fk, Buffer.alloc(0))
@@ -204,7 +204,7 @@ export function responseResolverProcessor(spec: FkJoinSpec): () => Processor {
     const response = r.value as Response | null
     const pkBytes = r.key as Buffer
     if (!response || !pkBytes) return
-    const topic = `${ctx.applicationId}-${spec.leftStore}-changelog`
+    const topic = changelogTopic(ctx.applicationId, spec.leftStore)
     const key = s.lk.deserialize(topic, pkBytes)
     const left = ctx.getStateStore(spec.leftStore).get(pkBytes)
     // Stale unless it was sent for the left row as it is now (a deleted row: a null hash).

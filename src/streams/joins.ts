@@ -18,7 +18,7 @@
  *   inner joins drop it; null values are dropped (`Skipping record due to null key or value`).
  */
 import type {Serde} from './serdes.js'
-import type {KeyValueStore, Processor, ProcessorContext, StreamRecord} from './topology.js'
+import {changelogTopic, type KeyValueStore, type Processor, type ProcessorContext, type StreamRecord} from './topology.js'
 import type {JoinWindows} from './windows.js'
 
 /** State shared by the processors of one task (the two sides of a join): keyed by the task, which every context of the task inherits from. */
@@ -121,7 +121,7 @@ export class StreamStreamJoin {
   }
 
   private serdes(ctx: ProcessorContext, store: string, valueSerde: Serde<unknown> | undefined) {
-    return {ks: this.spec.keySerde ?? ctx.defaultSerde('key', `store ${store}`), topic: `${ctx.applicationId}-${store}-changelog`, vs: valueSerde ?? ctx.defaultSerde('value', `store ${store}`)}
+    return {ks: this.spec.keySerde ?? ctx.defaultSerde('key', `store ${store}`), topic: changelogTopic(ctx.applicationId, store), vs: valueSerde ?? ctx.defaultSerde('value', `store ${store}`)}
   }
 
   /** KSTREAM-WINDOWED: puts the side's record into its window store, then forwards it. */
@@ -274,7 +274,7 @@ export function storeGetter<K, V>(storeName: string, keySerde: Serde<K> | undefi
     make(ctx) {
       const ks = (keySerde ?? ctx.defaultSerde('key', `store ${storeName}`)) as Serde<K>
       const vs = (valueSerde ?? ctx.defaultSerde('value', `store ${storeName}`)) as Serde<V>
-      const topic = `${ctx.applicationId}-${storeName}-changelog`
+      const topic = changelogTopic(ctx.applicationId, storeName)
       return (key) => {
         const found = ctx.getStateStore(storeName).get(ks.serialize(topic, key)!)
         if (!found) return undefined

@@ -34,7 +34,7 @@ import type {Serde} from './serdes.js'
 import {type AssignmentInfo, compareTaskIds, decodeAssignmentInfo, parseTaskId, StreamsAssignor, type SubscriptionInfo} from './assignor.js'
 import {partitionForKey} from '../lib/client/murmur2.js'
 import {InMemoryKeyValueStore, PersistentKeyValueStore, type TaskStateStore} from './store.js'
-import {type Cancellable, type KeyValueStore, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
+import {type Cancellable, changelogTopic, type KeyValueStore, type Processor, type ProcessorContext, type PunctuationType, type StreamRecord, type StreamsLogger, type Subtopology, type Topology, TopologyException} from './topology.js'
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'PENDING_ERROR' | 'ERROR'
 
@@ -605,7 +605,7 @@ export class KafkaStreams {
   }
 
   changelogTopic(store: string): string {
-    return `${this.applicationId}-${store}-changelog`
+    return changelogTopic(this.applicationId, store)
   }
 
   /** Kafka Streams' process id, kept in `<state.dir>/<application.id>/kafka-streams-process-metadata`. */

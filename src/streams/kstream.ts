@@ -7,7 +7,7 @@
 import type {Serde} from './serdes.js'
 import {Serdes} from './serdes.js'
 import {JoinWindows, SessionWindows, SlidingWindows, TimeWindows, type Windowed} from './windows.js'
-import {type NodeDef, type Processor, type ProcessorContext, type StreamRecord, Topology, TopologyException} from './topology.js'
+import {changelogTopic, type NodeDef, type Processor, type ProcessorContext, storeBinding, type StreamRecord, Topology, TopologyException} from './topology.js'
 import {PurgeSchedule, purgeBefore, storeGetter, StreamStreamJoin, type TableJoinKind, tableTableJoinProcessor, type ValueGetterSupplier} from './joins.js'
 import {type FkJoinSpec, registrationProcessor, responseResolverProcessor, responseSerde, rightUpdateProcessor, subscriptionJoinProcessor, subscriptionSerde, subscriptionStoreProcessor} from './fk-join.js'
 import {type ApiProcessor, sessionAggregateProcessor, slidingAggregateProcessor, suppressProcessor, typedContext} from './processors.js'
@@ -224,9 +224,7 @@ function tableSource(storeName: string, keySerdeOpt: Serde<unknown> | undefined,
     return {
       init(c) {
         ctx = c
-        ks = keySerdeOpt ?? c.defaultSerde('key', `store ${storeName}`)
-        vs = valueSerdeOpt ?? c.defaultSerde('value', `store ${storeName}`)
-        topic = `${c.applicationId}-${storeName}-changelog`
+        ;({ks, vs, topic} = storeBinding(c, storeName, keySerdeOpt, valueSerdeOpt))
       },
       process(r) {
         if (r.key === null || r.key === undefined) {
@@ -800,7 +798,7 @@ export class KGroupedStream<K, V> {
             return
           }
           const store = ctx.getStateStore(storeName)
-          const topic = `${ctx.applicationId}-${storeName}-changelog`
+          const topic = changelogTopic(ctx.applicationId, storeName)
           if (windows) {
             processWindowed(r, store, topic)
             return

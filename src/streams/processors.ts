@@ -5,7 +5,7 @@
  */
 import {PurgeSchedule, purgeBefore} from './joins.js'
 import type {Serde} from './serdes.js'
-import type {Processor, ProcessorContext, StreamRecord, Topology} from './topology.js'
+import {changelogTopic, type Processor, type ProcessorContext, type StreamRecord, storeBinding, type Topology} from './topology.js'
 import type {SessionWindows, SlidingWindows, Window, Windowed} from './windows.js'
 
 // ---- Processor API ---------------------------------------------------------------------------
@@ -39,7 +39,7 @@ export function typedContext(ctx: ProcessorContext, topology: Topology): ApiProc
     const def = topology.stores.get(name)
     const ks = (def?.keySerde ?? ctx.defaultSerde('key', `store ${name}`)) as Serde<K>
     const vs = (def?.valueSerde ?? ctx.defaultSerde('value', `store ${name}`)) as Serde<V>
-    const topic = `${ctx.applicationId}-${name}-changelog`
+    const topic = changelogTopic(ctx.applicationId, name)
     const get = (key: K) => {
       const found = raw.get(ks.serialize(topic, key)!)
       return found ? (vs.deserialize(topic, found.value) ?? undefined) : undefined
@@ -99,9 +99,7 @@ export function sessionAggregateProcessor<K, V, VA>(
     return {
       init(c) {
         ctx = c
-        ks = keySerdeOpt ?? c.defaultSerde('key', `store ${storeName}`)
-        vs = valueSerdeOpt ?? c.defaultSerde('value', `store ${storeName}`)
-        topic = `${c.applicationId}-${storeName}-changelog`
+        ;({ks, vs, topic} = storeBinding(c, storeName, keySerdeOpt, valueSerdeOpt))
       },
       process(r) {
         if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) {
@@ -171,9 +169,7 @@ export function suppressProcessor(storeName: string, graceMs: number, keySerdeOp
     return {
       init(c) {
         ctx = c
-        ks = keySerdeOpt ?? c.defaultSerde('key', `store ${storeName}`)
-        vs = valueSerdeOpt ?? c.defaultSerde('value', `store ${storeName}`)
-        topic = `${c.applicationId}-${storeName}-changelog`
+        ;({ks, vs, topic} = storeBinding(c, storeName, keySerdeOpt, valueSerdeOpt))
       },
       process(r) {
         const windowed = r.key as Windowed<unknown>
@@ -233,9 +229,7 @@ export function slidingAggregateProcessor<K, V, VA>(
     return {
       init(c) {
         ctx = c
-        ks = keySerdeOpt ?? c.defaultSerde('key', `store ${storeName}`)
-        vs = valueSerdeOpt ?? c.defaultSerde('value', `store ${storeName}`)
-        topic = `${c.applicationId}-${storeName}-changelog`
+        ;({ks, vs, topic} = storeBinding(c, storeName, keySerdeOpt, valueSerdeOpt))
       },
       process(r) {
         if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) {

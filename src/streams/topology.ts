@@ -58,6 +58,16 @@ export interface ProcessorContext {
   appConfig(name: string): unknown
 }
 
+/** A state store's changelog topic, as Kafka Streams names it: `<application.id>-<store>-changelog`. */
+export function changelogTopic(applicationId: string, storeName: string): string {
+  return `${applicationId}-${storeName}-changelog`
+}
+
+/** What a processor binds for a store at init: its serdes (the given ones, else the defaults) and its changelog topic. */
+export function storeBinding(c: ProcessorContext, storeName: string, keySerde?: Serde<unknown>, valueSerde?: Serde<unknown>): {ks: Serde<unknown>; vs: Serde<unknown>; topic: string} {
+  return {ks: keySerde ?? c.defaultSerde('key', `store ${storeName}`), topic: changelogTopic(c.applicationId, storeName), vs: valueSerde ?? c.defaultSerde('value', `store ${storeName}`)}
+}
+
 export interface Processor {
   init?(context: ProcessorContext): void
   process(record: StreamRecord): void
