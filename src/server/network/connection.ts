@@ -288,11 +288,17 @@ export class Connection implements ConnectionInfo {
     if (!this.queueFull && !this.closing && !this.closed) this.socket.resume()
   }
 
-  /** Stops reading; answers what was already read, then closes. */
+  /**
+   * Answers what was already read, then closes. What arrives after is dropped unread (received()
+   * ignores it once closing), but the socket keeps reading so that it sees the peer's FIN: a paused
+   * socket that reads in place (onReadSocket) would never emit 'close' and stop() would wait out
+   * its deadline.
+   */
   close(): void {
     if (this.closing || this.closed) return
     this.closing = true
-    this.socket.pause()
+    // Reading again if backpressure had paused it; what it reads is dropped.
+    this.socket.resume()
     if (!this.inFlight) this.socket.end()
   }
 

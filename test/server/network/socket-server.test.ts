@@ -148,3 +148,19 @@ describe('SocketServer plaintext listeners read requests in place (issue 19)', (
     }
   })
 })
+
+describe('SocketServer stop', () => {
+  it('closes an idle plaintext connection when its client answers the FIN, not at the deadline', async () => {
+    const dispatcher: RequestDispatcher = {dispatch: async () => ({chunks: []})}
+    const server = new SocketServer({listeners: [{name: 'PLAINTEXT', host: '127.0.0.1', port: 0}], maxRequestBytes: 1 << 20, maxQueuedBytes: 1 << 20, idleTimeoutMs: 60_000, maxConnections: 10, log: silent}, dispatcher)
+    const [bound] = await server.start()
+    const {connect: connectTcp} = await import('node:net')
+    const socket = connectTcp({host: '127.0.0.1', port: bound!.boundPort})
+    socket.on('error', () => {})
+    await new Promise((resolve) => socket.once('connect', resolve))
+    const clientClosed = new Promise((resolve) => socket.once('close', resolve))
+    // A deadline far past the test's timeout: stop() returns only because the connection closed.
+    await server.stop(120_000)
+    await clientClosed
+  }, 20_000)
+})
