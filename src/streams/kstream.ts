@@ -680,15 +680,21 @@ export class KGroupedStream<K, V> {
     return this.timeWindowed(windows)
   }
 
-  private doSessionAggregate<VA>(prefix: string, windows: SessionWindows, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA, merger: (key: K, a: VA, b: VA) => VA): KTable<Windowed<K>, VA> {
+  /** What a session or sliding aggregation names and binds before adding its store and processor (repartitioning first when the key changed). */
+  private windowedAggregateNode<VA>(prefix: string, materialized: Materialized<K, VA>, named: Named | undefined, kind: 'session' | 'window') {
     const builder = this.builder
-    const where = materializedStore(materialized as Materialized<unknown, unknown>, 'session')
+    const where = materializedStore(materialized as Materialized<unknown, unknown>, kind)
     const storeName = where.name ?? builder.newStoreName(prefix)
     const processorName = named?.name ?? builder.newProcessorName(prefix)
     const keySerde = (materialized.keySerde ?? this.keySerde) as Serde<unknown> | undefined
     const valueSerde = (materialized.valueSerde ?? (prefix === 'KSTREAM-REDUCE-' ? this.valueSerde : undefined)) as Serde<unknown> | undefined
     let parent = this.parentName
     if (this.repartitionRequired) parent = createRepartition(builder, parent, this.repartitionName ?? storeName, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.repartitionName !== undefined)
+    return {builder, keySerde, parent, processorName, storeName, valueSerde, where}
+  }
+
+  private doSessionAggregate<VA>(prefix: string, windows: SessionWindows, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA, merger: (key: K, a: VA, b: VA) => VA): KTable<Windowed<K>, VA> {
+    const {builder, where, storeName, processorName, keySerde, valueSerde, parent} = this.windowedAggregateNode(prefix, materialized, named, 'session')
     // A session store's changelog: compact,delete, kept for gap + grace + one day.
     const changelogConfigs = {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(windows.inactivityGapMs + windows.graceMs + 86_400_000)}
     builder.topology.addStore({changelogConfigs, inMemory: where.inMemory, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
@@ -697,14 +703,7 @@ export class KGroupedStream<K, V> {
   }
 
   private doSlidingAggregate<VA>(prefix: string, windows: SlidingWindows, materialized: Materialized<K, VA>, named: Named | undefined, initializer: (() => VA) | null, aggregator: (key: K, value: V, aggregate: VA) => VA): KTable<Windowed<K>, VA> {
-    const builder = this.builder
-    const where = materializedStore(materialized as Materialized<unknown, unknown>, 'window')
-    const storeName = where.name ?? builder.newStoreName(prefix)
-    const processorName = named?.name ?? builder.newProcessorName(prefix)
-    const keySerde = (materialized.keySerde ?? this.keySerde) as Serde<unknown> | undefined
-    const valueSerde = (materialized.valueSerde ?? (prefix === 'KSTREAM-REDUCE-' ? this.valueSerde : undefined)) as Serde<unknown> | undefined
-    let parent = this.parentName
-    if (this.repartitionRequired) parent = createRepartition(builder, parent, this.repartitionName ?? storeName, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>, this.repartitionName !== undefined)
+    const {builder, where, storeName, processorName, keySerde, valueSerde, parent} = this.windowedAggregateNode(prefix, materialized, named, 'window')
     // A sliding window store's changelog: compact,delete, kept for 2 x difference + grace + one day.
     const changelogConfigs = {'cleanup.policy': 'compact,delete', 'message.timestamp.type': 'CreateTime', 'retention.ms': String(2 * windows.timeDifferenceMs + windows.graceMs + 86_400_000)}
     builder.topology.addStore({changelogConfigs, inMemory: where.inMemory, keySerde, logged: materialized.loggingEnabled ?? true, name: storeName, valueSerde})
