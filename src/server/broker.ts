@@ -328,17 +328,24 @@ export class Broker {
     this.stopping ??= (async () => {
       this.phase = 'stopping'
       this.log.info('broker shutting down')
-      await this.controlledShutdown()
+      // How long each step took, in the last log line: a slow stop says where it waited.
+      const ms: Record<string, number> = {}
+      const step = async (name: string, run: () => Promise<void> | void) => {
+        const started = performance.now()
+        await run()
+        ms[name] = Math.round(performance.now() - started)
+      }
+      await step('controlledShutdown', () => this.controlledShutdown())
       this.controller?.close()
       // Group requests waiting for a rebalance are answered NOT_COORDINATOR first, so that the
       // listeners do not wait for them to finish.
-      await this.groups?.shutdown()
-      await this.transactions?.shutdown()
-      await this.socketServer?.stop()
-      await this.replicas?.shutdown()
-      await this.metadata?.close()
-      await this.metricsServer?.stop()
-      this.log.info('broker stopped')
+      await step('groups', () => this.groups?.shutdown())
+      await step('transactions', () => this.transactions?.shutdown())
+      await step('listeners', () => this.socketServer?.stop())
+      await step('replicas', () => this.replicas?.shutdown())
+      await step('metadata', () => this.metadata?.close())
+      await step('metrics', () => this.metricsServer?.stop())
+      this.log.info({ms}, 'broker stopped')
     })()
     return this.stopping
   }

@@ -1,7 +1,8 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {JoinWindows, Serdes, StreamsBuilder} from '../../src/streams/index.js'
-import {removeDir, startBroker, type TestBroker, tempDir} from '../e2e/harness.js'
-import {readAll, runSteps, type Step} from './support.js'
+import {describe, expect, it} from 'vitest'
+import {JoinWindows, KafkaStreams, Serdes, StreamsBuilder} from '../../src/streams/index.js'
+import {pollUntil} from '../e2e/harness.js'
+import {quietLogger, useStreamsBroker} from './fixture.js'
+import {produceRaw, readAll, runSteps, type Step} from './support.js'
 
 const S = Serdes.String()
 const J = (l: string | null, r: string | null) => `L=${l},R=${r}`
@@ -105,25 +106,11 @@ function globalReference(steps: readonly Step[], left: boolean): Out[] {
 }
 
 describe('kcli Streams joins', () => {
-  let broker: TestBroker
-  const dirs: string[] = []
+  const fx = useStreamsBroker()
   let n = 0
-  const stateDir = () => {
-    const d = tempDir('kcli-streams-join-')
-    dirs.push(d)
-    return d
-  }
+  const stateDir = () => fx.stateDir('kcli-streams-join-')
   /** Each run gets fresh topics: the steps' topic names with a suffix. */
   const rename = (steps: readonly Step[], suffix: string): Step[] => steps.map(([t, k, v, ts]) => [`${t}-${suffix}`, k, v, ts])
-
-  beforeAll(async () => {
-    broker = await startBroker()
-  })
-
-  afterAll(async () => {
-    await broker?.stop()
-    for (const d of dirs) removeDir(d)
-  })
 
   for (const kind of ['inner', 'left', 'outer'] as const) {
     for (const grace of [0, 3000]) {
@@ -137,7 +124,7 @@ describe('kcli Streams joins', () => {
         joined.to(`ss-output-${suffix}`, {keySerde: S, valueSerde: S})
         const topology = b.build()
         const expected = SS_EXPECTED[`${kind}-${grace}`]!
-        const {records} = await runSteps({appId: `ss-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, output: `ss-output-${suffix}`, stateDir: stateDir(), steps: rename(SS_INPUT, suffix), topology})
+        const {records} = await runSteps({appId: `ss-${suffix}`, bootstrap: fx.broker.bootstrap, expected: expected.length, output: `ss-output-${suffix}`, stateDir: stateDir(), steps: rename(SS_INPUT, suffix), topology})
         expect(records).toEqual(expected)
         if (kind === 'left') {
           const text = topology.describe().toString()
@@ -188,11 +175,11 @@ describe('kcli Streams joins', () => {
       const expected = reference(kind)
       expect(expected.length).toBeGreaterThan(kind === 'inner' ? 5 : 15)
       const steps = base.map(([side, k, v, ts]): Step => [side === 'l' ? `rl-${suffix}` : `rr-${suffix}`, k, v, ts])
-      const {records} = await runSteps({appId: `rj-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, output: `rj-out-${suffix}`, stateDir: stateDir(), steps, topology: b.build()})
+      const {records} = await runSteps({appId: `rj-${suffix}`, bootstrap: fx.broker.bootstrap, expected: expected.length, output: `rj-out-${suffix}`, stateDir: stateDir(), steps, topology: b.build()})
       expect(sort(records)).toEqual(sort(expected))
       if (kind === 'inner') {
         // Rows older than the window store's retention (before + after + grace) are purged: tombstones in its changelog.
-        const changelog = await readAll(broker.bootstrap, `rj-${suffix}-KSTREAM-JOINTHIS-0000000004-store-changelog`)
+        const changelog = await readAll(fx.broker.bootstrap, `rj-${suffix}-KSTREAM-JOINTHIS-0000000004-store-changelog`)
         const tombstones = changelog.filter((r) => r.value === null)
         expect(tombstones.length).toBeGreaterThan(5)
         const last = Math.max(...changelog.map((r) => r.timestamp))
@@ -212,7 +199,7 @@ describe('kcli Streams joins', () => {
       const expected = streamTableReference(ST_INPUT, left)
       // Kafka Streams 4.0.0 gave 3 (inner) and 6 (left) results for this input.
       expect(expected.length).toBe(left ? 6 : 3)
-      const {records} = await runSteps({appId: `st-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, output: `st-output-${suffix}`, stateDir: stateDir(), steps, topology: b.build()})
+      const {records} = await runSteps({appId: `st-${suffix}`, bootstrap: fx.broker.bootstrap, expected: expected.length, output: `st-output-${suffix}`, stateDir: stateDir(), steps, topology: b.build()})
       expect(records).toEqual(expected)
     }, 60_000)
   }
@@ -227,7 +214,7 @@ describe('kcli Streams joins', () => {
       j.toStream().to(`tt-output-${suffix}`, {keySerde: S, valueSerde: S})
       const expected = tableTableReference(TT_INPUT, kind)
       expect(expected.length).toBe({inner: 6, left: 9, outer: 11}[kind])
-      const {records} = await runSteps({appId: `tt-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, output: `tt-output-${suffix}`, stateDir: stateDir(), steps: rename(TT_INPUT, suffix), topology: b.build()})
+      const {records} = await runSteps({appId: `tt-${suffix}`, bootstrap: fx.broker.bootstrap, expected: expected.length, output: `tt-output-${suffix}`, stateDir: stateDir(), steps: rename(TT_INPUT, suffix), topology: b.build()})
       expect(records).toEqual(expected)
     }, 60_000)
   }
@@ -259,25 +246,17 @@ describe('kcli Streams joins', () => {
         const product = finalProducts.get(fk(v))
         if (product !== undefined || left) expected.set(pk, J(v, product ?? null))
       }
-      const {KafkaStreams} = await import('../../src/streams/index.js')
-      const {Admin} = await import('../../src/lib/client/admin.js')
-      const {KafkaClient} = await import('../../src/lib/client/client.js')
-      const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
-      const {produceRaw} = await import('./support.js')
-      const {pollUntil} = await import('../e2e/harness.js')
-      const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-      await new Admin(client).createTopics(['fk-orders', 'fk-products', 'fk-output'].map((t) => ({name: `${t}-${suffix}`, numPartitions: 2, replicationFactor: 1})))
-      await client.close()
-      const app = new KafkaStreams(topology, {'application.id': `fk-${suffix}`, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: {error: () => undefined, info: () => undefined, warn: () => undefined}, 'state.dir': stateDir()})
+      await fx.admin.createTopics(['fk-orders', 'fk-products', 'fk-output'].map((t) => ({name: `${t}-${suffix}`, numPartitions: 2, replicationFactor: 1})))
+      const app = new KafkaStreams(topology, {'application.id': `fk-${suffix}`, 'bootstrap.servers': fx.broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir()})
       await app.start()
       try {
-        for (const [topic, k, v, ts] of FK_INPUT) await produceRaw(broker.bootstrap, `${topic}-${suffix}`, [{key: Buffer.from(k!), timestamp: ts, value: v === null ? null : Buffer.from(v)}])
+        for (const [topic, k, v, ts] of FK_INPUT) await produceRaw(fx.broker.bootstrap, `${topic}-${suffix}`, [{key: Buffer.from(k!), timestamp: ts, value: v === null ? null : Buffer.from(v)}])
         const table = (records: Awaited<ReturnType<typeof readAll>>) => {
           const m = new Map<string, string>()
           for (const r of [...records].sort((a, c) => a.partition - c.partition || a.offset - c.offset)) r.value === null ? m.delete(r.key!.toString()) : m.set(r.key!.toString(), r.value.toString())
           return [...m].sort()
         }
-        const got = await pollUntil(() => readAll(broker.bootstrap, `fk-output-${suffix}`), (r) => JSON.stringify(table(r)) === JSON.stringify([...expected].sort()), 20_000, 'the joined table').catch(() => readAll(broker.bootstrap, `fk-output-${suffix}`))
+        const got = await pollUntil(() => readAll(fx.broker.bootstrap, `fk-output-${suffix}`), (r) => JSON.stringify(table(r)) === JSON.stringify([...expected].sort()), 20_000, 'the joined table').catch(() => readAll(fx.broker.bootstrap, `fk-output-${suffix}`))
         expect(table(got)).toEqual([...expected].sort())
       } finally {
         await app.close()
@@ -296,27 +275,19 @@ describe('kcli Streams joins', () => {
     const products = b.table<string, string>(`fk-products-${suffix}`, {keySerde: S, valueSerde: S})
     const fk = (v: string) => (v.startsWith('-|') ? null : v.split('|')[0]!)
     ;(left ? orders.leftJoin(products, fk as (v: string) => string, J) : orders.join(products, fk as (v: string) => string, J)).toStream().to(`fk-output-${suffix}`, {keySerde: S, valueSerde: S})
-    const {KafkaStreams} = await import('../../src/streams/index.js')
-    const {Admin} = await import('../../src/lib/client/admin.js')
-    const {KafkaClient} = await import('../../src/lib/client/client.js')
-    const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
-    const {produceRaw} = await import('./support.js')
-    const {pollUntil} = await import('../e2e/harness.js')
-    const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-    await new Admin(client).createTopics(['fk-orders', 'fk-products', 'fk-output'].map((t) => ({name: `${t}-${suffix}`, numPartitions: 1, replicationFactor: 1})))
-    await client.close()
-    const app = new KafkaStreams(b.build(), {'application.id': `fk-${suffix}`, 'bootstrap.servers': broker.bootstrap, 'commit.interval.ms': 100, logger: {error: () => undefined, info: () => undefined, warn: () => undefined}, 'state.dir': stateDir()})
+    await fx.admin.createTopics(['fk-orders', 'fk-products', 'fk-output'].map((t) => ({name: `${t}-${suffix}`, numPartitions: 1, replicationFactor: 1})))
+    const app = new KafkaStreams(b.build(), {'application.id': `fk-${suffix}`, 'bootstrap.servers': fx.broker.bootstrap, 'commit.interval.ms': 100, logger: quietLogger, 'state.dir': stateDir()})
     await app.start()
-    const read = async (): Promise<Out[]> => (await readAll(broker.bootstrap, `fk-output-${suffix}`)).map((r) => [r.key!.toString(), r.value === null ? null : r.value.toString(), r.timestamp])
+    const read = async (): Promise<Out[]> => (await readAll(fx.broker.bootstrap, `fk-output-${suffix}`)).map((r) => [r.key!.toString(), r.value === null ? null : r.value.toString(), r.timestamp])
     try {
       let expected = 0
       for (const [[topic, k, v, ts], outs] of steps) {
-        await produceRaw(broker.bootstrap, `${topic}-${suffix}`, [{key: Buffer.from(k!), timestamp: ts, value: v === null ? null : Buffer.from(v)}])
+        await produceRaw(fx.broker.bootstrap, `${topic}-${suffix}`, [{key: Buffer.from(k!), timestamp: ts, value: v === null ? null : Buffer.from(v)}])
         expected += outs.length
         if (outs.length > 0) await pollUntil(read, (r) => r.length >= expected, 20_000, `${expected} outputs`)
       }
       // A last product update that outputs nothing for either join, then everything so far.
-      await produceRaw(broker.bootstrap, `fk-products-${suffix}`, [{key: Buffer.from('P-unused'), timestamp: 99_000, value: Buffer.from('x')}])
+      await produceRaw(fx.broker.bootstrap, `fk-products-${suffix}`, [{key: Buffer.from('P-unused'), timestamp: 99_000, value: Buffer.from('x')}])
       await pollUntil(async () => app.metrics()['process-total'], (c) => c >= steps.length + 1, 20_000, 'all steps processed')
       return await read()
     } finally {
@@ -372,39 +343,20 @@ describe('kcli Streams joins', () => {
       expect(topology.describe().toString()).toContain(`  Sub-topology: 1 for global store (will not generate tasks)\n    Source: KSTREAM-SOURCE-0000000002 (topics: [gt-geo-${suffix}])\n      --> KTABLE-SOURCE-0000000003\n    Processor: KTABLE-SOURCE-0000000003 (stores: [gt-geo-${suffix}-STATE-STORE-0000000001])\n      --> none\n      <-- KSTREAM-SOURCE-0000000002\n`)
       const expected = globalReference(GT_INPUT, left)
       expect(expected.length).toBe(left ? 6 : 4)
-      const {records} = await runSteps({appId: `gt-${suffix}`, bootstrap: broker.bootstrap, expected: expected.length, globalTopics: [`gt-geo-${suffix}`], output: `gt-output-${suffix}`, stateDir: stateDir(), steps: rename(GT_INPUT, suffix), topology})
+      const {records} = await runSteps({appId: `gt-${suffix}`, bootstrap: fx.broker.bootstrap, expected: expected.length, globalTopics: [`gt-geo-${suffix}`], output: `gt-output-${suffix}`, stateDir: stateDir(), steps: rename(GT_INPUT, suffix), topology})
       expect(records).toEqual(expected)
     }, 60_000)
   }
 })
 
 describe('kcli Streams join co-partitioning', () => {
-  let broker: TestBroker
-  const dirs: string[] = []
-
-  beforeAll(async () => {
-    broker = await startBroker()
-  })
-
-  afterAll(async () => {
-    await broker?.stop()
-    for (const d of dirs) removeDir(d)
-  })
+  const fx = useStreamsBroker()
 
   it('a join of topics with different partition counts fails at start naming them, and runs once the stream is repartitioned', async () => {
-    const {KafkaStreams} = await import('../../src/streams/index.js')
-    const {KafkaClient} = await import('../../src/lib/client/client.js')
-    const {Admin} = await import('../../src/lib/client/admin.js')
-    const {parseBootstrapServers} = await import('../../src/lib/cli/bootstrap-server.js')
-    const client = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-    try {
-      await new Admin(client).createTopics([
-        {name: 'cp-orders', numPartitions: 3, replicationFactor: 1},
-        {name: 'cp-customers', numPartitions: 2, replicationFactor: 1},
-      ])
-    } finally {
-      await client.close()
-    }
+    await fx.admin.createTopics([
+      {name: 'cp-orders', numPartitions: 3, replicationFactor: 1},
+      {name: 'cp-customers', numPartitions: 2, replicationFactor: 1},
+    ])
     const topology = (repartition: boolean) => {
       const b = new StreamsBuilder()
       const orders = b.stream<string, string>('cp-orders', {keySerde: S, valueSerde: S})
@@ -412,25 +364,18 @@ describe('kcli Streams join co-partitioning', () => {
       ;(repartition ? orders.repartition() : orders).join(customers, J).to('cp-output', {keySerde: S, valueSerde: S})
       return b.build()
     }
-    const stateDir = tempDir('kcli-streams-cp-')
-    dirs.push(stateDir)
-    const quiet = {error: () => undefined, info: () => undefined, warn: () => undefined}
-    const bad = new KafkaStreams(topology(false), {'application.id': 'cp-app', 'bootstrap.servers': broker.bootstrap, logger: quiet, 'state.dir': stateDir})
+    const stateDir = fx.stateDir('kcli-streams-cp-')
+    const bad = new KafkaStreams(topology(false), {'application.id': 'cp-app', 'bootstrap.servers': fx.broker.bootstrap, logger: quietLogger, 'state.dir': stateDir})
     await expect(bad.start()).rejects.toThrow('Invalid topology: Topics not co-partitioned: [{cp-customers=2, cp-orders=3}]')
     expect(bad.state).toBe('ERROR')
     // Through a repartition topic sized as the table's topic (2), the join's inputs are co-partitioned.
     const repartitioned = topology(true)
     const [repartitionTopic] = [...repartitioned.repartitionTopics.keys()]
     expect(repartitionTopic).toBe('KSTREAM-REPARTITION-0000000004-repartition')
-    const good = new KafkaStreams(repartitioned, {'application.id': 'cp-app2', 'bootstrap.servers': broker.bootstrap, logger: quiet, 'state.dir': stateDir})
+    const good = new KafkaStreams(repartitioned, {'application.id': 'cp-app2', 'bootstrap.servers': fx.broker.bootstrap, logger: quietLogger, 'state.dir': stateDir})
     await good.start()
     await good.close()
-    const c2 = new KafkaClient({bootstrapServers: parseBootstrapServers(broker.bootstrap)})
-    try {
-      const info = await c2.topic(`cp-app2-${repartitionTopic}`)
-      expect(info.partitions.length).toBe(2)
-    } finally {
-      await c2.close()
-    }
+    const info = await fx.admin.client.topic(`cp-app2-${repartitionTopic}`)
+    expect(info.partitions.length).toBe(2)
   }, 60_000)
 })

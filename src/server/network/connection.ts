@@ -160,16 +160,19 @@ export class Connection implements ConnectionInfo {
 
   /** `n` bytes were read into the buffer readBuffer() returned. */
   didRead(n: number): void {
-    this.received(() => this.reader.didRead(n))
+    this.received(n)
   }
 
   /** Bytes read into memory of their own (never reused: frames may be views of it). */
   receivedChunk(chunk: Buffer): void {
-    this.received(() => this.reader.push(chunk))
+    this.received(chunk)
   }
 
-  /** Frames what `read` hands the reader, then handles the queued requests. */
-  private received(read: () => void): void {
+  /**
+   * Frames what was read — `n` bytes into readBuffer(), or a chunk of its own — then handles the
+   * queued requests. (No closure per read: this runs for every socket read.)
+   */
+  private received(read: number | Buffer): void {
     // A framing bug must cost this connection, never the broker (an exception thrown from a
     // socket event is uncaught and ends the process).
     try {
@@ -177,7 +180,8 @@ export class Connection implements ConnectionInfo {
       // One clock read per socket read: every frame completed by it shares the instant.
       this.readAt = 0
       try {
-        read()
+        if (typeof read === 'number') this.reader.didRead(read)
+        else this.reader.push(read)
       } catch (error) {
         if (!(error instanceof FrameSizeError)) throw error
         const limit = this.security.authenticated ? 'socket.request.max.bytes' : 'sasl.server.max.receive.size, before SASL authentication'
