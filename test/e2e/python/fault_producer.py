@@ -3,7 +3,7 @@ tests (issue 13): produces the values NAME-0, NAME-1, ... round-robin over the t
 (record SEQ to partition SEQ % PARTITIONS) at about RATE records a second, and prints one JSON line
 per delivery report as it arrives:
   {"s": SEQ, "p": PARTITION, "o": OFFSET, "t": EPOCH_MS}     acknowledged
-  {"s": SEQ, "e": "ERROR_NAME"}                             failed (not acknowledged)
+  {"s": SEQ, "e": "ERROR_NAME", "t": EPOCH_MS}              failed (not acknowledged)
 It stops producing when its stdin is closed, flushes (at most FLUSH_S seconds) and prints
 {"done": true, "produced": N, "acked": N, "failed": N, "remaining": N}. A fatal error of the
 idempotent producer prints {"fatal": "..."} and exits with 3 (the harness starts another producer).
@@ -50,7 +50,7 @@ def on_delivery(err, msg):
         out({"s": seq, "p": msg.partition(), "o": msg.offset(), "t": int(time.time() * 1000)})
     else:
         counts["failed"] += 1
-        out({"s": seq, "e": err.name()})
+        out({"s": seq, "e": err.name(), "t": int(time.time() * 1000)})
 
 
 producer = Producer({
