@@ -5,8 +5,10 @@
  *   produce phase, all at once: kafkajs held by a user quota (SASL/SCRAM user `limited`), kafkajs
  *     held by a client-id quota (`slow-app`), librdkafka (confluent-kafka-python, /usr/bin/python3)
  *     held by a client-id quota (`slow-rdkafka`), and an unlimited kafkajs producer. kafkajs sends
- *     128 KB requests (8 x 16 KB, acks=1) back to back; librdkafka 16 KB messages, acks=1, its
- *     own batching (linger.ms=5), a 4 MB queue so it blocks rather than buffers.
+ *     requests of kafkajsMessages x 16 KB (acks=1) back to back — by default one 16 KB record a
+ *     request, the size of the Java producer's default batch.size; 8 gives the 128 KB requests of
+ *     the earlier runs; librdkafka 16 KB messages, acks=1, its own batching (linger.ms=5), a 4 MB
+ *     queue so it blocks rather than buffers.
  *   consume phase, all at once, from topics filled beforehand: kafkajs held by the user quota,
  *     kafkajs held by a client-id quota (`slow-consumer`), librdkafka held by a client-id quota
  *     (`slow-rdkafka-consumer`), and an unlimited kafkajs consumer.
@@ -16,7 +18,7 @@
  * warm-up: the burst a new sensor allows included), over the 30 s after an 11 s warm-up (one full
  * set of samples), and the lowest and highest of every 30 s span of the run.
  *
- *   npx tsx bench/security/quotas.ts [measureSeconds=30] [warmupSeconds=11] [phases=produce,consume]
+ *   npx tsx bench/security/quotas.ts [measureSeconds=30] [warmupSeconds=11] [phases=produce,consume] [kafkajsMessages=1]
  */
 import {spawn} from 'node:child_process'
 import {pbkdf2Sync, randomBytes} from 'node:crypto'
@@ -30,6 +32,8 @@ const QUOTA = 1024 * 1024
 const MEASURE_MS = Number(process.argv[2] ?? 30) * 1000
 const WARMUP_MS = Number(process.argv[3] ?? 11) * 1000
 const PHASES = (process.argv[4] ?? 'produce,consume').split(',')
+/** 16 KB records per kafkajs produce request. */
+const KAFKAJS_MESSAGES = Number(process.argv[5] ?? 1)
 const RUN_MS = WARMUP_MS + MEASURE_MS
 const SCRAM: SASLOptions = {mechanism: 'scram-sha-256', username: 'limited', password: 'limited-pw'}
 /** Bytes each consumed topic is filled with: the quota over the run, the first burst, and room. */
@@ -58,7 +62,7 @@ async function kafkajsProduce(port: number, topic: string, clientId: string, unt
   const producer = kafkaOf(port, clientId, sasl, () => throttles++).producer({allowAutoTopicCreation: false})
   await producer.connect()
   const value = randomBytes(16 * 1024)
-  const messages = Array.from({length: 8}, () => ({value}))
+  const messages = Array.from({length: KAFKAJS_MESSAGES}, () => ({value}))
   const samples: Samples = []
   while (Date.now() < untilMs) {
     await producer.send({topic, acks: 1, messages})
@@ -165,7 +169,7 @@ function unlimitedConsumer(name: string, r: Measured) {
 async function main(): Promise<void> {
   const dir = tempDir('kcli-bench-quotas-')
   const broker = await spawnBroker(dir, {listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0', 'sasl.enabled.mechanisms': 'SCRAM-SHA-256'}, null)
-  const out: Record<string, unknown> = {measureSeconds: MEASURE_MS / 1000, warmupSeconds: WARMUP_MS / 1000, quotaBytesPerSecond: QUOTA}
+  const out: Record<string, unknown> = {measureSeconds: MEASURE_MS / 1000, warmupSeconds: WARMUP_MS / 1000, quotaBytesPerSecond: QUOTA, kafkajsRequestRecords: KAFKAJS_MESSAGES, recordBytes: 16 * 1024}
   try {
     const plain = broker.listeners.find((l) => l.name === 'PLAINTEXT')!.port
     const sasl = broker.listeners.find((l) => l.name === 'SASL_PLAINTEXT')!.port
