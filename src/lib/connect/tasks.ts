@@ -313,18 +313,37 @@ export class SourceTaskRuntime extends TaskRuntime {
       }
       const entry: Submitted = {key: partitionKey, partition: original.sourcePartition, offset: original.sourceOffset, acked: true}
       this.submitted.push(entry)
-      if (record === null) continue
+      if (record === null) { this.commitRecord(original, null); continue }
       const r = record
       const key = await this.errors.run('KEY_CONVERTER', converterName(env.keyConverter), () => env.keyConverter.fromConnectData(r.topic, r.keySchema ?? null, r.key ?? null), undefined, r)
-      if (!key) continue
+      if (!key) { this.commitRecord(original, null); continue }
       const value = await this.errors.run('VALUE_CONVERTER', converterName(env.valueConverter), () => env.valueConverter.fromConnectData(r.topic, r.valueSchema, r.value), undefined, r)
-      if (!value) continue
+      if (!value) { this.commitRecord(original, null); continue }
       entry.acked = false
-      const ok = producer.push({topic: r.topic, ...(r.partition === null || r.partition === undefined ? {} : {partition: r.partition}), key: key.value, value: value.value, headers: r.headers, ...(r.timestamp === null || r.timestamp === undefined ? {} : {timestamp: r.timestamp})}, (error) => {
+      const ok = producer.push({topic: r.topic, ...(r.partition === null || r.partition === undefined ? {} : {partition: r.partition}), key: key.value, value: value.value, headers: r.headers, ...(r.timestamp === null || r.timestamp === undefined ? {} : {timestamp: r.timestamp})}, (error, metadata) => {
         if (error) this.producerError ??= new ConnectException(`Unrecoverable exception from producer send callback`, {cause: error})
-        else entry.acked = true
+        else {
+          entry.acked = true
+          this.commitRecord(original, metadata!)
+        }
       })
       if (!ok) await producer.waitForSpace()
+    }
+  }
+
+  /**
+   * SourceTask.commitRecord as Kafka's worker calls it: with the record as poll() returned it, once
+   * the producer acknowledged it (its topic, partition and offset), or with null metadata when a
+   * transform dropped it or a tolerated converter error skipped it. A failure is logged, not fatal.
+   */
+  private commitRecord(record: SourceRecord, metadata: {topic: string; partition: number; offset: bigint} | null): void {
+    const task = this.task
+    if (!task?.commitRecord) return
+    const logFailure = (error: unknown) => this.env.logger.error({err: error}, `${this.env.connector}-${this.env.task} Exception thrown while calling task.commitRecord()`)
+    try {
+      void Promise.resolve(task.commitRecord(record, metadata && {topic: metadata.topic, partition: metadata.partition, offset: metadata.offset})).catch(logFailure)
+    } catch (error) {
+      logFailure(error)
     }
   }
 
