@@ -1,6 +1,6 @@
 /**
- * A small stand-in for the Connect worker's source-task loop, for the mirror connector tests
- * while the runtime is built elsewhere: poll() → produce each record to the worker's cluster
+ * A small stand-in for the Connect worker's source-task loop, for the mirror connector tests that
+ * drive a task step by step (connect-mirror-worker.test.ts runs them on the worker): poll() → produce each record to the target
  * (acks=all) → commitRecord(record, metadata) → keep the record's source offset; commitOffsets()
  * calls the task's commit() as the worker does after an offset flush. Offsets live in a map that
  * outlives the task, so a new task started with the same driver offsets resumes as after a restart.
