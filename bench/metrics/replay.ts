@@ -1,0 +1,359 @@
+/**
+ * Issue 16: a produce load that is the same in every run, to measure what the broker's metrics
+ * cost without the load generator's noise (librdkafka batches differently from run to run, and
+ * the broker's CPU per record follows the batching: bench/metrics/ab.sh's 1.07–1.12 on/off).
+ *
+ *   npx tsx bench/metrics/replay.ts record --out FRAMES [--topic t] [--partitions 6] [--batch-records 128] [--size 100] [--frames 32]
+ *   npx tsx bench/metrics/replay.ts replay --frames FRAMES --bootstrap 127.0.0.1:PORT --pid BROKER_PID
+ *       [--records 3000000] [--warmup-records 300000] [--connections 2] [--in-flight 4]
+ *   npx tsx bench/metrics/replay.ts summarize --runs RUNS.jsonl --out RESULT.json [--shape NAME]
+ *
+ * record: builds --frames Produce requests as librdkafka 2.0.2 sends them (kcat.jsonl in the
+ * Kafka reference captures: Produce v7, client id "rdkafka", acks=1, timeout 30 s, one record
+ * batch v2 per partition, uncompressed, not idempotent), each with one batch of --batch-records
+ * records of --size random bytes (no key, no headers) for every partition of the topic, and
+ * writes them size-prefixed to FRAMES. 6 partitions x 128 records of 100 B is an 84 KB request
+ * (librdkafka's defaults under full load); x 24 records, 16 KB (the Java client's batch.size).
+ *
+ * replay: creates the topic when missing (the project's Admin client), then writes the recorded
+ * frames, cycling through them, over --connections sockets with at most --in-flight requests
+ * unanswered on each (as a client pipelines: max.in.flight), first --warmup-records unmeasured,
+ * then --records measured. Every response is decoded and a partition error fails the run. Prints
+ * one JSON line: records/s and the broker process's CPU over the measured phase, in ns from
+ * /proc/<pid>/task/<tid>/schedstat summed over its threads (all of them; main: the event loop's
+ * thread alone) and in clock ticks from /proc/<pid>/stat, per record; the load average.
+ *
+ * summarize: pairs the runs of RUNS.jsonl (JSON lines with `mode` off|on and `round`, as
+ * ab-replay.sh writes them) and writes the on/off ratios per pair, their median and quartiles
+ * and the ratio of sums to RESULT.json; prints a table.
+ */
+import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as os from 'node:os'
+import {randomBytes} from 'node:crypto'
+import {parseArgs} from 'node:util'
+
+import {parseBootstrapServers} from '../../src/lib/cli/bootstrap-server.js'
+import {Admin} from '../../src/lib/client/admin.js'
+import {KafkaClient} from '../../src/lib/client/client.js'
+import {decodeRequest, decodeResponse, encodeRequest, registerApiCodecs} from '../../src/lib/protocol/frame.js'
+import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
+import {API_CODECS} from '../../src/lib/protocol/generated/index.js'
+import type {ProduceRequest} from '../../src/lib/protocol/generated/produce-request.js'
+import {buildRecordBatch} from '../../src/lib/records/record.js'
+
+registerApiCodecs(API_CODECS)
+
+/** What librdkafka 2.0.2 sends (captures/kcat.jsonl). */
+const PRODUCE_VERSION = 7
+const CLIENT_ID = 'rdkafka'
+/** The record count of a v2 batch header (src/lib/records/batch.ts). */
+const RECORDS_COUNT_OFFSET = 57
+
+const [command, ...rest] = process.argv.slice(2)
+const {values: opt} = parseArgs({
+  args: rest,
+  options: {
+    out: {type: 'string'},
+    topic: {type: 'string', default: 't'},
+    partitions: {type: 'string', default: '6'},
+    'batch-records': {type: 'string', default: '128'},
+    size: {type: 'string', default: '100'},
+    frames: {type: 'string', default: '32'},
+    bootstrap: {type: 'string'},
+    pid: {type: 'string'},
+    records: {type: 'string', default: '3000000'},
+    'warmup-records': {type: 'string', default: '300000'},
+    connections: {type: 'string', default: '2'},
+    'in-flight': {type: 'string', default: '4'},
+    runs: {type: 'string'},
+    shape: {type: 'string', default: ''},
+  },
+})
+
+interface Frames {
+  topic: string
+  partitions: number
+  /** Size-prefixed Produce request frames. */
+  frames: Buffer[]
+  /** Records in each frame. */
+  records: number[]
+}
+
+async function record(): Promise<void> {
+  const partitions = Number(opt.partitions)
+  const perBatch = Number(opt['batch-records'])
+  const size = Number(opt.size)
+  const out: Buffer[] = []
+  // One instant for every batch: the frames are the same whenever they are replayed.
+  const timestamp = Date.now()
+  for (let f = 0; f < Number(opt.frames); f++) {
+    const partitionData = []
+    for (let p = 0; p < partitions; p++) {
+      const records = Array.from({length: perBatch}, (_, i) => ({timestamp: timestamp + i, value: randomBytes(size)}))
+      partitionData.push({index: p, records: await buildRecordBatch({records})})
+    }
+    const body: ProduceRequest = {transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{name: opt.topic!, partitionData}]}
+    out.push(Buffer.concat(encodeRequest(ApiKey.Produce, PRODUCE_VERSION, f + 1, CLIENT_ID, body)))
+  }
+  fs.writeFileSync(opt.out!, Buffer.concat(out))
+  const bytes = out.map((b) => b.length)
+  console.log(JSON.stringify({frames: out.length, recordsPerFrame: partitions * perBatch, bytesPerFrame: [Math.min(...bytes), Math.max(...bytes)]}))
+}
+
+function loadFrames(file: string): Frames {
+  const all = fs.readFileSync(file)
+  const frames: Buffer[] = []
+  const records: number[] = []
+  let topic = ''
+  let partitions = 0
+  for (let at = 0; at < all.length; ) {
+    const frame = all.subarray(at, at + 4 + all.readInt32BE(at))
+    at += frame.length
+    const {body} = decodeRequest(frame.subarray(4))
+    const request = body as ProduceRequest
+    topic = request.topicData[0]!.name
+    partitions = Math.max(partitions, ...request.topicData[0]!.partitionData.map((p) => p.index + 1))
+    let n = 0
+    for (const t of request.topicData) for (const p of t.partitionData) n += p.records!.readInt32BE(RECORDS_COUNT_OFFSET)
+    frames.push(frame)
+    records.push(n)
+  }
+  return {topic, partitions, frames, records}
+}
+
+/** CPU of a process so far: ns summed over its threads' schedstat, the main thread's alone, and utime+stime ticks. */
+function processCpu(pid: number): {ns: number; mainNs: number; ticks: number} {
+  let ns = 0
+  let mainNs = 0
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let t = 0
+    try {
+      t = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+    } catch {
+      continue // a thread that ended between the listing and the read
+    }
+    ns += t
+    if (tid === String(pid)) mainNs = t
+  }
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return {ns, mainNs, ticks: Number(f[11]) + Number(f[12])}
+}
+
+/**
+ * Writes frames (cycling) over the sockets, at most `inFlight` unanswered per socket, until
+ * `records` records are acknowledged; resolves with the requests answered.
+ */
+function drive(sockets: net.Socket[], set: Frames, records: number, inFlight: number, next: {frame: number}): Promise<{requests: number; records: number; bytes: number}> {
+  return new Promise((resolve, reject) => {
+    let queuedRecords = 0
+    let acked = 0
+    let requests = 0
+    let bytes = 0
+    let open = sockets.length
+    const pending: number[][] = sockets.map(() => [])
+    const finish = (error?: Error) => {
+      for (const s of sockets) {
+        s.removeAllListeners('data')
+        s.removeAllListeners('error')
+      }
+      if (error) reject(error)
+      else resolve({requests, records: acked, bytes})
+    }
+    sockets.forEach((socket, i) => {
+      const mine = pending[i]!
+      const pump = () => {
+        while (mine.length < inFlight && queuedRecords < records) {
+          const f = next.frame++ % set.frames.length
+          const frame = set.frames[f]!
+          queuedRecords += set.records[f]!
+          mine.push(f)
+          bytes += frame.length
+          socket.write(frame)
+        }
+        if (mine.length === 0 && --open === 0) finish()
+      }
+      let buffered: Buffer = Buffer.alloc(0)
+      socket.on('data', (chunk: Buffer) => {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
+        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+          const size = buffered.readInt32BE(0)
+          const {body} = decodeResponse(buffered.subarray(4, 4 + size), ApiKey.Produce, PRODUCE_VERSION)
+          buffered = buffered.subarray(4 + size)
+          for (const t of body.responses) {
+            for (const p of t.partitionResponses) {
+              if (p.errorCode !== 0) return finish(new Error(`produce to ${t.name}-${p.index}: error ${p.errorCode}`))
+            }
+          }
+          acked += set.records[mine.shift()!]!
+          requests++
+          if (mine.length === 0 && queuedRecords >= records) {
+            if (--open === 0) return finish()
+          } else pump()
+        }
+      })
+      socket.on('error', (error) => finish(error))
+      pump()
+    })
+  })
+}
+
+async function replay(): Promise<void> {
+  const set = loadFrames(opt.frames!)
+  const pid = Number(opt.pid)
+  const bootstrap = opt.bootstrap!
+  const client = new KafkaClient({bootstrapServers: parseBootstrapServers(bootstrap)})
+  try {
+    const existing = await new Admin(client).createTopics([{name: set.topic, numPartitions: set.partitions, replicationFactor: 1}])
+    const error = existing[0]?.errorCode
+    if (error !== undefined && error !== 0 && error !== 36 /* TOPIC_ALREADY_EXISTS */) throw new Error(`creating ${set.topic}: error ${error}`)
+  } finally {
+    await client.close()
+  }
+  const [host, port] = [bootstrap.slice(0, bootstrap.lastIndexOf(':')), Number(bootstrap.slice(bootstrap.lastIndexOf(':') + 1))]
+  const connect = () =>
+    Promise.all(
+      Array.from(
+        {length: Number(opt.connections)},
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const s = net.connect({host, port, noDelay: true}, () => resolve(s))
+            s.once('error', reject)
+          }),
+      ),
+    )
+  const inFlight = Number(opt['in-flight'])
+  const next = {frame: 0}
+  let sockets: net.Socket[]
+  // The topic's partitions may take a moment to have a leader: the warm-up starts again (on new
+  // connections, so that no answer of the failed attempt is left unread) until they answer.
+  for (let attempt = 0; ; attempt++) {
+    sockets = await connect()
+    try {
+      await drive(sockets, set, Number(opt['warmup-records']), inFlight, next)
+      break
+    } catch (error) {
+      for (const s of sockets) s.destroy()
+      if (attempt >= 20) throw error
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+  const load0 = os.loadavg()
+  const cpu0 = processCpu(pid)
+  const own0 = process.cpuUsage()
+  const t0 = performance.now()
+  const done = await drive(sockets, set, Number(opt.records), inFlight, next)
+  const seconds = (performance.now() - t0) / 1000
+  const cpu1 = processCpu(pid)
+  const own = process.cpuUsage(own0)
+  const load1 = os.loadavg()
+  for (const s of sockets) s.destroy()
+  const cpuNs = cpu1.ns - cpu0.ns
+  console.log(
+    JSON.stringify({
+      records: done.records,
+      requests: done.requests,
+      bytesPerRequest: Math.round(done.bytes / done.requests),
+      recordsPerRequest: done.records / done.requests,
+      seconds: Number(seconds.toFixed(3)),
+      recordsPerS: Math.round(done.records / seconds),
+      brokerCpuNs: cpuNs,
+      brokerMainCpuNs: cpu1.mainNs - cpu0.mainNs,
+      brokerCpuTicks: cpu1.ticks - cpu0.ticks,
+      cpuNsPerRecord: Number((cpuNs / done.records).toFixed(2)),
+      mainCpuNsPerRecord: Number(((cpu1.mainNs - cpu0.mainNs) / done.records).toFixed(2)),
+      replayerCpuS: Number(((own.user + own.system) / 1e6).toFixed(3)),
+      loadavgBefore: load0.map((l) => Number(l.toFixed(2))),
+      loadavgAfter: load1.map((l) => Number(l.toFixed(2))),
+    }),
+  )
+}
+
+interface Run {
+  round: number
+  mode: 'off' | 'on'
+  recordsPerS: number
+  cpuNsPerRecord: number
+  mainCpuNsPerRecord: number
+  brokerCpuNs: number
+  brokerMainCpuNs: number
+  records: number
+  loadavgBefore: number[]
+  loadavgAfter: number[]
+}
+
+function quantile(sorted: number[], q: number): number {
+  const at = (sorted.length - 1) * q
+  const lo = Math.floor(at)
+  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (at - lo)
+}
+
+function summarize(): void {
+  const runs = fs
+    .readFileSync(opt.runs!, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Run)
+  const rounds = [...new Set(runs.map((r) => r.round))].sort((a, b) => a - b)
+  const pairs = rounds.flatMap((round) => {
+    const off = runs.find((r) => r.round === round && r.mode === 'off')
+    const on = runs.find((r) => r.round === round && r.mode === 'on')
+    return off && on ? [{round, off, on}] : []
+  })
+  const stats = (ratios: number[]) => {
+    const s = [...ratios].sort((a, b) => a - b)
+    const r = (x: number) => Number(x.toFixed(4))
+    return {median: r(quantile(s, 0.5)), q1: r(quantile(s, 0.25)), q3: r(quantile(s, 0.75)), min: r(s[0]!), max: r(s.at(-1)!)}
+  }
+  const sum = (mode: 'off' | 'on', f: (r: Run) => number) => pairs.reduce((n, p) => n + f(p[mode]), 0)
+  const ratio = (f: (r: Run) => number) => ({
+    perPair: pairs.map((p) => Number((f(p.on) / f(p.off)).toFixed(4))),
+    ...stats(pairs.map((p) => f(p.on) / f(p.off))),
+  })
+  const loads = runs.flatMap((r) => [r.loadavgBefore[0]!, r.loadavgAfter[0]!])
+  const result = {
+    shape: opt.shape,
+    date: new Date().toISOString(),
+    pairs: pairs.length,
+    loadavg1m: {min: Math.min(...loads), median: quantile([...loads].sort((a, b) => a - b), 0.5), max: Math.max(...loads)},
+    cpuPerRecord: {
+      ...ratio((r) => r.cpuNsPerRecord),
+      ratioOfSums: Number((sum('on', (r) => r.brokerCpuNs) / sum('on', (r) => r.records) / (sum('off', (r) => r.brokerCpuNs) / sum('off', (r) => r.records))).toFixed(4)),
+      offMedianNs: quantile(pairs.map((p) => p.off.cpuNsPerRecord).sort((a, b) => a - b), 0.5),
+      onMedianNs: quantile(pairs.map((p) => p.on.cpuNsPerRecord).sort((a, b) => a - b), 0.5),
+    },
+    mainThreadCpuPerRecord: {
+      ...ratio((r) => r.mainCpuNsPerRecord),
+      ratioOfSums: Number((sum('on', (r) => r.brokerMainCpuNs) / sum('on', (r) => r.records) / (sum('off', (r) => r.brokerMainCpuNs) / sum('off', (r) => r.records))).toFixed(4)),
+    },
+    throughput: {
+      ...ratio((r) => r.recordsPerS),
+      offMedian: quantile(pairs.map((p) => p.off.recordsPerS).sort((a, b) => a - b), 0.5),
+      onMedian: quantile(pairs.map((p) => p.on.recordsPerS).sort((a, b) => a - b), 0.5),
+    },
+    runs,
+  }
+  fs.writeFileSync(opt.out!, JSON.stringify(result, null, 2) + '\n')
+  console.log('round  off ns/rec  on ns/rec  cpu on/off  off rec/s  on rec/s  rec/s on/off  load')
+  for (const p of pairs) {
+    console.log(
+      [p.round, p.off.cpuNsPerRecord, p.on.cpuNsPerRecord, (p.on.cpuNsPerRecord / p.off.cpuNsPerRecord).toFixed(3), p.off.recordsPerS, p.on.recordsPerS, (p.on.recordsPerS / p.off.recordsPerS).toFixed(3), p.off.loadavgBefore[0]].join('  '),
+    )
+  }
+  const c = result.cpuPerRecord
+  const m = result.mainThreadCpuPerRecord
+  const t = result.throughput
+  console.log(`CPU/record on/off: median ${c.median} (quartiles ${c.q1}-${c.q3}, range ${c.min}-${c.max}), ratio of sums ${c.ratioOfSums}`)
+  console.log(`main thread CPU/record on/off: median ${m.median} (quartiles ${m.q1}-${m.q3}), ratio of sums ${m.ratioOfSums}`)
+  console.log(`records/s on/off: median ${t.median} (quartiles ${t.q1}-${t.q3}); off ${t.offMedian}, on ${t.onMedian}`)
+  console.log(`load average (1 min) ${result.loadavg1m.min}-${result.loadavg1m.max}, median ${result.loadavg1m.median}`)
+}
+
+if (command === 'record') await record()
+else if (command === 'replay') await replay()
+else if (command === 'summarize') summarize()
+else {
+  console.error('usage: replay.ts record|replay|summarize ... (see the header)')
+  process.exit(2)
+}
