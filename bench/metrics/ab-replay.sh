@@ -13,7 +13,7 @@
 # no metrics listener (off) or metrics.listener=http://127.0.0.1:0 with per-topic series
 # (metrics.topic.labels.enable=true) and a scraper getting /metrics every 15 s from the broker's
 # start, as Prometheus would (on). The replay: RECORDS (default 3,000,000) records measured after
-# 300,000 unmeasured, over 2 connections with 4 requests in flight each. Environment:
+# 500,000 unmeasured (the JIT warms up), over 2 connections with 4 requests in flight each. Environment:
 # RECORDS, BROKER_NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), OUT (default
 # bench/metrics/replay-<UTC date>-<shape>.json).
 set -euo pipefail
@@ -55,7 +55,7 @@ run() { # $1 = round, $2 = off|on
     (while true; do curl -s -o /dev/null "$url/metrics"; sleep 15; done) &
     SCRAPER=$!
   fi
-  npx tsx bench/metrics/replay.ts replay --frames $W/frames --bootstrap 127.0.0.1:$port --pid $BROKER --records $RECORDS --warmup-records 300000 --connections 2 --in-flight 4 > $D/result.json
+  npx tsx bench/metrics/replay.ts replay --frames $W/frames --bootstrap 127.0.0.1:$port --pid $BROKER --records $RECORDS --warmup-records 500000 --connections 2 --in-flight 4 > $D/result.json
   [ -n "$SCRAPER" ] && { kill $SCRAPER; wait $SCRAPER 2>/dev/null || true; SCRAPER=""; }
   kill -TERM $BROKER; wait $BROKER 2>/dev/null || true; BROKER=""
   node -e "const r=JSON.parse(require('fs').readFileSync('$D/result.json','utf8'));console.log(JSON.stringify({round:$1,mode:'$2',...r}))" | tee -a $W/runs.jsonl >&2
