@@ -23,9 +23,10 @@
  * /proc/<pid>/task/<tid>/schedstat summed over its threads (all of them; main: the event loop's
  * thread alone) and in clock ticks from /proc/<pid>/stat, per record; the load average.
  *
- * summarize: pairs the runs of RUNS.jsonl (JSON lines with `mode` off|on and `round`, as
- * ab-replay.sh writes them) and writes the on/off ratios per pair, their median and quartiles
- * and the ratio of sums to RESULT.json; prints a table.
+ * summarize: pairs the runs of RUNS.jsonl (replay's JSON lines with `mode` off|on and `round`, as
+ * ab-replay.sh writes them; a round's runs of one mode are added up) and writes the on/off ratios
+ * of CPU per record and records/s per round, their median, quartiles and range, and the ratio of
+ * the sums over all rounds to RESULT.json; prints a table.
  */
 import * as fs from 'node:fs'
 import * as net from 'node:net'
@@ -273,20 +274,34 @@ async function replay(): Promise<void> {
 interface Run {
   round: number
   mode: 'off' | 'on'
+  records: number
+  seconds: number
+  brokerCpuNs: number
+  brokerMainCpuNs: number
+  loadavgBefore: number[]
+  loadavgAfter: number[]
+}
+
+/** One mode's runs of a round, added up. */
+interface Side {
+  records: number
   recordsPerS: number
   cpuNsPerRecord: number
   mainCpuNsPerRecord: number
-  brokerCpuNs: number
-  brokerMainCpuNs: number
-  records: number
-  loadavgBefore: number[]
-  loadavgAfter: number[]
 }
 
 function quantile(sorted: number[], q: number): number {
   const at = (sorted.length - 1) * q
   const lo = Math.floor(at)
   return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (at - lo)
+}
+
+function side(runs: Run[]): Side {
+  const records = runs.reduce((n, r) => n + r.records, 0)
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0)
+  const cpu = runs.reduce((n, r) => n + r.brokerCpuNs, 0)
+  const main = runs.reduce((n, r) => n + r.brokerMainCpuNs, 0)
+  return {records, recordsPerS: Math.round(records / seconds), cpuNsPerRecord: Number((cpu / records).toFixed(2)), mainCpuNsPerRecord: Number((main / records).toFixed(2))}
 }
 
 function summarize(): void {
@@ -297,56 +312,43 @@ function summarize(): void {
     .map((l) => JSON.parse(l) as Run)
   const rounds = [...new Set(runs.map((r) => r.round))].sort((a, b) => a - b)
   const pairs = rounds.flatMap((round) => {
-    const off = runs.find((r) => r.round === round && r.mode === 'off')
-    const on = runs.find((r) => r.round === round && r.mode === 'on')
-    return off && on ? [{round, off, on}] : []
+    const off = runs.filter((r) => r.round === round && r.mode === 'off')
+    const on = runs.filter((r) => r.round === round && r.mode === 'on')
+    return off.length > 0 && on.length > 0 ? [{round, off: side(off), on: side(on)}] : []
   })
+  const r4 = (x: number) => Number(x.toFixed(4))
   const stats = (ratios: number[]) => {
     const s = [...ratios].sort((a, b) => a - b)
-    const r = (x: number) => Number(x.toFixed(4))
-    return {median: r(quantile(s, 0.5)), q1: r(quantile(s, 0.25)), q3: r(quantile(s, 0.75)), min: r(s[0]!), max: r(s.at(-1)!)}
+    return {median: r4(quantile(s, 0.5)), q1: r4(quantile(s, 0.25)), q3: r4(quantile(s, 0.75)), min: r4(s[0]!), max: r4(s.at(-1)!)}
   }
-  const sum = (mode: 'off' | 'on', f: (r: Run) => number) => pairs.reduce((n, p) => n + f(p[mode]), 0)
-  const ratio = (f: (r: Run) => number) => ({
-    perPair: pairs.map((p) => Number((f(p.on) / f(p.off)).toFixed(4))),
-    ...stats(pairs.map((p) => f(p.on) / f(p.off))),
-  })
-  const loads = runs.flatMap((r) => [r.loadavgBefore[0]!, r.loadavgAfter[0]!])
+  const ratio = (f: (s: Side) => number) => ({perPair: pairs.map((p) => r4(f(p.on) / f(p.off))), ...stats(pairs.map((p) => f(p.on) / f(p.off)))})
+  const total = (mode: 'off' | 'on', f: (r: Run) => number) => runs.filter((r) => r.mode === mode).reduce((n, r) => n + f(r), 0)
+  const ofSums = (f: (r: Run) => number) => r4(total('on', f) / total('on', (r) => r.records) / (total('off', f) / total('off', (r) => r.records)))
+  const median = (f: (s: Side) => number, mode: 'off' | 'on') => quantile(pairs.map((p) => f(p[mode])).sort((a, b) => a - b), 0.5)
+  const loads = runs.flatMap((r) => [r.loadavgBefore[0]!, r.loadavgAfter[0]!]).sort((a, b) => a - b)
   const result = {
     shape: opt.shape,
     date: new Date().toISOString(),
     pairs: pairs.length,
-    loadavg1m: {min: Math.min(...loads), median: quantile([...loads].sort((a, b) => a - b), 0.5), max: Math.max(...loads)},
-    cpuPerRecord: {
-      ...ratio((r) => r.cpuNsPerRecord),
-      ratioOfSums: Number((sum('on', (r) => r.brokerCpuNs) / sum('on', (r) => r.records) / (sum('off', (r) => r.brokerCpuNs) / sum('off', (r) => r.records))).toFixed(4)),
-      offMedianNs: quantile(pairs.map((p) => p.off.cpuNsPerRecord).sort((a, b) => a - b), 0.5),
-      onMedianNs: quantile(pairs.map((p) => p.on.cpuNsPerRecord).sort((a, b) => a - b), 0.5),
-    },
-    mainThreadCpuPerRecord: {
-      ...ratio((r) => r.mainCpuNsPerRecord),
-      ratioOfSums: Number((sum('on', (r) => r.brokerMainCpuNs) / sum('on', (r) => r.records) / (sum('off', (r) => r.brokerMainCpuNs) / sum('off', (r) => r.records))).toFixed(4)),
-    },
-    throughput: {
-      ...ratio((r) => r.recordsPerS),
-      offMedian: quantile(pairs.map((p) => p.off.recordsPerS).sort((a, b) => a - b), 0.5),
-      onMedian: quantile(pairs.map((p) => p.on.recordsPerS).sort((a, b) => a - b), 0.5),
-    },
+    loadavg1m: {min: loads[0], median: quantile(loads, 0.5), max: loads.at(-1)},
+    cpuPerRecord: {...ratio((s) => s.cpuNsPerRecord), ratioOfSums: ofSums((r) => r.brokerCpuNs), offMedianNs: median((s) => s.cpuNsPerRecord, 'off'), onMedianNs: median((s) => s.cpuNsPerRecord, 'on')},
+    mainThreadCpuPerRecord: {...ratio((s) => s.mainCpuNsPerRecord), ratioOfSums: ofSums((r) => r.brokerMainCpuNs)},
+    throughput: {...ratio((s) => s.recordsPerS), offMedian: median((s) => s.recordsPerS, 'off'), onMedian: median((s) => s.recordsPerS, 'on')},
+    pairsBySide: pairs,
     runs,
   }
   fs.writeFileSync(opt.out!, JSON.stringify(result, null, 2) + '\n')
-  console.log('round  off ns/rec  on ns/rec  cpu on/off  off rec/s  on rec/s  rec/s on/off  load')
+  console.log('round  off ns/rec  on ns/rec  cpu on/off  main on/off  off rec/s  on rec/s  rec/s on/off')
   for (const p of pairs) {
-    console.log(
-      [p.round, p.off.cpuNsPerRecord, p.on.cpuNsPerRecord, (p.on.cpuNsPerRecord / p.off.cpuNsPerRecord).toFixed(3), p.off.recordsPerS, p.on.recordsPerS, (p.on.recordsPerS / p.off.recordsPerS).toFixed(3), p.off.loadavgBefore[0]].join('  '),
-    )
+    const f = (x: number) => x.toFixed(3)
+    console.log([p.round, p.off.cpuNsPerRecord, p.on.cpuNsPerRecord, f(p.on.cpuNsPerRecord / p.off.cpuNsPerRecord), f(p.on.mainCpuNsPerRecord / p.off.mainCpuNsPerRecord), p.off.recordsPerS, p.on.recordsPerS, f(p.on.recordsPerS / p.off.recordsPerS)].join('  '))
   }
   const c = result.cpuPerRecord
   const m = result.mainThreadCpuPerRecord
   const t = result.throughput
-  console.log(`CPU/record on/off: median ${c.median} (quartiles ${c.q1}-${c.q3}, range ${c.min}-${c.max}), ratio of sums ${c.ratioOfSums}`)
-  console.log(`main thread CPU/record on/off: median ${m.median} (quartiles ${m.q1}-${m.q3}), ratio of sums ${m.ratioOfSums}`)
-  console.log(`records/s on/off: median ${t.median} (quartiles ${t.q1}-${t.q3}); off ${t.offMedian}, on ${t.onMedian}`)
+  console.log(`CPU/record on/off: median ${c.median} (quartiles ${c.q1}-${c.q3}, range ${c.min}-${c.max}), ratio of sums ${c.ratioOfSums}; medians off ${c.offMedianNs} ns, on ${c.onMedianNs} ns`)
+  console.log(`main thread CPU/record on/off: median ${m.median} (quartiles ${m.q1}-${m.q3}, range ${m.min}-${m.max}), ratio of sums ${m.ratioOfSums}`)
+  console.log(`records/s on/off: median ${t.median} (quartiles ${t.q1}-${t.q3}); medians off ${t.offMedian}, on ${t.onMedian}`)
   console.log(`load average (1 min) ${result.loadavg1m.min}-${result.loadavg1m.max}, median ${result.loadavg1m.median}`)
 }
 
