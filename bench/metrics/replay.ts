@@ -6,6 +6,8 @@
  *   npx tsx bench/metrics/replay.ts record --out FRAMES [--topic t] [--partitions 6] [--batch-records 128] [--size 100] [--frames 32]
  *   npx tsx bench/metrics/replay.ts replay --frames FRAMES --bootstrap 127.0.0.1:PORT --pid BROKER_PID
  *       [--records 3000000] [--warmup-records 300000] [--connections 2] [--in-flight 4]
+ *   npx tsx bench/metrics/replay.ts ab --frames FRAMES --off HOST:PORT,PID --on HOST:PORT,PID [--on-first]
+ *       [--slices 16] [--slice-records 150000] [--warmup-records 300000] [--connections 2] [--in-flight 4]
  *   npx tsx bench/metrics/replay.ts summarize --runs RUNS.jsonl --out RESULT.json [--shape NAME]
  *
  * record: builds --frames Produce requests as librdkafka 2.0.2 sends them (kcat.jsonl in the
@@ -22,6 +24,11 @@
  * one JSON line: records/s and the broker process's CPU over the measured phase, in ns from
  * /proc/<pid>/task/<tid>/schedstat summed over its threads (all of them; main: the event loop's
  * thread alone) and in clock ticks from /proc/<pid>/stat, per record; the load average.
+ *
+ * ab: the same against two brokers (metrics off and on), measured in turns: each broker warmed
+ * up, then --slices slices of --slice-records records per broker in ABBA order (off on on off ...;
+ * on off off on ... with --on-first), one broker working at a time, so that both see the same
+ * machine within a second; one JSON line per broker (`mode`), its slices added up.
  *
  * summarize: pairs the runs of RUNS.jsonl (replay's JSON lines with `mode` off|on and `round`, as
  * ab-replay.sh writes them; a round's runs of one mode are added up) and writes the on/off ratios
@@ -69,6 +76,11 @@ const {values: opt} = parseArgs({
     'in-flight': {type: 'string', default: '4'},
     runs: {type: 'string'},
     shape: {type: 'string', default: ''},
+    off: {type: 'string'},
+    on: {type: 'string'},
+    'on-first': {type: 'boolean', default: false},
+    slices: {type: 'string', default: '16'},
+    'slice-records': {type: 'string', default: '150000'},
   },
 })
 
@@ -200,10 +212,8 @@ function drive(sockets: net.Socket[], set: Frames, records: number, inFlight: nu
   })
 }
 
-async function replay(): Promise<void> {
-  const set = loadFrames(opt.frames!)
-  const pid = Number(opt.pid)
-  const bootstrap = opt.bootstrap!
+/** A broker replayed to: its sockets, warmed up (the topic created and answering). */
+async function warmedUp(bootstrap: string, set: Frames, next: {frame: number}): Promise<net.Socket[]> {
   const client = new KafkaClient({bootstrapServers: parseBootstrapServers(bootstrap)})
   try {
     const existing = await new Admin(client).createTopics([{name: set.topic, numPartitions: set.partitions, replicationFactor: 1}])
@@ -224,51 +234,102 @@ async function replay(): Promise<void> {
           }),
       ),
     )
-  const inFlight = Number(opt['in-flight'])
-  const next = {frame: 0}
-  let sockets: net.Socket[]
   // The topic's partitions may take a moment to have a leader: the warm-up starts again (on new
   // connections, so that no answer of the failed attempt is left unread) until they answer.
   for (let attempt = 0; ; attempt++) {
-    sockets = await connect()
+    const sockets = await connect()
     try {
-      await drive(sockets, set, Number(opt['warmup-records']), inFlight, next)
-      break
+      await drive(sockets, set, Number(opt['warmup-records']), Number(opt['in-flight']), next)
+      return sockets
     } catch (error) {
       for (const s of sockets) s.destroy()
       if (attempt >= 20) throw error
       await new Promise((r) => setTimeout(r, 250))
     }
   }
-  const load0 = os.loadavg()
-  const cpu0 = processCpu(pid)
+}
+
+/** What a broker did over measured phases, added up. */
+class Measured {
+  records = 0
+  requests = 0
+  bytes = 0
+  seconds = 0
+  cpuNs = 0
+  mainCpuNs = 0
+  ticks = 0
+  phases = 0
+  readonly loadavgBefore = os.loadavg()
+
+  constructor(readonly pid: number) {}
+
+  async phase(sockets: net.Socket[], set: Frames, records: number, next: {frame: number}): Promise<void> {
+    const cpu0 = processCpu(this.pid)
+    const t0 = performance.now()
+    const done = await drive(sockets, set, records, Number(opt['in-flight']), next)
+    this.seconds += (performance.now() - t0) / 1000
+    const cpu1 = processCpu(this.pid)
+    this.records += done.records
+    this.requests += done.requests
+    this.bytes += done.bytes
+    this.cpuNs += cpu1.ns - cpu0.ns
+    this.mainCpuNs += cpu1.mainNs - cpu0.mainNs
+    this.ticks += cpu1.ticks - cpu0.ticks
+    this.phases++
+  }
+
+  toJSON(): object {
+    return {
+      records: this.records,
+      requests: this.requests,
+      phases: this.phases,
+      bytesPerRequest: Math.round(this.bytes / this.requests),
+      recordsPerRequest: this.records / this.requests,
+      seconds: Number(this.seconds.toFixed(3)),
+      recordsPerS: Math.round(this.records / this.seconds),
+      brokerCpuNs: this.cpuNs,
+      brokerMainCpuNs: this.mainCpuNs,
+      brokerCpuTicks: this.ticks,
+      cpuNsPerRecord: Number((this.cpuNs / this.records).toFixed(2)),
+      mainCpuNsPerRecord: Number((this.mainCpuNs / this.records).toFixed(2)),
+      loadavgBefore: this.loadavgBefore.map((l) => Number(l.toFixed(2))),
+      loadavgAfter: os.loadavg().map((l) => Number(l.toFixed(2))),
+    }
+  }
+}
+
+async function replay(): Promise<void> {
+  const set = loadFrames(opt.frames!)
+  const next = {frame: 0}
+  const sockets = await warmedUp(opt.bootstrap!, set, next)
+  const measured = new Measured(Number(opt.pid))
   const own0 = process.cpuUsage()
-  const t0 = performance.now()
-  const done = await drive(sockets, set, Number(opt.records), inFlight, next)
-  const seconds = (performance.now() - t0) / 1000
-  const cpu1 = processCpu(pid)
+  await measured.phase(sockets, set, Number(opt.records), next)
   const own = process.cpuUsage(own0)
-  const load1 = os.loadavg()
   for (const s of sockets) s.destroy()
-  const cpuNs = cpu1.ns - cpu0.ns
-  console.log(
-    JSON.stringify({
-      records: done.records,
-      requests: done.requests,
-      bytesPerRequest: Math.round(done.bytes / done.requests),
-      recordsPerRequest: done.records / done.requests,
-      seconds: Number(seconds.toFixed(3)),
-      recordsPerS: Math.round(done.records / seconds),
-      brokerCpuNs: cpuNs,
-      brokerMainCpuNs: cpu1.mainNs - cpu0.mainNs,
-      brokerCpuTicks: cpu1.ticks - cpu0.ticks,
-      cpuNsPerRecord: Number((cpuNs / done.records).toFixed(2)),
-      mainCpuNsPerRecord: Number(((cpu1.mainNs - cpu0.mainNs) / done.records).toFixed(2)),
-      replayerCpuS: Number(((own.user + own.system) / 1e6).toFixed(3)),
-      loadavgBefore: load0.map((l) => Number(l.toFixed(2))),
-      loadavgAfter: load1.map((l) => Number(l.toFixed(2))),
-    }),
-  )
+  console.log(JSON.stringify({...measured.toJSON(), replayerCpuS: Number(((own.user + own.system) / 1e6).toFixed(3))}))
+}
+
+/**
+ * Two brokers, off and on, replayed to in turn: --slices slices of --slice-records records each
+ * per broker, in ABBA order (off on on off ..., or on off off on ... with --on-first), one broker
+ * working at a time; prints one JSON line per broker with `mode`.
+ */
+async function ab(): Promise<void> {
+  const set = loadFrames(opt.frames!)
+  const targets = {off: opt.off!.split(','), on: opt.on!.split(',')} as const
+  const next = {frame: 0}
+  const sockets = {off: await warmedUp(targets.off[0]!, set, next), on: await warmedUp(targets.on[0]!, set, next)}
+  const measured = {off: new Measured(Number(targets.off[1])), on: new Measured(Number(targets.on[1]))}
+  const [a, b] = opt['on-first'] ? (['on', 'off'] as const) : (['off', 'on'] as const)
+  const slice = Number(opt['slice-records'])
+  for (let i = 0; i < Number(opt.slices); i++) {
+    for (const mode of i % 2 === 0 ? [a, b] : [b, a]) await measured[mode].phase(sockets[mode], set, slice, next)
+  }
+  for (const mode of ['off', 'on'] as const) {
+    for (const s of sockets[mode]) s.destroy()
+    console.log(JSON.stringify({mode, ...measured[mode].toJSON()}))
+  }
 }
 
 interface Run {
@@ -354,8 +415,9 @@ function summarize(): void {
 
 if (command === 'record') await record()
 else if (command === 'replay') await replay()
+else if (command === 'ab') await ab()
 else if (command === 'summarize') summarize()
 else {
-  console.error('usage: replay.ts record|replay|summarize ... (see the header)')
+  console.error('usage: replay.ts record|replay|ab|summarize ... (see the header)')
   process.exit(2)
 }
