@@ -44,6 +44,7 @@ npx tsx bench/metrics/replay.ts replay --frames $W/frames --bootstrap 127.0.0.1:
 kill -INT $PERF; wait $PERF 2>/dev/null || true; PERF=""
 cp /tmp/perf-$BROKER.map $OUT.map
 kill -TERM $BROKER; wait $BROKER 2>/dev/null || true; BROKER=""
+set +o pipefail # head closes perf report's output early
 report() { perf report -i $OUT.perf.data --no-children --stdio -g none "$@" 2> /dev/null | grep -v '^#' | grep -v '^$'; }
 echo "--- CPU share per thread (the first: the main thread, the event loop; 4 about equal: libuv's pool, the file writes; the small ones: V8's GC and compiler)"
 report --sort pid | head -8
