@@ -31,7 +31,7 @@ trap cleanup EXIT
 npx tsx bench/metrics/replay.ts record --out $W/frames --batch-records $PER_BATCH > /dev/null
 extra=()
 [ "$MODE" = on ] && extra=(--override metrics.listener=http://127.0.0.1:0 --override metrics.topic.labels.enable=true)
-node --perf-basic-prof --import tsx bin/dev.js server start --data-dir $W/data --port 0 --json --log-level warn "${extra[@]}" > $W/status.json 2> $W/err.txt &
+node --perf-basic-prof --logfile=$W/v8.log --no-logfile-per-isolate --import tsx bin/dev.js server start --data-dir $W/data --port 0 --json --log-level warn "${extra[@]}" > $W/status.json 2> $W/err.txt &
 BROKER=$!
 for _ in $(seq 1 150); do [ -s $W/status.json ] && break; sleep 0.2; done
 port=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$W/status.json','utf8')).listeners[0].port)")
