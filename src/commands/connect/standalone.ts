@@ -41,8 +41,9 @@ export default class ConnectStandalone extends KcliCommand<typeof ConnectStandal
     }
     const workerProps = await read(workerFile!)
     const connectorConfigs = await Promise.all(connectorFiles.map(read))
-    const [{parseWorkerConfig, Worker}, {loadPlugins}, {startRestServer}, {createLogger}, {ConnectRestError}, {Admin}, {KafkaClient}] = await Promise.all([
-      import('../../lib/connect/worker.js'),
+    const [{parseWorkerConfig}, {StandaloneHerder}, {loadPlugins}, {startRestServer}, {createLogger}, {ConnectRestError}, {Admin}, {KafkaClient}] = await Promise.all([
+      import('../../lib/connect/worker-config.js'),
+      import('../../lib/connect/standalone-herder.js'),
       import('../../lib/connect/plugins.js'),
       import('../../lib/connect/rest.js'),
       import('../../server/logger.js'),
@@ -59,7 +60,7 @@ export default class ConnectStandalone extends KcliCommand<typeof ConnectStandal
     const log = createLogger({level: this.flags['log-level']})
     const plugins = await loadPlugins(config.pluginPath)
     for (const w of plugins.warnings) log.warn(w)
-    const worker = new Worker(config, plugins, log)
+    const worker = new StandaloneHerder(config, plugins, log)
     await worker.start()
     let clusterId: string | null = null
     const probe = new KafkaClient({bootstrapServers: config.bootstrapServers, clientId: 'connect-worker'})

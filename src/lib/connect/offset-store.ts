@@ -8,9 +8,33 @@
  */
 import {mkdir, open, readFile, rename} from 'node:fs/promises'
 import {dirname} from 'node:path'
+import type {Logger} from 'pino'
+import {Admin} from '../client/admin.js'
+import {KafkaClient} from '../client/client.js'
+import {Consumer} from '../client/consumer.js'
+import {ErrorCode} from '../client/errors.js'
 import type {OffsetMap} from './api.js'
+import type {WorkerConfig} from './worker-config.js'
 
-export class FileOffsetStore {
+export interface OffsetEntry {partition: OffsetMap; offset: OffsetMap | null}
+
+/**
+ * Where source offsets live (Kafka's OffsetBackingStore): a local file in standalone mode
+ * (FileOffsetStore), the offsets topic in distributed mode (distributed/offset-backing-store.ts).
+ * Reads are from memory; writes resolve once durable.
+ */
+export interface OffsetBackingStore {
+  get(connector: string, partition: OffsetMap): OffsetMap | null
+  /** Every partition and offset of a connector (GET /connectors/{name}/offsets). */
+  offsets(connector: string): OffsetEntry[]
+  set(connector: string, entries: OffsetEntry[]): Promise<void>
+  /** Forgets a connector's offsets (DELETE /connectors/{name}/offsets). */
+  reset(connector: string): Promise<void>
+  /** Offsets an exactly-once task already wrote to the offsets topic in its transaction. */
+  committed(connector: string, entries: OffsetEntry[]): Promise<void>
+}
+
+export class FileOffsetStore implements OffsetBackingStore {
   private readonly data = new Map<string, string>()
   constructor(readonly filename: string) {}
 
@@ -51,6 +75,11 @@ export class FileOffsetStore {
     await this.write()
   }
 
+  /** The file is where standalone mode keeps them, also after a transaction wrote them to the topic. */
+  committed(connector: string, entries: OffsetEntry[]): Promise<void> {
+    return this.set(connector, entries)
+  }
+
   /** Forgets a connector's offsets (DELETE /connectors/{name}/offsets) and writes the file. */
   async reset(connector: string): Promise<void> {
     for (const k of [...this.data.keys()]) if ((JSON.parse(k) as [string])[0] === connector) this.data.delete(k)
@@ -76,4 +105,49 @@ export async function writeAtomically(filename: string, text: string): Promise<v
   await rename(tmp, filename)
   const dir = await open(dirname(filename), 'r')
   try { await dir.sync() } finally { await dir.close() }
+}
+
+/**
+ * Exactly-once sources in standalone mode: the offsets topic (created compacted when missing),
+ * read to its stable end (read_committed), as entries by connector.
+ */
+export async function readOffsetsTopic(config: WorkerConfig, logger: Logger): Promise<Map<string, OffsetEntry[]>> {
+  const topic = config.offsetTopic
+  const byConnector = new Map<string, OffsetEntry[]>()
+  const client = new KafkaClient({bootstrapServers: config.bootstrapServers, clientId: 'connect-offsets-reader'})
+  try {
+    const admin = new Admin(client)
+    const [created] = await admin.createTopics([{configs: {'cleanup.policy': 'compact'}, name: topic, numPartitions: 1, replicationFactor: Number(config.props['offset.storage.replication.factor'] ?? -1)}])
+    if (created && created.errorCode !== 0 && created.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) throw new Error(`Could not create the offsets topic ${topic}: ${created.errorMessage ?? created.error}`)
+    const meta = await admin.describeTopics([topic])
+    const partitions = meta.topics[0]?.partitions.map(p => p.partition) ?? [0]
+    const ends = await admin.listOffsets(partitions.map(partition => ({partition, timestamp: -1n, topic})), {isolationLevel: 1})
+    const end = new Map(ends.map(l => [l.partition, l.offset]))
+    const pending = new Set(partitions.filter(p => (end.get(p) ?? 0n) > 0n))
+    if (pending.size === 0) return byConnector
+    const consumer = new Consumer(client, {isolationLevel: 1})
+    consumer.assign(partitions.map(partition => ({offset: 0n, partition, topic})))
+    const latest = new Map<string, string | null>()
+    const deadline = Date.now() + 60_000
+    for await (const batch of consumer.batches()) {
+      for (const r of batch.records) if (r.key) latest.set(r.key.toString(), r.value === null ? null : r.value.toString())
+      if (batch.nextOffset >= (end.get(batch.partition) ?? 0n)) pending.delete(batch.partition)
+      if (pending.size === 0) break
+      if (Date.now() > deadline) throw new Error(`reading the offsets topic ${topic} took over 60 s`)
+    }
+    await consumer.close()
+    for (const [k, v] of latest) {
+      try {
+        const [connector, partition] = JSON.parse(k) as [string, OffsetMap]
+        const list = byConnector.get(connector) ?? []
+        list.push({offset: v === null ? null : (JSON.parse(v) as OffsetMap), partition})
+        byConnector.set(connector, list)
+      } catch {
+        logger.warn(`ignoring a record of ${topic} whose key is not [connector, partition] JSON: ${k}`)
+      }
+    }
+    return byConnector
+  } finally {
+    await client.close()
+  }
 }

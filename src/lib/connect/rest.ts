@@ -9,7 +9,8 @@
  */
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 import {ConnectRestError} from './connector-config.js'
-import {CONNECT_VERSION, type Worker} from './worker.js'
+import type {Herder} from './herder.js'
+import {CONNECT_VERSION} from './worker-config.js'
 
 const COMMIT = 'kcli'
 
@@ -43,7 +44,7 @@ export interface RestServer {
 }
 
 /** Starts the REST server for `worker` on host:port (port 0: any free port). */
-export async function startRestServer(worker: Worker, host: string, port: number, options: {clusterId?: () => string | null} = {}): Promise<RestServer> {
+export async function startRestServer(worker: Herder, host: string, port: number, options: {clusterId?: () => string | null} = {}): Promise<RestServer> {
   const app = Fastify({logger: false, bodyLimit: 16 * 1024 * 1024})
 
   app.removeAllContentTypeParsers()

@@ -38,7 +38,7 @@ import type {RecordHeader} from '../records/record.js'
 import {ConnectException, type ConnectRecord, type OffsetMap, RetriableException, type SinkConnector, type SinkRecord, type SinkTask, type SourceConnector, type SourceRecord, type SourceTask} from './api.js'
 import {listValue, TransformationChain} from './connector-config.js'
 import {type Converter} from './converters.js'
-import type {FileOffsetStore} from './offset-store.js'
+import type {OffsetBackingStore} from './offset-store.js'
 
 export type State = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING' | 'STOPPED'
 
@@ -52,7 +52,7 @@ export interface TaskEnvironment {
   keyConverter: Converter
   valueConverter: Converter
   chain: TransformationChain
-  offsets: FileOffsetStore
+  offsets: OffsetBackingStore
   flushIntervalMs: number
   logger: Logger
   /** Worker `producer.*` / `consumer.*` settings (prefix removed). */
@@ -365,7 +365,7 @@ export class SourceTaskRuntime extends TaskRuntime {
     }
     await producer.commitTransaction()
     if (this.producerError) throw this.producerError
-    await this.env.offsets.set(this.env.connector, entries)
+    await this.env.offsets.committed(this.env.connector, entries)
     await this.task?.commit?.()
   }
 
