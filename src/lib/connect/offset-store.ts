@@ -8,13 +8,7 @@
  */
 import {mkdir, open, readFile, rename} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import type {Logger} from 'pino'
-import {Admin} from '../client/admin.js'
-import {KafkaClient} from '../client/client.js'
-import {Consumer} from '../client/consumer.js'
-import {ErrorCode} from '../client/errors.js'
 import type {OffsetMap} from './api.js'
-import type {WorkerConfig} from './worker-config.js'
 
 export interface OffsetEntry {partition: OffsetMap; offset: OffsetMap | null}
 
@@ -34,12 +28,53 @@ export interface OffsetBackingStore {
   committed(connector: string, entries: OffsetEntry[]): Promise<void>
 }
 
-export class FileOffsetStore implements OffsetBackingStore {
-  private readonly data = new Map<string, string>()
-  constructor(readonly filename: string) {}
+/**
+ * Source offsets in memory, keyed as Kafka Connect keys them: the JSON of [connector name,
+ * source partition] -> the JSON of the source offset (null: none). Subclasses persist them.
+ */
+export abstract class MemoryOffsetStore implements OffsetBackingStore {
+  protected readonly data = new Map<string, string>()
 
   static key(connector: string, partition: OffsetMap): string {
     return JSON.stringify([connector, partition])
+  }
+
+  get(connector: string, partition: OffsetMap): OffsetMap | null {
+    const v = this.data.get(MemoryOffsetStore.key(connector, partition))
+    return v === undefined ? null : (JSON.parse(v) as OffsetMap | null)
+  }
+
+  offsets(connector: string): OffsetEntry[] {
+    const out: OffsetEntry[] = []
+    for (const [k, v] of this.data) {
+      const [name, partition] = JSON.parse(k) as [string, OffsetMap]
+      if (name === connector) out.push({offset: JSON.parse(v) as OffsetMap | null, partition})
+    }
+    return out
+  }
+
+  /** The connectors that have offsets. */
+  connectors(): string[] {
+    return [...new Set([...this.data.keys()].map(k => (JSON.parse(k) as [string])[0]))]
+  }
+
+  /** The keys of a connector's offsets. */
+  protected keysOf(connector: string): string[] {
+    return [...this.data.keys()].filter(k => (JSON.parse(k) as [string])[0] === connector)
+  }
+
+  protected remember(connector: string, entries: OffsetEntry[]): void {
+    for (const e of entries) this.data.set(MemoryOffsetStore.key(connector, e.partition), JSON.stringify(e.offset))
+  }
+
+  abstract set(connector: string, entries: OffsetEntry[]): Promise<void>
+  abstract reset(connector: string): Promise<void>
+  abstract committed(connector: string, entries: OffsetEntry[]): Promise<void>
+}
+
+export class FileOffsetStore extends MemoryOffsetStore {
+  constructor(readonly filename: string) {
+    super()
   }
 
   async load(): Promise<void> {
@@ -54,24 +89,9 @@ export class FileOffsetStore implements OffsetBackingStore {
     for (const [k, v] of doc.offsets) this.data.set(k, v)
   }
 
-  get(connector: string, partition: OffsetMap): OffsetMap | null {
-    const v = this.data.get(FileOffsetStore.key(connector, partition))
-    return v === undefined ? null : (JSON.parse(v) as OffsetMap | null)
-  }
-
-  /** Every partition and offset of a connector (GET /connectors/{name}/offsets). */
-  offsets(connector: string): Array<{partition: OffsetMap; offset: OffsetMap | null}> {
-    const out: Array<{partition: OffsetMap; offset: OffsetMap | null}> = []
-    for (const [k, v] of this.data) {
-      const [name, partition] = JSON.parse(k) as [string, OffsetMap]
-      if (name === connector) out.push({partition, offset: JSON.parse(v) as OffsetMap | null})
-    }
-    return out
-  }
-
   /** Sets the offsets and writes the whole file atomically before resolving. */
   async set(connector: string, entries: Array<{partition: OffsetMap; offset: OffsetMap | null}>): Promise<void> {
-    for (const e of entries) this.data.set(FileOffsetStore.key(connector, e.partition), JSON.stringify(e.offset))
+    this.remember(connector, entries)
     await this.write()
   }
 
@@ -82,7 +102,7 @@ export class FileOffsetStore implements OffsetBackingStore {
 
   /** Forgets a connector's offsets (DELETE /connectors/{name}/offsets) and writes the file. */
   async reset(connector: string): Promise<void> {
-    for (const k of [...this.data.keys()]) if ((JSON.parse(k) as [string])[0] === connector) this.data.delete(k)
+    for (const k of this.keysOf(connector)) this.data.delete(k)
     await this.write()
   }
 
@@ -107,47 +127,3 @@ export async function writeAtomically(filename: string, text: string): Promise<v
   try { await dir.sync() } finally { await dir.close() }
 }
 
-/**
- * Exactly-once sources in standalone mode: the offsets topic (created compacted when missing),
- * read to its stable end (read_committed), as entries by connector.
- */
-export async function readOffsetsTopic(config: WorkerConfig, logger: Logger): Promise<Map<string, OffsetEntry[]>> {
-  const topic = config.offsetTopic
-  const byConnector = new Map<string, OffsetEntry[]>()
-  const client = new KafkaClient({bootstrapServers: config.bootstrapServers, clientId: 'connect-offsets-reader'})
-  try {
-    const admin = new Admin(client)
-    const [created] = await admin.createTopics([{configs: {'cleanup.policy': 'compact'}, name: topic, numPartitions: 1, replicationFactor: Number(config.props['offset.storage.replication.factor'] ?? -1)}])
-    if (created && created.errorCode !== 0 && created.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) throw new Error(`Could not create the offsets topic ${topic}: ${created.errorMessage ?? created.error}`)
-    const meta = await admin.describeTopics([topic])
-    const partitions = meta.topics[0]?.partitions.map(p => p.partition) ?? [0]
-    const ends = await admin.listOffsets(partitions.map(partition => ({partition, timestamp: -1n, topic})), {isolationLevel: 1})
-    const end = new Map(ends.map(l => [l.partition, l.offset]))
-    const pending = new Set(partitions.filter(p => (end.get(p) ?? 0n) > 0n))
-    if (pending.size === 0) return byConnector
-    const consumer = new Consumer(client, {isolationLevel: 1})
-    consumer.assign(partitions.map(partition => ({offset: 0n, partition, topic})))
-    const latest = new Map<string, string | null>()
-    const deadline = Date.now() + 60_000
-    for await (const batch of consumer.batches()) {
-      for (const r of batch.records) if (r.key) latest.set(r.key.toString(), r.value === null ? null : r.value.toString())
-      if (batch.nextOffset >= (end.get(batch.partition) ?? 0n)) pending.delete(batch.partition)
-      if (pending.size === 0) break
-      if (Date.now() > deadline) throw new Error(`reading the offsets topic ${topic} took over 60 s`)
-    }
-    await consumer.close()
-    for (const [k, v] of latest) {
-      try {
-        const [connector, partition] = JSON.parse(k) as [string, OffsetMap]
-        const list = byConnector.get(connector) ?? []
-        list.push({offset: v === null ? null : (JSON.parse(v) as OffsetMap), partition})
-        byConnector.set(connector, list)
-      } catch {
-        logger.warn(`ignoring a record of ${topic} whose key is not [connector, partition] JSON: ${k}`)
-      }
-    }
-    return byConnector
-  } finally {
-    await client.close()
-  }
-}

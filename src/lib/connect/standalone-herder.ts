@@ -10,9 +10,10 @@
  */
 import type {Logger} from 'pino'
 import type {PluginDescriptor} from './api.js'
+import {readOffsetsTopic} from './distributed/offset-backing-store.js'
 import {ConnectRestError, invalidConfigMessage, listValue, validateConnectorConfig, type ValidateResponse} from './connector-config.js'
 import type {ConnectorInfo, ConnectorStatus, Herder, OffsetsInfo, PutOptions, StateInfo, TargetState, TaskConfigInfo, TaskStateInfo} from './herder.js'
-import {FileOffsetStore, readOffsetsTopic} from './offset-store.js'
+import {FileOffsetStore} from './offset-store.js'
 import type {PluginRegistry} from './plugins.js'
 import type {TaskRuntime} from './tasks.js'
 import type {WorkerConfig} from './worker-config.js'
