@@ -11,7 +11,7 @@ import {execFile} from 'node:child_process'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {Kafka, logLevel, Partitioners, type Producer} from 'kafkajs'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, onTestFailed} from 'vitest'
 import {distBuilt, distributedWorkerProperties, eventually, http, type Spawned, spawnDistBroker, spawnDistributedWorker} from './connect-support.js'
 import {PROJECT_ROOT, removeDir, tempDir} from './harness.js'
 import {postgresMissing, startPostgres, type TestPostgres} from './postgres.js'
@@ -64,7 +64,11 @@ describe.skipIf(skip)('kcli connect distributed (real processes: broker, two wor
   /** Every key, each with value n. */
   const allAt = (n: number) => (r: Array<{id: string; n: number}>) => r.length === KEYS.length && r.every(x => x.n === n)
 
+  /** On failure, the workers' logs. */
+  const dumpLogs = () => onTestFailed(() => { for (const w of workers) console.log(`--- worker ${w.status.workerId}:\n${w.stderr().slice(-8000)}`) })
+
   it('connectors created through either worker run on both; a SIGKILLed worker\'s tasks move to the other; the sink holds every key\'s latest value', async () => {
+    dumpLogs()
     const [u1, u2] = workers.map(w => w.status.rest) as [string, string]
     for (const u of [u1, u2]) expect(((await http('GET', `${u}/`)).body as {version: string}).version).toMatch(/^\d+\.\d+/)
 
@@ -125,12 +129,14 @@ describe.skipIf(skip)('kcli connect distributed (real processes: broker, two wor
   }, 120_000)
 
   it('pause, resume, restart and the status endpoint as Kafka Connect\'s; kcli connectors against a distributed worker', async () => {
+    dumpLogs()
     const survivor = workers.find(w => w.child.exitCode === null && w.child.signalCode === null)!
     const url = survivor.status.rest
     const me = survivor.status.workerId
     expect((await http('PUT', `${url}/connectors/pg-sink/pause`)).status).toBe(202)
     const paused = await eventually(() => status(url, 'pg-sink'), s => s.connector.state === 'PAUSED' && s.tasks.every(t => t.state === 'PAUSED'), 15_000, 'pg-sink PAUSED')
     expect(paused).toEqual({name: 'pg-sink', type: 'sink', connector: {state: 'PAUSED', worker_id: me}, tasks: [{id: 0, state: 'PAUSED', worker_id: me}, {id: 1, state: 'PAUSED', worker_id: me}]})
+    expect(Object.keys(paused)).toEqual(['name', 'connector', 'tasks', 'type']) // Kafka's field order
     await produceRound(1000)
     await new Promise(resolve => setTimeout(resolve, 1500))
     expect((await rows()).some(r => r.n === 1000)).toBe(false)

@@ -117,7 +117,7 @@ export function distributedWorkerProperties(dir: string, bootstrap: string, name
 }
 
 export function spawnDistributedWorker(workerFile: string): Promise<Spawned<{rest: string; workerId: string; groupId: string}>> {
-  return spawnKcli(['connect', 'distributed', workerFile, '--log-level', 'warn'], 60_000)
+  return spawnKcli(['connect', 'distributed', workerFile, '--log-level', process.env.KCLI_TEST_LOG_LEVEL ?? 'warn'], 60_000)
 }
 
 export interface HttpAnswer {status: number; body: unknown; headers: Headers}

@@ -36,14 +36,13 @@ export default class ConnectDistributed extends KcliCommand<typeof ConnectDistri
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`)
     }
-    const [{parseDistributedConfig}, {DistributedHerder}, {loadPlugins}, {startRestServer}, {createLogger}, {Admin}, {KafkaClient}] = await Promise.all([
+    const [{parseDistributedConfig}, {DistributedHerder}, {loadPlugins}, {startRestServer}, {createLogger}, {kafkaClusterId, stopOnSignal}] = await Promise.all([
       import('../../lib/connect/distributed/distributed-config.js'),
       import('../../lib/connect/distributed/distributed-herder.js'),
       import('../../lib/connect/plugins.js'),
       import('../../lib/connect/rest.js'),
       import('../../server/logger.js'),
-      import('../../lib/client/admin.js'),
-      import('../../lib/client/client.js'),
+      import('../../lib/connect/worker-process.js'),
     ])
     let config
     try {
@@ -54,40 +53,23 @@ export default class ConnectDistributed extends KcliCommand<typeof ConnectDistri
     const log = createLogger({level: this.flags['log-level']})
     const plugins = await loadPlugins(config.pluginPath)
     for (const w of plugins.warnings) log.warn(w)
-    let clusterId: string | null = null
-    const probe = new KafkaClient({bootstrapServers: config.bootstrapServers, clientId: 'connect-worker'})
-    try {
-      clusterId = (await new Admin(probe).describeCluster()).clusterId
-    } catch (error) {
-      log.warn({err: error}, 'could not read the Kafka cluster id')
-    } finally {
-      await probe.close()
-    }
+    const clusterId = await kafkaClusterId(config.bootstrapServers, log)
     const herder = new DistributedHerder(config, plugins, log)
     await herder.start()
     const rest = await startRestServer(herder, config.restHost, config.restPort, {advertisedHost: config.advertisedHost, advertisedPort: config.advertisedPort, clusterId: () => clusterId})
     log.info(`REST server listening at ${rest.url}`)
-    let signals = 0
-    const stopped = new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (++signals > 1) process.exit(130)
-        log.info({signal}, 'stopping the worker')
-        rest.close().then(() => herder.shutdown()).then(resolve, (error) => {
-          log.error({err: error}, 'shutdown failed')
-          resolve()
-        })
-      }
-      process.on('SIGTERM', onSignal)
-      process.on('SIGINT', onSignal)
-    })
+    const stopped = stopOnSignal(log, () => rest.close().then(() => herder.shutdown()))
+    let stoppedFirst = false
     try {
-      await herder.joinGroup()
+      // A signal while joining stops the worker without waiting for the group.
+      await Promise.race([herder.joinGroup(), stopped.then(() => { stoppedFirst = true })])
     } catch (error) {
       await rest.close()
       await herder.shutdown()
       throw new Error(`could not join the group ${config.groupId}: ${(error as Error).message}`)
     }
     const status: ConnectDistributedStatus = {groupId: config.groupId, plugins: plugins.plugins.length, rest: rest.url, warnings: plugins.warnings, workerId: herder.workerId}
+    if (stoppedFirst) return status
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(status)}\n`)
     else this.out.line(`kcli connect distributed: worker ${herder.workerId} of group ${config.groupId}, REST API at ${rest.url}`)
     await stopped

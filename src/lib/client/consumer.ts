@@ -192,6 +192,12 @@ export class Consumer {
     if (state) state.paused = true
   }
 
+  /** Fetch a paused partition again, from its position. */
+  resume(topic: string, partition: number): void {
+    const state = this.states.get(tpKey(topic, partition))
+    if (state) state.paused = false
+  }
+
   seek(topic: string, partition: number, offset: bigint): void {
     const state = this.states.get(tpKey(topic, partition))
     if (state) {

@@ -48,7 +48,7 @@ export abstract class MemoryOffsetStore implements OffsetBackingStore {
     const out: OffsetEntry[] = []
     for (const [k, v] of this.data) {
       const [name, partition] = JSON.parse(k) as [string, OffsetMap]
-      if (name === connector) out.push({offset: JSON.parse(v) as OffsetMap | null, partition})
+      if (name === connector) out.push({partition, offset: JSON.parse(v) as OffsetMap | null})
     }
     return out
   }

@@ -72,14 +72,14 @@ export class StandaloneHerder implements Herder {
 
   info(name: string): ConnectorInfo {
     const e = this.entry(name)
-    return {config: {...e.config}, name, tasks: e.taskConfigs.map((_, task) => ({connector: name, task})), type: e.plugin.type as 'source' | 'sink'}
+    return {name, config: {...e.config}, tasks: e.taskConfigs.map((_, task) => ({connector: name, task})), type: e.plugin.type as 'source' | 'sink'}
   }
 
   status(name: string): ConnectorStatus {
     const e = this.entry(name, `No status found for connector ${name}`)
     const c = this.runtime.connectors.get(name)
     const connector: StateInfo = {state: c?.state ?? 'UNASSIGNED', worker_id: this.workerId, ...(c?.trace ? {trace: c.trace} : {})}
-    return {connector, name, tasks: this.runtime.tasksOf(name).map((t) => this.taskState(t)), type: e.plugin.type as 'source' | 'sink'}
+    return {name, connector, tasks: this.runtime.tasksOf(name).map((t) => this.taskState(t)), type: e.plugin.type as 'source' | 'sink'}
   }
 
   private taskState(t: TaskRuntime): TaskStateInfo {

@@ -17,7 +17,9 @@
  * `topics.regex` at start); each fetched batch is converted (key, value) and transformed record by
  * record, then put() as one call; every `offset.flush.interval.ms`, and before a rebalance or stop,
  * flush(currentOffsets) and then the group commit of those offsets. Seeks a task asks for through
- * its context (open() after an assignment, or put()) are applied before the next fetch.
+ * its context (open() after an assignment, or put()) are applied before the next fetch. Paused, the
+ * consumer's partitions are paused (a batch fetched before the pause is fetched again after resume)
+ * while the consumer stays in its group, following rebalances, as Kafka's WorkerSinkTask does.
  *
  * Errors: an operation failing with a RetriableException is retried with exponential backoff
  * (from 300 ms, at most `errors.retry.delay.max.ms`) until `errors.retry.timeout` (-1: forever).
@@ -408,6 +410,17 @@ export class SinkTaskRuntime extends TaskRuntime {
     this.consumer?.stop()
   }
 
+  /** Paused, the consumer keeps its group membership (rebalances, heartbeats) and fetches nothing. */
+  override pause(): void {
+    super.pause()
+    for (const p of this.assignment) this.consumer?.pause(p.topic, p.partition)
+  }
+
+  override resume(): void {
+    for (const p of this.assignment) this.consumer?.resume(p.topic, p.partition)
+    super.resume()
+  }
+
   protected async run(): Promise<void> {
     const env = this.env
     this.client = clientFor(env, 'consumer')
@@ -434,6 +447,7 @@ export class SinkTaskRuntime extends TaskRuntime {
     consumer.subscribe(topics)
     consumer.onAssign = async (partitions) => {
       this.assignment = partitions.map(p => ({partition: p.partition, topic: p.topic}))
+      if (this.paused) for (const p of this.assignment) consumer.pause(p.topic, p.partition)
       await this.task!.open?.(this.assignment)
       this.applySeeks()
     }
@@ -442,8 +456,11 @@ export class SinkTaskRuntime extends TaskRuntime {
     env.logger.info(`${env.connector}-${env.task} Sink task finished initialization and start`)
     for await (const batch of consumer.batches()) {
       if (this.stopping) break
-      await this.waitWhilePaused()
-      if (this.stopping) break
+      if (this.paused) {
+        // Fetched before the pause: fetched again after resume().
+        if (batch.records.length > 0) consumer.seek(batch.topic, batch.partition, BigInt(batch.records[0]!.offset))
+        continue
+      }
       if (batch.records.length > 0) {
         const records: SinkRecord[] = []
         for (const r of batch.records) {

@@ -212,7 +212,7 @@ export class WorkerRuntime {
 
   /** GET /connectors/{name}/tasks: the task configs with Kafka's task.class added. */
   static taskConfigInfos(name: string, plugin: PluginDescriptor, configs: Array<Record<string, string>>): TaskConfigInfo[] {
-    return configs.map((config, task) => ({config: {...config, 'task.class': taskClass(plugin.className)}, id: {connector: name, task}}))
+    return configs.map((config, task) => ({id: {connector: name, task}, config: {...config, 'task.class': taskClass(plugin.className)}}))
   }
 
   /** Names of plugins, as GET /connector-plugins lists them. */
@@ -239,7 +239,7 @@ export class WorkerRuntime {
     if (type === 'source') return {offsets: this.offsets.offsets(name).filter(o => o.offset !== null)}
     return this.withAdmin(async admin => {
       const committed = await admin.fetchOffsets(`connect-${name}`)
-      return {offsets: committed.filter(c => c.errorCode === 0 && c.offset >= 0n).map(c => ({offset: {kafka_offset: Number(c.offset)}, partition: {kafka_partition: c.partition, kafka_topic: c.topic}}))}
+      return {offsets: committed.filter(c => c.errorCode === 0 && c.offset >= 0n).map(c => ({partition: {kafka_topic: c.topic, kafka_partition: c.partition}, offset: {kafka_offset: Number(c.offset)}}))}
     })
   }
 

@@ -316,7 +316,7 @@ export class DistributedHerder implements Herder {
     if (!this.has(connector)) return // deleted: the leader removed its statuses
     const h = held()
     if (h && h.worker_id !== this.workerId) return
-    await put({generation: this.generation, state: 'UNASSIGNED', trace: null, worker_id: this.workerId}).catch(error => this.logger.warn({err: error}, `writing the status of ${key} failed`))
+    await put({state: 'UNASSIGNED', trace: null, worker_id: this.workerId, generation: this.generation}).catch(error => this.logger.warn({err: error}, `writing the status of ${key} failed`))
   }
 
   private async applyConfigChanges(): Promise<void> {
@@ -423,7 +423,7 @@ export class DistributedHerder implements Herder {
       const text = JSON.stringify([state, trace, this.generation])
       if (this.writtenStatuses.get(key) === text) return
       this.writtenStatuses.set(key, text)
-      writes.push(write({generation: this.generation, state, trace, worker_id: this.workerId}).catch((error) => {
+      writes.push(write({state, trace, worker_id: this.workerId, generation: this.generation}).catch((error) => {
         this.writtenStatuses.delete(key)
         this.logger.warn({err: error}, `writing the status of ${key} failed`)
       }))
@@ -463,7 +463,7 @@ export class DistributedHerder implements Herder {
 
   info(name: string): ConnectorInfo {
     const config = this.requireConfig(name)
-    return {config, name, tasks: this.configStore.tasks(name).map((_, task) => ({connector: name, task})), type: this.typeOf(name)}
+    return {name, config, tasks: this.configStore.tasks(name).map((_, task) => ({connector: name, task})), type: this.typeOf(name)}
   }
 
   private stateInfo(s: Status | undefined): StateInfo {
@@ -473,7 +473,7 @@ export class DistributedHerder implements Herder {
   status(name: string): ConnectorStatus {
     this.requireConfig(name, `No status found for connector ${name}`)
     const tasks = this.configStore.tasks(name).map((_, id) => ({id, ...this.stateInfo(this.statusStore.task(name, id))}))
-    return {connector: this.stateInfo(this.statusStore.connector(name)), name, tasks, type: this.typeOf(name)}
+    return {name, connector: this.stateInfo(this.statusStore.connector(name)), tasks, type: this.typeOf(name)}
   }
 
   taskStatus(name: string, task: number): TaskStateInfo {
