@@ -34,7 +34,7 @@ import {type BrokerAddress} from '../cli/bootstrap-server.js'
 import {Admin} from '../client/admin.js'
 import {KafkaClient} from '../client/client.js'
 import {Consumer} from '../client/consumer.js'
-import {ErrorCode} from '../client/errors.js'
+import {ErrorCode, KafkaError} from '../client/errors.js'
 import {Producer} from '../client/producer.js'
 import type {RecordHeader} from '../records/record.js'
 import {ConnectException, type ConnectRecord, type OffsetMap, RetriableException, type SinkConnector, type SinkRecord, type SinkTask, type SourceConnector, type SourceRecord, type SourceTask} from './api.js'
@@ -451,7 +451,14 @@ export class SinkTaskRuntime extends TaskRuntime {
       await this.task!.open?.(this.assignment)
       this.applySeeks()
     }
-    consumer.onRevoke = async () => { await this.flushAndCommit() }
+    consumer.onRevoke = async () => {
+      // A commit refused because this member already lost its generation (e.g. paused or busy past the session) is
+      // not the task's failure: the records come again to whoever gets the partitions (Kafka logs it and goes on).
+      await this.flushAndCommit().catch((error: unknown) => {
+        if (!(error instanceof KafkaError) || ![ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID].includes(error.code)) throw error
+        env.logger.warn(`${env.connector}-${env.task} offset commit before a rebalance failed: ${error.message}`)
+      })
+    }
     this.state = this.paused ? 'PAUSED' : 'RUNNING'
     env.logger.info(`${env.connector}-${env.task} Sink task finished initialization and start`)
     for await (const batch of consumer.batches()) {
