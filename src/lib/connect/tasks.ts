@@ -455,7 +455,7 @@ export class SinkTaskRuntime extends TaskRuntime {
       // A commit refused because this member already lost its generation (e.g. paused or busy past the session) is
       // not the task's failure: the records come again to whoever gets the partitions (Kafka logs it and goes on).
       await this.flushAndCommit().catch((error: unknown) => {
-        if (!(error instanceof KafkaError) || ![ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID].includes(error.code)) throw error
+        if (!(error instanceof KafkaError) || !([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID] as number[]).includes(error.errorCode)) throw error
         env.logger.warn(`${env.connector}-${env.task} offset commit before a rebalance failed: ${error.message}`)
       })
     }
