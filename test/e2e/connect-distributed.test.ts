@@ -6,8 +6,11 @@
 // naming its worker_id. One worker is SIGKILLed while records are being produced: its tasks run
 // on the other within the session timeout plus the delay, and the PostgreSQL sink ends up holding
 // each key's latest value, no row lost. Then pause/resume/restart and the statuses as Kafka
-// Connect's, and `kcli connectors` against a distributed worker.
+// Connect's, and `kcli connectors` against a distributed worker. Last, a third worker joins and
+// takes its share, and an exactly-once file source (exactly.once.source.support=enabled) moved by a
+// SIGKILL mid-file writes each line once (read_committed).
 import {execFile} from 'node:child_process'
+import {statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {Kafka, logLevel, Partitioners, type Producer} from 'kafkajs'
@@ -45,9 +48,12 @@ describe.skipIf(skip)('kcli connect distributed (real processes: broker, two wor
     await admin.disconnect()
     producer = kafka.producer({createPartitioner: Partitioners.DefaultPartitioner})
     await producer.connect()
-    const spawned = await Promise.all(['w1', 'w2'].map(name => spawnDistributedWorker(distributedWorkerProperties(dir, bootstrap, name, GROUP))))
+    const spawned = await Promise.all(['w1', 'w2'].map(name => spawnWorker(name)))
     workers.push(...spawned)
   }, 90_000)
+
+  /** Every worker with exactly-once source support (sinks are unaffected). */
+  const spawnWorker = (name: string) => spawnDistributedWorker(distributedWorkerProperties(dir, bootstrap, name, GROUP, {'exactly.once.source.support': 'enabled'}))
 
   afterAll(async () => {
     await producer?.disconnect().catch(() => {})
@@ -165,4 +171,46 @@ describe.skipIf(skip)('kcli connect distributed (real processes: broker, two wor
     expect((await http('DELETE', `${url}/connectors/file-sink`)).status).toBe(204)
     expect((await http('GET', `${url}/connectors`)).body).toEqual(['pg-sink'])
   }, 90_000)
+
+  it('a joining worker takes its share in two rounds; an exactly-once source moved by a SIGKILL writes each line once', async () => {
+    dumpLogs()
+    const alive = () => workers.filter(w => w.child.exitCode === null && w.child.signalCode === null)
+    const w3 = await spawnWorker('w3')
+    workers.push(w3)
+    // Incremental: one of pg-sink's tasks is revoked from the old worker, then assigned to the new one.
+    const spread = await eventually(() => status(w3.status.rest, 'pg-sink'), s => s.tasks.length === 2 && s.tasks.every(t => t.state === 'RUNNING') && new Set(s.tasks.map(t => t.worker_id)).size === 2, 30_000, 'pg-sink\'s tasks on both workers')
+    expect(spread.tasks.map(t => t.worker_id)).toContain(w3.status.workerId)
+    await produceRound(3000)
+    await eventually(rows, allAt(3000), 30_000, 'a round after the new worker joined')
+
+    const LINES = 100_000
+    writeFileSync(join(dir, 'lines.txt'), Array.from({length: LINES}, (_, i) => `line ${i + 1}`).join('\n') + '\n')
+    const created = await http('POST', `${w3.status.rest}/connectors`, {name: 'lines-src', config: {'connector.class': 'FileStreamSource', 'tasks.max': '1', topic: 'lines', file: join(dir, 'lines.txt'), 'batch.size': '500'}})
+    expect(created.status).toBe(201)
+    const started = await eventually(() => status(w3.status.rest, 'lines-src'), s => s.tasks[0]?.state === 'RUNNING', 30_000, 'lines-src RUNNING')
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const fileSize = statSync(join(dir, 'lines.txt')).size
+    const committed = ((await http('GET', `${w3.status.rest}/connectors/lines-src/offsets`)).body as {offsets: Array<{offset: {position: number}}>}).offsets[0]?.offset.position ?? 0
+    console.log(`connect-distributed: lines-src's worker SIGKILLed with ${committed} of ${fileSize} bytes committed`)
+    expect(committed).toBeLessThan(fileSize) // killed mid-file
+    const victim = alive().find(w => w.status.workerId === started.tasks[0]!.worker_id)!
+    const survivor = alive().find(w => w !== victim)!
+    await victim.kill('SIGKILL')
+    await eventually(() => status(survivor.status.rest, 'lines-src'), s => s.tasks[0]?.state === 'RUNNING' && s.tasks[0].worker_id === survivor.status.workerId, 30_000, 'lines-src RUNNING on the other worker')
+
+    // read_committed: every line once, in order (the killed task's open transaction aborted, its offsets with it).
+    const consumer = kafka.consumer({groupId: 'lines-reader', readUncommitted: false, maxWaitTimeInMs: 200})
+    await consumer.connect()
+    const got: string[] = []
+    try {
+      await consumer.subscribe({topic: 'lines', fromBeginning: true})
+      await consumer.run({eachBatch: async ({batch}) => { for (const m of batch.messages) got.push(m.value!.toString()) }})
+      await eventually(() => got.length, n => n >= LINES, 40_000, `${LINES} committed lines`)
+      await new Promise(resolve => setTimeout(resolve, 500))
+    } finally {
+      await consumer.disconnect()
+    }
+    expect(got.length).toBe(LINES)
+    expect(got.every((line, i) => line === `line ${i + 1}`)).toBe(true)
+  }, 120_000)
 })
