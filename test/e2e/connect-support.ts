@@ -51,8 +51,9 @@ export function spawnKcli<S>(args: string[], timeoutMs = 30_000): Promise<Spawne
   })
 }
 
-export function spawnDistBroker(dataDir: string): Promise<Spawned<{listeners: Array<{port: number}>}>> {
-  return spawnKcli(['server', 'start', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'])
+/** A broker from dist; `overrides` are broker configs (`--override key=value`). */
+export function spawnDistBroker(dataDir: string, overrides: Record<string, string> = {}): Promise<Spawned<{listeners: Array<{port: number}>}>> {
+  return spawnKcli(['server', 'start', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn', ...Object.entries(overrides).flatMap(([k, v]) => ['--override', `${k}=${v}`])])
 }
 
 /** Writes `props` as a .properties file. */
@@ -83,6 +84,40 @@ export function workerProperties(dir: string, bootstrap: string, name: string, e
 
 export function spawnWorker(workerFile: string, connectorFiles: string[] = []): Promise<Spawned<{rest: string; connectors: string[]}>> {
   return spawnKcli(['connect', 'standalone', workerFile, ...connectorFiles, '--log-level', 'warn'])
+}
+
+/**
+ * A distributed worker's properties file `<dir>/<name>-worker.properties`: group `groupId`, its
+ * internal topics `<groupId>-configs|offsets|status` (replication factor 1), String converters, an
+ * ephemeral REST port, short group timeouts (session 6 s, heartbeat 1 s, rebalance 10 s, lost
+ * workers' work reassigned after 1 s), the same short session for sink consumers, and `extra`.
+ */
+export function distributedWorkerProperties(dir: string, bootstrap: string, name: string, groupId: string, extra: Record<string, string> = {}): string {
+  return writeProperties(join(dir, `${name}-worker.properties`), {
+    'bootstrap.servers': bootstrap,
+    'group.id': groupId,
+    'config.storage.topic': `${groupId}-configs`,
+    'offset.storage.topic': `${groupId}-offsets`,
+    'status.storage.topic': `${groupId}-status`,
+    'config.storage.replication.factor': 1,
+    'offset.storage.replication.factor': 1,
+    'status.storage.replication.factor': 1,
+    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+    'value.converter': 'org.apache.kafka.connect.storage.StringConverter',
+    'offset.flush.interval.ms': '500',
+    listeners: 'http://127.0.0.1:0',
+    'session.timeout.ms': '6000',
+    'heartbeat.interval.ms': '1000',
+    'rebalance.timeout.ms': '10000',
+    'scheduled.rebalance.max.delay.ms': '1000',
+    'consumer.session.timeout.ms': '6000',
+    'consumer.heartbeat.interval.ms': '1000',
+    ...extra,
+  })
+}
+
+export function spawnDistributedWorker(workerFile: string): Promise<Spawned<{rest: string; workerId: string; groupId: string}>> {
+  return spawnKcli(['connect', 'distributed', workerFile, '--log-level', process.env.KCLI_TEST_LOG_LEVEL ?? 'warn'], 60_000)
 }
 
 export interface HttpAnswer {status: number; body: unknown; headers: Headers}

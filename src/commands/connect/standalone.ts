@@ -41,14 +41,14 @@ export default class ConnectStandalone extends KcliCommand<typeof ConnectStandal
     }
     const workerProps = await read(workerFile!)
     const connectorConfigs = await Promise.all(connectorFiles.map(read))
-    const [{parseWorkerConfig, Worker}, {loadPlugins}, {startRestServer}, {createLogger}, {ConnectRestError}, {Admin}, {KafkaClient}] = await Promise.all([
-      import('../../lib/connect/worker.js'),
+    const [{parseWorkerConfig}, {StandaloneHerder}, {loadPlugins}, {startRestServer}, {createLogger}, {ConnectRestError}, {kafkaClusterId, stopOnSignal}] = await Promise.all([
+      import('../../lib/connect/worker-config.js'),
+      import('../../lib/connect/standalone-herder.js'),
       import('../../lib/connect/plugins.js'),
       import('../../lib/connect/rest.js'),
       import('../../server/logger.js'),
       import('../../lib/connect/connector-config.js'),
-      import('../../lib/client/admin.js'),
-      import('../../lib/client/client.js'),
+      import('../../lib/connect/worker-process.js'),
     ])
     let config
     try {
@@ -59,17 +59,9 @@ export default class ConnectStandalone extends KcliCommand<typeof ConnectStandal
     const log = createLogger({level: this.flags['log-level']})
     const plugins = await loadPlugins(config.pluginPath)
     for (const w of plugins.warnings) log.warn(w)
-    const worker = new Worker(config, plugins, log)
+    const worker = new StandaloneHerder(config, plugins, log)
     await worker.start()
-    let clusterId: string | null = null
-    const probe = new KafkaClient({bootstrapServers: config.bootstrapServers, clientId: 'connect-worker'})
-    try {
-      clusterId = (await new Admin(probe).describeCluster()).clusterId
-    } catch (error) {
-      log.warn({err: error}, 'could not read the Kafka cluster id')
-    } finally {
-      await probe.close()
-    }
+    const clusterId = await kafkaClusterId(config.bootstrapServers, log)
     const rest = await startRestServer(worker, config.restHost, config.restPort, {clusterId: () => clusterId})
     log.info(`REST server listening at ${rest.url}`)
     for (const [i, props] of connectorConfigs.entries()) {
@@ -87,19 +79,7 @@ export default class ConnectStandalone extends KcliCommand<typeof ConnectStandal
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(status)}\n`)
     else this.out.line(`kcli connect standalone: REST API at ${rest.url}, connectors: ${status.connectors.join(', ') || '(none)'}`)
 
-    let signals = 0
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (++signals > 1) process.exit(130)
-        log.info({signal}, 'stopping the worker')
-        rest.close().then(() => worker.shutdown()).then(resolve, (error) => {
-          log.error({err: error}, 'shutdown failed')
-          resolve()
-        })
-      }
-      process.on('SIGTERM', onSignal)
-      process.on('SIGINT', onSignal)
-    })
+    await stopOnSignal(log, () => rest.close().then(() => worker.shutdown()))
     return status
   }
 }

@@ -192,6 +192,18 @@ export class Consumer {
     if (state) state.paused = true
   }
 
+  /**
+   * Fetch a paused partition again, from the caller's position: batches fetched while it was paused
+   * were dropped (their fetch position had moved past them), so fetching restarts where the caller is.
+   */
+  resume(topic: string, partition: number): void {
+    const state = this.states.get(tpKey(topic, partition))
+    if (!state || !state.paused) return
+    state.paused = false
+    state.fetchPosition = state.position
+    state.seekEpoch++
+  }
+
   seek(topic: string, partition: number, offset: bigint): void {
     const state = this.states.get(tpKey(topic, partition))
     if (state) {

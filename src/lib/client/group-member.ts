@@ -8,6 +8,10 @@
 //         `needsRejoin`, and the consumer commits, stops fetching and joins again.
 //   end:  LeaveGroup.
 //
+// join() is the consumer's (protocol type "consumer", assignors.ts); joinWith() is the same
+// exchange for any protocol type (Connect workers: "connect"), with the member's own protocols
+// and metadata and a callback by which the leader assigns.
+//
 // The coordinator is reached through Admin.toCoordinator, which finds it again after
 // NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE.
 
@@ -24,6 +28,28 @@ export interface GroupMemberOptions {
   /** Assignors (names of assignors.ts's, or custom ones) in order of preference. Default ['range', 'roundrobin'] (Java's default order has range first). */
   assignors?: (string | Assignor)[]
   groupInstanceId?: string | null
+  /** JoinGroup's protocolType: "consumer" (default) for consumers, "connect" for Connect workers. */
+  protocolType?: string
+}
+
+/** One protocol a member supports, with its metadata (a consumer's subscription, a Connect worker's state). */
+export interface GroupProtocol {name: string; metadata: Buffer}
+
+/** The leader's part of a join: every member's assignment (by member id) from the members' metadata for the chosen protocol. */
+export type AssignCallback = (
+  leaderId: string,
+  protocol: string,
+  members: {memberId: string; groupInstanceId: string | null; metadata: Buffer}[],
+) => Promise<Map<string, Buffer>> | Map<string, Buffer>
+
+/** The outcome of joinWith(): the generation and this member's assignment bytes. */
+export interface JoinedGroup {
+  generationId: number
+  memberId: string
+  leaderId: string
+  leader: boolean
+  protocol: string
+  assignment: Buffer
 }
 
 export interface GroupAssignment {
@@ -40,6 +66,8 @@ export class GroupMember {
   readonly groupId: string
   memberId = ''
   generationId = -1
+  /** The member id of the group's leader in the current generation. */
+  leaderId = ''
   needsRejoin = true
   private readonly options: Required<Omit<GroupMemberOptions, 'groupInstanceId'>> & {groupInstanceId: string | null}
   private heartbeatTimer: NodeJS.Timeout | undefined
@@ -57,14 +85,14 @@ export class GroupMember {
       rebalanceTimeoutMs: 60_000,
       heartbeatIntervalMs: 3000,
       assignors: ['range', 'roundrobin'],
+      protocolType: 'consumer',
       ...options,
       groupInstanceId: options.groupInstanceId ?? null,
     }
   }
 
-  /** Joins (or rejoins) the group for `topics`; resolves with this member's assignment. */
+  /** Joins (or rejoins) the group for `topics` (protocol type "consumer"); resolves with this member's assignment. */
   async join(topics: readonly string[]): Promise<GroupAssignment> {
-    this.stopHeartbeat()
     const assignors = this.options.assignors.map((name) => {
       if (typeof name !== 'string') return name
       const assignor = ASSIGNORS[name]
@@ -72,6 +100,24 @@ export class GroupMember {
       return assignor
     })
     const protocols = assignors.map((a) => ({metadata: encodeSubscription(topics, 0, a.subscriptionUserData?.() ?? null), name: a.name}))
+    const joined = await this.joinWith(protocols, async (_leaderId, protocol, members) => {
+      const assignor: Assignor = assignors.find((a) => a.name === protocol) ?? ASSIGNORS[protocol] ?? assignors[0]!
+      return this.computeAssignment(assignor, members)
+    })
+    const decoded = joined.assignment.length > 0 ? decodeAssignmentWithUserData(joined.assignment) : {partitions: [], userData: null}
+    return {generationId: joined.generationId, leader: joined.leader, memberId: joined.memberId, partitions: decoded.partitions, protocol: joined.protocol, userData: decoded.userData}
+  }
+
+  /**
+   * Joins (or rejoins) the group with this member's `protocols` (name and metadata, in order of
+   * preference) under the options' protocolType: JoinGroup, then, when this member is the leader,
+   * `assign` computes every member's assignment from their metadata, then SyncGroup. Resolves with
+   * this member's assignment bytes; heartbeats run until the next join or leave().
+   */
+  async joinWith(protocols: GroupProtocol[], assign: AssignCallback): Promise<JoinedGroup> {
+    this.stopHeartbeat()
+    this.needsRejoin = true
+    const protocolType = this.options.protocolType
     for (let attempt = 0; ; attempt++) {
       const {response: join} = await this.admin.toCoordinator(
         this.groupId,
@@ -82,7 +128,7 @@ export class GroupMember {
               groupId: this.groupId,
               groupInstanceId: this.options.groupInstanceId,
               memberId: this.memberId,
-              protocolType: 'consumer',
+              protocolType,
               protocols,
               reason: null,
               rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
@@ -104,12 +150,13 @@ export class GroupMember {
       if (join.errorCode !== 0) throw KafkaError.fromCode(join.errorCode, `JoinGroup ${this.groupId}`)
       this.memberId = join.memberId
       this.generationId = join.generationId
-      const protocol = join.protocolName ?? assignors[0]!.name
+      this.leaderId = join.leader
+      const protocol = join.protocolName ?? protocols[0]!.name
       const leader = join.leader === join.memberId
       let assignments: {memberId: string; assignment: Buffer}[] = []
       if (leader && !join.skipAssignment) {
-        const assignor: Assignor = assignors.find((a) => a.name === protocol) ?? ASSIGNORS[protocol] ?? assignors[0]!
-        assignments = await this.computeAssignment(assignor, join.members)
+        const computed = await assign(join.leader, protocol, join.members.map((m) => ({groupInstanceId: m.groupInstanceId ?? null, memberId: m.memberId, metadata: m.metadata})))
+        assignments = [...computed].map(([memberId, assignment]) => ({assignment, memberId}))
       }
       const sync = await this.admin.toCoordinator(
         this.groupId,
@@ -121,7 +168,7 @@ export class GroupMember {
             groupInstanceId: this.options.groupInstanceId,
             memberId: this.memberId,
             protocolName: protocol,
-            protocolType: 'consumer',
+            protocolType,
           }, {timeoutMs: this.options.rebalanceTimeoutMs + 5000}),
         (r) => r.errorCode,
       )
@@ -135,12 +182,11 @@ export class GroupMember {
       if (sync.errorCode !== 0) throw KafkaError.fromCode(sync.errorCode, `SyncGroup ${this.groupId}`)
       this.needsRejoin = false
       this.startHeartbeat()
-      const decoded = sync.assignment.length > 0 ? decodeAssignmentWithUserData(sync.assignment) : {partitions: [], userData: null}
-      return {generationId: this.generationId, leader, memberId: this.memberId, partitions: decoded.partitions, protocol, userData: decoded.userData}
+      return {assignment: sync.assignment, generationId: this.generationId, leader, leaderId: join.leader, memberId: this.memberId, protocol}
     }
   }
 
-  private async computeAssignment(assignor: Assignor, members: {memberId: string; metadata: Buffer}[]): Promise<{memberId: string; assignment: Buffer}[]> {
+  private async computeAssignment(assignor: Assignor, members: {memberId: string; metadata: Buffer}[]): Promise<Map<string, Buffer>> {
     const subscriptions = members.map((m) => {
       const s = decodeSubscription(m.metadata)
       return {memberId: m.memberId, topics: s.topics, userData: s.userData}
@@ -150,7 +196,7 @@ export class GroupMember {
     const partitionsPerTopic = new Map(metadata.topics.filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]))
     const result = await assignor.assign(subscriptions, partitionsPerTopic)
     const {partitions, userData} = result instanceof Map ? {partitions: result, userData: new Map<string, Buffer>()} : result
-    return subscriptions.map((s) => ({assignment: encodeAssignment(partitions.get(s.memberId) ?? [], 0, userData.get(s.memberId) ?? null), memberId: s.memberId}))
+    return new Map(subscriptions.map((s) => [s.memberId, encodeAssignment(partitions.get(s.memberId) ?? [], 0, userData.get(s.memberId) ?? null)]))
   }
 
   private startHeartbeat(): void {
@@ -187,8 +233,8 @@ export class GroupMember {
     }
   }
 
-  /** Leaves the group (best effort). */
-  async leave(): Promise<void> {
+  /** Leaves the group (best effort), telling the coordinator `reason`. */
+  async leave(reason = 'kcli consumer closing'): Promise<void> {
     this.stopHeartbeat()
     if (this.memberId === '') return
     try {
@@ -198,7 +244,7 @@ export class GroupMember {
           connection.send(ApiKey.LeaveGroup, {
             groupId: this.groupId,
             memberId: this.memberId,
-            members: [{groupInstanceId: this.options.groupInstanceId, memberId: this.memberId, reason: 'kcli consumer closing'}],
+            members: [{groupInstanceId: this.options.groupInstanceId, memberId: this.memberId, reason}],
           }),
         (r) => r.errorCode,
       )
@@ -207,5 +253,7 @@ export class GroupMember {
     }
     this.memberId = ''
     this.generationId = -1
+    this.leaderId = ''
+    this.needsRejoin = true
   }
 }

@@ -10,12 +10,71 @@ import {mkdir, open, readFile, rename} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import type {OffsetMap} from './api.js'
 
-export class FileOffsetStore {
-  private readonly data = new Map<string, string>()
-  constructor(readonly filename: string) {}
+export interface OffsetEntry {partition: OffsetMap; offset: OffsetMap | null}
+
+/**
+ * Where source offsets live (Kafka's OffsetBackingStore): a local file in standalone mode
+ * (FileOffsetStore), the offsets topic in distributed mode (distributed/offset-backing-store.ts).
+ * Reads are from memory; writes resolve once durable.
+ */
+export interface OffsetBackingStore {
+  get(connector: string, partition: OffsetMap): OffsetMap | null
+  /** Every partition and offset of a connector (GET /connectors/{name}/offsets). */
+  offsets(connector: string): OffsetEntry[]
+  set(connector: string, entries: OffsetEntry[]): Promise<void>
+  /** Forgets a connector's offsets (DELETE /connectors/{name}/offsets). */
+  reset(connector: string): Promise<void>
+  /** Offsets an exactly-once task already wrote to the offsets topic in its transaction. */
+  committed(connector: string, entries: OffsetEntry[]): Promise<void>
+}
+
+/**
+ * Source offsets in memory, keyed as Kafka Connect keys them: the JSON of [connector name,
+ * source partition] -> the JSON of the source offset (null: none). Subclasses persist them.
+ */
+export abstract class MemoryOffsetStore implements OffsetBackingStore {
+  protected readonly data = new Map<string, string>()
 
   static key(connector: string, partition: OffsetMap): string {
     return JSON.stringify([connector, partition])
+  }
+
+  get(connector: string, partition: OffsetMap): OffsetMap | null {
+    const v = this.data.get(MemoryOffsetStore.key(connector, partition))
+    return v === undefined ? null : (JSON.parse(v) as OffsetMap | null)
+  }
+
+  offsets(connector: string): OffsetEntry[] {
+    const out: OffsetEntry[] = []
+    for (const [k, v] of this.data) {
+      const [name, partition] = JSON.parse(k) as [string, OffsetMap]
+      if (name === connector) out.push({partition, offset: JSON.parse(v) as OffsetMap | null})
+    }
+    return out
+  }
+
+  /** The connectors that have offsets. */
+  connectors(): string[] {
+    return [...new Set([...this.data.keys()].map(k => (JSON.parse(k) as [string])[0]))]
+  }
+
+  /** The keys of a connector's offsets. */
+  protected keysOf(connector: string): string[] {
+    return [...this.data.keys()].filter(k => (JSON.parse(k) as [string])[0] === connector)
+  }
+
+  protected remember(connector: string, entries: OffsetEntry[]): void {
+    for (const e of entries) this.data.set(MemoryOffsetStore.key(connector, e.partition), JSON.stringify(e.offset))
+  }
+
+  abstract set(connector: string, entries: OffsetEntry[]): Promise<void>
+  abstract reset(connector: string): Promise<void>
+  abstract committed(connector: string, entries: OffsetEntry[]): Promise<void>
+}
+
+export class FileOffsetStore extends MemoryOffsetStore {
+  constructor(readonly filename: string) {
+    super()
   }
 
   async load(): Promise<void> {
@@ -30,30 +89,20 @@ export class FileOffsetStore {
     for (const [k, v] of doc.offsets) this.data.set(k, v)
   }
 
-  get(connector: string, partition: OffsetMap): OffsetMap | null {
-    const v = this.data.get(FileOffsetStore.key(connector, partition))
-    return v === undefined ? null : (JSON.parse(v) as OffsetMap | null)
-  }
-
-  /** Every partition and offset of a connector (GET /connectors/{name}/offsets). */
-  offsets(connector: string): Array<{partition: OffsetMap; offset: OffsetMap | null}> {
-    const out: Array<{partition: OffsetMap; offset: OffsetMap | null}> = []
-    for (const [k, v] of this.data) {
-      const [name, partition] = JSON.parse(k) as [string, OffsetMap]
-      if (name === connector) out.push({partition, offset: JSON.parse(v) as OffsetMap | null})
-    }
-    return out
-  }
-
   /** Sets the offsets and writes the whole file atomically before resolving. */
   async set(connector: string, entries: Array<{partition: OffsetMap; offset: OffsetMap | null}>): Promise<void> {
-    for (const e of entries) this.data.set(FileOffsetStore.key(connector, e.partition), JSON.stringify(e.offset))
+    this.remember(connector, entries)
     await this.write()
+  }
+
+  /** The file is where standalone mode keeps them, also after a transaction wrote them to the topic. */
+  committed(connector: string, entries: OffsetEntry[]): Promise<void> {
+    return this.set(connector, entries)
   }
 
   /** Forgets a connector's offsets (DELETE /connectors/{name}/offsets) and writes the file. */
   async reset(connector: string): Promise<void> {
-    for (const k of [...this.data.keys()]) if ((JSON.parse(k) as [string])[0] === connector) this.data.delete(k)
+    for (const k of this.keysOf(connector)) this.data.delete(k)
     await this.write()
   }
 
@@ -77,3 +126,4 @@ export async function writeAtomically(filename: string, text: string): Promise<v
   const dir = await open(dirname(filename), 'r')
   try { await dir.sync() } finally { await dir.close() }
 }
+

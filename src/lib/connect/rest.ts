@@ -6,10 +6,17 @@
  * `Content-Type: application/json` is a 415; unknown paths 404 and other methods 405, with
  * Kafka's bodies. Config values may be JSON strings, numbers, booleans or null (kept as strings);
  * anything else is a 500 as Kafka's "Cannot deserialize value of type `java.lang.String`".
+ *
+ * Distributed mode: a request that changes configs, reaching a worker that is not the group's
+ * leader, is forwarded to the leader (a task restart to the worker running the task) with
+ * `forward=false`, and the answer relayed; a request with `forward=false` that cannot be handled
+ * here is a 409, as Kafka's. POST /connectors/{name}/tasks is the workers' internal endpoint for
+ * task configs.
  */
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify'
 import {ConnectRestError} from './connector-config.js'
-import {CONNECT_VERSION, type Worker} from './worker.js'
+import type {Herder} from './herder.js'
+import {CONNECT_VERSION} from './worker-config.js'
 
 const COMMIT = 'kcli'
 
@@ -43,7 +50,7 @@ export interface RestServer {
 }
 
 /** Starts the REST server for `worker` on host:port (port 0: any free port). */
-export async function startRestServer(worker: Worker, host: string, port: number, options: {clusterId?: () => string | null} = {}): Promise<RestServer> {
+export async function startRestServer(worker: Herder, host: string, port: number, options: {clusterId?: () => string | null; advertisedHost?: string; advertisedPort?: number} = {}): Promise<RestServer> {
   const app = Fastify({logger: false, bodyLimit: 16 * 1024 * 1024})
 
   app.removeAllContentTypeParsers()
@@ -77,6 +84,29 @@ export async function startRestServer(worker: Worker, host: string, port: number
   const params = (req: FastifyRequest) => req.params as Record<string, string>
   const query = (req: FastifyRequest) => req.query as Record<string, string | string[]>
 
+  /** Distributed mode: relays the request to the worker that must handle it; false when it is this one. */
+  const forwarded = async (req: FastifyRequest, reply: FastifyReply, request: {connector?: string; task?: number} = {}): Promise<boolean> => {
+    const target = worker.forwardTo?.(request) ?? null
+    if (target === null) return false
+    if (query(req).forward === 'false') throw new ConnectRestError(409, 'Cannot complete request because of a conflicting operation (e.g. worker rebalance)')
+    const url = new URL(req.url, target)
+    url.searchParams.set('forward', 'false')
+    const hasBody = req.body !== undefined && req.body !== null
+    let response: Response
+    try {
+      response = await fetch(url, {body: hasBody ? JSON.stringify(req.body) : undefined, headers: hasBody ? {'content-type': 'application/json'} : {}, method: req.method, signal: AbortSignal.timeout(60_000)})
+    } catch (error) {
+      throw new ConnectRestError(500, `IO Error trying to forward REST request: ${(error as Error).message}`)
+    }
+    const text = await response.text()
+    const location = response.headers.get('location')
+    if (location) reply.header('location', location)
+    reply.code(response.status)
+    if (text === '') reply.send()
+    else reply.type(response.headers.get('content-type') ?? 'application/json').send(text)
+    return true
+  }
+
   route('GET', '/', async () => ({version: CONNECT_VERSION, commit: COMMIT, kafka_cluster_id: options.clusterId?.() ?? null}))
   route('GET', '/health', async () => ({status: 'healthy', message: 'Worker has completed startup and is ready to handle requests.'}))
 
@@ -96,6 +126,7 @@ export async function startRestServer(worker: Worker, host: string, port: number
   })
 
   route('POST', '/connectors', async (req, reply) => {
+    if (await forwarded(req, reply)) return reply
     const body = req.body as {name?: unknown; config?: unknown; initial_state?: unknown} | null
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ConnectRestError(500, 'Cannot deserialize the request body as a connector creation request')
     const config = stringMap(body.config, 'connectorConfig')
@@ -115,6 +146,7 @@ export async function startRestServer(worker: Worker, host: string, port: number
   route('GET', '/connectors/:name/config', async (req) => worker.info(params(req).name!).config)
 
   route('PUT', '/connectors/:name/config', async (req, reply) => {
+    if (await forwarded(req, reply)) return reply
     const name = checkName(params(req).name)
     const config = stringMap(req.body, 'connectorConfig')
     if (config.name !== undefined && config.name.trim() !== name) throw new ConnectRestError(400, `Connector name configuration (${config.name}) doesn't match connector name in the URL (${name})`)
@@ -123,7 +155,8 @@ export async function startRestServer(worker: Worker, host: string, port: number
     return reply.send(info)
   })
 
-  route('PATCH', '/connectors/:name/config', async (req) => {
+  route('PATCH', '/connectors/:name/config', async (req, reply) => {
+    if (await forwarded(req, reply)) return reply
     const name = params(req).name!
     const patch = stringMap(req.body, 'configPatch', true)
     const current = worker.info(name).config
@@ -135,17 +168,18 @@ export async function startRestServer(worker: Worker, host: string, port: number
   })
 
   route('GET', '/connectors/:name/status', async (req) => worker.status(params(req).name!))
-  route('PUT', '/connectors/:name/pause', async (req, reply) => { await worker.pause(params(req).name!); return reply.code(202).send() })
-  route('PUT', '/connectors/:name/resume', async (req, reply) => { await worker.resume(params(req).name!); return reply.code(202).send() })
-  route('PUT', '/connectors/:name/stop', async (req, reply) => { await worker.stop(params(req).name!); return reply.code(204).send() })
+  route('PUT', '/connectors/:name/pause', async (req, reply) => { if (await forwarded(req, reply)) return reply; await worker.pause(params(req).name!); return reply.code(202).send() })
+  route('PUT', '/connectors/:name/resume', async (req, reply) => { if (await forwarded(req, reply)) return reply; await worker.resume(params(req).name!); return reply.code(202).send() })
+  route('PUT', '/connectors/:name/stop', async (req, reply) => { if (await forwarded(req, reply)) return reply; await worker.stop(params(req).name!); return reply.code(204).send() })
 
   route('POST', '/connectors/:name/restart', async (req, reply) => {
+    if (await forwarded(req, reply)) return reply
     const q = query(req)
     const status = await worker.restart(params(req).name!, bool(q.includeTasks), bool(q.onlyFailed))
     return status === null ? reply.code(204).send() : reply.code(202).send(status)
   })
 
-  route('DELETE', '/connectors/:name', async (req, reply) => { await worker.deleteConnector(params(req).name!); return reply.code(204).send() })
+  route('DELETE', '/connectors/:name', async (req, reply) => { if (await forwarded(req, reply)) return reply; await worker.deleteConnector(params(req).name!); return reply.code(204).send() })
 
   route('GET', '/connectors/:name/tasks', async (req) => worker.taskConfigs(params(req).name!))
   const taskId = (req: FastifyRequest): number => {
@@ -154,7 +188,19 @@ export async function startRestServer(worker: Worker, host: string, port: number
     return Number(raw)
   }
   route('GET', '/connectors/:name/tasks/:task/status', async (req) => worker.taskStatus(params(req).name!, taskId(req)))
-  route('POST', '/connectors/:name/tasks/:task/restart', async (req, reply) => { await worker.restartTask(params(req).name!, taskId(req)); return reply.code(204).send() })
+  route('POST', '/connectors/:name/tasks/:task/restart', async (req, reply) => {
+    if (await forwarded(req, reply, {connector: params(req).name!, task: taskId(req)})) return reply
+    await worker.restartTask(params(req).name!, taskId(req))
+    return reply.code(204).send()
+  })
+  if (worker.putTaskConfigs) {
+    const put = worker.putTaskConfigs.bind(worker)
+    route('POST', '/connectors/:name/tasks', async (req, reply) => {
+      if (!Array.isArray(req.body)) throw new ConnectRestError(500, 'Cannot deserialize value of type `java.util.ArrayList<java.util.Map<java.lang.String,java.lang.String>>`')
+      await put(params(req).name!, req.body as Array<Record<string, string>>)
+      return reply.code(204).send()
+    })
+  }
 
   route('GET', '/connectors/:name/topics', async (req) => {
     const name = params(req).name!
@@ -163,8 +209,8 @@ export async function startRestServer(worker: Worker, host: string, port: number
   })
 
   route('GET', '/connectors/:name/offsets', async (req) => worker.getOffsets(params(req).name!))
-  route('PATCH', '/connectors/:name/offsets', async (req) => worker.alterOffsets(params(req).name!, req.body))
-  route('DELETE', '/connectors/:name/offsets', async (req) => worker.resetOffsets(params(req).name!))
+  route('PATCH', '/connectors/:name/offsets', async (req, reply) => (await forwarded(req, reply)) ? reply : worker.alterOffsets(params(req).name!, req.body))
+  route('DELETE', '/connectors/:name/offsets', async (req, reply) => (await forwarded(req, reply)) ? reply : worker.resetOffsets(params(req).name!))
 
   route('GET', '/connector-plugins', async (req) => {
     const only = query(req).connectorsOnly
@@ -195,8 +241,9 @@ export async function startRestServer(worker: Worker, host: string, port: number
   await app.listen({host: host === '' ? '0.0.0.0' : host, port})
   const address = app.server.address()
   const bound = typeof address === 'object' && address ? address.port : port
-  const shownHost = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host
-  worker.workerId = `${shownHost}:${bound}`
-  worker.restUrl = `http://${shownHost}:${bound}`
+  const shownHost = options.advertisedHost ?? (host === '' || host === '0.0.0.0' ? '127.0.0.1' : host)
+  const shownPort = options.advertisedPort ?? bound
+  worker.workerId = `${shownHost}:${shownPort}`
+  worker.restUrl = `http://${shownHost}:${shownPort}`
   return {app, close: () => app.close(), port: bound, url: worker.restUrl}
 }

@@ -17,7 +17,9 @@
  * `topics.regex` at start); each fetched batch is converted (key, value) and transformed record by
  * record, then put() as one call; every `offset.flush.interval.ms`, and before a rebalance or stop,
  * flush(currentOffsets) and then the group commit of those offsets. Seeks a task asks for through
- * its context (open() after an assignment, or put()) are applied before the next fetch.
+ * its context (open() after an assignment, or put()) are applied before the next fetch. Paused, the
+ * consumer's partitions are paused (a batch fetched before the pause is fetched again after resume)
+ * while the consumer stays in its group, following rebalances, as Kafka's WorkerSinkTask does.
  *
  * Errors: an operation failing with a RetriableException is retried with exponential backoff
  * (from 300 ms, at most `errors.retry.delay.max.ms`) until `errors.retry.timeout` (-1: forever).
@@ -32,13 +34,13 @@ import {type BrokerAddress} from '../cli/bootstrap-server.js'
 import {Admin} from '../client/admin.js'
 import {KafkaClient} from '../client/client.js'
 import {Consumer} from '../client/consumer.js'
-import {ErrorCode} from '../client/errors.js'
+import {ErrorCode, KafkaError} from '../client/errors.js'
 import {Producer} from '../client/producer.js'
 import type {RecordHeader} from '../records/record.js'
 import {ConnectException, type ConnectRecord, type OffsetMap, RetriableException, type SinkConnector, type SinkRecord, type SinkTask, type SourceConnector, type SourceRecord, type SourceTask} from './api.js'
 import {listValue, TransformationChain} from './connector-config.js'
 import {type Converter} from './converters.js'
-import type {FileOffsetStore} from './offset-store.js'
+import type {OffsetBackingStore} from './offset-store.js'
 
 export type State = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'RESTARTING' | 'STOPPED'
 
@@ -52,7 +54,7 @@ export interface TaskEnvironment {
   keyConverter: Converter
   valueConverter: Converter
   chain: TransformationChain
-  offsets: FileOffsetStore
+  offsets: OffsetBackingStore
   flushIntervalMs: number
   logger: Logger
   /** Worker `producer.*` / `consumer.*` settings (prefix removed). */
@@ -384,7 +386,7 @@ export class SourceTaskRuntime extends TaskRuntime {
     }
     await producer.commitTransaction()
     if (this.producerError) throw this.producerError
-    await this.env.offsets.set(this.env.connector, entries)
+    await this.env.offsets.committed(this.env.connector, entries)
     await this.task?.commit?.()
   }
 
@@ -427,6 +429,17 @@ export class SinkTaskRuntime extends TaskRuntime {
     this.consumer?.stop()
   }
 
+  /** Paused, the consumer keeps its group membership (rebalances, heartbeats) and fetches nothing. */
+  override pause(): void {
+    super.pause()
+    for (const p of this.assignment) this.consumer?.pause(p.topic, p.partition)
+  }
+
+  override resume(): void {
+    for (const p of this.assignment) this.consumer?.resume(p.topic, p.partition)
+    super.resume()
+  }
+
   protected async run(): Promise<void> {
     const env = this.env
     this.client = clientFor(env, 'consumer')
@@ -453,16 +466,27 @@ export class SinkTaskRuntime extends TaskRuntime {
     consumer.subscribe(topics)
     consumer.onAssign = async (partitions) => {
       this.assignment = partitions.map(p => ({partition: p.partition, topic: p.topic}))
+      if (this.paused) for (const p of this.assignment) consumer.pause(p.topic, p.partition)
       await this.task!.open?.(this.assignment)
       this.applySeeks()
     }
-    consumer.onRevoke = async () => { await this.flushAndCommit() }
+    consumer.onRevoke = async () => {
+      // A commit refused because this member already lost its generation (e.g. paused or busy past the session) is
+      // not the task's failure: the records come again to whoever gets the partitions (Kafka logs it and goes on).
+      await this.flushAndCommit().catch((error: unknown) => {
+        if (!(error instanceof KafkaError) || !([ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.ILLEGAL_GENERATION, ErrorCode.UNKNOWN_MEMBER_ID] as number[]).includes(error.errorCode)) throw error
+        env.logger.warn(`${env.connector}-${env.task} offset commit before a rebalance failed: ${error.message}`)
+      })
+    }
     this.state = this.paused ? 'PAUSED' : 'RUNNING'
     env.logger.info(`${env.connector}-${env.task} Sink task finished initialization and start`)
     for await (const batch of consumer.batches()) {
       if (this.stopping) break
-      await this.waitWhilePaused()
-      if (this.stopping) break
+      if (this.paused) {
+        // Fetched before the pause: fetched again after resume().
+        if (batch.records.length > 0) consumer.seek(batch.topic, batch.partition, BigInt(batch.records[0]!.offset))
+        continue
+      }
       if (batch.records.length > 0) {
         const records: SinkRecord[] = []
         for (const r of batch.records) {

@@ -13,7 +13,8 @@ import {Consumer} from '../../../src/lib/client/consumer.js'
 import {ConfigDef, type ConnectRecord, RetriableException} from '../../../src/lib/connect/api.js'
 import {loadPlugins} from '../../../src/lib/connect/plugins.js'
 import {type RestServer, startRestServer} from '../../../src/lib/connect/rest.js'
-import {parseWorkerConfig, Worker} from '../../../src/lib/connect/worker.js'
+import {StandaloneHerder} from '../../../src/lib/connect/standalone-herder.js'
+import {parseWorkerConfig} from '../../../src/lib/connect/worker-config.js'
 import {silentLogger} from '../../../src/server/logger.js'
 import {eventually, http} from '../../e2e/connect-support.js'
 import {PROJECT_ROOT, removeDir, startBroker, type TestBroker, tempDir} from '../../e2e/harness.js'
@@ -22,7 +23,7 @@ import {runCommand} from '../cli/run-command.js'
 describe('Connect runtime (in-process worker, REST API, plugin.path, kcli connectors)', () => {
   const dir = tempDir('kcli-connect-rt-')
   let broker: TestBroker
-  let worker: Worker
+  let worker: StandaloneHerder
   let rest: RestServer
   let url = ''
   const connectors = (argv: string[], command: Parameters<typeof runCommand>[0]) => runCommand(command, [...argv, '--connect-url', url], {env: {NO_COLOR: '1'}})
@@ -39,7 +40,7 @@ describe('Connect runtime (in-process worker, REST API, plugin.path, kcli connec
       listeners: 'http://127.0.0.1:0',
     })
     const plugins = await loadPlugins(config.pluginPath)
-    worker = new Worker(config, plugins, silentLogger())
+    worker = new StandaloneHerder(config, plugins, silentLogger())
     await worker.start()
     rest = await startRestServer(worker, config.restHost, config.restPort)
     url = rest.url
