@@ -447,6 +447,7 @@ export class SinkTaskRuntime extends TaskRuntime {
     consumer.subscribe(topics)
     consumer.onAssign = async (partitions) => {
       this.assignment = partitions.map(p => ({partition: p.partition, topic: p.topic}))
+      env.logger.debug(`${env.connector}-${env.task} assigned ${partitions.map(p => `${p.topic}-${p.partition}@${p.offset}`).join(', ') || 'nothing'}`)
       if (this.paused) for (const p of this.assignment) consumer.pause(p.topic, p.partition)
       await this.task!.open?.(this.assignment)
       this.applySeeks()
