@@ -74,6 +74,7 @@ describe.skipIf(skip)('kcli connect distributed (real processes: broker, two wor
   const dumpLogs = () => onTestFailed(() => {
     for (const w of workers) console.log(`--- worker ${w.status.workerId}:\n${w.stderr().slice(-8000)}`)
     for (const group of ['connect-pg-sink']) console.log(execFileSync(process.execPath, [join(PROJECT_ROOT, 'bin/run.js'), 'groups', 'describe', group, '--bootstrap-server', bootstrap], {encoding: 'utf8', timeout: 20_000}))
+    for (const w of workers.filter(x => x.child.exitCode === null && x.child.signalCode === null)) console.log(`status from ${w.status.workerId}: ${execFileSync('curl', ['-s', `${w.status.rest}/connectors?expand=status`], {encoding: 'utf8', timeout: 10_000})}`)
   })
 
   it('connectors created through either worker run on both; a SIGKILLed worker\'s tasks move to the other; the sink holds every key\'s latest value', async () => {
