@@ -9,7 +9,7 @@
 // Connect's, and `kcli connectors` against a distributed worker. Last, a third worker joins and
 // takes its share, and an exactly-once file source (exactly.once.source.support=enabled) moved by a
 // SIGKILL mid-file writes each line once (read_committed).
-import {execFile} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
 import {statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -71,7 +71,11 @@ describe.skipIf(skip)('kcli connect distributed (real processes: broker, two wor
   const allAt = (n: number) => (r: Array<{id: string; n: number}>) => r.length === KEYS.length && r.every(x => x.n === n)
 
   /** On failure, the workers' logs. */
-  const dumpLogs = () => onTestFailed(() => { for (const w of workers) console.log(`--- worker ${w.status.workerId}:\n${w.stderr().slice(-8000)}`) })
+  const dumpLogs = () => onTestFailed(() => {
+    for (const w of workers) console.log(`--- worker ${w.status.workerId}:\n${w.stderr().slice(-8000)}`)
+    for (const group of ['connect-pg-sink']) console.log(execFileSync(process.execPath, [join(PROJECT_ROOT, 'bin/run.js'), 'groups', 'describe', group, '--bootstrap-server', bootstrap], {encoding: 'utf8', timeout: 20_000}))
+    for (const w of workers.filter(x => x.child.exitCode === null && x.child.signalCode === null)) console.log(`status from ${w.status.workerId}: ${execFileSync('curl', ['-s', `${w.status.rest}/connectors?expand=status`], {encoding: 'utf8', timeout: 10_000})}`)
+  })
 
   it('connectors created through either worker run on both; a SIGKILLed worker\'s tasks move to the other; the sink holds every key\'s latest value', async () => {
     dumpLogs()

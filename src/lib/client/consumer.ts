@@ -222,6 +222,7 @@ export class Consumer {
   async *batches(): AsyncGenerator<ConsumedBatch> {
     while (!this.stopped) {
       if (this.member && this.member.needsRejoin) await this.rejoin()
+      if (this.member) this.checkSubscribedPartitions()
       if (this.member?.heartbeatError) throw this.member.heartbeatError
       if (this.failure) throw this.failure
       const active = [...this.states.values()].some((s) => !s.paused)
@@ -255,6 +256,32 @@ export class Consumer {
       // The caller asked for more after the response's last batch: its memory may be reused.
       result.release()
     }
+  }
+
+  private lastPartitionCheck = 0
+  private checkingPartitions = false
+
+  /**
+   * The group's leader watches the partition counts of the subscribed topics (as the Java
+   * consumer's leader does) and rejoins when one changed since its assignment, e.g. a topic that
+   * did not exist yet was created: every 2 s while a subscribed topic is missing, else every
+   * metadata.max.age.ms.
+   */
+  private checkSubscribedPartitions(): void {
+    const member = this.member!
+    const counts = member.assignedPartitionCounts
+    if (this.checkingPartitions || counts.size === 0 || member.needsRejoin) return
+    const interval = [...counts.values()].some((n) => n === 0) ? 2000 : this.client.options.metadataMaxAgeMs
+    if (Date.now() - this.lastPartitionCheck < interval) return
+    this.lastPartitionCheck = Date.now()
+    this.checkingPartitions = true
+    this.client.refreshMetadata([...counts.keys()])
+      .then((metadata) => {
+        const now = new Map(metadata.topics.map((t) => [t.name, t.errorCode === 0 ? t.partitions.length : 0]))
+        if (member.assignedPartitionCounts === counts && [...counts].some(([topic, n]) => (now.get(topic) ?? 0) !== n)) member.needsRejoin = true
+      })
+      .catch(() => undefined)
+      .finally(() => { this.checkingPartitions = false })
   }
 
   /** Commits the positions (or `offsets`) for the group. */

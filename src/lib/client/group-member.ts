@@ -68,6 +68,8 @@ export class GroupMember {
   generationId = -1
   /** The member id of the group's leader in the current generation. */
   leaderId = ''
+  /** The leader (consumer protocol): the partition count of each subscribed topic its last assignment saw (0: the topic did not exist). */
+  assignedPartitionCounts = new Map<string, number>()
   needsRejoin = true
   private readonly options: Required<Omit<GroupMemberOptions, 'groupInstanceId'>> & {groupInstanceId: string | null}
   private heartbeatTimer: NodeJS.Timeout | undefined
@@ -104,6 +106,7 @@ export class GroupMember {
       const assignor: Assignor = assignors.find((a) => a.name === protocol) ?? ASSIGNORS[protocol] ?? assignors[0]!
       return this.computeAssignment(assignor, members)
     })
+    if (!joined.leader) this.assignedPartitionCounts = new Map()
     const decoded = joined.assignment.length > 0 ? decodeAssignmentWithUserData(joined.assignment) : {partitions: [], userData: null}
     return {generationId: joined.generationId, leader: joined.leader, memberId: joined.memberId, partitions: decoded.partitions, protocol: joined.protocol, userData: decoded.userData}
   }
@@ -194,6 +197,7 @@ export class GroupMember {
     const allTopics = [...new Set(subscriptions.flatMap((s) => s.topics))]
     const metadata = allTopics.length > 0 ? await this.admin.client.refreshMetadata(allTopics) : {topics: []}
     const partitionsPerTopic = new Map(metadata.topics.filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]))
+    this.assignedPartitionCounts = new Map(allTopics.map((t) => [t, partitionsPerTopic.get(t) ?? 0]))
     const result = await assignor.assign(subscriptions, partitionsPerTopic)
     const {partitions, userData} = result instanceof Map ? {partitions: result, userData: new Map<string, Buffer>()} : result
     return new Map(subscriptions.map((s) => [s.memberId, encodeAssignment(partitions.get(s.memberId) ?? [], 0, userData.get(s.memberId) ?? null)]))

@@ -243,9 +243,17 @@ export abstract class TaskRuntime {
     this.interrupt()
     if (!this.done) return
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.done, new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })])
+    let finished = false
+    await Promise.race([this.done.then(() => { finished = true }), new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })])
     clearTimeout(timer)
+    if (!finished) {
+      this.env.logger.warn(`${this.env.connector}-${this.env.task} did not stop within ${timeoutMs} ms; abandoned`)
+      this.abandon()
+    }
   }
+
+  /** The loop did not stop in time: cut what it is blocked in, so that it cannot write after its replacement started. */
+  protected abandon(): void {}
 }
 
 function clientFor(env: TaskEnvironment, suffix: string): KafkaClient {
@@ -429,6 +437,11 @@ export class SinkTaskRuntime extends TaskRuntime {
     this.consumer?.stop()
   }
 
+  /** A put() still running (e.g. retrying a database) is cut by the task's stop(): its records come again to the next owner. */
+  protected override abandon(): void {
+    void Promise.resolve(this.task?.stop()).catch(() => undefined)
+  }
+
   /** Paused, the consumer keeps its group membership (rebalances, heartbeats) and fetches nothing. */
   override pause(): void {
     super.pause()
@@ -466,6 +479,10 @@ export class SinkTaskRuntime extends TaskRuntime {
     consumer.subscribe(topics)
     consumer.onAssign = async (partitions) => {
       this.assignment = partitions.map(p => ({partition: p.partition, topic: p.topic}))
+      env.logger.debug(`${env.connector}-${env.task} assigned ${partitions.map(p => `${p.topic}-${p.partition}@${p.offset}`).join(', ') || 'nothing'}`)
+      // Offsets of partitions this task no longer owns are not committed again (they would move another task's back).
+      const owned = new Set(this.assignment.map(p => `${p.topic}:${p.partition}`))
+      for (const k of [...this.current.keys()]) if (!owned.has(k)) this.current.delete(k)
       if (this.paused) for (const p of this.assignment) consumer.pause(p.topic, p.partition)
       await this.task!.open?.(this.assignment)
       this.applySeeks()

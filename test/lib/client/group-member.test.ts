@@ -61,4 +61,22 @@ describe.skipIf(!classic)('Consumer with a group', () => {
     const committed = await admin.fetchOffsets('g1')
     expect(committed.reduce((sum, c) => sum + Number(c.offset), 0)).toBe(5)
   })
+  it('the leader rejoins when a subscribed topic that did not exist is created, and its records arrive (as the Java consumer; a Connect sink created before its topic)', async () => {
+    const consumer = new Consumer(client(), {autoOffsetReset: 'earliest', group: {groupId: 'g-late', heartbeatIntervalMs: 200, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000}})
+    consumer.subscribe(['late-topic'])
+    const values: string[] = []
+    const deadline = Date.now() + 20_000
+    const created = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await new Admin(client()).createTopics([{name: 'late-topic', numPartitions: 1}])
+      await new Producer(client(), {lingerMs: 0}).send({topic: 'late-topic', value: Buffer.from('hello')})
+    })()
+    for await (const batch of consumer.batches()) {
+      values.push(...batch.records.map((r) => r.value!.toString()))
+      if (values.length > 0 || Date.now() > deadline) break
+    }
+    await created
+    await consumer.close()
+    expect(values).toEqual(['hello'])
+  })
 })

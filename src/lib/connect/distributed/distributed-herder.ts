@@ -171,7 +171,11 @@ export class DistributedHerder implements Herder {
 
   private async tick(): Promise<void> {
     if (this.stopping) return
-    if (this.member.needsRejoin || this.rejoinRequested || (this.rejoinAt > 0 && Date.now() >= this.rejoinAt)) await this.rebalance()
+    const delayOver = this.rejoinAt > 0 && Date.now() >= this.rejoinAt
+    if (this.member.needsRejoin || this.rejoinRequested || delayOver) {
+      this.logger.debug(`rejoining the group: ${this.member.needsRejoin ? 'the coordinator asked' : this.rejoinRequested ? 'this worker asked' : 'the scheduled delay is over'}`)
+      await this.rebalance()
+    }
     if (this.member.heartbeatError) {
       const error = this.member.heartbeatError
       this.member.heartbeatError = undefined
@@ -257,6 +261,12 @@ export class DistributedHerder implements Herder {
     }
     const connectors = this.configStore.connectorNames()
     const configured = {connectors, tasks: connectors.flatMap(c => this.configStore.tasks(c).map((_, task) => ({connector: c, task})))}
+    // Changes read up to here are in this assignment: they need no other rebalance.
+    this.knownConnectors.clear()
+    for (const c of connectors) {
+      this.knownConnectors.add(c)
+      this.taskCounts.set(c, this.configStore.tasks(c).length)
+    }
     const result = protocol === 'default'
       ? assignEager(states.map(s => s.memberId), configured)
       : this.assignor.assign(states.map(s => ({connectors: s.allocation?.connectors ?? [], memberId: s.memberId, tasks: s.allocation?.tasks ?? []})), configured)
