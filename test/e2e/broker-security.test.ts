@@ -83,7 +83,7 @@ async function kcatRoundTrip(bootstrap: string, topic: string, values: string[],
 
 /** kcat -L that is expected to fail (bounded by -m): its exit code and stderr. */
 async function kcatFails(bootstrap: string, security: string[]): Promise<{code: number | null; stderr: string}> {
-  const r = await run(KCAT, ['-b', bootstrap, ...security, '-L', '-m', '5', '-X', 'reconnect.backoff.max.ms=500'], {timeoutMs: T})
+  const r = await run(KCAT, ['-b', bootstrap, ...security, '-L', '-m', '3', '-X', 'reconnect.backoff.max.ms=500'], {timeoutMs: T})
   expect(r.timedOut).toBe(false)
   return {code: r.code, stderr: r.stderr}
 }
