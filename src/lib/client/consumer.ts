@@ -200,8 +200,7 @@ export class Consumer {
     const state = this.states.get(tpKey(topic, partition))
     if (!state || !state.paused) return
     state.paused = false
-    state.fetchPosition = state.position
-    state.seekEpoch++
+    this.seek(topic, partition, state.position)
   }
 
   seek(topic: string, partition: number, offset: bigint): void {

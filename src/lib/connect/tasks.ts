@@ -351,7 +351,7 @@ export class SourceTaskRuntime extends TaskRuntime {
     if (!task?.commitRecord) return
     const logFailure = (error: unknown) => this.env.logger.error({err: error}, `${this.env.connector}-${this.env.task} Exception thrown while calling task.commitRecord()`)
     try {
-      void Promise.resolve(task.commitRecord(record, metadata && {topic: metadata.topic, partition: metadata.partition, offset: metadata.offset})).catch(logFailure)
+      void Promise.resolve(task.commitRecord(record, metadata)).catch(logFailure)
     } catch (error) {
       logFailure(error)
     }
