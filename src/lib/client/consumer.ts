@@ -418,11 +418,14 @@ export class Consumer {
   private async fetchFrom(nodeId: number, states: PartitionState[]): Promise<{decoded: Promise<Fetched[]>; frame: Buffer | undefined}> {
     const connection = await this.client.connectionTo(nodeId, 'fetch')
     const version = connection.versionFor(ApiKey.Fetch, {minVersion: 4})
+    // A response belongs to the assignment it was sent for: after a rejoin (or assign()) the
+    // partitions have new states, which it must not advance — its batches are dropped as the old
+    // generation's, so positions moved by it would skip records never handed over.
+    const sent = new Map(states.map((s) => [tpKey(s.topic, s.partition), {fetchOffset: s.fetchPosition, state: s}]))
     const byTopic = new Map<string, PartitionState[]>()
     for (const s of states) byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s])
     const topicIds = new Map<string, string>()
     for (const topic of byTopic.keys()) topicIds.set(this.client.metadata.topic(topic)?.topicId ?? '', topic)
-    const requested = new Map(states.map((s) => [tpKey(s.topic, s.partition), s.fetchPosition]))
     const response: FetchResponse = await connection.send(
       ApiKey.Fetch,
       {
@@ -449,9 +452,10 @@ export class Consumer {
       const topic = version >= 13 ? topicIds.get(topicResponse.topicId) : topicResponse.topic
       if (topic === undefined) continue
       for (const p of topicResponse.partitions) {
-        const state = this.states.get(tpKey(topic, p.partitionIndex))
-        const fetchOffset = requested.get(tpKey(topic, p.partitionIndex))
-        if (!state || fetchOffset === undefined || state.fetchPosition !== fetchOffset) continue
+        const key = tpKey(topic, p.partitionIndex)
+        const request = sent.get(key)
+        if (!request || this.states.get(key) !== request.state || request.state.fetchPosition !== request.fetchOffset) continue
+        const {fetchOffset, state} = request
         if (p.errorCode !== 0) {
           await this.handlePartitionError(state, p.errorCode)
           continue

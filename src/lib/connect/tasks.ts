@@ -524,6 +524,7 @@ export class SinkTaskRuntime extends TaskRuntime {
         if (records.length > 0) {
           await this.putWithRetry(records)
           this.put += records.length
+          if (env.logger.isLevelEnabled('debug')) env.logger.debug(`${env.connector}-${env.task} put ${records.length} record(s) of ${batch.topic}-${batch.partition} at ${records[0]!.kafkaOffset}..${records.at(-1)!.kafkaOffset}`)
         }
       }
       this.current.set(`${batch.topic}:${batch.partition}`, Number(batch.nextOffset))
@@ -559,6 +560,7 @@ export class SinkTaskRuntime extends TaskRuntime {
     if (this.current.size === 0 || !this.task) return
     const offsets = new Map(this.current)
     await this.task.flush(offsets)
+    if (this.env.logger.isLevelEnabled('debug')) this.env.logger.debug(`${this.env.connector}-${this.env.task} committing ${[...offsets].map(([k, o]) => `${k.replace(':', '-')}@${o}`).join(', ')}`)
     await this.consumer!.commit([...offsets].map(([k, offset]) => {
       const i = k.lastIndexOf(':')
       return {offset: BigInt(offset), partition: Number(k.slice(i + 1)), topic: k.slice(0, i)}

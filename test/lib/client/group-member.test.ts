@@ -79,4 +79,32 @@ describe.skipIf(!classic)('Consumer with a group', () => {
     await consumer.close()
     expect(values).toEqual(['hello'])
   })
+  it('a fetch sent before a rejoin does not move the new generation past records it never handed over (they arrive, and the commit covers only them)', async () => {
+    // The next Fetch goes out as soon as a response is in (prefetch), so a rejoin starts with a long
+    // poll in flight. The new generation resumes at the committed offset, which is that poll's fetch
+    // offset: its response (records produced after the rejoin) must not advance the new state — its
+    // batches are dropped as the old generation's, and the records were lost (a Connect sink
+    // committed past rows it never wrote).
+    await new Admin(client()).createTopics([{name: 'gen-topic', numPartitions: 1}])
+    const producer = new Producer(client(), {lingerMs: 0})
+    await producer.send({topic: 'gen-topic', value: Buffer.from('first')})
+    const consumer = new Consumer(client(), {autoOffsetReset: 'earliest', maxWaitMs: 3000, group: {groupId: 'g-gen', heartbeatIntervalMs: 200, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000}})
+    consumer.subscribe(['gen-topic'])
+    let assignments = 0
+    consumer.onAssign = async () => {
+      // The second assignment: the long poll sent after 'first' is still waiting; 'second' answers it.
+      if (++assignments === 2) await producer.send({topic: 'gen-topic', value: Buffer.from('second')})
+    }
+    const values: string[] = []
+    const deadline = Date.now() + 15_000
+    for await (const batch of consumer.batches()) {
+      values.push(...batch.records.map((r) => r.value!.toString()))
+      if (values.length === 1 && assignments === 1) (consumer as unknown as {member: {needsRejoin: boolean}}).member.needsRejoin = true
+      if (values.length >= 2 || Date.now() > deadline) break
+    }
+    await consumer.close({commit: true})
+    expect(assignments).toBe(2)
+    expect(values).toEqual(['first', 'second'])
+    expect((await new Admin(client()).fetchOffsets('g-gen')).map((c) => c.offset)).toEqual([2n])
+  })
 })
