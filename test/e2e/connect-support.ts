@@ -6,7 +6,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {createWriteStream, existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {PROJECT_ROOT} from './harness.js'
+import {pollUntil, PROJECT_ROOT} from './harness.js'
 
 export const distBuilt = existsSync(join(PROJECT_ROOT, 'dist/commands/connect/standalone.js'))
 
@@ -141,16 +141,7 @@ export async function http(method: string, url: string, body?: unknown, options:
   return {body: parsed, headers: response.headers, status: response.status}
 }
 
-/** Polls `read` until `ok` accepts its value; throws with the last value after `timeoutMs`. */
-export async function eventually<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: T | undefined
-  for (;;) {
-    try {
-      last = await read()
-      if (ok(last)) return last
-    } catch { /* retried */ }
-    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 2000)}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+/** pollUntil with Connect's defaults (30 s); `read` may answer synchronously. */
+export function eventually<T>(read: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  return pollUntil(async () => read(), ok, timeoutMs, what)
 }

@@ -137,20 +137,22 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 10_000): P
 }
 
 /**
- * Resolves with `read()`'s value once `ok` accepts it, polling every 200 ms (a read that throws —
- * a broker going away — counts as not yet); throws after `timeoutMs`, naming `what` and the last value.
+ * Resolves with `read()`'s value once `ok` accepts it, polling 10 ms after the first read, then
+ * twice as long each time up to every 200 ms (most conditions hold within milliseconds; a read
+ * that throws — a broker going away — counts as not yet); throws after `timeoutMs`, naming `what`
+ * and the last value.
  */
 export async function pollUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let value: T | undefined
-  for (;;) {
+  for (let interval = 10; ; interval = Math.min(interval * 2, 200)) {
     try {
       value = await read()
       if (ok(value)) return value
     } catch {
       // ask again
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms (${JSON.stringify(value)})`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms (${JSON.stringify(value)?.slice(0, 2000)})`)
+    await new Promise((resolve) => setTimeout(resolve, interval))
   }
 }

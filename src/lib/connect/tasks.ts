@@ -426,6 +426,8 @@ export class SinkTaskRuntime extends TaskRuntime {
   private seeks: Array<{topic: string; partition: number; offset: number}> = []
   private readonly current = new Map<string, number>()
   private lastCommit = Date.now()
+  /** The offsets last committed (JSON of `current`'s entries), since the latest assignment. */
+  private lastCommitted = ''
   /** Records put (for tests and figures). */
   put = 0
 
@@ -479,6 +481,7 @@ export class SinkTaskRuntime extends TaskRuntime {
     consumer.subscribe(topics)
     consumer.onAssign = async (partitions) => {
       this.assignment = partitions.map(p => ({partition: p.partition, topic: p.topic}))
+      this.lastCommitted = ''
       env.logger.debug(`${env.connector}-${env.task} assigned ${partitions.map(p => `${p.topic}-${p.partition}@${p.offset}`).join(', ') || 'nothing'}`)
       // Offsets of partitions this task no longer owns are not committed again (they would move another task's back).
       const owned = new Set(this.assignment.map(p => `${p.topic}:${p.partition}`))
@@ -560,11 +563,15 @@ export class SinkTaskRuntime extends TaskRuntime {
     if (this.current.size === 0 || !this.task) return
     const offsets = new Map(this.current)
     await this.task.flush(offsets)
+    // As Kafka's WorkerSinkTask: no commit when nothing moved since the last one (of this assignment).
+    const signature = JSON.stringify([...offsets])
+    if (signature === this.lastCommitted) return
     if (this.env.logger.isLevelEnabled('debug')) this.env.logger.debug(`${this.env.connector}-${this.env.task} committing ${[...offsets].map(([k, o]) => `${k.replace(':', '-')}@${o}`).join(', ')}`)
     await this.consumer!.commit([...offsets].map(([k, offset]) => {
       const i = k.lastIndexOf(':')
       return {offset: BigInt(offset), partition: Number(k.slice(i + 1)), topic: k.slice(0, i)}
     }))
+    this.lastCommitted = signature
   }
 
   protected async cleanup(): Promise<void> {
