@@ -19,7 +19,8 @@
 # per round spreads the luck of one process' JIT and heap over the rounds. 2 connections, 4
 # requests in flight each. Environment: SLICES, SLICE_RECORDS, OUT (default
 # bench/metrics/replay-<UTC date>-<shape>.json), AA=1 (an A/A calibration: the "on" broker without
-# metrics too, so the ratios show the method's noise and any bias of position or order).
+# metrics too, so the ratios show the method's noise and any bias of position or order), ON_ENV
+# ("NAME=value ...": environment of the "on" broker only, e.g. an experiment's switch with AA=1).
 set -euo pipefail
 SHAPE=${1:?usage: ab-replay.sh large|16k [rounds]}
 ROUNDS=${2:-10}
@@ -51,7 +52,9 @@ start() { # $1 = round, $2 = off|on
   local D=$W/round-$1-$2 extra=()
   mkdir -p $D
   [ "$2" = on ] && [ -z "${AA:-}" ] && extra=(--override metrics.listener=http://127.0.0.1:0 --override metrics.topic.labels.enable=true)
-  node --import tsx bin/dev.js server start --data-dir $D/data --port 0 --json --log-level warn "${extra[@]}" > $D/status.json 2> $D/err.txt &
+  local envs=()
+  [ "$2" = on ] && [ -n "${ON_ENV:-}" ] && read -ra envs <<< "$ON_ENV"
+  env "${envs[@]}" node --import tsx bin/dev.js server start --data-dir $D/data --port 0 --json --log-level warn "${extra[@]}" > $D/status.json 2> $D/err.txt &
   PID[$2]=$!
 }
 

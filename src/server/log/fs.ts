@@ -13,7 +13,7 @@
  */
 
 import * as fsp from 'node:fs/promises'
-import {constants} from 'node:fs'
+import {constants, readSync, writeSync} from 'node:fs'
 import * as nodePath from 'node:path'
 
 export interface FileHandle {
@@ -131,15 +131,43 @@ export async function renameIfExists(fs: FileSystem, from: string, to: string): 
   }
 }
 
+/** A synchronous write slower than this moves writes to libuv's pool for POOL_WRITES_MS (NodeFileHandle.write). */
+const SLOW_WRITE_MS = 5
+const POOL_WRITES_MS = 1000
+/** KCLI_LOG_WRITES=pool: every write on libuv's pool, as before (an A/B switch for benchmarks, and an escape hatch). */
+let writesOnPoolUntil = process.env.KCLI_LOG_WRITES === 'pool' ? Infinity : 0
+
+// EXPERIMENT (issue 19): reads on the event loop instead of libuv's pool.
+const SYNC_READS = process.env.KCLI_EXPERIMENT_SYNC_READS === '1'
+
 class NodeFileHandle implements FileHandle {
   constructor(private readonly handle: fsp.FileHandle) {}
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    if (SYNC_READS) return readSync(this.handle.fd, buffer, offset, length, position)
     return (await this.handle.read(buffer, offset, length, position)).bytesRead
   }
 
+  /**
+   * On the calling thread (a pwrite into the page cache), not libuv's pool: handing each write to
+   * a pool thread and back costs a futex wake and an event-loop wake-up, which on this kind of VM
+   * was half of the broker's CPU per produced record with 84 KB requests and two thirds with 16 KB
+   * ones (BENCHMARKS.md, "Log writes on the event loop"). Kafka writes from its request threads the
+   * same way. A write that took longer than SLOW_WRITE_MS (the kernel throttling dirty pages, a
+   * slow disk) sends this process's writes to the pool for POOL_WRITES_MS, so a throttled disk
+   * holds pool threads rather than the event loop that serves every connection. fsync stays
+   * asynchronous.
+   */
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return (await this.handle.write(buffer, offset, length, position)).bytesWritten
+    if (writesOnPoolUntil !== 0) {
+      if (performance.now() < writesOnPoolUntil) return (await this.handle.write(buffer, offset, length, position)).bytesWritten
+      writesOnPoolUntil = 0
+    }
+    const started = performance.now()
+    const written = writeSync(this.handle.fd, buffer, offset, length, position)
+    const now = performance.now()
+    if (now - started > SLOW_WRITE_MS) writesOnPoolUntil = now + POOL_WRITES_MS
+    return written
   }
 
   truncate(size: number): Promise<void> {

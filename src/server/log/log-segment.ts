@@ -290,8 +290,6 @@ export class LogSegment {
   async append(
     buffer: Buffer,
     headers: ReadonlyArray<{position: number; header: RecordBatchHeader}>,
-    /** Runs while the write is in flight; if it throws, the append does not happen (the error is rethrown). */
-    verify?: () => void,
   ): Promise<AppendUndo> {
     const start = this.sizeBytes
     await this.ensureIndexes()
@@ -305,16 +303,7 @@ export class LogSegment {
       offsetIndexEntries: this.offsetIndex.entries,
       timeIndexEntries: this.timeIndex.entries,
     }
-    const write = this.log.use((h) => writeFully(h, buffer, start))
-    if (verify) {
-      try {
-        verify()
-      } catch (error) {
-        await write.catch(() => undefined)
-        throw error
-      }
-    }
-    await write
+    await this.log.use((h) => writeFully(h, buffer, start))
     this.unwrittenFlag = false
     if (start === 0 && headers.length > 0) this.rollingBasedTimestamp = headers[0]!.header.maxTimestamp
     for (const {position, header} of headers) this.indexBatch(header, start + position)

@@ -5,10 +5,7 @@
  * `.snapshot` files, in Kafka 4.0's layout.
  *
  * - append(): validates each batch from its header and CRC (no record
- *   decoding; the CRC-32C pass runs while the write is in flight, and a batch
- *   that fails it never becomes visible: the log end does not move and the
- *   bytes past it are overwritten by the next append or cut by recovery),
- *   assigns offsets by patching baseOffset in place (and the
+ *   decoding; nothing is written unless every batch passes), assigns offsets by patching baseOffset in place (and the
  *   partition leader epoch, and LogAppendTime when configured), rolls the
  *   segment when needed, writes the bytes, and fsyncs per flush.messages.
  *   Amortised O(1): the work is proportional to the appended bytes only.
@@ -331,8 +328,8 @@ export class PartitionLog {
   /**
    * The cheap, header-only checks that must pass before offsets are assigned
    * and the bytes written: whole v2 batches back to back, sizes, offsets
-   * deltas, timestamps. Record contents and CRCs are checked by
-   * verifyBatches(), which runs while the write is in flight.
+   * deltas, timestamps. Record contents and CRCs are checked next, by
+   * verifyBatches().
    */
   private checkHeaders(records: Buffer, origin: AppendOrigin): Array<{position: number; header: RecordBatchHeader}> {
     const config = this.configValue
@@ -403,10 +400,9 @@ export class PartitionLog {
       return {baseOffset: -1, lastOffset: -1, logAppendTime: -1, logStartOffset: this.startOffset, duplicate: false, sizeInBytes: 0}
     }
     const batches = this.checkHeaders(records, origin)
-    // LogAppendTime rewrites the CRC, so check it first; otherwise the CRC is
-    // checked while the write is in flight (the batch only becomes visible if it passes).
-    const verifyLate = config.messageTimestampType !== 'LogAppendTime' || origin === 'replication'
-    if (!verifyLate) this.verifyBatches(records, batches, origin)
+    // Every batch whole (CRC-32C, counts, codec) before anything is assigned or written, as Kafka's
+    // LogValidator runs before the duplicate check (LogAppendTime then rewrites the CRC).
+    this.verifyBatches(records, batches, origin)
 
     // Idempotent producers: a retried batch is answered with its original offsets.
     if (origin === 'client') {
@@ -470,7 +466,7 @@ export class PartitionLog {
     if (segment.unwritten) this.dirChanged = true // the write creates the segment's .log
     let undo: AppendUndo
     try {
-      undo = await segment.append(records, batches, verifyLate ? () => this.verifyBatches(records, batches, origin) : undefined)
+      undo = await segment.append(records, batches)
     } catch (error) {
       await segment.discardTail().catch(() => undefined)
       throw storageError(`Append to ${segment.log.path}`, error)
