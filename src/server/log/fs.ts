@@ -13,7 +13,7 @@
  */
 
 import * as fsp from 'node:fs/promises'
-import {constants, readSync, writeSync} from 'node:fs'
+import {constants, writeSync} from 'node:fs'
 import * as nodePath from 'node:path'
 
 export interface FileHandle {
@@ -137,14 +137,10 @@ const POOL_WRITES_MS = 1000
 /** KCLI_LOG_WRITES=pool: every write on libuv's pool, as before (an A/B switch for benchmarks, and an escape hatch). */
 let writesOnPoolUntil = process.env.KCLI_LOG_WRITES === 'pool' ? Infinity : 0
 
-// EXPERIMENT (issue 19): reads on the event loop instead of libuv's pool.
-const SYNC_READS = process.env.KCLI_EXPERIMENT_SYNC_READS === '1'
-
 class NodeFileHandle implements FileHandle {
   constructor(private readonly handle: fsp.FileHandle) {}
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    if (SYNC_READS) return readSync(this.handle.fd, buffer, offset, length, position)
     return (await this.handle.read(buffer, offset, length, position)).bytesRead
   }
 
