@@ -5,7 +5,8 @@
 #      ones with apt-get when running as root, otherwise stops and prints the command to run;
 #   2. builds dist/ (the binary tests run bin/run.js) and type-checks everything (src, test, bench,
 #      scripts) in strict mode; either failing stops here, before any test runs;
-#   3. runs vitest with NO_COLOR=1 and its JSON reporter into .vitest-results.json;
+#   3. runs vitest with NO_COLOR=1, KCLI_TEST_DIST=1 (child processes run dist/) and its JSON
+#      reporter into .vitest-results.json;
 #   4. prints `N passed, N failed` from that JSON file as the last line.
 #
 # Exits non-zero when a test fails, when a test file fails to load, when vitest crashes or writes
@@ -114,7 +115,9 @@ npm run --silent typecheck || {
   exit 1
 }
 
-NO_COLOR=1 npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS" "$@"
+# The tests' child processes (brokers, workers) run the dist/ just built, not the sources through tsx
+# (test/e2e/harness.ts KCLI_NODE_ARGS): a broker starts in 0.4 s instead of 2 s.
+NO_COLOR=1 KCLI_TEST_DIST=1 npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$RESULTS" "$@"
 vitest_status=$?
 
 summary_status=0

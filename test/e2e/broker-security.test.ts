@@ -18,7 +18,7 @@ import {ApiKey} from '../../src/lib/protocol/generated/api-keys.js'
 import {ErrorCode} from '../../src/lib/protocol/generated/errors.js'
 import {PLAIN_LOGIN_MODULE} from '../../src/lib/sasl/jaas.js'
 import {makeCertificates, opensslMissing, type TestCertificates} from './certs.js'
-import {type BrokerProcess, PROJECT_ROOT, removeDir, spawnBroker, startBroker, tempDir, type TestBroker} from './harness.js'
+import {type BrokerProcess, KCLI_NODE_ARGS, PROJECT_ROOT, removeDir, spawnBroker, startBroker, tempDir, type TestBroker} from './harness.js'
 import {ConnectionClosedError, confluentPythonMissing, KCAT, kcat, kcatMissing, python, RawClient, run, stopAllPeers} from './peers.js'
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -369,7 +369,7 @@ describe('bad security configs stop kcli server start (exit 2, the key named)', 
   function start(overrides: Record<string, string>) {
     const dir = tempDir('kcli-secure-bad-')
     dirs.push(dir)
-    const args = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', join(dir, 'data')]
+    const args = [...KCLI_NODE_ARGS, 'server', 'start', '--data-dir', join(dir, 'data')]
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`)
     return spawnSync(process.execPath, args, {cwd: PROJECT_ROOT, encoding: 'utf8', timeout: T, env: {...process.env, NO_COLOR: '1'}})
   }

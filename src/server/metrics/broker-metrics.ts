@@ -98,8 +98,9 @@ function newApiTally(): ApiTally {
  *   fetch's read after the wait, as Kafka's DelayedFetch.onComplete;
  * - ResponseQueueTime: the response encoded → the connection starts writing it (the hops back to
  *   the connection's loop; Kafka's: in the response queue, for the network thread);
- * - ResponseSendTime: writing starts → the socket has taken the last byte (node's write callback,
- *   so a client that does not read its responses shows here);
+ * - ResponseSendTime: writing starts → the socket has taken the response (at once when node's
+ *   buffer took it below its high-water mark, else at 'drain', so a client that does not read its
+ *   responses shows here);
  * - TotalTime: the frame read → the response sent, the sum of the five.
  * A request without response (acks=0) ends when handled: its response phases are 0.
  */

@@ -5,14 +5,13 @@
  * left). Without etcd on PATH it says what to install.
  */
 import {spawn, spawnSync} from 'node:child_process'
-import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 import {Kafka, logLevel} from 'kafkajs'
 import {afterEach, describe, expect, it} from 'vitest'
 import {etcdMissing} from '../../e2e/etcd.js'
-import {PROJECT_ROOT, removeDir, tempDir} from '../../e2e/harness.js'
+import {KCLI_NODE_ARGS, PROJECT_ROOT, removeDir, tempDir} from '../../e2e/harness.js'
 
-const KCLI = ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js')]
+const KCLI = KCLI_NODE_ARGS
 
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false

@@ -4,7 +4,7 @@ import {createServer, Server} from 'node:net'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 import {ListenerBindError} from '../../../src/server/network/socket-server.js'
-import {PROJECT_ROOT, removeDir, spawnBroker, startBroker, startServerSync, tempDir} from '../../e2e/harness.js'
+import {KCLI_NODE_ARGS, PROJECT_ROOT, removeDir, spawnBroker, startBroker, startServerSync, tempDir} from '../../e2e/harness.js'
 
 const startSync = (args: string[]) => startServerSync(args, 30_000)
 
@@ -123,7 +123,7 @@ describe('kcli server start', () => {
     const r = startSync([props, '--data-dir', join(dir, 'data'), '--port', '0'])
     expect(r.status).toBe(2)
     expect(r.stderr).toContain('log.retention.hours')
-    const env = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js'), 'server', 'start', '--data-dir', join(dir, 'data'), '--port', '0'], {
+    const env = spawnSync(process.execPath, [...KCLI_NODE_ARGS, 'server', 'start', '--data-dir', join(dir, 'data'), '--port', '0'], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
       timeout: 30_000,
