@@ -131,11 +131,44 @@ export async function renameIfExists(fs: FileSystem, from: string, to: string): 
   }
 }
 
-/** A synchronous write slower than this moves writes to libuv's pool for POOL_WRITES_MS (NodeFileHandle.write). */
-const SLOW_WRITE_MS = 5
-const POOL_WRITES_MS = 1000
-/** KCLI_LOG_WRITES=pool: every write on libuv's pool, as before (an A/B switch for benchmarks, and an escape hatch). */
-let writesOnPoolUntil = process.env.KCLI_LOG_WRITES === 'pool' ? Infinity : 0
+/**
+ * Where the log's writes run (NodeFileHandle.write): on the calling thread while they are fast;
+ * after a write slower than `slowMs` (the kernel throttling dirty pages, a slow disk), on libuv's
+ * pool for `poolMs`, so that a throttled disk holds pool threads rather than the event loop that
+ * serves every connection. One per process: the page cache and the disk are shared.
+ */
+export class WritePlacement {
+  private poolUntil: number
+
+  constructor(
+    readonly slowMs: number,
+    readonly poolMs: number,
+    /** Every write on the pool (KCLI_LOG_WRITES=pool: the old path, for A/B benchmarks and as an escape hatch). */
+    pinnedToPool = false,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.poolUntil = pinnedToPool ? Infinity : 0
+  }
+
+  /** Whether the next write goes to the pool. */
+  onPool(): boolean {
+    if (this.poolUntil === 0) return false
+    if (this.clock() < this.poolUntil) return true
+    this.poolUntil = 0
+    return false
+  }
+
+  /** Runs a synchronous write and notes whether it was slow. */
+  timed<T>(write: () => T): T {
+    const started = this.clock()
+    const result = write()
+    const now = this.clock()
+    if (now - started > this.slowMs) this.poolUntil = now + this.poolMs
+    return result
+  }
+}
+
+export const logWrites = new WritePlacement(5, 1000, process.env.KCLI_LOG_WRITES === 'pool')
 
 class NodeFileHandle implements FileHandle {
   constructor(private readonly handle: fsp.FileHandle) {}
@@ -149,21 +182,12 @@ class NodeFileHandle implements FileHandle {
    * a pool thread and back costs a futex wake and an event-loop wake-up, which on this kind of VM
    * was half of the broker's CPU per produced record with 84 KB requests and two thirds with 16 KB
    * ones (BENCHMARKS.md, "Log writes on the event loop"). Kafka writes from its request threads the
-   * same way. A write that took longer than SLOW_WRITE_MS (the kernel throttling dirty pages, a
-   * slow disk) sends this process's writes to the pool for POOL_WRITES_MS, so a throttled disk
-   * holds pool threads rather than the event loop that serves every connection. fsync stays
+   * same way; after a slow write they go to the pool for a while (WritePlacement). fsync stays
    * asynchronous.
    */
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    if (writesOnPoolUntil !== 0) {
-      if (performance.now() < writesOnPoolUntil) return (await this.handle.write(buffer, offset, length, position)).bytesWritten
-      writesOnPoolUntil = 0
-    }
-    const started = performance.now()
-    const written = writeSync(this.handle.fd, buffer, offset, length, position)
-    const now = performance.now()
-    if (now - started > SLOW_WRITE_MS) writesOnPoolUntil = now + POOL_WRITES_MS
-    return written
+    if (logWrites.onPool()) return (await this.handle.write(buffer, offset, length, position)).bytesWritten
+    return logWrites.timed(() => writeSync(this.handle.fd, buffer, offset, length, position))
   }
 
   truncate(size: number): Promise<void> {
