@@ -4,9 +4,9 @@
  * them, plus an HTTP helper for the REST API. Everything started is killed by its `kill()`.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {createWriteStream, existsSync, writeFileSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {pollUntil, PROJECT_ROOT} from './harness.js'
+import {keepLog, pollUntil, PROJECT_ROOT} from './harness.js'
 
 export const distBuilt = existsSync(join(PROJECT_ROOT, 'dist/commands/connect/standalone.js'))
 
@@ -25,11 +25,8 @@ export function spawnKcli<S>(args: string[], timeoutMs = 30_000): Promise<Spawne
   delete env.NODE_ENV // production mode: the compiled dist/ only
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/run.js'), ...args, '--json'], {cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
   let stderr = ''
-  // KCLI_TEST_LOG_DIR: every spawned process's stderr also goes to <dir>/<command>-<pid>.log (kept for a post-mortem).
-  const logDir = process.env.KCLI_TEST_LOG_DIR
-  const logFile = logDir ? createWriteStream(join(logDir, `${args.slice(0, 2).join('-')}-${child.pid}.log`)) : undefined
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-200_000); logFile?.write(d) })
-  child.once('close', () => logFile?.end())
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-200_000) })
+  keepLog(child, args.slice(0, 2).join('-'))
   const kill = (signal: NodeJS.Signals = 'SIGTERM') => new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve()
     const force = setTimeout(() => child.kill('SIGKILL'), 15_000)

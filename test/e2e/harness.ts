@@ -67,6 +67,15 @@ export interface BrokerProcess {
 export const KCLI_NODE_ARGS: readonly string[] = process.env.KCLI_TEST_DIST === '1' ? [join(PROJECT_ROOT, 'bin/run.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'bin/dev.js')]
 
 /**
+ * Debugging aid: with KCLI_TEST_LOG_DIR set, a spawned process's stderr is also kept in
+ * `<dir>/<name>-<pid>.log` (for a post-mortem of a failure that does not reproduce).
+ */
+export function keepLog(child: ChildProcess, name: string): void {
+  const dir = process.env.KCLI_TEST_LOG_DIR
+  if (dir) child.stderr!.pipe(createWriteStream(join(dir, `${name}-${child.pid}.log`)))
+}
+
+/**
  * Runs `kcli server start` (KCLI_NODE_ARGS) in a child process and waits until it listens: a
  * PLAINTEXT listener on `port`, or with `port` null the `listeners` of the overrides.
  */
@@ -76,8 +85,7 @@ export async function spawnBroker(dataDir: string, overrides: Record<string, str
   const child = spawn(process.execPath, args, {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-  // Debugging aid: KCLI_TEST_LOG_DIR keeps every broker's log in a file of that directory.
-  if (process.env.KCLI_TEST_LOG_DIR) child.stderr!.pipe(createWriteStream(join(process.env.KCLI_TEST_LOG_DIR, `broker-${basename(dataDir)}-${child.pid}.log`)))
+  keepLog(child, `broker-${basename(dataDir)}`)
   const status = await new Promise<{listeners: BrokerProcess['listeners']; metricsListener?: string}>((resolvePromise, reject) => {
     let out = ''
     const timer = setTimeout(() => {

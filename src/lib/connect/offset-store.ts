@@ -90,7 +90,7 @@ export class FileOffsetStore extends MemoryOffsetStore {
   }
 
   /** Sets the offsets and writes the whole file atomically before resolving. */
-  async set(connector: string, entries: Array<{partition: OffsetMap; offset: OffsetMap | null}>): Promise<void> {
+  async set(connector: string, entries: OffsetEntry[]): Promise<void> {
     this.remember(connector, entries)
     await this.write()
   }
@@ -126,4 +126,3 @@ export async function writeAtomically(filename: string, text: string): Promise<v
   const dir = await open(dirname(filename), 'r')
   try { await dir.sync() } finally { await dir.close() }
 }
-

@@ -5,8 +5,9 @@
  * `.snapshot` files, in Kafka 4.0's layout.
  *
  * - append(): validates each batch from its header and CRC (no record
- *   decoding; nothing is written unless every batch passes), assigns offsets by patching baseOffset in place (and the
- *   partition leader epoch, and LogAppendTime when configured), rolls the
+ *   decoding; nothing is written unless every batch passes), assigns offsets
+ *   by patching baseOffset in place (and the partition leader epoch, and
+ *   LogAppendTime when configured), rolls the
  *   segment when needed, writes the bytes, and fsyncs per flush.messages.
  *   Amortised O(1): the work is proportional to the appended bytes only.
  * - read(): whole batches from one segment, starting with the batch that

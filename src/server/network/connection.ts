@@ -256,7 +256,7 @@ export class Connection implements ConnectionInfo {
     this.socket.uncork()
     // ResponseSendTime ends when the socket has taken the response: now, when node's buffer took it
     // under its high-water mark, else once it drains (below). Not a write callback per response:
-    // that measured as ~5% of the broker's CPU per produced record (BENCHMARKS.md, issue 16).
+    // that measured as ~6% of the broker's CPU per produced record (BENCHMARKS.md, issue 16).
     if (timer && (ok || this.closed)) timer.sent()
     if (!ok && !this.closed) {
       // The client is not reading: stop handling its requests until it does.
