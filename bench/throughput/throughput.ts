@@ -12,7 +12,7 @@
  * from the beginning. 50,000 records produced to another topic and consumed first, unmeasured
  * (connections, topic creation, JIT; and the consumer group's offsets topic, which kcli creates
  * with its 50 partitions at the first consumer's FindCoordinator as Kafka does, a one-time cost
- * that took ~0.03 s/M off a 2,000,000-record consume phase and that the floor does not have). Broker CPU is utime + stime of the broker process
+ * that added ~0.03 s/M to a 2,000,000-record consume phase and that the floor does not have). Broker CPU is utime + stime of the broker process
  * (/proc/<pid>/stat) across each measured phase; records/s and produce latency (p50/p99, produce
  * call to delivery report) are the load generator's; peak RSS is the broker's VmHWM at the end.
  * Each run gets a fresh broker and data directory. Writes throughput-<size>b-<partitions>p-acks<acks>.{md,json} next to this file.
