@@ -157,7 +157,8 @@ export class HandlerRegistry implements RequestDispatcher {
     }
     // ---- end client quotas ----
     try {
-      const pending = handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: services, allocate, closeAfterResponse, ...(fetchQuota ? {fetchQuota} : {}), ...(timer ? {requestTimer: timer} : {})})
+      // One shape for every request's context (no spread of optional parts): the handlers' property reads stay monomorphic.
+      const pending = handler.handle(request as never, {apiKey, apiVersion, header, connection, broker: services, allocate, closeAfterResponse, fetchQuota, requestTimer: timer})
       // request_percentage (issue 15) charges the handler's synchronous work: the time a request
       // waits (a Fetch long poll, acks=all replication) is not work, as Kafka's purgatory is not.
       handlerNs = Number(process.hrtime.bigint() - startedNs)
@@ -201,16 +202,8 @@ export class HandlerRegistry implements RequestDispatcher {
     const chunks = fetchThrottle?.body === response && throttleMs === 0 ? fetchThrottle.chunks : encodeResponse(apiKey as ApiKeyNumber, apiVersion, correlationId, response as never)
     // ---- end client quotas ----
     if (handler.releasesRequest) this.requestFrames.release(frame)
-    const out: Response = taken.length === 0 ? {chunks} : {chunks, sent: release}
-    if (timer) {
-      metrics!.responseReady(timer, response)
-      out.timer = timer
-    }
-    if (close) out.close = true
-    if (throttleMs > 0) {
-      out.throttleMs = throttleMs
-      out.throttleStartedMs = throttleStartedMs
-    }
-    return out
+    if (timer) metrics!.responseReady(timer, response)
+    // One shape for every response (the connection's reads of it stay monomorphic).
+    return {chunks, sent: taken.length === 0 ? undefined : release, timer, close, throttleMs: throttleMs > 0 ? throttleMs : undefined, throttleStartedMs: throttleMs > 0 ? throttleStartedMs : undefined}
   }
 }
