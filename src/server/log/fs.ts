@@ -13,12 +13,17 @@
  */
 
 import * as fsp from 'node:fs/promises'
-import {constants, writeSync} from 'node:fs'
+import {constants, readSync, writeSync} from 'node:fs'
 import * as nodePath from 'node:path'
 
 export interface FileHandle {
   /** Reads up to `length` bytes at file `position` into buffer[offset..]; returns bytes read (0 at EOF). */
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>
+  /**
+   * read() on the calling thread, for bytes the page cache very likely holds (see readAt's `hot`);
+   * a file system without it reads them as any other.
+   */
+  readNow?(buffer: Buffer, offset: number, length: number, position: number): number
   /** Writes buffer[offset, offset+length) at file `position`; may write fewer bytes (a short write). */
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>
   truncate(size: number): Promise<void>
@@ -72,12 +77,17 @@ export async function writeFully(
   }
 }
 
-/** Reads up to `length` bytes at `position`; returns a buffer shorter than `length` only at EOF. */
-export async function readAt(handle: FileHandle, position: number, length: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
+/**
+ * Reads up to `length` bytes at `position`; returns a buffer shorter than `length` only at EOF.
+ * `hot`: the bytes were written recently (the active segment's), so the read runs on the calling
+ * thread (FileHandle.readNow) unless logReads says otherwise.
+ */
+export async function readAt(handle: FileHandle, position: number, length: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe, hot = false): Promise<Buffer> {
   const buffer = allocate(length)
   let done = 0
+  const readNow = hot && handle.readNow && !logReads.onPool() ? handle.readNow.bind(handle) : undefined
   while (done < length) {
-    const n = await handle.read(buffer, done, length - done, position + done)
+    const n = readNow ? logReads.timed(() => readNow(buffer, done, length - done, position + done)) : await handle.read(buffer, done, length - done, position + done)
     if (n === 0) break
     done += n
   }
@@ -132,25 +142,28 @@ export async function renameIfExists(fs: FileSystem, from: string, to: string): 
 }
 
 /**
- * Where the log's writes run (NodeFileHandle.write): on the calling thread while they are fast;
- * after a write slower than `slowMs` (the kernel throttling dirty pages, a slow disk), on libuv's
- * pool for `poolMs`, so that a throttled disk holds pool threads rather than the event loop that
- * serves every connection. One per process: the page cache and the disk are shared.
+ * Where the log's page-cache I/O runs: on the calling thread while it is fast; after an operation
+ * slower than `slowMs` (the kernel throttling dirty pages, a read that missed the page cache, a
+ * slow disk), on libuv's pool for `poolMs`, so that the disk holds pool threads rather than the
+ * event loop that serves every connection. Handing an operation to a pool thread and back costs a
+ * futex wake and an event-loop wake-up, which on this kind of VM is more than copying a megabyte
+ * (BENCHMARKS.md). One for writes and one for reads per process: the page cache and the disk are
+ * shared.
  */
-export class WritePlacement {
+export class IoPlacement {
   private poolUntil: number
 
   constructor(
     readonly slowMs: number,
     readonly poolMs: number,
-    /** Every write on the pool (KCLI_LOG_WRITES=pool: the old path, for A/B benchmarks and as an escape hatch). */
+    /** Everything on the pool (KCLI_LOG_WRITES=pool, KCLI_LOG_READS=pool: the old paths, for A/B benchmarks and as escape hatches). */
     pinnedToPool = false,
     private readonly clock: () => number = () => performance.now(),
   ) {
     this.poolUntil = pinnedToPool ? Infinity : 0
   }
 
-  /** Whether the next write goes to the pool. */
+  /** Whether the next operation goes to the pool. */
   onPool(): boolean {
     if (this.poolUntil === 0) return false
     if (this.clock() < this.poolUntil) return true
@@ -158,7 +171,7 @@ export class WritePlacement {
     return false
   }
 
-  /** Runs a synchronous write and notes whether it was slow. */
+  /** Runs a synchronous operation and notes whether it was slow. */
   timed<T>(write: () => T): T {
     const started = this.clock()
     const result = write()
@@ -168,7 +181,10 @@ export class WritePlacement {
   }
 }
 
-export const logWrites = new WritePlacement(5, 1000, process.env.KCLI_LOG_WRITES === 'pool')
+/** Appends (NodeFileHandle.write). */
+export const logWrites = new IoPlacement(5, 1000, process.env.KCLI_LOG_WRITES === 'pool')
+/** Fetch reads of the active segment (readAt with `hot`); all other reads are on the pool. */
+export const logReads = new IoPlacement(5, 1000, process.env.KCLI_LOG_READS === 'pool')
 
 class NodeFileHandle implements FileHandle {
   constructor(private readonly handle: fsp.FileHandle) {}
@@ -178,11 +194,20 @@ class NodeFileHandle implements FileHandle {
   }
 
   /**
+   * A pread on the calling thread. Fetches of the active segment's bytes (consumers at the tail,
+   * followers) read this way: 15-20% less broker CPU per consumed record than through the pool
+   * (BENCHMARKS.md, issue 19), as Kafka's network threads read (sendfile) the same bytes.
+   */
+  readNow(buffer: Buffer, offset: number, length: number, position: number): number {
+    return readSync(this.handle.fd, buffer, offset, length, position)
+  }
+
+  /**
    * On the calling thread (a pwrite into the page cache), not libuv's pool: handing each write to
    * a pool thread and back costs a futex wake and an event-loop wake-up, which on this kind of VM
    * was half of the broker's CPU per produced record with 84 KB requests and two thirds with 16 KB
    * ones (BENCHMARKS.md, "Log writes on the event loop"). Kafka writes from its request threads the
-   * same way; after a slow write they go to the pool for a while (WritePlacement). fsync stays
+   * same way; after a slow write they go to the pool for a while (IoPlacement). fsync stays
    * asynchronous.
    */
   async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {

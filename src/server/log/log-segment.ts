@@ -335,10 +335,12 @@ export class LogSegment {
     await this.log.use((h) => h.truncate(this.sizeBytes))
   }
 
-  /** Reads `length` bytes at `position` (fewer at EOF). */
-  /** `allocate` gives the buffer (default Buffer.allocUnsafe; a fetch takes it from a pool). */
-  async readBytes(position: number, length: number, allocate?: (size: number) => Buffer): Promise<Buffer> {
-    return this.log.use((h) => readAt(h, position, length, allocate))
+  /**
+   * Reads `length` bytes at `position` (fewer at EOF). `allocate` gives the buffer (default
+   * Buffer.allocUnsafe; a fetch takes it from a pool); `hot`: on the calling thread (fs.ts readAt).
+   */
+  async readBytes(position: number, length: number, allocate?: (size: number) => Buffer, hot = false): Promise<Buffer> {
+    return this.log.use((h) => readAt(h, position, length, allocate, hot))
   }
 
   /**
@@ -407,7 +409,7 @@ export class LogSegment {
   async read(
     startOffset: number,
     maxBytes: number,
-    opts: {minOneMessage: boolean; maxOffset?: number; maxPosition?: number; allocate?: (size: number) => Buffer},
+    opts: {minOneMessage: boolean; maxOffset?: number; maxPosition?: number; allocate?: (size: number) => Buffer; hot?: boolean},
   ): Promise<SegmentReadResult | undefined> {
     const limit = Math.min(opts.maxPosition ?? this.sizeBytes, this.sizeBytes)
     await this.ensureIndexes()
@@ -416,7 +418,7 @@ export class LogSegment {
     const start = this.offsetIndex.lookup(startOffset)
     const from = ended !== undefined && ended >= start.position && ended <= limit ? ended : start.position
     const maxOffset = opts.maxOffset ?? Infinity
-    const fast = await this.readOneShot(startOffset, maxBytes, from, limit, maxOffset, opts.minOneMessage, opts.allocate)
+    const fast = await this.readOneShot(startOffset, maxBytes, from, limit, maxOffset, opts.minOneMessage, opts.allocate, opts.hot)
     if (fast) {
       this.noteReadEnd(version, startOffset, fast)
       return fast
@@ -447,7 +449,7 @@ export class LogSegment {
     startPosition: number,
     limit: number,
     maxOffset: number,
-    opts: {minOneMessage: boolean; allocate?: (size: number) => Buffer},
+    opts: {minOneMessage: boolean; allocate?: (size: number) => Buffer; hot?: boolean},
   ): Promise<SegmentReadResult | undefined> {
     const first = await this.translateOffset(startOffset, startPosition, limit)
     if (!first) return undefined
@@ -456,7 +458,7 @@ export class LogSegment {
     }
     const wanted = opts.minOneMessage ? Math.max(maxBytes, first.size) : maxBytes
     const length = Math.min(wanted, limit - first.position)
-    const data = await this.readBytes(first.position, length, opts.allocate)
+    const data = await this.readBytes(first.position, length, opts.allocate, opts.hot)
     let end = 0
     let nextOffset = first.baseOffset
     while (data.length - end >= RECORD_BATCH_OVERHEAD) {
@@ -484,10 +486,11 @@ export class LogSegment {
     maxOffset: number,
     minOneMessage: boolean,
     allocate?: (size: number) => Buffer,
+    hot?: boolean,
   ): Promise<SegmentReadResult | undefined> {
     const window = Math.min(limit - from, maxBytes + this.config.indexIntervalBytes + 2 * RECORD_BATCH_OVERHEAD)
     if (window < RECORD_BATCH_OVERHEAD) return undefined
-    const data = await this.readBytes(from, window, allocate)
+    const data = await this.readBytes(from, window, allocate, hot)
     let at = 0
     let header: RecordBatchHeader | undefined
     try {

@@ -292,6 +292,11 @@ class MemoryFileHandle implements FileHandle {
   }
 
   async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    return this.readNow(buffer, offset, length, position)
+  }
+
+  /** As NodeFileHandle's: hot fetch reads come here without a hop (the same bytes, at once). */
+  readNow(buffer: Buffer, offset: number, length: number, position: number): number {
     this.check()
     const n = Math.max(0, Math.min(length, this.file.length - position))
     this.file.data.copy(buffer, offset, position, position + n)

@@ -667,13 +667,9 @@ export class PartitionLog {
     try {
       for (let i = this.floorSegmentIndex(segments, offset); i < segments.length; i++) {
         const segment = segments[i]!
-        const maxPosition = segment === segments[segments.length - 1] ? undefined : segment.size
-        const result = await segment.read(offset, maxBytes, {
-          minOneMessage,
-          maxOffset,
-          ...(maxPosition !== undefined ? {maxPosition} : {}),
-          ...(opts.allocate ? {allocate: opts.allocate} : {}),
-        })
+        const active = segment === segments[segments.length - 1]
+        // The active segment's bytes were written recently: read on the calling thread (fs.ts readAt).
+        const result = await segment.read(offset, maxBytes, {minOneMessage, maxOffset, maxPosition: active ? undefined : segment.size, allocate: opts.allocate, hot: active})
         if (result) {
           if (result.records.length === 0) return {...empty, firstOffset: result.firstOffset}
           return {records: result.records, firstOffset: result.firstOffset, nextOffset: result.nextOffset, logStartOffset, logEndOffset}

@@ -19,11 +19,19 @@ class CountingFileSystem extends MemoryFileSystem {
     const handle = await super.open(path, mode)
     if (!path.endsWith('.log')) return handle
     const reads = this.logReads
+    const count = (length: number) => {
+      reads.calls++
+      reads.bytes += length
+    }
     return Object.assign(Object.create(handle) as FileHandle, {
       async read(buffer: Buffer, offset: number, length: number, position: number) {
-        reads.calls++
-        reads.bytes += length
+        count(length)
         return handle.read(buffer, offset, length, position)
+      },
+      // The active segment's reads (fs.ts readAt `hot`).
+      readNow(buffer: Buffer, offset: number, length: number, position: number) {
+        count(length)
+        return handle.readNow!(buffer, offset, length, position)
       },
     })
   }
