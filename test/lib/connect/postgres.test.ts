@@ -123,6 +123,31 @@ describe.skipIf(postgresMissing)('PostgreSQL sink task', () => {
     await noCreate.stop()
   })
 
+  it('another session creating the table, then adding a column, while the task does the same (tasks.max > 1): the task waits, then writes on', async () => {
+    const task = new PostgresSinkTask()
+    await task.start({...conn(), 'insert.mode': 'upsert', 'pk.mode': 'record_key', 'pk.fields': 'id', 'auto.create': 'true', 'auto.evolve': 'true', 'max.retries': '0'})
+    const waiting = async () => Number((await pg.query('SELECT count(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n) > 0 || undefined
+    // The other session's CREATE is not committed yet: the task does not see the table, creates
+    // it, waits for the other's commit and is refused (duplicate); it must read the table and go on.
+    await pg.query('BEGIN')
+    await pg.query('CREATE TABLE race (id INT NOT NULL, name TEXT NOT NULL, qty INT, at TIMESTAMP, PRIMARY KEY(id))')
+    const first = task.put([sinkRecord('race', 1, Schemas.INT32, item('a', 1))])
+    await withDeadline('the task waiting for the other session', 10_000, waiting)
+    await pg.query('COMMIT')
+    await first
+    // The same for a column (auto.evolve) that both add.
+    const V2 = structSchema([...VALUE.fields!.map((f): [string, Schema] => [f.name, f.schema]), ['note', {type: 'string', optional: true}]])
+    await pg.query('BEGIN')
+    await pg.query('ALTER TABLE race ADD note TEXT')
+    const second = task.put([sinkRecord('race', 2, Schemas.INT32, new Struct(V2).put('name', 'b').put('note', 'both added it'))])
+    await withDeadline('the task waiting for the other session', 10_000, waiting)
+    await pg.query('COMMIT')
+    await second
+    expect((await pg.query('SELECT id, name, qty, note FROM race ORDER BY id')).rows).toEqual([{id: 1, name: 'a', qty: 1, note: null}, {id: 2, name: 'b', qty: null, note: 'both added it'}])
+    await task.stop()
+    await pg.query('DROP TABLE race') // the source tests list the schema's tables
+  })
+
   it('config validation: Kafka/Confluent messages per field; the connector gives every task the config', () => {
     const errs = (p: Record<string, string>) => validateSinkConfig(p).filter(cv => cv.errors.length > 0).map(cv => [cv.name, cv.errors[0]])
     expect(errs({})).toEqual([['connection.url', 'Missing required configuration "connection.url" which has no default value.']])

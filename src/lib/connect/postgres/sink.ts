@@ -102,6 +102,13 @@ const RETRIABLE_SQLSTATE = /^(08|40|53|57)|^23505$|^42P07$/
 export type SinkStatementForm = 'auto' | 'unnest' | 'values'
 const UNNEST_MIN_ROWS = 8
 
+/**
+ * PostgreSQL's answers to a DDL statement that another session's committed change made redundant:
+ * duplicate_table, duplicate_object (the table's row type), unique_violation (its pg_type or
+ * pg_class row), duplicate_column.
+ */
+const CONCURRENT_DDL = new Set(['42P07', '42710', '23505', '42701'])
+
 export class PostgresSinkTask implements SinkTask {
   constructor(private readonly statementForm: SinkStatementForm = 'auto') {}
   private cfg: Record<string, unknown> = {}
@@ -249,28 +256,61 @@ export class PostgresSinkTask implements SinkTask {
     let columns = this.tables.get(id)
     const cols = [...buf.pkCols, ...(buf.valueCols ?? [])]
     if (!columns) {
-      const res = await this.conn!.query<{column_name: string}>('SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2', [buf.table.schema, buf.table.table])
-      if (res.rows.length === 0) {
+      columns = await this.tableColumns(buf.table)
+      if (columns.size === 0) {
         if (this.cfg['auto.create'] !== true) throw new RecordException(`Table ${id} is missing and auto-creation is disabled`)
         if (buf.valueCols === null) return // a delete of a table that does not exist has nothing to delete
         const defs = cols.map(c => `${quote(c.name)} ${sqlType(c.schema)}${c.schema.optional && !buf.pkCols.includes(c) ? '' : ' NOT NULL'}${defaultClause(c.schema)}`)
         if (buf.pkCols.length > 0) defs.push(`PRIMARY KEY(${buf.pkCols.map(c => quote(c.name)).join(',')})`)
-        await this.conn!.query(`CREATE TABLE IF NOT EXISTS ${id} (\n${defs.join(',\n')})`)
-        columns = new Set(cols.map(c => c.name))
-      } else {
-        columns = new Set(res.rows.map(r => r.column_name))
+        columns = await this.ddl(`CREATE TABLE IF NOT EXISTS ${id} (\n${defs.join(',\n')})`) ? new Set(cols.map(c => c.name)) : await this.tableColumns(buf.table)
       }
       this.tables.set(id, columns)
     }
-    const missing = cols.filter(c => !columns!.has(c.name))
+    let missing = cols.filter(c => !columns!.has(c.name))
     if (missing.length === 0) return
     if (this.cfg['auto.evolve'] !== true) throw new RecordException(`Table ${id} is missing fields (${missing.map(c => c.name).join(', ')}) and auto-evolution is disabled`)
     for (const c of missing) {
       if (!c.schema.optional && c.schema.defaultValue === undefined)
         throw new RecordException(`Cannot ALTER TABLE ${id} to add missing field ${c.name}, as the field is not optional and does not have a default value`)
     }
-    await this.conn!.query(`ALTER TABLE ${id} ${missing.map(c => `ADD ${quote(c.name)} ${sqlType(c.schema)}${defaultClause(c.schema)}`).join(', ')}`)
-    for (const c of missing) columns.add(c.name)
+    // Another task may add the same columns at the same time: what it added is read back and the rest added.
+    for (let attempt = 0; missing.length > 0; attempt++) {
+      if (await this.ddl(`ALTER TABLE ${id} ${missing.map(c => `ADD ${quote(c.name)} ${sqlType(c.schema)}${defaultClause(c.schema)}`).join(', ')}`)) {
+        for (const c of missing) columns.add(c.name)
+        return
+      }
+      if (attempt === 2) throw new ConnectException(`Table ${id}: adding the columns ${missing.map(c => c.name).join(', ')} kept conflicting with other sessions' changes`)
+      columns = await this.tableColumns(buf.table)
+      this.tables.set(id, columns)
+      missing = cols.filter(c => !columns!.has(c.name))
+    }
+  }
+
+  /** The table's column names (empty when there is no such table). */
+  private async tableColumns(table: TableId): Promise<Set<string>> {
+    const res = await this.conn!.query<{column_name: string}>('SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2', [table.schema, table.table])
+    return new Set(res.rows.map(r => r.column_name))
+  }
+
+  /**
+   * A CREATE TABLE or ALTER TABLE inside the put's transaction, in a savepoint: false when another
+   * session made the same change first. Two tasks creating one table (auto.create; a connector
+   * with tasks.max > 1) race: PostgreSQL makes the second wait for the first's commit and then
+   * refuses it (duplicate type or table, IF NOT EXISTS notwithstanding). As Kafka's JDBC sink,
+   * which checks again whether the table exists after a failed create, the write goes on.
+   */
+  private async ddl(sql: string): Promise<boolean> {
+    const conn = this.conn!
+    await conn.query('SAVEPOINT kcli_ddl')
+    try {
+      await conn.query(sql)
+    } catch (error) {
+      if (!CONCURRENT_DDL.has((error as {code?: string}).code ?? '')) throw error
+      await conn.query('ROLLBACK TO SAVEPOINT kcli_ddl')
+      return false
+    }
+    await conn.query('RELEASE SAVEPOINT kcli_ddl')
+    return true
   }
 
   private useUnnest(rows: number): boolean {
