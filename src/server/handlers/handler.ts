@@ -33,13 +33,13 @@ export interface RequestContext {
    * Client quotas (issue 15), given to a consumer's Fetch when a consumer_byte_rate or
    * request_percentage quota is configured: KafkaApis.handleFetchRequest's quota steps.
    */
-  fetchQuota?: FetchQuota | undefined
+  fetchQuota?: FetchQuota
   /**
    * Request metrics (issue 16), when metrics.listener is on: the handler calls `delayed()` when
    * the request starts waiting in a purgatory (an acks=all produce for its ISR, a fetch's long
    * poll), which ends its LocalTimeMs and starts its RemoteTimeMs.
    */
-  requestTimer?: {delayed(): void} | undefined
+  requestTimer?: {delayed(): void}
 }
 
 export interface FetchQuota {

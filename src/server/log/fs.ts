@@ -85,9 +85,9 @@ export async function writeFully(
 export async function readAt(handle: FileHandle, position: number, length: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe, hot = false): Promise<Buffer> {
   const buffer = allocate(length)
   let done = 0
-  const readNow = hot && handle.readNow && !logReads.onPool() ? handle.readNow.bind(handle) : undefined
+  const now = hot && handle.readNow !== undefined && !logReads.onPool()
   while (done < length) {
-    const n = readNow ? logReads.timed(() => readNow(buffer, done, length - done, position + done)) : await handle.read(buffer, done, length - done, position + done)
+    const n = now ? logReads.timed(() => handle.readNow!(buffer, done, length - done, position + done)) : await handle.read(buffer, done, length - done, position + done)
     if (n === 0) break
     done += n
   }
@@ -172,9 +172,9 @@ export class IoPlacement {
   }
 
   /** Runs a synchronous operation and notes whether it was slow. */
-  timed<T>(write: () => T): T {
+  timed<T>(operation: () => T): T {
     const started = this.clock()
-    const result = write()
+    const result = operation()
     const now = this.clock()
     if (now - started > this.slowMs) this.poolUntil = now + this.poolMs
     return result
@@ -195,8 +195,8 @@ class NodeFileHandle implements FileHandle {
 
   /**
    * A pread on the calling thread. Fetches of the active segment's bytes (consumers at the tail,
-   * followers) read this way: 15-20% less broker CPU per consumed record than through the pool
-   * (BENCHMARKS.md, issue 19), as Kafka's network threads read (sendfile) the same bytes.
+   * followers) read this way: 10% less broker CPU per consumed record than through the pool
+   * (BENCHMARKS.md, issue 19 sitting 8), as Kafka's network threads read (sendfile) the same bytes.
    */
   readNow(buffer: Buffer, offset: number, length: number, position: number): number {
     return readSync(this.handle.fd, buffer, offset, length, position)

@@ -40,26 +40,26 @@ export interface ConnectionInfo {
 export interface Response {
   chunks: Buffer[]
   /** Called once the chunks are written to the socket (or will never be): their memory may be reused. */
-  sent?: () => void | undefined
+  sent?: () => void
   /**
    * Close the connection once this response is written, dropping requests read after it (a failed
    * SASL authentication, as Kafka's authenticator does).
    */
-  close?: boolean | undefined
+  close?: boolean
   /**
    * Client quotas (issue 15, KIP-219): the connection is muted (nothing read or handled) until
    * this response is written and this many ms have passed since `throttleStartedMs`, Kafka's
    * answer to a client over its quota (a ThrottledChannel ends at the instant the throttle was
    * computed plus the throttle, however long the response took to write).
    */
-  throttleMs?: number | undefined
+  throttleMs?: number
   /** When the throttle was computed (performance.now()); the write's start when not given. */
-  throttleStartedMs?: number | undefined
+  throttleStartedMs?: number
   /**
    * Request metrics (issue 16, src/server/metrics/broker-metrics.ts RequestTimer), when on: told
    * when the write starts and when the socket has taken the response's last byte.
    */
-  timer?: {sending(): void; sent(): void} | undefined
+  timer?: {sending(): void; sent(): void}
 }
 
 export interface RequestDispatcher {
