@@ -3,21 +3,22 @@
  * cost without the load generator's noise (librdkafka batches differently from run to run, and
  * the broker's CPU per record follows the batching: bench/metrics/ab.sh's 1.07–1.12 on/off).
  *
- *   npx tsx bench/metrics/replay.ts record --out FRAMES [--topic t] [--partitions 6] [--batch-records 128] [--size 100] [--frames 32]
+ *   npx tsx bench/metrics/replay.ts record --out FRAMES [--topic t] [--partitions 6] [--batch-records 128] [--size 100] [--frames 32] [--acks 1]
  *   npx tsx bench/metrics/replay.ts replay --frames FRAMES --bootstrap 127.0.0.1:PORT --pid BROKER_PID
- *       [--records 3000000] [--warmup-records 300000] [--connections 2] [--in-flight 4]
+ *       [--records 3000000] [--warmup-records 300000] [--connections 2] [--in-flight 4] [--skip-create]
  *   npx tsx bench/metrics/replay.ts ab --frames FRAMES --off HOST:PORT,PID --on HOST:PORT,PID [--on-first]
  *       [--slices 16] [--slice-records 150000] [--warmup-records 300000] [--connections 2] [--in-flight 4]
  *   npx tsx bench/metrics/replay.ts summarize --runs RUNS.jsonl --out RESULT.json [--shape NAME]
  *
  * record: builds --frames Produce requests as librdkafka 2.0.2 sends them (kcat.jsonl in the
- * Kafka reference captures: Produce v7, client id "rdkafka", acks=1, timeout 30 s, one record
+ * Kafka reference captures: Produce v7, client id "rdkafka", acks as --acks (1), timeout 30 s, one record
  * batch v2 per partition, uncompressed, not idempotent), each with one batch of --batch-records
  * records of --size random bytes (no key, no headers) for every partition of the topic, and
  * writes them size-prefixed to FRAMES. 6 partitions x 128 records of 100 B is an 84 KB request
  * (librdkafka's defaults under full load); x 24 records, 16 KB (the Java client's batch.size).
  *
- * replay: creates the topic when missing (the project's Admin client), then writes the recorded
+ * replay: creates the topic when missing (the project's Admin client; not with --skip-create, for
+ * a broker without CreateTopics such as bench/throughput/floor-broker.ts), then writes the recorded
  * frames, cycling through them, over --connections sockets with at most --in-flight requests
  * unanswered on each (as a client pipelines: max.in.flight), first --warmup-records unmeasured,
  * then --records measured. Every response is decoded and a partition error fails the run. Prints
@@ -68,6 +69,8 @@ const {values: opt} = parseArgs({
     'batch-records': {type: 'string', default: '128'},
     size: {type: 'string', default: '100'},
     frames: {type: 'string', default: '32'},
+    acks: {type: 'string', default: '1'},
+    'skip-create': {type: 'boolean', default: false},
     bootstrap: {type: 'string'},
     pid: {type: 'string'},
     records: {type: 'string', default: '3000000'},
@@ -106,7 +109,7 @@ async function record(): Promise<void> {
       const records = Array.from({length: perBatch}, (_, i) => ({timestamp: timestamp + i, value: randomBytes(size)}))
       partitionData.push({index: p, records: await buildRecordBatch({records})})
     }
-    const body: ProduceRequest = {transactionalId: null, acks: 1, timeoutMs: 30_000, topicData: [{name: opt.topic!, partitionData}]}
+    const body: ProduceRequest = {transactionalId: null, acks: Number(opt.acks), timeoutMs: 30_000, topicData: [{name: opt.topic!, partitionData}]}
     out.push(Buffer.concat(encodeRequest(ApiKey.Produce, PRODUCE_VERSION, f + 1, CLIENT_ID, body)))
   }
   fs.writeFileSync(opt.out!, Buffer.concat(out))
@@ -212,8 +215,8 @@ function drive(sockets: net.Socket[], set: Frames, records: number, inFlight: nu
   })
 }
 
-/** A broker replayed to: its sockets, warmed up (the topic created and answering). */
-async function warmedUp(bootstrap: string, set: Frames, next: {frame: number}): Promise<net.Socket[]> {
+/** The replayed topic, with the frames' partition count, unless it exists. */
+async function createTopic(bootstrap: string, set: Frames): Promise<void> {
   const client = new KafkaClient({bootstrapServers: parseBootstrapServers(bootstrap)})
   try {
     const existing = await new Admin(client).createTopics([{name: set.topic, numPartitions: set.partitions, replicationFactor: 1}])
@@ -222,6 +225,11 @@ async function warmedUp(bootstrap: string, set: Frames, next: {frame: number}): 
   } finally {
     await client.close()
   }
+}
+
+/** A broker replayed to: its sockets, warmed up (the topic created and answering). */
+async function warmedUp(bootstrap: string, set: Frames, next: {frame: number}): Promise<net.Socket[]> {
+  if (!opt['skip-create']) await createTopic(bootstrap, set)
   const [host, port] = [bootstrap.slice(0, bootstrap.lastIndexOf(':')), Number(bootstrap.slice(bootstrap.lastIndexOf(':') + 1))]
   const connect = () =>
     Promise.all(

@@ -5,16 +5,27 @@
  *
  *   npx tsx bench/throughput/throughput.ts                                  # HEAD against the floor
  *   npx tsx bench/throughput/throughput.ts --refs b4c1756,HEAD --runs 3 --records 2000000 --size 100 --partitions 6 --acks 1
+ *       [--batch] [--replay-records 3000000] [--replay-batch-records 1200]
  *
  * Load: bench/throughput/loadgen.c (librdkafka 2.0.2, built here with cc; needs Debian's
  * librdkafka-dev), one process per phase: produce <records> values of <size> bytes to one topic
- * of <partitions> partitions, acks as given, linger.ms=5, no compression; then consume them all
+ * of <partitions> partitions, acks as given, linger.ms=5, no compression (with --batch through
+ * rd_kafka_produce_batch, 1,000 records per call); then consume them all
  * from the beginning. 50,000 records produced to another topic and consumed first, unmeasured
  * (connections, topic creation, JIT; and the consumer group's offsets topic, which kcli creates
  * with its 50 partitions at the first consumer's FindCoordinator as Kafka does, a one-time cost
  * that added ~0.03 s/M to a 2,000,000-record consume phase and that the floor does not have). Broker CPU is utime + stime of the broker process
  * (/proc/<pid>/stat) across each measured phase; records/s and produce latency (p50/p99, produce
- * call to delivery report) are the load generator's; peak RSS is the broker's VmHWM at the end.
+ * call to delivery report, every 16th record) are the load generator's; peak RSS is the broker's
+ * VmHWM at the end.
+ *
+ * The load generator costs 0.8 CPU s per million records produced here, several times any broker's
+ * cost, on the same two cores: with a broker that keeps up, the generator, not the broker, sets the
+ * produce rate. So each run ends with a replayed produce phase (bench/metrics/replay.ts: the
+ * Produce requests librdkafka sends under this load — one batch of 1,200 records per partition
+ * (--replay-batch-records), acks as given — recorded once and written over 2 connections with 4 requests in flight, the
+ * replayer's CPU per record a small part of librdkafka's): the broker's own produce rate
+ * (--replay-records, default 3,000,000, after 300,000 unmeasured; 0 to skip).
  * Each run gets a fresh broker and data directory. Writes throughput-<size>b-<partitions>p-acks<acks>.{md,json} next to this file.
  */
 import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
@@ -36,8 +47,13 @@ const RUNS = Number(opt('runs', '3'))
 const PARTITIONS = Number(opt('partitions', '6'))
 const SIZE = Number(opt('size', '100'))
 const ACKS = opt('acks', '1')
+const REPLAY_RECORDS = Number(opt('replay-records', '3000000'))
+/** --batch: the load generator produces with rd_kafka_produce_batch (loadgen.c), its cheapest way in. */
+const BATCH = argv.includes('--batch')
+/** Records per partition in a replayed request: 6 x 1,200 x 100 B is the ~800 KB request librdkafka sends at full speed (273 Produce requests for 2,000,000 records). */
+const BATCH_RECORDS = Number(opt('replay-batch-records', '1200'))
 const WARMUP = 50_000
-const NAME = `throughput-${SIZE}b-${PARTITIONS}p-acks${ACKS === '-1' ? 'all' : ACKS}`
+const NAME = `throughput-${SIZE}b-${PARTITIONS}p-acks${ACKS === '-1' ? 'all' : ACKS}${BATCH ? '-batch' : ''}`
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 const T0 = performance.now()
 const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(0).padStart(4)} s] ${s}\n`)
@@ -116,12 +132,31 @@ interface LoadResult {
   p50Ms?: number
   p99Ms?: number
   failed?: number
+  /** The load generator's own CPU seconds. */
+  cpuS: number
 }
 
 function loadgen(bin: string, args: string[]): LoadResult {
   const r = spawnSync(bin, args, {timeout: 300_000, encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`loadgen ${args[0]} failed (${r.status}): ${r.stderr}${r.stdout}`)
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as LoadResult
+}
+
+/** Replayed produce (bench/metrics/replay.ts replay): the broker's rate and CPU over the measured records. */
+interface ReplayResult {
+  recordsPerSecond: number
+  cpuPerMillion: number
+  mainCpuPerMillion: number
+  replayerCpuS: number
+}
+
+function replay(frames: string, bootstrap: string, pid: number, createTopic: boolean): ReplayResult {
+  const args = ['--import', 'tsx', path.join(ROOT, 'bench/metrics/replay.ts'), 'replay', '--frames', frames, '--bootstrap', bootstrap, '--pid', String(pid), '--records', String(REPLAY_RECORDS), ...(createTopic ? [] : ['--skip-create'])]
+  const r = spawnSync(process.execPath, args, {cwd: ROOT, timeout: 300_000, encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`replay failed (${r.status}): ${r.stderr}${r.stdout}`)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {recordsPerS: number; cpuNsPerRecord: number; mainCpuNsPerRecord: number; replayerCpuS: number}
+  // ns per record = ms per million = s per million / 1000.
+  return {recordsPerSecond: out.recordsPerS, cpuPerMillion: out.cpuNsPerRecord / 1000, mainCpuPerMillion: out.mainCpuNsPerRecord / 1000, replayerCpuS: out.replayerCpuS}
 }
 
 function peakRssMb(pid: number): number {
@@ -139,6 +174,7 @@ interface RunResult {
   run: number
   produce: LoadResult & {cpuPerMillion: number}
   consume?: LoadResult & {cpuPerMillion: number}
+  replay?: ReplayResult
   peakRssMb: number
   load: string
 }
@@ -149,9 +185,15 @@ const median = (xs: number[]) => {
 }
 const range = (xs: number[], digits: number) => (xs.length === 0 ? '' : ` [${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}]`)
 const thousands = (x: number) => Math.round(x).toLocaleString('en-US')
+/** The ratio of two medians, or a dash. */
+const times = (xs: number[], base: number[] | undefined) => (base?.length && xs.length ? (median(xs) / median(base)).toFixed(2) : '–')
 
 async function main(): Promise<void> {
   const bin = buildLoadgen()
+  const frames = path.join(tempDir('kcli-frames-'), 'frames')
+  if (REPLAY_RECORDS > 0) {
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/metrics/replay.ts'), 'record', '--out', frames, '--partitions', String(PARTITIONS), '--batch-records', String(BATCH_RECORDS), '--size', String(SIZE), `--acks=${ACKS}`], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})
+  }
   const builds = REFS.map(build)
   const targets: Target[] = [
     {name: 'floor', start: (port, dir) => spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'floor-broker.ts'), String(port), dir, String(PARTITIONS)], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})},
@@ -171,10 +213,11 @@ async function main(): Promise<void> {
       try {
         await waitForPort(port, child)
         const bootstrap = `127.0.0.1:${port}`
-        loadgen(bin, ['produce', bootstrap, 'warm', String(WARMUP), String(SIZE), ACKS, '5'])
+        const batch = BATCH ? ['batch'] : []
+        loadgen(bin, ['produce', bootstrap, 'warm', String(WARMUP), String(SIZE), ACKS, '5', ...batch])
         loadgen(bin, ['consume', bootstrap, 'warm', String(WARMUP)])
         let before = cpuSeconds(child.pid!)
-        const produced = loadgen(bin, ['produce', bootstrap, 'bench', String(RECORDS), String(SIZE), ACKS, '5'])
+        const produced = loadgen(bin, ['produce', bootstrap, 'bench', String(RECORDS), String(SIZE), ACKS, '5', ...batch])
         const produce = {...produced, cpuPerMillion: (cpuSeconds(child.pid!) - before) / (RECORDS / 1e6)}
         let consume: RunResult['consume']
         {
@@ -182,9 +225,10 @@ async function main(): Promise<void> {
           const consumed = loadgen(bin, ['consume', bootstrap, 'bench', String(RECORDS)])
           consume = {...consumed, cpuPerMillion: (cpuSeconds(child.pid!) - before) / (RECORDS / 1e6)}
         }
-        const r: RunResult = {target: t.name, run, produce, ...(consume ? {consume} : {}), peakRssMb: peakRssMb(child.pid!), load: os.loadavg()[0]!.toFixed(2)}
+        const replayed = REPLAY_RECORDS > 0 ? replay(frames, bootstrap, child.pid!, t.name !== 'floor') : undefined
+        const r: RunResult = {target: t.name, run, produce, ...(consume ? {consume} : {}), ...(replayed ? {replay: replayed} : {}), peakRssMb: peakRssMb(child.pid!), load: os.loadavg()[0]!.toFixed(2)}
         results.push(r)
-        log(`run ${run} ${t.name}: produce ${thousands(produce.recordsPerSecond)} records/s, CPU ${produce.cpuPerMillion.toFixed(3)} s/M, p50 ${produce.p50Ms} ms, p99 ${produce.p99Ms} ms${consume ? `; consume ${thousands(consume.recordsPerSecond)} records/s, CPU ${consume.cpuPerMillion.toFixed(3)} s/M` : ''}; peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${r.load})`)
+        log(`run ${run} ${t.name}: produce ${thousands(produce.recordsPerSecond)} records/s, CPU ${produce.cpuPerMillion.toFixed(3)} s/M, p50 ${produce.p50Ms} ms, p99 ${produce.p99Ms} ms${consume ? `; consume ${thousands(consume.recordsPerSecond)} records/s, CPU ${consume.cpuPerMillion.toFixed(3)} s/M` : ''}${replayed ? `; replayed produce ${thousands(replayed.recordsPerSecond)} records/s, CPU ${replayed.cpuPerMillion.toFixed(3)} s/M` : ''}; peak RSS ${r.peakRssMb.toFixed(0)} MB (load ${r.load})`)
       } finally {
         child.kill('SIGKILL')
         children.delete(child)
@@ -203,29 +247,50 @@ async function main(): Promise<void> {
       target: t.name,
       produceRate: pick((r) => r.produce.recordsPerSecond),
       produceCpu: pick((r) => r.produce.cpuPerMillion),
+      generatorCpu: pick((r) => r.produce.cpuS / (RECORDS / 1e6)),
       p50: pick((r) => r.produce.p50Ms),
       p99: pick((r) => r.produce.p99Ms),
       consumeRate: pick((r) => r.consume?.recordsPerSecond),
       consumeCpu: pick((r) => r.consume?.cpuPerMillion),
       rss: pick((r) => r.peakRssMb),
+      replayRate: pick((r) => r.replay?.recordsPerSecond),
+      replayCpu: pick((r) => r.replay?.cpuPerMillion),
+      replayMainCpu: pick((r) => r.replay?.mainCpuPerMillion),
     }
   })
+  const baseline = rows[1] // the first ref: the rates of the others are given as multiples of its
+  const floorReplayCpu = median(rows[0]!.replayCpu)
   const cpuModel = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?'
   const machine = `${os.cpus().length} cores (${cpuModel}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, librdkafka ${execFileSync('sh', ['-c', "dpkg-query -W -f='${Version}' librdkafka1"]).toString()}`
   const loads = results.map((r) => Number(r.load))
   const md = [
     `## ${RECORDS.toLocaleString('en-US')} records of ${SIZE} B, ${PARTITIONS} partitions, acks=${ACKS === '-1' ? 'all' : ACKS}`,
     '',
-    `\`npx tsx bench/throughput/throughput.ts --refs ${REFS.join(',')} --runs ${RUNS} --records ${RECORDS} --size ${SIZE} --partitions ${PARTITIONS} --acks ${ACKS}\` — ${new Date().toISOString()}, ${machine}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs.`,
+    `\`npx tsx bench/throughput/throughput.ts --refs ${REFS.join(',')} --runs ${RUNS} --records ${RECORDS} --size ${SIZE} --partitions ${PARTITIONS} --acks ${ACKS}${BATCH ? ' --batch' : ''}\` — ${new Date().toISOString()}, ${machine}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during the runs.`,
     `Medians of ${RUNS} interleaved runs [min–max]; CPU is the broker's, seconds per million records.`,
     '',
-    '| broker | produce records/s | produce CPU s/M | CPU ÷ floor | p50 / p99 ms | consume records/s | consume CPU s/M | CPU ÷ floor | peak RSS MB |',
-    '|---|---|---|---|---|---|---|---|---|',
+    `Rates also as a multiple of ${baseline?.target ?? '–'}'s (÷ first); generator CPU: the load generator's own CPU per million records produced, on the same two cores.`,
+    '',
+    '| broker | produce records/s | ÷ first | produce CPU s/M | CPU ÷ floor | generator CPU s/M | p50 / p99 ms | consume records/s | ÷ first | consume CPU s/M | CPU ÷ floor | peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.target} | ${thousands(median(r.produceRate))}${range(r.produceRate, 0)} | ${median(r.produceCpu).toFixed(3)}${range(r.produceCpu, 3)} | ${(median(r.produceCpu) / floorCpu).toFixed(2)} | ${median(r.p50).toFixed(1)} / ${median(r.p99).toFixed(1)} | ${r.consumeRate.length ? `${thousands(median(r.consumeRate))}${range(r.consumeRate, 0)}` : '–'} | ${r.consumeCpu.length ? `${median(r.consumeCpu).toFixed(3)}${range(r.consumeCpu, 3)}` : '–'} | ${(median(r.consumeCpu) / floorConsumeCpu).toFixed(2)} | ${median(r.rss).toFixed(0)} |`,
+        `| ${r.target} | ${thousands(median(r.produceRate))}${range(r.produceRate, 0)} | ${times(r.produceRate, baseline?.produceRate)} | ${median(r.produceCpu).toFixed(3)}${range(r.produceCpu, 3)} | ${(median(r.produceCpu) / floorCpu).toFixed(2)} | ${median(r.generatorCpu).toFixed(3)} | ${median(r.p50).toFixed(1)} / ${median(r.p99).toFixed(1)} | ${r.consumeRate.length ? `${thousands(median(r.consumeRate))}${range(r.consumeRate, 0)}` : '–'} | ${times(r.consumeRate, baseline?.consumeRate)} | ${r.consumeCpu.length ? `${median(r.consumeCpu).toFixed(3)}${range(r.consumeCpu, 3)}` : '–'} | ${(median(r.consumeCpu) / floorConsumeCpu).toFixed(2)} | ${median(r.rss).toFixed(0)} |`,
     ),
     '',
+    ...(REPLAY_RECORDS > 0
+      ? [
+          `Replayed produce: ${REPLAY_RECORDS.toLocaleString('en-US')} records in librdkafka's requests (${PARTITIONS} × ${BATCH_RECORDS} records of ${SIZE} B each), 2 connections × 4 in flight, after each run's consume; the broker's CPU (all threads; the event loop's thread alone).`,
+          '',
+          `| broker | records/s | ÷ first | CPU s/M | CPU ÷ floor | main thread CPU s/M |`,
+          '|---|---|---|---|---|---|',
+          ...rows.map(
+            (r) =>
+              `| ${r.target} | ${thousands(median(r.replayRate))}${range(r.replayRate, 0)} | ${times(r.replayRate, baseline?.replayRate)} | ${median(r.replayCpu).toFixed(3)}${range(r.replayCpu, 3)} | ${(median(r.replayCpu) / floorReplayCpu).toFixed(2)} | ${median(r.replayMainCpu).toFixed(3)} |`,
+          ),
+          '',
+        ]
+      : []),
   ].join('\n')
   fs.writeFileSync(path.join(HERE, `${NAME}.md`), md)
   fs.writeFileSync(path.join(HERE, `${NAME}.json`), `${JSON.stringify({machine, refs: builds.map(({ref, commit}) => ({ref, commit})), records: RECORDS, size: SIZE, partitions: PARTITIONS, acks: ACKS, runs: RUNS, results}, null, 2)}\n`)
