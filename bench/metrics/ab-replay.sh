@@ -6,14 +6,16 @@
 #
 #   bench/metrics/ab-replay.sh SHAPE [ROUNDS]
 #
-# SHAPE: large (6 partitions x 128 records of 100 B: 84 KB requests, librdkafka's defaults under
-# load) or 16k (6 x 24 records: 16 KB requests, the Java client's batch.size). Each of ROUNDS
+# SHAPE: full (6 partitions x 1,200 records of 100 B: 800 KB requests, what librdkafka 2.0.2 sends
+# at full speed — bench/throughput/loadgen.c's 2,000,000 records came in 273 Produce requests),
+# large (6 x 128: 84 KB requests) or 16k (6 x 24 records: 16 KB requests, the Java client's
+# batch.size). Each of ROUNDS
 # (default 10) rounds starts two `kcli server start` processes from source (tsx), each with a
 # fresh data directory and --log-level warn: one without metrics listener (off), one with
 # metrics.listener=http://127.0.0.1:0 and per-topic series (metrics.topic.labels.enable=true) and a
 # scraper getting /metrics every 15 s from its start, as Prometheus would (on). `replay.ts ab`
-# warms both up with 500,000 records (the JIT), then replays to them in turns, SLICES (default
-# 16) slices of SLICE_RECORDS (default 150,000) records each, ABBA (off on on off ... in odd
+# warms both up with 500,000 records (5,000,000 for full; the JIT), then replays to them in turns, SLICES (default
+# 16) slices of SLICE_RECORDS (default 150,000; 1,500,000 for full) records each, ABBA (off on on off ... in odd
 # rounds, on off off on ... in even ones; one broker working at a time, the other idle), so that
 # the two sides of a pair see the same machine within a second or so; a fresh pair of processes
 # per round spreads the luck of one process' JIT and heap over the rounds. 2 connections, 4
@@ -22,15 +24,18 @@
 # metrics too, so the ratios show the method's noise and any bias of position or order), ON_ENV
 # ("NAME=value ...": environment of the "on" broker only, e.g. an experiment's switch with AA=1).
 set -euo pipefail
-SHAPE=${1:?usage: ab-replay.sh large|16k [rounds]}
+SHAPE=${1:?usage: ab-replay.sh full|large|16k [rounds]}
 ROUNDS=${2:-10}
+# full's requests hold ~10x the records of large's: 10x the records per slice and warm-up, so
+# that each is as many requests.
 case $SHAPE in
-  large) PER_BATCH=128 ;;
-  16k) PER_BATCH=24 ;;
-  *) echo "unknown shape $SHAPE (large|16k)" >&2; exit 2 ;;
+  full) PER_BATCH=1200 SLICE=1500000 WARMUP=5000000 ;;
+  large) PER_BATCH=128 SLICE=150000 WARMUP=500000 ;;
+  16k) PER_BATCH=24 SLICE=150000 WARMUP=500000 ;;
+  *) echo "unknown shape $SHAPE (full|large|16k)" >&2; exit 2 ;;
 esac
 SLICES=${SLICES:-16}
-SLICE_RECORDS=${SLICE_RECORDS:-150000}
+SLICE_RECORDS=${SLICE_RECORDS:-$SLICE}
 OUT=${OUT:-bench/metrics/replay-$(date -u +%Y-%m-%d)-$SHAPE.json}
 W=$(mktemp -d /tmp/kab-replay-XXXX)
 declare -A PID PORT
@@ -80,7 +85,7 @@ for r in $(seq 1 $ROUNDS); do
   order=()
   [ $((r % 2)) = 0 ] && order=(--on-first)
   npx tsx bench/metrics/replay.ts ab --frames $W/frames --off 127.0.0.1:${PORT[off]},${PID[off]} --on 127.0.0.1:${PORT[on]},${PID[on]} "${order[@]}" \
-    --slices $SLICES --slice-records $SLICE_RECORDS --warmup-records 500000 --connections 2 --in-flight 4 > $W/round.jsonl
+    --slices $SLICES --slice-records $SLICE_RECORDS --warmup-records $WARMUP --connections 2 --in-flight 4 > $W/round.jsonl
   node -e "for (const l of require('fs').readFileSync('$W/round.jsonl','utf8').trim().split('\n')) console.log(JSON.stringify({round:$r,...JSON.parse(l)}))" | tee -a $W/runs.jsonl >&2
   stop_all
   rm -rf $W/round-$r-*

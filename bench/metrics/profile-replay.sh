@@ -5,7 +5,7 @@
 # loaded machine a preempted thread's samples land where it stopped) it is usable while other
 # processes share the cores. Run from the repository root:
 #
-#   bench/metrics/profile-replay.sh on|off large|16k [OUT_PREFIX]
+#   bench/metrics/profile-replay.sh on|off full|large|16k [OUT_PREFIX]
 #
 # The broker (`kcli server start` from source, node --perf-basic-prof for the JIT's symbols,
 # metrics.listener and per-topic series when on, one /metrics scrape first) takes 1,500,000
@@ -18,7 +18,7 @@ set -euo pipefail
 MODE=${1:?usage: profile-replay.sh on|off large|16k [out prefix]}
 SHAPE=${2:?usage: profile-replay.sh on|off large|16k [out prefix]}
 OUT=${3:-/tmp/kcli-profile-$MODE-$SHAPE}
-case $SHAPE in large) PER_BATCH=128 ;; 16k) PER_BATCH=24 ;; *) echo "unknown shape $SHAPE" >&2; exit 2 ;; esac
+case $SHAPE in full) PER_BATCH=1200 ;; large) PER_BATCH=128 ;; 16k) PER_BATCH=24 ;; *) echo "unknown shape $SHAPE" >&2; exit 2 ;; esac
 W=$(mktemp -d /tmp/kprofile-XXXX)
 BROKER=""
 PERF=""
