@@ -19,14 +19,16 @@
  * call to delivery report, every 16th record) are the load generator's; peak RSS is the broker's
  * VmHWM at the end.
  *
- * The load generator costs 0.8 CPU s per million records produced here, several times any broker's
- * cost, on the same two cores: with a broker that keeps up, the generator, not the broker, sets the
- * produce rate. So each run ends with a replayed produce phase (bench/metrics/replay.ts: the
- * Produce requests librdkafka sends under this load — one batch of 1,200 records per partition
- * (--replay-batch-records), acks as given — recorded once and written over 2 connections with 4 requests in flight, the
- * replayer's CPU per record a small part of librdkafka's): the broker's own produce rate
- * (--replay-records, default 3,000,000, after 300,000 unmeasured; 0 to skip).
- * Each run gets a fresh broker and data directory. Writes throughput-<size>b-<partitions>p-acks<acks>.{md,json} next to this file.
+ * The load generator costs 0.5-0.9 CPU s per million records produced here, several times any
+ * broker's cost, on the same two cores: with a broker that keeps up, the generator, not the
+ * broker, sets the produce rate. So each run ends with a replayed produce phase
+ * (bench/metrics/replay.ts: the Produce requests librdkafka sends under this load, one batch of
+ * 1,200 records per partition (--replay-batch-records), acks as given, recorded once and written
+ * over 2 connections with 4 requests in flight; the replayer's own CPU, 0.04-0.06 s per million
+ * records, is a tenth of librdkafka's): the broker's own produce rate (--replay-records, default 3,000,000, after 300,000
+ * unmeasured; 0 to skip).
+ * Each run gets a fresh broker and data directory. Writes
+ * throughput-<size>b-<partitions>p-acks<acks>[-batch].{md,json} next to this file.
  */
 import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
 import * as fs from 'node:fs'
