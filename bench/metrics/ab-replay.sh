@@ -8,16 +8,16 @@
 #
 # SHAPE: full (6 partitions x 1,200 records of 100 B: 800 KB requests, what librdkafka 2.0.2 sends
 # at full speed — bench/throughput/loadgen.c's 2,000,000 records came in 273 Produce requests),
-# large (6 x 128: 84 KB requests) or 16k (6 x 24 records: 16 KB requests, the Java client's
-# batch.size). Each of ROUNDS
-# (default 10) rounds starts two `kcli server start` processes from source (tsx), each with a
-# fresh data directory and --log-level warn: one without metrics listener (off), one with
+# large (6 x 128: 84 KB requests, near the Java client's at saturation: a 16 KB batch per
+# partition) or 16k (6 x 24 records: 16 KB requests). Each of ROUNDS (default 10) rounds starts
+# two `kcli server start` processes from source (tsx), each with a fresh data directory and
+# --log-level warn: one without metrics listener (off), one with
 # metrics.listener=http://127.0.0.1:0 and per-topic series (metrics.topic.labels.enable=true) and a
 # scraper getting /metrics every 15 s from its start, as Prometheus would (on). `replay.ts ab`
-# warms both up with 500,000 records (5,000,000 for full; the JIT), then replays to them in turns, SLICES (default
-# 16) slices of SLICE_RECORDS (default 150,000; 1,500,000 for full) records each, ABBA (off on on off ... in odd
-# rounds, on off off on ... in even ones; one broker working at a time, the other idle), so that
-# the two sides of a pair see the same machine within a second or so; a fresh pair of processes
+# warms both up with 500,000 records (5,000,000 for full; the JIT), then replays to them in turns,
+# SLICES (default 16) slices of SLICE_RECORDS (default 150,000; 1,500,000 for full) records each,
+# ABBA (off on on off ... in odd rounds, on off off on ... in even ones; one broker working at a
+# time, the other idle), so that the two sides of a pair see the same machine within a second or so; a fresh pair of processes
 # per round spreads the luck of one process' JIT and heap over the rounds. 2 connections, 4
 # requests in flight each. Environment: SLICES, SLICE_RECORDS, OUT (default
 # bench/metrics/replay-<UTC date>-<shape>.json), AA=1 (an A/A calibration: the "on" broker without
