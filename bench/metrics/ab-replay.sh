@@ -17,9 +17,9 @@
 # warms both up with 500,000 records (5,000,000 for full; the JIT), then replays to them in turns,
 # SLICES (default 16) slices of SLICE_RECORDS (default 150,000; 1,500,000 for full) records each,
 # ABBA (off on on off ... in odd rounds, on off off on ... in even ones; one broker working at a
-# time, the other idle), so that the two sides of a pair see the same machine within a second or so; a fresh pair of processes
-# per round spreads the luck of one process' JIT and heap over the rounds. 2 connections, 4
-# requests in flight each. Environment: SLICES, SLICE_RECORDS, OUT (default
+# time, the other idle), so that the two sides of a pair see the same machine within a second or
+# so; a fresh pair of processes per round spreads the luck of one process' JIT and heap over the
+# rounds. 2 connections, 4 requests in flight each. Environment: SLICES, SLICE_RECORDS, OUT (default
 # bench/metrics/replay-<UTC date>-<shape>.json), AA=1 (an A/A calibration: the "on" broker without
 # metrics too, so the ratios show the method's noise and any bias of position or order), ON_ENV
 # ("NAME=value ...": environment of the "on" broker only, e.g. an experiment's switch with AA=1).
