@@ -4,7 +4,8 @@ import {configDefaults, defineConfig} from 'vitest/config'
  * Two projects: 'unit', whose files can share one process (npm test runs them with --no-isolate:
  * their 1-2 s of imports per file were 40% of their time), and 'e2e', which spawns brokers,
  * clusters, Connect workers and PostgreSQL and keeps a process per file. Vitest 3 sets isolation
- * for a whole run, not per project, so scripts/test.sh runs the two one after the other.
+ * for a whole run, not per project, so scripts/test.sh runs the two as separate vitest runs, at the
+ * same time (KCLI_TEST_SERIAL=1: one after the other).
  */
 const SHARED_PROCESS = ['test/lib/**/*.test.ts', 'test/server/**/*.test.ts', 'test/commands/**/*.test.ts', 'test/streams/**/*.test.ts']
 

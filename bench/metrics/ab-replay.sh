@@ -6,10 +6,8 @@
 #
 #   bench/metrics/ab-replay.sh SHAPE [ROUNDS]
 #
-# SHAPE: full (6 partitions x 1,200 records of 100 B: 800 KB requests, what librdkafka 2.0.2 sends
-# at full speed — bench/throughput/loadgen.c's 2,000,000 records came in 273 Produce requests),
-# large (6 x 128: 84 KB requests, near the Java client's at saturation: a 16 KB batch per
-# partition) or 16k (6 x 24 records: 16 KB requests). Each of ROUNDS (default 10) rounds starts
+# SHAPE: full (~800 KB requests, librdkafka's at full speed), large (84 KB) or 16k (16 KB), as
+# bench/metrics/shapes.sh describes them. Each of ROUNDS (default 10) rounds starts
 # two `kcli server start` processes from source (tsx), each with a fresh data directory and
 # --log-level warn: one without metrics listener (off), one with
 # metrics.listener=http://127.0.0.1:0 and per-topic series (metrics.topic.labels.enable=true) and a
@@ -26,14 +24,7 @@
 set -euo pipefail
 SHAPE=${1:?usage: ab-replay.sh full|large|16k [rounds]}
 ROUNDS=${2:-10}
-# full's requests hold ~10x the records of large's: 10x the records per slice and warm-up, so
-# that each is as many requests.
-case $SHAPE in
-  full) PER_BATCH=1200 SLICE=1500000 WARMUP=5000000 ;;
-  large) PER_BATCH=128 SLICE=150000 WARMUP=500000 ;;
-  16k) PER_BATCH=24 SLICE=150000 WARMUP=500000 ;;
-  *) echo "unknown shape $SHAPE (full|large|16k)" >&2; exit 2 ;;
-esac
+source "$(dirname "${BASH_SOURCE[0]}")/shapes.sh"
 SLICES=${SLICES:-16}
 SLICE_RECORDS=${SLICE_RECORDS:-$SLICE}
 OUT=${OUT:-bench/metrics/replay-$(date -u +%Y-%m-%d)-$SHAPE.json}

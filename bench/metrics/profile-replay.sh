@@ -15,10 +15,10 @@
 # prom-client, node's performance timers, GC observer and event-loop-delay histogram) with their
 # sum; OUT_PREFIX.perf.data and OUT_PREFIX.map are kept for perf report (default /tmp/kcli-profile-<mode>-<shape>).
 set -euo pipefail
-MODE=${1:?usage: profile-replay.sh on|off large|16k [out prefix]}
-SHAPE=${2:?usage: profile-replay.sh on|off large|16k [out prefix]}
+MODE=${1:?usage: profile-replay.sh on|off full|large|16k [out prefix]}
+SHAPE=${2:?usage: profile-replay.sh on|off full|large|16k [out prefix]}
 OUT=${3:-/tmp/kcli-profile-$MODE-$SHAPE}
-case $SHAPE in full) PER_BATCH=1200 ;; large) PER_BATCH=128 ;; 16k) PER_BATCH=24 ;; *) echo "unknown shape $SHAPE" >&2; exit 2 ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/shapes.sh"
 W=$(mktemp -d /tmp/kprofile-XXXX)
 BROKER=""
 PERF=""
